@@ -1,0 +1,61 @@
+"""Configuration classes: safe defaults, overridden by ``instance/config.py`` and the
+environment (``DATABASE_URL``, ``SECRET_KEY``, ``FLASK_*``)."""
+
+import os
+
+
+class Config:
+    #: None means "SQLite file in the instance folder", resolved by ``create_app``.
+    SQLALCHEMY_DATABASE_URI = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SECRET_KEY = None
+
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh_CN", "en")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    #: Set true when the app is served over HTTPS (behind a TLS-terminating proxy).
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None
+
+    #: Login throttling (SPEC §9): failures allowed per window, per account and per address.
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+
+    #: Typical-village review thresholds (SPEC §7).
+    FLAG_LOW_SCORE = 60
+    FLAG_DROP = 10
+    FLAG_BOTTOM_N = 3
+    FLAG_REVIEW_DAYS = 90
+
+    FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = False
+    FLASK_ADMIN_FLUID_LAYOUT = True
+
+
+class TestingConfig(Config):
+    TESTING = True
+    WTF_CSRF_ENABLED = False
+    FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = True
+    #: Fast hashes in tests only; production uses argon2id defaults.
+    PASSWORD_HASH_FAST = True
+
+
+def environment_overrides() -> dict:
+    """Read the settings the environment may override."""
+    overrides: dict = {}
+    if os.environ.get("DATABASE_URL"):
+        overrides["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if os.environ.get("SECRET_KEY"):
+        overrides["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"):
+        overrides["SESSION_COOKIE_SECURE"] = True
+        overrides["REMEMBER_COOKIE_SECURE"] = True
+    return overrides

@@ -1,0 +1,24 @@
+"""Flask-Admin: one ``Admin`` per app, every view behind the same access mixin."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+
+from evaluation.admin.access import DashboardView
+from evaluation.web import APP_TITLE
+
+
+def init_admin(app: Flask) -> Admin:
+    """Build the admin and register its views (a new one per app)."""
+    admin = Admin(
+        app,
+        name=APP_TITLE,
+        index_view=DashboardView(url="/admin", name="首页"),
+        theme=Bootstrap4Theme(swatch="default", fluid=True, base_template="admin/ledger_master.html"),
+    )
+    from evaluation.admin.views import register_views
+
+    register_views(admin)
+    return admin

@@ -1,0 +1,35 @@
+"""The one access mixin every admin view uses, the index included (SPEC §9)."""
+
+from __future__ import annotations
+
+from flask import abort, redirect, request, url_for
+from flask_admin import AdminIndexView, expose
+from flask_login import current_user
+
+from evaluation.permissions import can
+
+
+class AccessMixin:
+    """Let a user in when they hold ``permission``; anonymous users go to the login page."""
+
+    #: The permission (``evaluation.permissions``) needed to see this view.
+    permission = "dashboard.view"
+
+    def is_accessible(self) -> bool:
+        return can(current_user, self.permission)
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        abort(403)
+
+    def is_visible(self) -> bool:
+        return self.is_accessible()
+
+
+class DashboardView(AccessMixin, AdminIndexView):
+    permission = "dashboard.view"
+
+    @expose("/")
+    def index(self):
+        return self.render("admin/dashboard.html")

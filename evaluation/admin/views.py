@@ -1,0 +1,9 @@
+"""Model views and custom pages, grouped in menus by what each role does."""
+
+from __future__ import annotations
+
+from flask_admin import Admin
+
+
+def register_views(admin: Admin) -> None:
+    """Register every admin view on ``admin``."""

@@ -1,0 +1,90 @@
+"""Login, logout and password change (SPEC §8.1, §9)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from evaluation.extensions import login_manager
+from evaluation.services import accounts
+from evaluation.services.core import ServiceError
+from forms.auth import LoginForm, PasswordForm
+from models import User, db
+
+bp = Blueprint("auth", __name__)
+
+LOCKED_MESSAGE = "登录失败次数过多，已暂时锁定，请 15 分钟后再试或联系系统管理员。"
+
+
+def init_app(app: Flask) -> None:
+    """Register the auth pages and the user loader."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录。"
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "strong"
+    app.register_blueprint(bp)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return ``target`` if it is an on-site path, else None."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target:
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    next_url = safe_next(request.values.get("next"))
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(next_url or url_for("admin.index"))
+    if form.validate_on_submit():
+        username = form.username.data.strip()
+        address = request.remote_addr or "unknown"
+        if accounts.login_locked(username, address):
+            flash(LOCKED_MESSAGE, "error")
+            return render_template("login.html", form=form, next_url=next_url), 429
+        user = db.session.scalar(db.select(User).where(User.username == username))
+        if accounts.check_password(user, form.password.data) and user.active:
+            accounts.clear_login_failures(username)
+            login_user(user)
+            return redirect(next_url or url_for("admin.index"))
+        accounts.record_login_failure(username, address)
+        flash("用户名或密码不正确。", "error")
+        return render_template("login.html", form=form, next_url=next_url), 401
+    return render_template("login.html", form=form, next_url=next_url)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash("已退出登录。", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_own_password(current_user, form.current.data, form.new.data)
+        except ServiceError as error:
+            flash(error.message, "error")
+        else:
+            flash("密码已修改。", "success")
+            return redirect(url_for("admin.index"))
+    return render_template("password.html", form=form)

@@ -1,0 +1,95 @@
+"""``flask …`` commands (SPEC §8.3): thin wrappers that parse, call a service, print.
+
+A command that fails says why in one line and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import wraps
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from evaluation.services import accounts, history
+from evaluation.services.core import ServiceError, SystemActor
+from models import ROLES, User, db
+
+CLI_ACTOR = SystemActor("cli")
+
+
+def fails_in_one_line(command):
+    """Turn a refused change into one line on stderr and exit status 1."""
+
+    @wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except ServiceError as error:
+            raise click.ClickException(error.message) from None
+
+    return wrapper
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    for command in (init_db, verify_history, create_user, create_token):
+        app.cli.add_command(command)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db():
+    """Bring the database to the latest schema."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    click.echo(f"数据库已是最新结构：{db.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command("verify-history")
+@with_appcontext
+def verify_history():
+    """Recompute the history chain and name the first bad seq."""
+    result = history.verify()
+    if not result.ok:
+        click.echo(f"校验失败：{result.message}（seq {result.first_bad_seq}）", err=True)
+        sys.exit(1)
+    click.echo(result.message)
+
+
+@click.command("create-user")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(list(ROLES)))
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--display-name", default="")
+@with_appcontext
+@fails_in_one_line
+def create_user(name, role, password_stdin, display_name):
+    """Create a user; without --password-stdin a password is generated and printed once."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        generated = False
+    else:
+        password = accounts.generate_password()
+        generated = True
+    accounts.create_user(CLI_ACTOR, name, role, password, display_name=display_name or name)
+    click.echo(f"已创建用户 {name}（{ROLES[role]}）")
+    if generated:
+        click.echo(f"初始密码（只显示这一次）：{password}")
+
+
+@click.command("create-token")
+@click.argument("name")
+@with_appcontext
+@fails_in_one_line
+def create_token(name):
+    """Create an API token for user NAME; the token is printed alone on the last line."""
+    user = db.session.scalar(select(User).where(User.username == name))
+    if user is None:
+        raise click.ClickException(f"没有名为 {name} 的用户")
+    token = accounts.create_token(CLI_ACTOR, user, name)
+    click.echo(f"已为 {name} 创建 API 令牌（只显示这一次，请妥善保存）：")
+    click.echo(token)

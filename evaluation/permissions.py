@@ -1,0 +1,55 @@
+"""Who may do what: every role rule of SPEC §1, named once.
+
+Views ask ``can(user, "...")`` to decide what to show; services call
+``services.core.require`` with the same names, so a hidden button is never the
+only guard.
+"""
+
+from __future__ import annotations
+
+from models import ROLES
+
+ALL_ROLES = frozenset(ROLES)
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    # reading
+    "dashboard.view": ALL_ROLES,
+    "base_data.view": frozenset({"admin", "assessor", "supervisor", "auditor"}),
+    "cadre.view": frozenset({"admin", "supervisor", "auditor", "reviewer"}),
+    "scheme.view": frozenset({"admin", "assessor", "supervisor", "auditor"}),
+    "period.view": ALL_ROLES,
+    "ranking.view": frozenset({"admin", "assessor", "supervisor", "auditor"}),
+    "review.view": frozenset({"admin", "supervisor", "auditor", "reviewer"}),
+    "history.view": frozenset({"admin", "auditor"}),
+    "history.export": frozenset({"admin", "auditor"}),
+    "user.view": frozenset({"admin"}),
+    "entry.view": frozenset({"admin", "assessor", "supervisor", "auditor"}),
+    "api.read": ALL_ROLES,
+    # writing
+    "base_data.write": frozenset({"admin"}),
+    "cadre.write": frozenset({"admin"}),
+    "cadre_record.write": frozenset({"admin", "supervisor"}),
+    "project.write": frozenset({"admin"}),
+    "project.update": frozenset({"admin", "assessor", "supervisor"}),
+    "scheme.write": frozenset({"admin"}),
+    "period.write": frozenset({"admin"}),
+    "user.write": frozenset({"admin"}),
+    "token.write": frozenset({"admin"}),
+    "score.write": frozenset({"assessor"}),
+    "period.open": frozenset({"admin", "supervisor"}),
+    "period.submit": frozenset({"assessor"}),
+    "period.return": frozenset({"supervisor"}),
+    "period.approve": frozenset({"supervisor"}),
+    "period.reopen": frozenset({"admin"}),
+    "review.write": frozenset({"reviewer", "supervisor"}),
+}
+
+
+def can(user, permission: str) -> bool:
+    """Tell whether ``user`` (may be anonymous) holds ``permission``."""
+    roles = PERMISSIONS[permission]
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if not getattr(user, "is_active", False):
+        return False
+    return getattr(user, "role", None) in roles

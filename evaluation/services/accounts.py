@@ -1,0 +1,158 @@
+"""Users, passwords, API tokens and login throttling."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from evaluation.services import history, records
+from evaluation.services.core import InvalidInput, writing
+from models import ROLES, ApiToken, LoginFailure, User, db
+from models.types import utcnow
+
+_DEFAULT_HASHER = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
+_FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def _hasher() -> PasswordHasher:
+    if current_app and current_app.config.get("PASSWORD_HASH_FAST"):
+        return _FAST_HASHER
+    return _DEFAULT_HASHER
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with argon2id."""
+    return _hasher().hash(password)
+
+
+def check_password(user: User | None, password: str) -> bool:
+    """Tell whether ``password`` is the user's (constant work even without a user)."""
+    if user is None or not user.password_hash:
+        _hasher().hash(password)  # same cost either way: no user enumeration by timing
+        return False
+    try:
+        return _hasher().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def generate_password() -> str:
+    """Return a random password fit for printing once."""
+    return secrets.token_urlsafe(12)
+
+
+def _check_new_password(password: str) -> None:
+    if len(password) < 10:
+        raise InvalidInput("密码至少 10 位")
+
+
+def create_user(actor, username: str, role: str, password: str, **fields) -> User:
+    """Create a user with a hashed password."""
+    if role not in ROLES:
+        raise InvalidInput(f"未知角色 {role}，可选：{', '.join(ROLES)}")
+    if not username or len(username) > 64:
+        raise InvalidInput("用户名不能为空，且不超过 64 个字符")
+    _check_new_password(password)
+    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise InvalidInput(f"用户名 {username} 已存在")
+    return records.create(
+        actor,
+        User,
+        {"username": username, "role": role, "password_hash": hash_password(password), **fields},
+    )
+
+
+def set_password(actor, user: User, password: str) -> None:
+    """Set a user's password (by an admin); the history records that, never the hash."""
+    _check_new_password(password)
+    with writing(actor, "user.write"):
+        user.password_hash = hash_password(password)
+        history.append(actor, "user.password_set", "user", user.username)
+
+
+def change_own_password(user: User, current: str, new: str) -> None:
+    """Change the logged-in user's own password after checking the current one."""
+    if not check_password(user, current):
+        raise InvalidInput("当前密码不正确")
+    _check_new_password(new)
+    with writing(user, "dashboard.view"):
+        user.password_hash = hash_password(new)
+        history.append(user, "user.password_change", "user", user.username)
+
+
+# --- API tokens -------------------------------------------------------------
+
+
+def token_digest(token: str) -> str:
+    """Return the stored form of an API token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(actor, user: User, name: str = "") -> str:
+    """Create an API token for ``user``; return the token (shown once, stored hashed)."""
+    token = "ldg_" + secrets.token_urlsafe(32)
+    records.create(
+        actor, ApiToken, {"user": user, "name": name or user.username, "token_hash": token_digest(token)}
+    )
+    return token
+
+
+def revoke_token(actor, token: ApiToken) -> None:
+    """Revoke an API token."""
+    records.update(actor, token, {"revoked_at": utcnow()})
+
+
+def user_for_token(token: str) -> User | None:
+    """Return the active user an unrevoked token belongs to."""
+    row = db.session.scalar(
+        select(ApiToken).where(
+            ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None)
+        )
+    )
+    if row is None or not row.user.active:
+        return None
+    return row.user
+
+
+# --- login throttling (kept in the database: holds across worker processes) ----
+
+
+def _window_start():
+    return utcnow() - timedelta(seconds=current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"])
+
+
+def login_locked(username: str, address: str) -> bool:
+    """Tell whether logins for this account or from this address are locked out."""
+    cfg = current_app.config
+    since = _window_start()
+
+    def failures(key: str) -> int:
+        return db.session.scalar(
+            select(func.count()).where(LoginFailure.key == key, LoginFailure.at >= since)
+        )
+
+    return (
+        failures(f"user:{username.lower()}") >= cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+        or failures(f"addr:{address}") >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+    )
+
+
+def record_login_failure(username: str, address: str) -> None:
+    """Count one failed login against the account and the address."""
+    db.session.add_all(
+        [LoginFailure(key=f"user:{username.lower()[:100]}"), LoginFailure(key=f"addr:{address}")]
+    )
+    db.session.execute(delete(LoginFailure).where(LoginFailure.at < _window_start()))
+    db.session.commit()
+
+
+def clear_login_failures(username: str) -> None:
+    """Forget an account's failures after a successful login."""
+    db.session.execute(delete(LoginFailure).where(LoginFailure.key == f"user:{username.lower()}"))
+    db.session.commit()

@@ -1,0 +1,240 @@
+"""The history chain (SPEC §6): append, verify, and the canonical form of an event.
+
+``hash = sha256((prev_hash + canonical).encode("utf-8")).hexdigest()`` where
+``canonical`` is ``json.dumps`` of the ten fields ``seq … reason`` with
+``ensure_ascii=False, sort_keys=True, separators=(",", ":")``; seq 1's
+``prev_hash`` is 64 zeros.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import insert, select
+
+from evaluation.services.core import in_write
+from models import HistoryEvent, db
+
+GENESIS = "0" * 64
+HASHED_FIELDS = (
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "entity",
+    "entity_key",
+    "period",
+    "before",
+    "after",
+    "reason",
+)
+EXPORT_FIELDS = (*HASHED_FIELDS, "prev_hash", "hash")
+
+
+def jsonable(value):
+    """Turn a field value into JSON data: decimals and dates as strings."""
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+        return text
+    if isinstance(value, datetime):
+        return format_at(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float):
+        raise TypeError("floats have no place in the ledger's history; use Decimal")
+    return str(value)
+
+
+def format_at(moment: datetime) -> str:
+    """Format a UTC time as the history stores it: ``2026-11-27T08:00:00.123456Z``."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical(event: dict) -> str:
+    """Return the canonical JSON text of an event's ten hashed fields."""
+    return json.dumps(
+        {name: event[name] for name in HASHED_FIELDS},
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+
+
+def chain_hash(prev_hash: str, event: dict) -> str:
+    """Return the hash of an event chained onto ``prev_hash``."""
+    return hashlib.sha256((prev_hash + canonical(event)).encode("utf-8")).hexdigest()
+
+
+def diff(before: dict, after: dict) -> tuple[dict | None, dict | None]:
+    """Keep only the fields that changed (JSON data on both sides)."""
+    before = jsonable(before or {})
+    after = jsonable(after or {})
+    keys = [k for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
+    if not keys:
+        return None, None
+    return (
+        {k: before.get(k) for k in keys} if before else None,
+        {k: after.get(k) for k in keys} if after else None,
+    )
+
+
+def _dump(obj: dict | None) -> str | None:
+    if obj is None:
+        return None
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _tail(session) -> tuple[int, str]:
+    tail = session.info.get("history_tail")
+    if tail is None:
+        row = session.execute(
+            select(HistoryEvent.seq, HistoryEvent.hash).order_by(HistoryEvent.seq.desc()).limit(1)
+        ).first()
+        tail = (row.seq, row.hash) if row else (0, GENESIS)
+    return tail
+
+
+@dataclass
+class PendingEvent:
+    action: str
+    entity: str
+    entity_key: str
+    period: str | None = None
+    before: dict | None = None
+    after: dict | None = None
+    reason: str | None = None
+
+
+def append(
+    actor,
+    action: str,
+    entity: str,
+    entity_key: str,
+    *,
+    period: str | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    reason: str | None = None,
+    at: datetime | None = None,
+) -> dict:
+    """Append one event to the chain inside the current write transaction."""
+    return append_many(
+        actor,
+        [PendingEvent(action, entity, entity_key, period, before, after, reason)],
+        at=at,
+    )[0]
+
+
+def append_many(actor, events: Iterable[PendingEvent], *, at: datetime | None = None) -> list:
+    """Append events in order, in one bulk insert, inside the write transaction."""
+    session = db.session
+    if not in_write(session):
+        raise RuntimeError("history events are appended inside services.core.writing only")
+    seq, prev = _tail(session)
+    moment = at or datetime.now(UTC)
+    rows = []
+    for pending in events:
+        seq += 1
+        row = {
+            "seq": seq,
+            "at": format_at(moment),
+            "actor": actor.username,
+            "action": pending.action,
+            "entity": pending.entity,
+            "entity_key": str(pending.entity_key),
+            "period": pending.period,
+            "before": jsonable(pending.before),
+            "after": jsonable(pending.after),
+            "reason": pending.reason,
+        }
+        row["prev_hash"] = prev
+        row["hash"] = prev = chain_hash(prev, row)
+        rows.append(row)
+    if rows:
+        session.flush()
+        session.execute(
+            insert(HistoryEvent),
+            [{**r, "before": _dump(r["before"]), "after": _dump(r["after"])} for r in rows],
+        )
+        session.info["history_tail"] = (seq, prev)
+    return rows
+
+
+def event_dict(row) -> dict:
+    """Return the twelve exported fields of a stored event, JSON objects parsed."""
+    return {
+        "seq": row.seq,
+        "at": row.at,
+        "actor": row.actor,
+        "action": row.action,
+        "entity": row.entity,
+        "entity_key": row.entity_key,
+        "period": row.period,
+        "before": json.loads(row.before) if row.before is not None else None,
+        "after": json.loads(row.after) if row.after is not None else None,
+        "reason": row.reason,
+        "prev_hash": row.prev_hash,
+        "hash": row.hash,
+    }
+
+
+def iter_events(session=None, *, batch: int = 5000, where=None) -> Iterator[dict]:
+    """Stream stored events in ``seq`` order by keyset pages (constant memory)."""
+    session = session or db.session
+    columns = [getattr(HistoryEvent, name) for name in EXPORT_FIELDS]
+    after = 0
+    while True:
+        query = select(*columns).where(HistoryEvent.seq > after)
+        if where is not None:
+            query = query.where(*where)
+        rows = session.execute(query.order_by(HistoryEvent.seq).limit(batch)).all()
+        if not rows:
+            return
+        for row in rows:
+            yield event_dict(row)
+        after = rows[-1].seq
+
+
+@dataclass
+class Verification:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    message: str = ""
+
+
+def verify_events(events: Iterable[dict]) -> Verification:
+    """Recompute the chain over events in order; name the first bad ``seq``."""
+    prev = GENESIS
+    expected = 1
+    checked = 0
+    for event in events:
+        seq = event["seq"]
+        if seq != expected:
+            return Verification(False, checked, expected, f"第 {expected} 号事件缺失或顺序错乱")
+        if event["prev_hash"] != prev:
+            return Verification(False, checked, seq, f"第 {seq} 号事件的前一哈希与链不符")
+        if chain_hash(prev, event) != event["hash"]:
+            return Verification(False, checked, seq, f"第 {seq} 号事件内容与其哈希不符")
+        prev = event["hash"]
+        expected += 1
+        checked += 1
+    return Verification(True, checked, None, f"变更历史完整：共 {checked} 条事件，哈希链校验通过")
+
+
+def verify(session=None) -> Verification:
+    """Verify the stored history chain."""
+    return verify_events(iter_events(session))

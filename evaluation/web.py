@@ -1,0 +1,47 @@
+"""Site-wide page furniture: the demo-data mark, language switch, root redirect."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, redirect, request, session, url_for
+from flask_babel import get_locale
+
+from evaluation.auth import safe_next
+from evaluation.i18n import local_time
+from models import Setting, db
+
+bp = Blueprint("web", __name__)
+
+APP_TITLE = "担当作为考核评价台账"
+
+
+def demo_data_loaded() -> bool:
+    """Tell whether the sample data of ``seed-demo`` are loaded."""
+    row = db.session.get(Setting, "demo_data")
+    return row is not None and row.value == "1"
+
+
+def init_app(app: Flask) -> None:
+    """Register the page furniture."""
+    app.register_blueprint(bp)
+    app.jinja_env.filters["local_time"] = local_time
+
+    @app.context_processor
+    def _furniture():
+        locale = get_locale()
+        return {
+            "app_title": APP_TITLE,
+            "demo_data": demo_data_loaded(),
+            "current_locale": str(locale) if locale else "zh_CN",
+        }
+
+
+@bp.route("/")
+def root():
+    return redirect(url_for("admin.index"))
+
+
+@bp.route("/lang/<lang>")
+def language(lang: str):
+    if lang in ("zh_CN", "en"):
+        session["lang"] = lang
+    return redirect(safe_next(request.args.get("next")) or url_for("admin.index"))

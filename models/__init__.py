@@ -1,0 +1,61 @@
+"""The ledger's domain (SPEC §3): ``db`` and every SQLAlchemy model.
+
+Amounts are ``Numeric`` (exact); times are stored in UTC. Writes go through
+``evaluation.services``, never straight from a view.
+"""
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+from models.users import ROLES, ApiToken, LoginFailure, User  # noqa: E402
+from models.units import AnalysisGroup, Unit  # noqa: E402
+from models.cadres import Cadre, CadreRecord, KeyProject, ProjectUpdate  # noqa: E402
+from models.schemes import Dimension, Indicator, Scheme  # noqa: E402
+from models.periods import Period  # noqa: E402
+from models.ledger import Adjustment, RankingSnapshot, Score, Veto  # noqa: E402
+from models.reviews import ReviewCase, ReviewRecord  # noqa: E402
+from models.history import HistoryEvent  # noqa: E402
+from models.settings import Setting  # noqa: E402
+
+__all__ = [
+    "ROLES",
+    "AnalysisGroup",
+    "Adjustment",
+    "ApiToken",
+    "Base",
+    "Cadre",
+    "CadreRecord",
+    "Dimension",
+    "HistoryEvent",
+    "Indicator",
+    "KeyProject",
+    "LoginFailure",
+    "Period",
+    "ProjectUpdate",
+    "RankingSnapshot",
+    "ReviewCase",
+    "ReviewRecord",
+    "Scheme",
+    "Setting",
+    "Score",
+    "Unit",
+    "User",
+    "Veto",
+    "db",
+]

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models import db
+from models.types import utcnow
+
+#: The 四个导向 of a cadre record.
+ORIENTATIONS = {
+    "political": "政治导向",
+    "performance": "实绩导向",
+    "grassroots": "基层导向",
+    "integrity": "廉洁导向",
+}
+EVALUATIONS = ("好", "较好", "一般", "较差")
+PROJECT_STATUSES = {"on_track": "正常推进", "behind": "滞后", "done": "已完成"}
+
+
+class Cadre(db.Model):
+    """干部."""
+
+    __tablename__ = "cadre"
+    __table_args__ = (CheckConstraint("gender IN ('男', '女', '')", name="gender_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), index=True)
+    gender: Mapped[str] = mapped_column(String(2), default="")
+    #: Serving unit.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    #: e.g. 镇党委书记, 镇长, 村党组织书记.
+    position: Mapped[str] = mapped_column(String(64), default="", index=True)
+    #: Comma-separated tags: 年轻干部, 后备干部.
+    tags: Mapped[str] = mapped_column(String(128), default="")
+    #: 指挥办, 要素专班 ...
+    assignment: Mapped[str] = mapped_column(String(64), default="")
+    #: 结对培养: the cadre who mentors this one.
+    mentor_id: Mapped[int | None] = mapped_column(ForeignKey("cadre.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    unit = relationship("Unit", foreign_keys=[unit_id])
+    mentor = relationship("Cadre", remote_side=[id], back_populates="mentees")
+    mentees = relationship("Cadre", back_populates="mentor")
+    records = relationship("CadreRecord", back_populates="cadre", order_by="CadreRecord.date")
+    projects = relationship("KeyProject", back_populates="lead_cadre")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CadreRecord(db.Model):
+    """担当作为台账条目: one dated entry in a cadre's ledger."""
+
+    __tablename__ = "cadre_record"
+    __table_args__ = (
+        CheckConstraint(
+            "orientation IN ('political', 'performance', 'grassroots', 'integrity')",
+            name="orientation_known",
+        ),
+        CheckConstraint(
+            "evaluation IN ('好', '较好', '一般', '较差', '')", name="evaluation_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadre.id"), index=True)
+    date: Mapped[date]
+    period_id: Mapped[int | None] = mapped_column(ForeignKey("period.id"))
+    orientation: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(128))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    evaluation: Mapped[str] = mapped_column(String(4), default="")
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(64), default="")
+
+    cadre = relationship("Cadre", back_populates="records")
+    period = relationship("Period")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class KeyProject(db.Model):
+    """挂图作战重点项目."""
+
+    __tablename__ = "key_project"
+    __table_args__ = (
+        CheckConstraint("progress >= 0 AND progress <= 100", name="progress_percent"),
+        CheckConstraint("status IN ('on_track', 'behind', 'done')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    lead_cadre_id: Mapped[int | None] = mapped_column(ForeignKey("cadre.id"), index=True)
+    due_date: Mapped[date | None]
+    progress: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
+    status: Mapped[str] = mapped_column(String(16), default="on_track")
+
+    unit = relationship("Unit")
+    lead_cadre = relationship("Cadre", back_populates="projects")
+    updates = relationship(
+        "ProjectUpdate", back_populates="project", order_by="ProjectUpdate.date"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProjectUpdate(db.Model):
+    """A dated progress update of a key project."""
+
+    __tablename__ = "project_update"
+    __table_args__ = (
+        CheckConstraint("progress >= 0 AND progress <= 100", name="progress_percent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("key_project.id"), index=True)
+    date: Mapped[date]
+    progress: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(64), default="")
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    project = relationship("KeyProject", back_populates="updates")
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.progress}%"

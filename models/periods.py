@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models import db
+
+PERIOD_STATUSES = {
+    "draft": "草稿",
+    "open": "填报中",
+    "submitted": "已提交",
+    "approved": "已审定",
+}
+
+
+class Period(db.Model):
+    """考核周期 and its workflow state (SPEC §5)."""
+
+    __tablename__ = "period"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('draft', 'open', 'submitted', 'approved')", name="status_known"
+        ),
+        CheckConstraint("start_date <= end_date", name="start_before_end"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: e.g. ``2026Q3``.
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    #: e.g. 2026年第三季度.
+    name: Mapped[str] = mapped_column(String(64))
+    start_date: Mapped[date]
+    end_date: Mapped[date]
+    town_scheme_id: Mapped[int] = mapped_column(ForeignKey("scheme.id"))
+    village_scheme_id: Mapped[int | None] = mapped_column(ForeignKey("scheme.id"))
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    submitted_by: Mapped[str | None] = mapped_column(String(64))
+    submitted_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None]
+
+    town_scheme = relationship("Scheme", foreign_keys=[town_scheme_id])
+    village_scheme = relationship("Scheme", foreign_keys=[village_scheme_id])
+
+    @property
+    def status_name(self) -> str:
+        return PERIOD_STATUSES.get(self.status, self.status)
+
+    def scheme_for(self, level: str):
+        return self.village_scheme if level == "village" else self.town_scheme
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models import db
+from models.types import Fraction, Points, Value
+
+METHODS = {
+    "direct": "直接打分",
+    "target": "目标完成率",
+    "relative": "横向比较",
+    "grade": "等次评定",
+}
+DIRECTIONS = {"higher": "越高越好", "lower": "越低越好"}
+TIE_METHODS = {"competition": "竞争排名 (1, 2, 2, 4)", "dense": "中国式排名 (1, 2, 2, 3)"}
+SCHEME_STATUSES = {"draft": "草稿", "published": "已发布"}
+DEFAULT_GRADES = [
+    {"name": "好", "min": "90"},
+    {"name": "较好", "min": "80"},
+    {"name": "一般", "min": "60"},
+    {"name": "较差", "min": "0"},
+]
+DEFAULT_GRADE_FRACTIONS = {
+    "A": "1",
+    "优": "1",
+    "B": "0.85",
+    "良": "0.85",
+    "C": "0.7",
+    "中": "0.7",
+    "D": "0.5",
+    "差": "0.5",
+}
+
+
+class Scheme(db.Model):
+    """指标方案: the weighted indicators a level is scored on. Frozen once published."""
+
+    __tablename__ = "scheme"
+    __table_args__ = (
+        CheckConstraint("level IN ('town', 'village')", name="level_known"),
+        CheckConstraint("tie_method IN ('competition', 'dense')", name="tie_method_known"),
+        CheckConstraint("status IN ('draft', 'published')", name="status_known"),
+        CheckConstraint("total > 0", name="total_positive"),
+        CheckConstraint("bonus_cap IS NULL OR bonus_cap >= 0", name="bonus_cap_nonnegative"),
+        CheckConstraint(
+            "penalty_cap IS NULL OR penalty_cap >= 0", name="penalty_cap_nonnegative"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    level: Mapped[str] = mapped_column(String(8), default="town")
+    total: Mapped[Decimal] = mapped_column(Points, default=Decimal("100"))
+    #: None means no cap.
+    bonus_cap: Mapped[Decimal | None] = mapped_column(Points, default=Decimal("5"))
+    penalty_cap: Mapped[Decimal | None] = mapped_column(Points)
+    tie_method: Mapped[str] = mapped_column(String(16), default="competition")
+    #: Grade bands ``[{"name", "min"}]`` by descending ``min`` (amounts as strings).
+    grades: Mapped[list] = mapped_column(JSON, default=lambda: [dict(g) for g in DEFAULT_GRADES])
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    version: Mapped[int] = mapped_column(default=1)
+    #: The published scheme this version was copied from.
+    based_on_id: Mapped[int | None] = mapped_column(ForeignKey("scheme.id"))
+
+    dimensions = relationship(
+        "Dimension", back_populates="scheme", order_by="Dimension.order", cascade="all"
+    )
+    indicators = relationship("Indicator", back_populates="scheme", order_by="Indicator.order")
+    based_on = relationship("Scheme", remote_side=[id])
+
+    @property
+    def published(self) -> bool:
+        return self.status == "published"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Dimension(db.Model):
+    """三大方面: a group of indicators with its subtotal."""
+
+    __tablename__ = "dimension"
+    __table_args__ = (UniqueConstraint("scheme_id", "code", name="uq_dimension_scheme_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("scheme.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    order: Mapped[int] = mapped_column(default=0)
+
+    scheme = relationship("Scheme", back_populates="dimensions")
+    indicators = relationship(
+        "Indicator", back_populates="dimension", order_by="Indicator.order"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Indicator(db.Model):
+    """小项: one weighted indicator and its scoring method (SPEC §4)."""
+
+    __tablename__ = "indicator"
+    __table_args__ = (
+        UniqueConstraint("scheme_id", "code", name="uq_indicator_scheme_code"),
+        CheckConstraint("points > 0", name="points_positive"),
+        CheckConstraint(
+            "method IN ('direct', 'target', 'relative', 'grade')", name="method_known"
+        ),
+        CheckConstraint("direction IN ('higher', 'lower')", name="direction_known"),
+        CheckConstraint("method <> 'target' OR target > 0", name="target_positive"),
+        CheckConstraint('floor IS NULL OR (floor >= 0 AND floor < 1)', name="floor_fraction"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Denormalized from the dimension so codes are unique per scheme in the database.
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("scheme.id"), index=True)
+    dimension_id: Mapped[int] = mapped_column(ForeignKey("dimension.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(128))
+    points: Mapped[Decimal] = mapped_column(Points)
+    method: Mapped[str] = mapped_column(String(16), default="direct")
+    direction: Mapped[str] = mapped_column(String(8), default="higher")
+    target: Mapped[Decimal | None] = mapped_column(Value)
+    #: Relative method: share of the points the lowest unit still gets, in [0, 1).
+    floor: Mapped[Decimal | None] = mapped_column(Fraction)
+    #: Grade method: ``{key: fraction}`` (fractions as strings); None means the defaults.
+    grade_fractions: Mapped[dict | None] = mapped_column(JSON)
+    #: Measurement unit of the raw value (%, 个, 万元 ...).
+    measure_unit: Mapped[str] = mapped_column(String(16), default="")
+    data_source: Mapped[str] = mapped_column(String(128), default="")
+    #: 评分细则, shown beside every input.
+    rule_text: Mapped[str] = mapped_column(Text, default="")
+    order: Mapped[int] = mapped_column(default=0)
+
+    scheme = relationship("Scheme", back_populates="indicators")
+    dimension = relationship("Dimension", back_populates="indicators")
+
+    @property
+    def fractions(self) -> dict[str, str]:
+        return self.grade_fractions or DEFAULT_GRADE_FRACTIONS
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"

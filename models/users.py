@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models import db
+from models.types import utcnow
+
+#: The five roles of SPEC §1, code → Chinese name. Named here once.
+ROLES = {
+    "admin": "系统管理员",
+    "assessor": "考核组成员",
+    "supervisor": "督导审核",
+    "auditor": "审计",
+    "reviewer": "研判组成员",
+}
+_ROLE_LIST = ", ".join(f"'{r}'" for r in ROLES)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+    __table_args__ = (CheckConstraint(f"role IN ({_ROLE_LIST})", name="role_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    #: A reviewer sees the typical villages of this group only.
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("analysis_group.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    #: argon2id hash; never shown, never written to the history.
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    group = relationship("AnalysisGroup", back_populates="members", foreign_keys=[group_id])
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: inactive users cannot log in
+        return self.active
+
+    @property
+    def role_name(self) -> str:
+        return ROLES.get(self.role, self.role)
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    name: Mapped[str] = mapped_column(String(64), default="")
+    #: SHA-256 of the token; the token itself is shown once and never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+    user = relationship("User")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LoginFailure(db.Model):
+    """One failed login, kept in the database so throttling holds across workers."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``user:<name>`` or ``addr:<ip>``.
+    key: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

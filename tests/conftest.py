@@ -1,0 +1,106 @@
+"""Fixtures: a fresh app and database per test, on SQLite and (when
+``TEST_DATABASE_URL`` is set) on PostgreSQL too; users of every role."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from evaluation import create_app
+from evaluation.services import accounts
+from evaluation.services.core import SystemActor
+from models import ROLES, db
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+PASSWORD = "correct-horse-battery"
+SEED_ACTOR = SystemActor("test-setup")
+
+
+def reset_postgresql(url: str) -> None:
+    """Drop everything in the test database's public schema."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def database_url(backend: str, tmp_path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger-test.sqlite3'}"
+    url = os.environ["TEST_DATABASE_URL"]
+    reset_postgresql(url)
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def app(backend, tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url(backend, tmp_path),
+            "SECRET_KEY": "test-secret-key",
+            "WTF_CSRF_ENABLED": False,
+            "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": True,
+            "PASSWORD_HASH_FAST": True,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        for role in ROLES:
+            accounts.create_user(SEED_ACTOR, role, role, PASSWORD, display_name=f"测试{ROLES[role]}")
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, username: str = "admin", password: str = PASSWORD):
+        return self._client.post(
+            "/login", data={"username": username, "password": password}, follow_redirects=False
+        )
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for tests that call services directly."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+def user(username: str):
+    """Return the test user with this name (inside an app context)."""
+    from models import User
+
+    return db.session.scalar(db.select(User).where(User.username == username))

@@ -1,0 +1,3 @@
+from evaluation import create_app
+
+app = create_app()
