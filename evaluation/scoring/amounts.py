@@ -1,0 +1,29 @@
+"""Exact amounts: the Decimal context of the engine and the two-decimal rounding ``q``."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Context, Decimal
+
+#: Every engine computation runs in this context (SPEC §4: precision 28).
+CONTEXT = Context(prec=28, rounding=ROUND_HALF_UP)
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+ONE = Decimal(1)
+
+
+def q(amount: Decimal) -> Decimal:
+    """Round an amount half-up to two decimals."""
+    rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP, context=CONTEXT)
+    # Half-up rounding of a tiny negative gives "-0.00", which a ledger must never print.
+    return rounded.copy_abs() if rounded.is_zero() else rounded
+
+
+def format_amount(amount: Decimal) -> str:
+    """Format an amount as a string with exactly two decimals."""
+    return format(q(amount), "f")
+
+
+def has_two_decimals_at_most(amount: Decimal) -> bool:
+    """Tell whether an amount is already exact at two decimals."""
+    return amount == amount.quantize(CENT, rounding=ROUND_HALF_UP, context=CONTEXT)

@@ -1,0 +1,237 @@
+"""The computation: indicator points, subtotals, totals, ranks, grades, intervals, flags."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal, localcontext
+
+from .amounts import CONTEXT, ZERO, format_amount, q
+from .flags import Flag, FlagInput, flag_units
+from .methods import score_column
+from .ranking import grade_for, rank_keys, ranking_key
+from .validation import Document, parse_document
+
+
+@dataclass(frozen=True)
+class RankInterval:
+    """A unit's rank percentiles under resampled weights, and whether its grade may change."""
+
+    median_rank: Decimal
+    q5_rank: Decimal
+    q95_rank: Decimal
+    grade_at_risk: bool
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """One unit's computed figures; amounts are Decimals at two decimals."""
+
+    unit: str
+    name: str
+    rank: int
+    total: Decimal
+    dimensions: Mapping[str, Decimal]
+    indicators: Mapping[str, Decimal]
+    bonus: Decimal
+    penalty: Decimal
+    grade: str
+    vetoed: bool
+    missing: tuple[str, ...]
+    sensitivity: RankInterval | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Tell whether the unit has a value for every indicator."""
+        return not self.missing
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the result in the JSON shape of SPEC §8.4 (amounts as strings)."""
+        shown: dict[str, object] = {
+            "unit": self.unit,
+            "name": self.name,
+            "rank": self.rank,
+            "total": format_amount(self.total),
+            "dimensions": {code: format_amount(v) for code, v in self.dimensions.items()},
+            "indicators": {code: format_amount(v) for code, v in self.indicators.items()},
+            "bonus": format_amount(self.bonus),
+            "penalty": format_amount(self.penalty),
+            "grade": self.grade,
+            "vetoed": self.vetoed,
+            "complete": self.complete,
+            "missing": list(self.missing),
+        }
+        if self.sensitivity is not None:
+            shown["sensitivity"] = {
+                "median_rank": _rank_number(self.sensitivity.median_rank),
+                "q5_rank": _rank_number(self.sensitivity.q5_rank),
+                "q95_rank": _rank_number(self.sensitivity.q95_rank),
+                "grade_at_risk": self.sensitivity.grade_at_risk,
+            }
+        return shown
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """The engine's answer: results in ranking order, and flags when they were asked for."""
+
+    results: tuple[UnitResult, ...]
+    flags: tuple[Flag, ...] | None = None
+
+    def result_for(self, unit: str) -> UnitResult:
+        """Return the result of one unit by its code."""
+        for result in self.results:
+            if result.unit == unit:
+                return result
+        raise KeyError(unit)
+
+    def as_dict(self) -> dict[str, object]:
+        """Return ``{"results": [...], "flags": [...]}`` as printed by the CLI (SPEC §8.4)."""
+        shown: dict[str, object] = {"results": [r.as_dict() for r in self.results]}
+        if self.flags is not None:
+            shown["flags"] = [
+                {
+                    "unit": flag.unit,
+                    "batch": flag.batch,
+                    "total": format_amount(flag.total),
+                    "reasons": list(flag.reasons),
+                    "priority": flag.priority,
+                    "flagged": flag.flagged,
+                }
+                for flag in self.flags
+            ]
+        return shown
+
+
+def _rank_number(rank: Decimal) -> int | float:
+    """Show a percentile rank as a JSON number: whole ranks as integers."""
+    return int(rank) if rank == rank.to_integral_value() else float(rank)
+
+
+def _capped(amount: Decimal, cap: Decimal | None) -> Decimal:
+    return q(amount if cap is None else min(amount, cap))
+
+
+def score_document(document: Document) -> ScoreResult:
+    """Compute a checked document: points, totals, ranks, grades, intervals and flags."""
+    with localcontext(CONTEXT):
+        return _score(document)
+
+
+def _score(document: Document) -> ScoreResult:
+    scheme = document.scheme
+    units = document.units
+    codes = [u.code for u in units]
+    indicators = scheme.indicators
+
+    # Score indicator by indicator: a relative indicator needs the whole column at once.
+    columns = []
+    for indicator in indicators:
+        column = [document.values.get((code, indicator.code)) for code in codes]
+        columns.append(score_column(indicator, column))
+
+    results: list[UnitResult] = []
+    for position, unit in enumerate(units):
+        points: dict[str, Decimal] = {}
+        missing: list[str] = []
+        for indicator, column in zip(indicators, columns, strict=True):
+            earned = column[position]
+            if earned is None:
+                missing.append(indicator.code)
+                earned = ZERO
+            points[indicator.code] = earned
+        subtotals = {
+            dim.code: sum((points[i.code] for i in dim.indicators), ZERO)
+            for dim in scheme.dimensions
+        }
+        bonus = _capped(document.bonus.get(unit.code, ZERO), scheme.bonus_cap)
+        penalty = _capped(document.penalty.get(unit.code, ZERO), scheme.penalty_cap)
+        total = max(ZERO, sum(subtotals.values(), ZERO) + bonus - penalty)
+        vetoed = unit.code in document.vetoed
+        results.append(
+            UnitResult(
+                unit=unit.code,
+                name=unit.name,
+                rank=0,  # set below, once every total is known
+                total=total,
+                dimensions=subtotals,
+                indicators=points,
+                bonus=bonus,
+                penalty=penalty,
+                grade=grade_for(total, scheme.grades, vetoed),
+                vetoed=vetoed,
+                missing=tuple(missing),
+            )
+        )
+
+    ranks = rank_keys([ranking_key(r.total, r.vetoed) for r in results], scheme.tie_method)
+    intervals: list[RankInterval | None] = [None] * len(results)
+    if document.sensitivity is not None:
+        intervals = list(_rank_intervals(document, results))
+    results = [
+        replace(result, rank=rank, sensitivity=interval)
+        for result, rank, interval in zip(results, ranks, intervals, strict=True)
+    ]
+
+    flags = None
+    if document.flags is not None:
+        flags = tuple(
+            flag_units(
+                [FlagInput(r.unit, r.total, r.vetoed, r.complete) for r in results],
+                document.flags,
+            )
+        )
+    # Listed by rank, then in the units' input order (sorted() is stable).
+    ordered = sorted(range(len(results)), key=ranks.__getitem__)
+    return ScoreResult(tuple(results[i] for i in ordered), flags)
+
+
+def _rank_intervals(document: Document, results: list[UnitResult]) -> list[RankInterval]:
+    # numpy is loaded only when intervals are asked for, so the plain engine starts fast.
+    import numpy as np
+
+    from .uncertainty import rank_intervals
+
+    scheme = document.scheme
+    settings = document.sensitivity
+    assert settings is not None
+    indicators = scheme.indicators
+    full = [float(i.points) for i in indicators]
+    fractions = np.array(
+        [
+            [float(r.indicators[i.code]) / p for i, p in zip(indicators, full, strict=True)]
+            for r in results
+        ],
+        dtype=np.float64,
+    ).reshape(len(results), len(indicators))
+    found = rank_intervals(
+        fractions=fractions,
+        points=np.array(full, dtype=np.float64),
+        total=float(scheme.total),
+        adjustment=np.array([float(r.bonus - r.penalty) for r in results], dtype=np.float64),
+        vetoed=np.array([r.vetoed for r in results], dtype=bool),
+        tie_method=scheme.tie_method,
+        band_min_cents=[float(band.min * 100) for band in scheme.grades],
+        samples=settings.samples,
+        spread=float(settings.spread),
+        seed=settings.seed,
+    )
+    return [
+        RankInterval(
+            median_rank=q(Decimal(repr(float(found.median_rank[k])))),
+            q5_rank=q(Decimal(repr(float(found.q5_rank[k])))),
+            q95_rank=q(Decimal(repr(float(found.q95_rank[k])))),
+            grade_at_risk=bool(found.grade_at_risk[k]),
+        )
+        for k in range(len(results))
+    ]
+
+
+def evaluate(document: Mapping) -> ScoreResult:
+    """Check and compute a raw engine document, raising ScoringError listing every problem."""
+    return score_document(parse_document(document))
+
+
+def compute(document: Mapping) -> dict[str, object]:
+    """Check and compute a raw engine document and return the JSON shape of SPEC §8.4."""
+    return evaluate(document).as_dict()

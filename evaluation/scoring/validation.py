@@ -1,0 +1,840 @@
+"""Read an engine document (SPEC §8.4) into typed objects, collecting every problem.
+
+Reading never stops at the first problem: the whole document is checked and each problem
+is reported with the path of the offending item (``values[3].value``,
+``scheme.dimensions[0].indicators[1].points``), so a user fixes an import in one go.
+
+Numbers may be ``int``, ``Decimal`` or ``float`` (a float is taken by its shortest
+``repr``, so ``2.675`` means exactly 2.675); ``bool`` is never a number. Names are
+optional and default to the code. Absent optional parts take the defaults of SPEC §3:
+``total`` 100, ``bonus_cap`` 5, ``penalty_cap`` null (no cap), ``tie_method``
+``competition``, grade bands 好 90 / 较好 80 / 一般 60 / 较差 0 when ``grades`` is absent or
+null (an empty list is an error). A value given as ``null`` counts as missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .amounts import CONTEXT, ONE, has_two_decimals_at_most
+
+METHODS = ("direct", "target", "relative", "grade")
+DIRECTIONS = ("higher", "lower")
+TIE_METHODS = ("competition", "dense")
+ADJUSTMENT_KINDS = ("bonus", "penalty")
+
+DEFAULT_TOTAL = Decimal(100)
+DEFAULT_BONUS_CAP = Decimal(5)
+DEFAULT_GRADE_FRACTIONS: Mapping[str, Decimal] = {
+    "A": Decimal(1),
+    "优": Decimal(1),
+    "B": Decimal("0.85"),
+    "良": Decimal("0.85"),
+    "C": Decimal("0.7"),
+    "中": Decimal("0.7"),
+    "D": Decimal("0.5"),
+    "差": Decimal("0.5"),
+}
+DEFAULT_SAMPLES = 1000
+DEFAULT_SPREAD = Decimal("0.2")
+DEFAULT_SEED = 0
+MAX_SAMPLES = 100_000
+DEFAULT_LOW_SCORE = Decimal(60)
+DEFAULT_DROP = Decimal(10)
+DEFAULT_BOTTOM_N = 3
+DEFAULT_REVIEW_DAYS = 90
+
+# Beyond this magnitude a value is a typing slip, and two-decimal results of it could
+# no longer be exact in a 28-digit context.
+LARGEST_NUMBER = Decimal(10) ** 15
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a document, at a path such as ``values[3].value``."""
+
+    path: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        """Return the problem in the ``{"path", "message"}`` form of SPEC §8.4."""
+        return {"path": self.path, "message": self.message}
+
+
+class ScoringError(ValueError):
+    """A document the engine refuses, carrying every problem found in it."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems: list[Problem] = list(problems)
+        shown = "; ".join(f"{p.path or '(document)'}: {p.message}" for p in self.problems[:3])
+        more = len(self.problems) - 3
+        super().__init__(shown + (f"; and {more} more" if more > 0 else ""))
+
+
+@dataclass(frozen=True)
+class GradeBand:
+    """A grade (等次) awarded from ``min`` points up."""
+
+    name: str
+    min: Decimal
+
+
+DEFAULT_GRADES = (
+    GradeBand("好", Decimal(90)),
+    GradeBand("较好", Decimal(80)),
+    GradeBand("一般", Decimal(60)),
+    GradeBand("较差", Decimal(0)),
+)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """An indicator (小项) with its scoring method."""
+
+    code: str
+    name: str
+    dimension: str
+    points: Decimal
+    method: str
+    direction: str = "higher"
+    target: Decimal | None = None
+    floor: Decimal = Decimal(0)
+    grade_fractions: Mapping[str, Decimal] = field(
+        default_factory=lambda: dict(DEFAULT_GRADE_FRACTIONS)
+    )
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A dimension (方面) grouping indicators."""
+
+    code: str
+    name: str
+    indicators: tuple[Indicator, ...]
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """An indicator scheme (指标方案)."""
+
+    total: Decimal
+    bonus_cap: Decimal | None
+    penalty_cap: Decimal | None
+    tie_method: str
+    grades: tuple[GradeBand, ...]
+    dimensions: tuple[Dimension, ...]
+
+    @property
+    def indicators(self) -> tuple[Indicator, ...]:
+        """Return every indicator in scheme order."""
+        return tuple(i for d in self.dimensions for i in d.indicators)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit (town or village) being assessed."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """Settings of the rank-uncertainty analysis."""
+
+    samples: int = DEFAULT_SAMPLES
+    spread: Decimal = DEFAULT_SPREAD
+    seed: int = DEFAULT_SEED
+
+
+@dataclass(frozen=True)
+class FlagRules:
+    """Inputs and thresholds of the typical-village review flags (SPEC §7)."""
+
+    typical: Mapping[str, int]
+    period_end: dt.date
+    previous_totals: Mapping[str, Decimal] = field(default_factory=dict)
+    last_review: Mapping[str, dt.date] = field(default_factory=dict)
+    low_score: Decimal = DEFAULT_LOW_SCORE
+    drop: Decimal = DEFAULT_DROP
+    bottom_n: int = DEFAULT_BOTTOM_N
+    review_days: int = DEFAULT_REVIEW_DAYS
+
+
+#: A raw value: a number for direct, target and relative indicators, a grade key otherwise.
+Value = Decimal | str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A checked engine document, ready to compute."""
+
+    scheme: Scheme
+    units: tuple[Unit, ...]
+    values: Mapping[tuple[str, str], Value]
+    bonus: Mapping[str, Decimal]
+    penalty: Mapping[str, Decimal]
+    vetoed: frozenset[str]
+    sensitivity: Sensitivity | None = None
+    flags: FlagRules | None = None
+
+
+_MISSING = object()
+
+
+def _listed(container: Mapping, key: str) -> object:
+    """Return an optional list member, an absent or null one being an empty list."""
+    raw = container.get(key)
+    return [] if raw is None else raw
+
+
+def _listed_mapping(container: Mapping, key: str) -> object:
+    """Return an optional object member, an absent or null one being empty."""
+    raw = container.get(key)
+    return {} if raw is None else raw
+
+
+def _at(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def _plain(number: Decimal) -> str:
+    """Show a Decimal in plain notation without trailing zeros (``95``, ``0.85``)."""
+    return format(number.normalize(CONTEXT), "f")
+
+
+class _Reader:
+    """Walks a document, turning raw JSON-like data into typed objects."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        # Indicators read so far, kept even when the scheme is broken, so that values can
+        # still be checked against the indicators that are fine.
+        self.indicators: dict[str, Indicator] = {}
+
+    def fail(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message))
+
+    # -- scalar readers: each returns None after recording a problem -------------------
+
+    def number(self, raw: object, path: str) -> Decimal | None:
+        if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal):
+            self.fail(path, "must be a number")
+            return None
+        if isinstance(raw, float):
+            if not math.isfinite(raw):
+                self.fail(path, "must be a finite number")
+                return None
+            number = Decimal(repr(raw))
+        else:
+            number = Decimal(raw)
+        if not number.is_finite():
+            self.fail(path, "must be a finite number")
+            return None
+        if abs(number) >= LARGEST_NUMBER:
+            self.fail(path, "is out of range (at most 15 digits before the decimal point)")
+            return None
+        return number
+
+    def integer(self, raw: object, path: str, minimum: int) -> int | None:
+        whole: int | None = None
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            whole = raw
+        elif isinstance(raw, Decimal) and raw.is_finite() and raw == raw.to_integral_value():
+            whole = int(raw)
+        if whole is None:
+            self.fail(path, "must be a whole number")
+            return None
+        if whole < minimum:
+            self.fail(path, f"must be at least {minimum}")
+            return None
+        return whole
+
+    def code(self, raw: object, path: str) -> str | None:
+        if not isinstance(raw, str) or not raw.strip():
+            self.fail(path, "must be a non-empty string")
+            return None
+        return raw
+
+    def name(self, item: Mapping, path: str, default: str) -> str:
+        raw = item.get("name")
+        if raw is None:
+            return default
+        if not isinstance(raw, str):
+            self.fail(_at(path, "name"), "must be a string")
+            return default
+        return raw
+
+    def reason(self, item: Mapping, path: str) -> None:
+        raw = item.get("reason")
+        if raw is not None and not isinstance(raw, str):
+            self.fail(_at(path, "reason"), "must be a string")
+
+    def date(self, raw: object, path: str) -> dt.date | None:
+        if isinstance(raw, dt.datetime):
+            return raw.date()
+        if isinstance(raw, dt.date):
+            return raw
+        if isinstance(raw, str):
+            try:
+                return dt.date.fromisoformat(raw)
+            except ValueError:
+                pass
+        self.fail(path, "must be an ISO date (YYYY-MM-DD)")
+        return None
+
+    def mapping(self, raw: object, path: str) -> Mapping | None:
+        if not isinstance(raw, Mapping):
+            self.fail(path, "must be an object")
+            return None
+        return raw
+
+    def sequence(self, raw: object, path: str) -> Sequence | None:
+        if isinstance(raw, str | bytes) or not isinstance(raw, Sequence):
+            self.fail(path, "must be a list")
+            return None
+        return raw
+
+    # -- the document --------------------------------------------------------------------
+
+    def document(self, raw: object) -> Document | None:
+        doc = self.mapping(raw, "")
+        if doc is None:
+            return None
+        scheme_raw = doc.get("scheme", _MISSING)
+        scheme = None
+        if scheme_raw is _MISSING:
+            self.fail("scheme", "is required")
+        else:
+            scheme = self.scheme(scheme_raw, "scheme")
+        units_raw = doc.get("units", _MISSING)
+        units: tuple[Unit, ...] = ()
+        if units_raw is _MISSING:
+            self.fail("units", "is required")
+        else:
+            units = self.units(units_raw, "units")
+        known_units = {u.code for u in units}
+        values = self.values(_listed(doc, "values"), "values", known_units, self.indicators)
+        bonus, penalty = self.adjustments(_listed(doc, "adjustments"), "adjustments", known_units)
+        vetoed = self.vetoes(_listed(doc, "vetoes"), "vetoes", known_units)
+        sensitivity = None
+        if doc.get("sensitivity") is not None:
+            sensitivity = self.sensitivity(doc["sensitivity"], "sensitivity")
+        flags = None
+        if doc.get("flags") is not None:
+            flags = self.flag_rules(doc["flags"], "flags", known_units)
+        if self.problems or scheme is None:
+            return None
+        return Document(scheme, units, values, bonus, penalty, vetoed, sensitivity, flags)
+
+    # -- scheme --------------------------------------------------------------------------
+
+    def scheme(self, raw: object, path: str) -> Scheme | None:
+        scheme = self.mapping(raw, path)
+        if scheme is None:
+            return None
+        ok = True
+
+        total: Decimal | None = DEFAULT_TOTAL
+        if "total" in scheme:
+            total = self.number(scheme["total"], _at(path, "total"))
+            if total is not None and total <= 0:
+                self.fail(_at(path, "total"), "must be greater than 0")
+                total = None
+        ok &= total is not None
+
+        caps: dict[str, Decimal | None] = {}
+        for key, default in (("bonus_cap", DEFAULT_BONUS_CAP), ("penalty_cap", None)):
+            raw_cap = scheme.get(key, default)
+            caps[key] = None
+            if raw_cap is not None:
+                cap = self.number(raw_cap, _at(path, key))
+                if cap is not None and cap < 0:
+                    self.fail(_at(path, key), "must not be negative (null means no cap)")
+                    cap = None
+                ok &= cap is not None
+                caps[key] = cap
+
+        tie_method = scheme.get("tie_method", "competition")
+        if tie_method not in TIE_METHODS:
+            self.fail(_at(path, "tie_method"), f"must be one of {', '.join(TIE_METHODS)}")
+            ok = False
+
+        grades = self.grades(scheme.get("grades"), _at(path, "grades"))
+        ok &= grades is not None
+
+        dimensions: list[Dimension] = []
+        dims_path = _at(path, "dimensions")
+        dims_raw = self.sequence(scheme.get("dimensions"), dims_path)
+        points_sum: Decimal | None = Decimal(0)
+        if dims_raw is None:
+            ok = False
+            points_sum = None
+        else:
+            first_dimension: dict[str, str] = {}
+            first_indicator: dict[str, str] = {}
+            for d_index, dim_raw in enumerate(dims_raw):
+                d_path = _at(dims_path, d_index)
+                dim = self.mapping(dim_raw, d_path)
+                if dim is None:
+                    ok = False
+                    continue
+                d_code = self.code(dim.get("code"), _at(d_path, "code"))
+                if d_code is not None and d_code in first_dimension:
+                    self.fail(
+                        _at(d_path, "code"),
+                        f"duplicate dimension code {d_code!r} (first at {first_dimension[d_code]})",
+                    )
+                    d_code = None
+                if d_code is not None:
+                    first_dimension[d_code] = d_path
+                d_name = self.name(dim, d_path, d_code or "")
+                inds_path = _at(d_path, "indicators")
+                inds_raw = self.sequence(dim.get("indicators"), inds_path)
+                indicators: list[Indicator] = []
+                if inds_raw is None:
+                    ok = False
+                    continue
+                for i_index, ind_raw in enumerate(inds_raw):
+                    i_path = _at(inds_path, i_index)
+                    indicator = self.indicator(ind_raw, i_path, d_code or "", first_indicator)
+                    if indicator is None or indicator.points is None:
+                        points_sum = None
+                    elif points_sum is not None:
+                        points_sum += indicator.points
+                    if indicator is None or not self._complete(indicator):
+                        ok = False
+                    if indicator is not None:
+                        indicators.append(indicator)
+                if d_code is None:
+                    ok = False
+                dimensions.append(Dimension(d_code or "", d_name, tuple(indicators)))
+
+        if total is not None and points_sum is not None and points_sum != total:
+            self.fail(
+                _at(path, "total"),
+                f"the indicators' points add up to {_plain(points_sum)}, not {_plain(total)}",
+            )
+            ok = False
+        if not ok or total is None or grades is None:
+            return None
+        return Scheme(
+            total=total,
+            bonus_cap=caps["bonus_cap"],
+            penalty_cap=caps["penalty_cap"],
+            tie_method=tie_method,
+            grades=grades,
+            dimensions=tuple(dimensions),
+        )
+
+    @staticmethod
+    def _complete(indicator: Indicator) -> bool:
+        return (
+            bool(indicator.code)
+            and indicator.points is not None
+            and indicator.method in METHODS
+            and indicator.direction in DIRECTIONS
+            and (indicator.method != "target" or indicator.target is not None)
+            and indicator.floor is not None
+            and indicator.grade_fractions is not None
+        )
+
+    def grades(self, raw: object, path: str) -> tuple[GradeBand, ...] | None:
+        if raw is None:
+            return DEFAULT_GRADES
+        bands_raw = self.sequence(raw, path)
+        if bands_raw is None:
+            return None
+        if not bands_raw:
+            self.fail(path, "must list at least one grade band")
+            return None
+        bands: list[GradeBand] = []
+        ok = True
+        previous: Decimal | None = None
+        for index, band_raw in enumerate(bands_raw):
+            b_path = _at(path, index)
+            band = self.mapping(band_raw, b_path)
+            if band is None:
+                ok = False
+                previous = None
+                continue
+            name = self.code(band.get("name"), _at(b_path, "name"))
+            minimum = self.number(band.get("min"), _at(b_path, "min"))
+            if minimum is not None and previous is not None and minimum >= previous:
+                self.fail(
+                    _at(b_path, "min"),
+                    f"must be less than the previous band's min {_plain(previous)} "
+                    "(bands go by strictly decreasing min)",
+                )
+                ok = False
+            previous = minimum
+            if name is None or minimum is None:
+                ok = False
+                continue
+            bands.append(GradeBand(name, minimum))
+        return tuple(bands) if ok else None
+
+    def indicator(
+        self, raw: object, path: str, dimension: str, first_seen: dict[str, str]
+    ) -> Indicator | None:
+        ind = self.mapping(raw, path)
+        if ind is None:
+            return None
+        code = self.code(ind.get("code"), _at(path, "code"))
+        if code is not None and code in first_seen:
+            self.fail(
+                _at(path, "code"),
+                f"duplicate indicator code {code!r} (first at {first_seen[code]})",
+            )
+            code = None
+        if code is not None:
+            first_seen[code] = path
+        name = self.name(ind, path, code or "")
+
+        points = self.number(ind.get("points"), _at(path, "points"))
+        if points is not None and points <= 0:
+            self.fail(_at(path, "points"), "must be greater than 0")
+            points = None
+        elif points is not None and not has_two_decimals_at_most(points):
+            self.fail(_at(path, "points"), "must have at most two decimals")
+            points = None
+
+        method = ind.get("method")
+        if method not in METHODS:
+            self.fail(_at(path, "method"), f"must be one of {', '.join(METHODS)}")
+            method = ""
+
+        direction = ind.get("direction")
+        if direction is None:
+            direction = "higher"
+        elif direction not in DIRECTIONS:
+            self.fail(_at(path, "direction"), f"must be one of {', '.join(DIRECTIONS)}")
+            direction = ""
+
+        target: Decimal | None = None
+        if method == "target":
+            t_path = _at(path, "target")
+            if ind.get("target") is None:
+                self.fail(t_path, "is required for the target method")
+            else:
+                target = self.number(ind["target"], t_path)
+                if target is not None and target <= 0:
+                    self.fail(t_path, "must be greater than 0")
+                    target = None
+
+        floor: Decimal | None = Decimal(0)
+        if method == "relative" and ind.get("floor") is not None:
+            f_path = _at(path, "floor")
+            floor = self.number(ind["floor"], f_path)
+            if floor is not None and not 0 <= floor < 1:
+                self.fail(f_path, "must be at least 0 and less than 1")
+                floor = None
+
+        fractions: Mapping[str, Decimal] | None = DEFAULT_GRADE_FRACTIONS
+        if method == "grade" and ind.get("grade_fractions") is not None:
+            fractions = self.grade_fractions(ind["grade_fractions"], _at(path, "grade_fractions"))
+
+        indicator = Indicator(
+            code=code or "",
+            name=name,
+            dimension=dimension,
+            points=points,  # type: ignore[arg-type]  # None only in a refused document
+            method=method,
+            direction=direction,
+            target=target,
+            floor=floor,  # type: ignore[arg-type]
+            grade_fractions=fractions,  # type: ignore[arg-type]
+        )
+        if code is not None:
+            self.indicators[code] = indicator
+        return indicator
+
+    def grade_fractions(self, raw: object, path: str) -> Mapping[str, Decimal] | None:
+        table = self.mapping(raw, path)
+        if table is None:
+            return None
+        if not table:
+            self.fail(path, "must list at least one grade")
+            return None
+        fractions: dict[str, Decimal] = {}
+        ok = True
+        for key, raw_fraction in table.items():
+            k_path = _at(path, str(key))
+            if not isinstance(key, str) or not key.strip():
+                self.fail(k_path, "grade keys must be non-empty strings")
+                ok = False
+                continue
+            fraction = self.number(raw_fraction, k_path)
+            if fraction is not None and not 0 <= fraction <= 1:
+                self.fail(k_path, "must be between 0 and 1")
+                fraction = None
+            if fraction is None:
+                ok = False
+                continue
+            fractions[key] = fraction
+        return fractions if ok else None
+
+    # -- units, values, adjustments, vetoes --------------------------------------------
+
+    def units(self, raw: object, path: str) -> tuple[Unit, ...]:
+        units_raw = self.sequence(raw, path)
+        if units_raw is None:
+            return ()
+        units: list[Unit] = []
+        first_seen: dict[str, str] = {}
+        for index, unit_raw in enumerate(units_raw):
+            u_path = _at(path, index)
+            unit = self.mapping(unit_raw, u_path)
+            if unit is None:
+                continue
+            code = self.code(unit.get("code"), _at(u_path, "code"))
+            if code is None:
+                continue
+            if code in first_seen:
+                self.fail(
+                    _at(u_path, "code"), f"duplicate unit {code!r} (first at {first_seen[code]})"
+                )
+                continue
+            first_seen[code] = u_path
+            units.append(Unit(code, self.name(unit, u_path, code)))
+        return tuple(units)
+
+    def unit_ref(self, raw: object, path: str, known_units: set[str]) -> str | None:
+        code = self.code(raw, path)
+        if code is not None and code not in known_units:
+            self.fail(path, f"unknown unit {code!r}")
+            return None
+        return code
+
+    def values(
+        self,
+        raw: object,
+        path: str,
+        known_units: set[str],
+        indicators: Mapping[str, Indicator],
+    ) -> dict[tuple[str, str], Value]:
+        values_raw = self.sequence(raw, path)
+        if values_raw is None:
+            return {}
+        values: dict[tuple[str, str], Value] = {}
+        first_seen: dict[tuple[str, str], str] = {}
+        for index, value_raw in enumerate(values_raw):
+            v_path = _at(path, index)
+            item = self.mapping(value_raw, v_path)
+            if item is None:
+                continue
+            unit = self.unit_ref(item.get("unit"), _at(v_path, "unit"), known_units)
+            i_path = _at(v_path, "indicator")
+            code = self.code(item.get("indicator"), i_path)
+            indicator = indicators.get(code) if code is not None else None
+            if code is not None and indicator is None:
+                self.fail(i_path, f"unknown indicator {code!r}")
+            if unit is not None and code is not None:
+                if (unit, code) in first_seen:
+                    self.fail(
+                        v_path,
+                        f"duplicate value for unit {unit!r} and indicator {code!r} "
+                        f"(first at {first_seen[(unit, code)]})",
+                    )
+                    continue
+                first_seen[(unit, code)] = v_path
+            value_path = _at(v_path, "value")
+            raw_value = item.get("value")
+            if raw_value is None:
+                continue  # null means not entered yet: the unit's value is missing
+            value = self.value(raw_value, value_path, indicator)
+            if value is not None and unit is not None and indicator is not None:
+                values[(unit, indicator.code)] = value
+        return values
+
+    def value(self, raw: object, path: str, indicator: Indicator | None) -> Value | None:
+        if indicator is None or indicator.method not in METHODS:
+            return None  # nothing to check the value against
+        if indicator.method == "grade":
+            grades = indicator.grade_fractions
+            listed = ", ".join(grades) if grades else ""
+            if not isinstance(raw, str):
+                self.fail(path, f"must be a grade of {indicator.code} ({listed})")
+                return None
+            if grades is not None and raw not in grades:
+                self.fail(path, f"{raw!r} is not a grade of {indicator.code} ({listed})")
+                return None
+            return raw
+        number = self.number(raw, path)
+        if number is None:
+            return None
+        if indicator.method == "direct" and indicator.points is not None:
+            if not 0 <= number <= indicator.points:
+                self.fail(path, f"must be between 0 and {_plain(indicator.points)} points")
+                return None
+        if indicator.method == "target" and indicator.direction == "lower" and number < 0:
+            self.fail(path, "must not be negative for a target where lower is better")
+            return None
+        return number
+
+    def adjustments(
+        self, raw: object, path: str, known_units: set[str]
+    ) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+        sums: dict[str, dict[str, Decimal]] = {"bonus": {}, "penalty": {}}
+        items = self.sequence(raw, path)
+        if items is None:
+            return sums["bonus"], sums["penalty"]
+        for index, item_raw in enumerate(items):
+            a_path = _at(path, index)
+            item = self.mapping(item_raw, a_path)
+            if item is None:
+                continue
+            unit = self.unit_ref(item.get("unit"), _at(a_path, "unit"), known_units)
+            kind = item.get("kind")
+            if kind not in ADJUSTMENT_KINDS:
+                self.fail(_at(a_path, "kind"), f"must be one of {', '.join(ADJUSTMENT_KINDS)}")
+                kind = None
+            points = self.number(item.get("points"), _at(a_path, "points"))
+            if points is not None and points <= 0:
+                self.fail(_at(a_path, "points"), "must be greater than 0")
+                points = None
+            self.reason(item, a_path)
+            if unit is not None and kind is not None and points is not None:
+                sums[kind][unit] = sums[kind].get(unit, Decimal(0)) + points
+        return sums["bonus"], sums["penalty"]
+
+    def vetoes(self, raw: object, path: str, known_units: set[str]) -> frozenset[str]:
+        items = self.sequence(raw, path)
+        if items is None:
+            return frozenset()
+        vetoed: set[str] = set()
+        for index, item_raw in enumerate(items):
+            v_path = _at(path, index)
+            item = self.mapping(item_raw, v_path)
+            if item is None:
+                continue
+            unit = self.unit_ref(item.get("unit"), _at(v_path, "unit"), known_units)
+            self.reason(item, v_path)
+            if unit is not None:
+                vetoed.add(unit)
+        return frozenset(vetoed)
+
+    # -- optional parts ------------------------------------------------------------------
+
+    def sensitivity(self, raw: object, path: str) -> Sensitivity | None:
+        settings = self.mapping(raw, path)
+        if settings is None:
+            return None
+        samples: int | None = DEFAULT_SAMPLES
+        if settings.get("samples") is not None:
+            samples = self.integer(settings["samples"], _at(path, "samples"), 1)
+            if samples is not None and samples > MAX_SAMPLES:
+                self.fail(_at(path, "samples"), f"must be at most {MAX_SAMPLES:,}")
+                samples = None
+        spread: Decimal | None = DEFAULT_SPREAD
+        if settings.get("spread") is not None:
+            spread = self.number(settings["spread"], _at(path, "spread"))
+            if spread is not None and not 0 <= spread <= ONE:
+                self.fail(_at(path, "spread"), "must be between 0 and 1")
+                spread = None
+        seed: int | None = DEFAULT_SEED
+        if settings.get("seed") is not None:
+            seed = self.integer(settings["seed"], _at(path, "seed"), 0)
+        if samples is None or spread is None or seed is None:
+            return None
+        return Sensitivity(samples, spread, seed)
+
+    def flag_rules(self, raw: object, path: str, known_units: set[str]) -> FlagRules | None:
+        settings = self.mapping(raw, path)
+        if settings is None:
+            return None
+        ok = True
+
+        typical: dict[str, int] = {}
+        t_path = _at(path, "typical")
+        table = self.mapping(_listed_mapping(settings, "typical"), t_path)
+        for unit_raw, batch_raw in (table or {}).items():
+            u_path = _at(t_path, str(unit_raw))
+            unit = self.unit_ref(unit_raw, u_path, known_units)
+            batch = self.integer(batch_raw, u_path, 1)
+            if unit is not None and batch is not None:
+                typical[unit] = batch
+        ok &= table is not None
+
+        previous: dict[str, Decimal] = {}
+        p_path = _at(path, "previous_totals")
+        table = self.mapping(_listed_mapping(settings, "previous_totals"), p_path)
+        for unit_raw, total_raw in (table or {}).items():
+            u_path = _at(p_path, str(unit_raw))
+            unit = self.unit_ref(unit_raw, u_path, known_units)
+            if total_raw is None:
+                continue
+            total = self.number(total_raw, u_path)
+            if unit is not None and total is not None:
+                previous[unit] = total
+
+        reviews: dict[str, dt.date] = {}
+        r_path = _at(path, "last_review")
+        table = self.mapping(_listed_mapping(settings, "last_review"), r_path)
+        for unit_raw, date_raw in (table or {}).items():
+            u_path = _at(r_path, str(unit_raw))
+            unit = self.unit_ref(unit_raw, u_path, known_units)
+            if date_raw is None:
+                continue
+            day = self.date(date_raw, u_path)
+            if unit is not None and day is not None:
+                reviews[unit] = day
+
+        period_end = None
+        if settings.get("period_end") is None:
+            self.fail(_at(path, "period_end"), "is required for the review flags")
+        else:
+            period_end = self.date(settings["period_end"], _at(path, "period_end"))
+
+        thresholds: dict[str, Decimal | None] = {}
+        for key, default in (("low_score", DEFAULT_LOW_SCORE), ("drop", DEFAULT_DROP)):
+            thresholds[key] = default
+            if settings.get(key) is not None:
+                thresholds[key] = self.number(settings[key], _at(path, key))
+                if thresholds[key] is not None and thresholds[key] < 0:
+                    self.fail(_at(path, key), "must not be negative")
+                    thresholds[key] = None
+        counts: dict[str, int | None] = {}
+        for key, default in (("bottom_n", DEFAULT_BOTTOM_N), ("review_days", DEFAULT_REVIEW_DAYS)):
+            counts[key] = default
+            if settings.get(key) is not None:
+                counts[key] = self.integer(settings[key], _at(path, key), 0)
+
+        if not ok or period_end is None or None in thresholds.values() or None in counts.values():
+            return None
+        return FlagRules(
+            typical=typical,
+            period_end=period_end,
+            previous_totals=previous,
+            last_review=reviews,
+            low_score=thresholds["low_score"],  # type: ignore[arg-type]
+            drop=thresholds["drop"],  # type: ignore[arg-type]
+            bottom_n=counts["bottom_n"],  # type: ignore[arg-type]
+            review_days=counts["review_days"],  # type: ignore[arg-type]
+        )
+
+
+def read_document(raw: object) -> tuple[Document | None, list[Problem]]:
+    """Check a raw document and return it typed (None when refused) with every problem."""
+    reader = _Reader()
+    document = reader.document(raw)
+    return document, reader.problems
+
+
+def validate(raw: object) -> list[Problem]:
+    """Return every problem of a raw engine document (an empty list when it is valid)."""
+    return read_document(raw)[1]
+
+
+def parse_document(raw: object) -> Document:
+    """Check a raw document and return it typed, raising ScoringError listing every problem."""
+    document, problems = read_document(raw)
+    if problems or document is None:
+        raise ScoringError(problems or [Problem("", "the document could not be read")])
+    return document
