@@ -33,10 +33,20 @@ def fails_in_one_line(command):
     return wrapper
 
 
+#: Modules of ``evaluation.commands`` that define ``COMMANDS`` (a list of click commands).
+COMMAND_MODULES: list[str] = []
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
+    import importlib
+
     for command in (init_db, verify_history, create_user, create_token):
         app.cli.add_command(command)
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"evaluation.commands.{name}")
+        for command in module.COMMANDS:
+            app.cli.add_command(command)
 
 
 @click.command("init-db")

@@ -1,0 +1,1 @@
+"""Flask CLI commands by area; each module lists its commands in ``COMMANDS``."""
