@@ -20,6 +20,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "period.view": ALL_ROLES,
     "ranking.view": frozenset({"admin", "assessor", "supervisor", "auditor"}),
     "review.view": frozenset({"admin", "supervisor", "auditor", "reviewer"}),
+    #: See (and, with review.write, act on) every analysis group's villages, not only one's own.
+    "review.all_groups": frozenset({"admin", "supervisor", "auditor"}),
+    "project.view": frozenset({"admin", "assessor", "supervisor", "auditor"}),
     "history.view": frozenset({"admin", "auditor"}),
     "history.export": frozenset({"admin", "auditor"}),
     "user.view": frozenset({"admin"}),
