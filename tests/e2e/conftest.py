@@ -1,0 +1,121 @@
+"""Browser tests: the system Chromium driven by Playwright against a live server.
+
+Skipped with a stated reason when Chromium is absent, unless ``E2E_REQUIRED=1``.
+Playwright never downloads a browser here: it launches ``/usr/bin/chromium``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from evaluation import create_app
+from evaluation.services import accounts
+from models import ROLES, db
+from tests.conftest import PASSWORD, SEED_ACTOR
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    reason = None
+    if not CHROMIUM.exists():
+        reason = "Chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
+    else:
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            reason = "the playwright package is not installed"
+    if reason:
+        if os.environ.get("E2E_REQUIRED") == "1":
+            pytest.fail(f"browser tests are required (E2E_REQUIRED=1) but {reason}")
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.app = app
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+
+def build_live_app(tmp_path, *, seed=None):
+    """Create an app on a fresh SQLite file with the five role users (or demo data)."""
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.sqlite3'}",
+            "SECRET_KEY": "e2e-secret",
+            "PASSWORD_HASH_FAST": True,
+            "WTF_CSRF_ENABLED": True,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        if seed is None:
+            for role in ROLES:
+                accounts.create_user(SEED_ACTOR, role, role, PASSWORD, display_name=ROLES[role])
+        else:
+            seed(app)
+        db.session.remove()
+    return app
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    server = LiveServer(build_live_app(tmp_path)).start()
+    yield server
+    server.stop()
+    with server.app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def page(browser, tmp_path):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def login(page, server, username: str, password: str = PASSWORD) -> None:
+    """Log in through the real login page."""
+    page.goto(f"{server.url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
