@@ -70,12 +70,10 @@ def rank_intervals(
     spread: float,
     seed: int,
 ) -> RankIntervals:
-    """Resample indicator weights and return every unit's rank percentiles and grade risk.
-
-    ``fractions`` is (units × indicators) of points / P, ``points`` the indicators' P,
-    ``adjustment`` each unit's capped bonus minus capped penalty, ``vetoed`` a bool array,
-    ``band_min_cents`` every grade band's min in whole cents.
-    """
+    """Resample indicator weights and return every unit's rank percentiles and grade risk."""
+    # fractions: (units × indicators) of points / P; points: the indicators' P;
+    # adjustment: each unit's capped bonus minus capped penalty; vetoed: a bool array;
+    # band_min_cents: every grade band's min in whole cents.
     rng = np.random.default_rng(seed)
     draws = rng.random((samples, points.size))
     weights = points * (1.0 + spread * (2.0 * draws - 1.0))

@@ -219,11 +219,13 @@ class _Reader:
         self.indicators: dict[str, Indicator] = {}
 
     def fail(self, path: str, message: str) -> None:
+        """Record a problem at a path."""
         self.problems.append(Problem(path, message))
 
     # -- scalar readers: each returns None after recording a problem -------------------
 
     def number(self, raw: object, path: str) -> Decimal | None:
+        """Read a finite number of reasonable size as a Decimal."""
         if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal):
             self.fail(path, "must be a number")
             return None
@@ -243,6 +245,7 @@ class _Reader:
         return number
 
     def integer(self, raw: object, path: str, minimum: int) -> int | None:
+        """Read a whole number not below a minimum."""
         whole: int | None = None
         if isinstance(raw, int) and not isinstance(raw, bool):
             whole = raw
@@ -257,12 +260,14 @@ class _Reader:
         return whole
 
     def code(self, raw: object, path: str) -> str | None:
+        """Read a non-empty code string."""
         if not isinstance(raw, str) or not raw.strip():
             self.fail(path, "must be a non-empty string")
             return None
         return raw
 
     def name(self, item: Mapping, path: str, default: str) -> str:
+        """Read an optional display name, defaulting to the code."""
         raw = item.get("name")
         if raw is None:
             return default
@@ -272,11 +277,13 @@ class _Reader:
         return raw
 
     def reason(self, item: Mapping, path: str) -> None:
+        """Check an optional free-text reason."""
         raw = item.get("reason")
         if raw is not None and not isinstance(raw, str):
             self.fail(_at(path, "reason"), "must be a string")
 
     def date(self, raw: object, path: str) -> dt.date | None:
+        """Read an ISO date (or a date object)."""
         if isinstance(raw, dt.datetime):
             return raw.date()
         if isinstance(raw, dt.date):
@@ -290,12 +297,14 @@ class _Reader:
         return None
 
     def mapping(self, raw: object, path: str) -> Mapping | None:
+        """Read a JSON object."""
         if not isinstance(raw, Mapping):
             self.fail(path, "must be an object")
             return None
         return raw
 
     def sequence(self, raw: object, path: str) -> Sequence | None:
+        """Read a JSON list."""
         if isinstance(raw, str | bytes) or not isinstance(raw, Sequence):
             self.fail(path, "must be a list")
             return None
@@ -304,6 +313,7 @@ class _Reader:
     # -- the document --------------------------------------------------------------------
 
     def document(self, raw: object) -> Document | None:
+        """Read a whole engine document."""
         doc = self.mapping(raw, "")
         if doc is None:
             return None
@@ -336,6 +346,7 @@ class _Reader:
     # -- scheme --------------------------------------------------------------------------
 
     def scheme(self, raw: object, path: str) -> Scheme | None:
+        """Read a scheme: totals, caps, tie method, grade bands, dimensions, indicators."""
         scheme = self.mapping(raw, path)
         if scheme is None:
             return None
@@ -446,6 +457,7 @@ class _Reader:
         )
 
     def grades(self, raw: object, path: str) -> tuple[GradeBand, ...] | None:
+        """Read the grade bands, strictly decreasing by min."""
         if raw is None:
             return DEFAULT_GRADES
         bands_raw = self.sequence(raw, path)
@@ -483,6 +495,7 @@ class _Reader:
     def indicator(
         self, raw: object, path: str, dimension: str, first_seen: dict[str, str]
     ) -> Indicator | None:
+        """Read one indicator and its method's settings."""
         ind = self.mapping(raw, path)
         if ind is None:
             return None
@@ -556,6 +569,7 @@ class _Reader:
         return indicator
 
     def grade_fractions(self, raw: object, path: str) -> Mapping[str, Decimal] | None:
+        """Read an indicator's grade → fraction table."""
         table = self.mapping(raw, path)
         if table is None:
             return None
@@ -583,6 +597,7 @@ class _Reader:
     # -- units, values, adjustments, vetoes --------------------------------------------
 
     def units(self, raw: object, path: str) -> tuple[Unit, ...]:
+        """Read the units, refusing duplicate codes."""
         units_raw = self.sequence(raw, path)
         if units_raw is None:
             return ()
@@ -606,6 +621,7 @@ class _Reader:
         return tuple(units)
 
     def unit_ref(self, raw: object, path: str, known_units: set[str]) -> str | None:
+        """Read a reference to a known unit."""
         code = self.code(raw, path)
         if code is not None and code not in known_units:
             self.fail(path, f"unknown unit {code!r}")
@@ -619,6 +635,7 @@ class _Reader:
         known_units: set[str],
         indicators: Mapping[str, Indicator],
     ) -> dict[tuple[str, str], Value]:
+        """Read the raw values, one per unit and indicator."""
         values_raw = self.sequence(raw, path)
         if values_raw is None:
             return {}
@@ -654,6 +671,7 @@ class _Reader:
         return values
 
     def value(self, raw: object, path: str, indicator: Indicator | None) -> Value | None:
+        """Check one value against its indicator's method."""
         if indicator is None or indicator.method not in METHODS:
             return None  # nothing to check the value against
         if indicator.method == "grade":
@@ -681,6 +699,7 @@ class _Reader:
     def adjustments(
         self, raw: object, path: str, known_units: set[str]
     ) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+        """Read bonus and penalty items, summed per unit."""
         sums: dict[str, dict[str, Decimal]] = {"bonus": {}, "penalty": {}}
         items = self.sequence(raw, path)
         if items is None:
@@ -705,6 +724,7 @@ class _Reader:
         return sums["bonus"], sums["penalty"]
 
     def vetoes(self, raw: object, path: str, known_units: set[str]) -> frozenset[str]:
+        """Read the vetoed units."""
         items = self.sequence(raw, path)
         if items is None:
             return frozenset()
@@ -723,6 +743,7 @@ class _Reader:
     # -- optional parts ------------------------------------------------------------------
 
     def sensitivity(self, raw: object, path: str) -> Sensitivity | None:
+        """Read the rank-uncertainty settings."""
         settings = self.mapping(raw, path)
         if settings is None:
             return None
@@ -746,6 +767,7 @@ class _Reader:
         return Sensitivity(samples, spread, seed)
 
     def flag_rules(self, raw: object, path: str, known_units: set[str]) -> FlagRules | None:
+        """Read the review-flag inputs and thresholds."""
         settings = self.mapping(raw, path)
         if settings is None:
             return None
