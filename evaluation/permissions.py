@@ -45,6 +45,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "period.approve": frozenset({"supervisor"}),
     "period.reopen": frozenset({"admin"}),
     "review.write": frozenset({"reviewer", "supervisor"}),
+    # opening review cases for flagged typical villages (on approval, or by flag-villages --sync)
+    "review.sync": frozenset({"admin", "supervisor"}),
 }
 
 
