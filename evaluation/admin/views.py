@@ -7,3 +7,6 @@ from flask_admin import Admin
 
 def register_views(admin: Admin) -> None:
     """Register every admin view on ``admin``."""
+    from evaluation.admin.history_view import HistoryView
+
+    admin.add_view(HistoryView(name="变更历史", endpoint="history", url="/admin/history"))

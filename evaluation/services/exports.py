@@ -1,0 +1,393 @@
+"""Browse and export the history (SPEC §6): filters, keyset pages, CSV / XLSX / JSONL.
+
+Exports stream: events are read in keyset batches by ``seq`` and written out row by
+row, so memory stays flat however long the history is. Each export is itself an
+event (``history.export``: who exported which filters in which format), appended
+before the first row is read; the export then stops at that event's ``seq`` so the
+file is one consistent cut of the chain.
+
+In CSV and XLSX a text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage
+return gets a leading ``'`` so a spreadsheet never runs it as a formula; numbers stay
+numbers. JSONL carries the twelve fields verbatim (``before``/``after`` as JSON
+objects) so anyone can re-verify the chain without this application.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import quote
+
+from sqlalchemy import and_, or_, select
+
+from evaluation.i18n import SHANGHAI
+from evaluation.services import history
+from evaluation.services.core import InvalidInput, writing
+from models import HistoryEvent, db
+
+FORMATS = ("csv", "xlsx", "jsonl")
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "jsonl": "application/x-ndjson; charset=utf-8",
+}
+#: Starting characters a spreadsheet would read as a formula (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+BATCH = 5000
+#: Events shown per history page.
+PAGE_SIZE = 50
+
+_COLUMNS = [getattr(HistoryEvent, name) for name in history.EXPORT_FIELDS]
+
+
+# --- filters ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    """What the auditor asked to see; empty fields do not filter."""
+
+    period: str = ""
+    #: Unit code: the unit's own events and those keyed under it (``code/…``).
+    unit: str = ""
+    #: Indicator code: events whose key ends in ``/code`` (scores, the indicator itself).
+    indicator: str = ""
+    actor: str = ""
+    action: str = ""
+    #: Calendar days in Asia/Shanghai, both inclusive.
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> HistoryFilter:
+        """Read a filter from query-string style arguments (unknown keys ignored)."""
+        values: dict = {}
+        for name in ("period", "unit", "indicator", "actor", "action"):
+            values[name] = (args.get(name) or "").strip()[:160]
+        for name in ("date_from", "date_to"):
+            text = (args.get(name) or "").strip()
+            if text:
+                try:
+                    values[name] = date.fromisoformat(text)
+                except ValueError:
+                    raise InvalidInput(f"日期格式应为 YYYY-MM-DD：{text}") from None
+        return cls(**values)
+
+    def as_args(self) -> dict[str, str]:
+        """Return the non-empty fields as query-string arguments."""
+        result = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if value:
+                result[field.name] = value.isoformat() if isinstance(value, date) else value
+        return result
+
+    def conditions(self) -> list:
+        """Return the SQL conditions of this filter."""
+        conditions = []
+        if self.period:
+            conditions.append(HistoryEvent.period == self.period)
+        if self.unit:
+            conditions.append(
+                or_(
+                    HistoryEvent.entity_key == self.unit,
+                    HistoryEvent.entity_key.like(_like_escape(self.unit) + "/%", escape="\\"),
+                )
+            )
+        if self.indicator:
+            conditions.append(
+                or_(
+                    HistoryEvent.entity_key == self.indicator,
+                    HistoryEvent.entity_key.like("%/" + _like_escape(self.indicator), escape="\\"),
+                )
+            )
+        if self.actor:
+            conditions.append(HistoryEvent.actor == self.actor)
+        if self.action:
+            conditions.append(HistoryEvent.action == self.action)
+        # ``at`` is fixed-width UTC text, so text order is time order.
+        if self.date_from:
+            conditions.append(HistoryEvent.at >= _utc_text(self.date_from))
+        if self.date_to:
+            conditions.append(HistoryEvent.at < _utc_text(self.date_to + timedelta(days=1)))
+        return conditions
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _utc_text(day: date) -> str:
+    """Return the history's UTC text for midnight of ``day`` in Asia/Shanghai."""
+    return history.format_at(datetime.combine(day, time(0), tzinfo=SHANGHAI).astimezone(UTC))
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+def iter_rows(
+    flt: HistoryFilter, *, up_to: int | None = None, batch: int = BATCH, session=None
+) -> Iterator:
+    """Stream matching stored rows in ``seq`` order by keyset batches.
+
+    Rows keep ``before``/``after`` as the stored JSON text (exactly what was hashed,
+    compact and key-sorted), which spares every exported row a parse and a re-dump;
+    ``history.iter_events`` is the parsed equivalent.
+    """
+    session = session or db.session
+    conditions = flt.conditions()
+    if up_to is not None:
+        conditions.append(HistoryEvent.seq <= up_to)
+    after = 0
+    while True:
+        rows = session.execute(
+            select(*_COLUMNS)
+            .where(HistoryEvent.seq > after, *conditions)
+            .order_by(HistoryEvent.seq)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].seq
+
+
+@dataclass
+class HistoryPage:
+    """One page of events, newest first, with the keys of the neighbouring pages."""
+
+    events: list[dict]
+    #: Pass as ``before`` for the next older page (None: this is the oldest).
+    older: int | None
+    #: Pass as ``after`` for the next newer page (None: this is the newest).
+    newer: int | None
+
+
+def page(
+    flt: HistoryFilter,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    size: int = PAGE_SIZE,
+) -> HistoryPage:
+    """Return a page of events newest first, keyed by ``seq`` (no COUNT of the table)."""
+    conditions = flt.conditions()
+    query = select(*_COLUMNS).where(*conditions)
+    if after is not None:
+        # Newer page: the ``size`` events just above ``after``, then shown newest first.
+        rows = db.session.execute(
+            query.where(HistoryEvent.seq > after).order_by(HistoryEvent.seq).limit(size + 1)
+        ).all()
+        more_newer = len(rows) > size
+        rows = list(reversed(rows[:size]))
+        more_older = _exists(conditions, HistoryEvent.seq <= after)
+    else:
+        if before is not None:
+            query = query.where(HistoryEvent.seq < before)
+        rows = db.session.execute(query.order_by(HistoryEvent.seq.desc()).limit(size + 1)).all()
+        more_older = len(rows) > size
+        rows = rows[:size]
+        more_newer = before is not None and _exists(conditions, HistoryEvent.seq >= before)
+    events = [history.event_dict(row) for row in rows]
+    return HistoryPage(
+        events=events,
+        older=events[-1]["seq"] if events and more_older else None,
+        newer=events[0]["seq"] if events and more_newer else None,
+    )
+
+
+def _exists(conditions: list, extra) -> bool:
+    return (
+        db.session.execute(
+            select(HistoryEvent.seq).where(and_(*conditions, extra)).limit(1)
+        ).first()
+        is not None
+    )
+
+
+# --- cells ----------------------------------------------------------------------------
+
+
+def neutralize(value):
+    """Prefix a text cell a spreadsheet would run as a formula with ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _cells(row) -> list:
+    """Return an exported row: ``seq`` a number, every text neutralized, null as empty."""
+    cells: list = [row.seq]
+    for name in history.EXPORT_FIELDS[1:]:
+        value = getattr(row, name)
+        cells.append("" if value is None else neutralize(value))
+    return cells
+
+
+# --- writers --------------------------------------------------------------------------
+
+
+def csv_chunks(rows: Iterable, *, rows_per_chunk: int = 1000) -> Iterator[bytes]:
+    """Yield the CSV bytes: UTF-8 BOM, the twelve field names, one line per event."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow(history.EXPORT_FIELDS)
+    pending = 0
+    for row in rows:
+        writer.writerow(_cells(row))
+        pending += 1
+        if pending >= rows_per_chunk:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    yield buffer.getvalue().encode("utf-8")
+
+
+def jsonl_line(row) -> str:
+    """Return one event as a JSON line with exactly the twelve fields, in order."""
+    parts = []
+    for name in history.EXPORT_FIELDS:
+        value = getattr(row, name)
+        if name in ("before", "after"):
+            # Stored as the JSON text of an object (or null): embed it as the object.
+            text = "null" if value is None else value
+        else:
+            text = json.dumps(value, ensure_ascii=False)
+        parts.append(f'"{name}":{text}')
+    return "{" + ",".join(parts) + "}\n"
+
+
+def jsonl_chunks(rows: Iterable, *, rows_per_chunk: int = 1000) -> Iterator[bytes]:
+    """Yield the JSONL bytes (UTF-8, no BOM: every line is a JSON document)."""
+    lines: list[str] = []
+    for row in rows:
+        lines.append(jsonl_line(row))
+        if len(lines) >= rows_per_chunk:
+            yield "".join(lines).encode("utf-8")
+            lines.clear()
+    if lines:
+        yield "".join(lines).encode("utf-8")
+
+
+def write_xlsx(rows: Iterable, path: str) -> int:
+    """Write the XLSX workbook to ``path`` (openpyxl write-only: constant memory)."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("变更历史")
+    sheet.append(list(history.EXPORT_FIELDS))
+    count = 0
+    for row in rows:
+        cells = _cells(row)
+        # XML cannot hold most control characters; openpyxl refuses them outright.
+        sheet.append(
+            [ILLEGAL_CHARACTERS_RE.sub("\ufffd", c) if isinstance(c, str) else c for c in cells]
+        )
+        count += 1
+    workbook.save(path)
+    return count
+
+
+def xlsx_chunks(rows: Iterable, *, chunk_size: int = 1 << 16) -> Iterator[bytes]:
+    """Yield the XLSX bytes: built in a temporary file, streamed, then removed."""
+    handle, path = tempfile.mkstemp(prefix="history-", suffix=".xlsx")
+    os.close(handle)
+    try:
+        write_xlsx(rows, path)
+        with open(path, "rb") as stream:
+            while chunk := stream.read(chunk_size):
+                yield chunk
+    finally:
+        os.unlink(path)
+
+
+# --- the logged export ----------------------------------------------------------------
+
+
+@dataclass
+class Export:
+    """A logged export ready to stream."""
+
+    format: str
+    filename: str
+    mimetype: str
+    #: The ``seq`` of this export's own ``history.export`` event; the file stops there.
+    up_to: int
+    chunks: Iterator[bytes]
+
+
+def log_export(actor, fmt: str, flt: HistoryFilter) -> int:
+    """Record who exported which events in which format; return the event's ``seq``."""
+    if fmt not in FORMATS:
+        raise InvalidInput(f"不支持的导出格式 {fmt}，可选：{', '.join(FORMATS)}")
+    with writing(actor, "history.export"):
+        event = history.append(
+            actor,
+            "history.export",
+            "history",
+            fmt,
+            after={"format": fmt, "filters": flt.as_args()},
+        )
+    return event["seq"]
+
+
+def export_filename(fmt: str, flt: HistoryFilter, moment: datetime | None = None) -> str:
+    """Return the download name, e.g. ``变更历史-2026Q3-20261127-1600.csv``."""
+    moment = (moment or datetime.now(UTC)).astimezone(SHANGHAI)
+    parts = ["变更历史"]
+    if flt.period:
+        parts.append(flt.period)
+    parts.append(moment.strftime("%Y%m%d-%H%M"))
+    return "-".join(parts) + "." + fmt
+
+
+def export_history(actor, fmt: str, flt: HistoryFilter) -> Export:
+    """Log an export and return its byte stream (read lazily, in keyset batches)."""
+    up_to = log_export(actor, fmt, flt)
+    rows = iter_rows(flt, up_to=up_to)
+    writer = {"csv": csv_chunks, "xlsx": xlsx_chunks, "jsonl": jsonl_chunks}[fmt]
+    return Export(fmt, export_filename(fmt, flt), MIMETYPES[fmt], up_to, writer(rows))
+
+
+def write_export(actor, fmt: str, flt: HistoryFilter, output: str) -> int:
+    """Log an export and write it to the file ``output``; return the number of events."""
+    up_to = log_export(actor, fmt, flt)
+    counted = _Counter(iter_rows(flt, up_to=up_to))
+    if fmt == "xlsx":
+        write_xlsx(counted, output)
+    else:
+        writer = csv_chunks if fmt == "csv" else jsonl_chunks
+        with open(output, "wb") as stream:
+            for chunk in writer(counted):
+                stream.write(chunk)
+    return counted.count
+
+
+class _Counter:
+    """Pass rows through, counting them."""
+
+    def __init__(self, rows: Iterable):
+        self._rows = rows
+        self.count = 0
+
+    def __iter__(self):
+        for row in self._rows:
+            self.count += 1
+            yield row
+
+
+def content_disposition(filename: str) -> str:
+    """Return an attachment header with an ASCII fallback and the RFC 5987 UTF-8 name."""
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

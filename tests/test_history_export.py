@@ -1,0 +1,344 @@
+"""History exports (CSV / XLSX / JSONL) and the auditor's history page (SPEC §6, §8.1)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from datetime import UTC, datetime
+from urllib.parse import unquote
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from evaluation.services import exports, history
+from evaluation.services.core import Forbidden, SystemActor, writing
+from models import HistoryEvent, db
+from tests.conftest import PASSWORD, user
+
+ADMIN = SystemActor("export-admin")
+TWELVE = [
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "entity",
+    "entity_key",
+    "period",
+    "before",
+    "after",
+    "reason",
+    "prev_hash",
+    "hash",
+]
+NASTY = ["=1+1", "+SUM(A1)", "-2", "@cmd", "\tx", "\rx"]
+
+
+def add_events() -> None:
+    """Score-like events in two periods, with formula-like text and known times."""
+    with writing(ADMIN):
+        history.append(
+            ADMIN,
+            "score.set",
+            "score",
+            "445203100000/A01",
+            period="2026Q3",
+            before={"number": "1.50"},
+            after={"number": "2.25", "note": '=HYPERLINK("http://x")'},
+            reason="+修正",
+            at=datetime(2026, 9, 30, 15, 59, tzinfo=UTC),  # 2026-09-30 23:59 in Shanghai
+        )
+        history.append(
+            ADMIN,
+            "score.set",
+            "score",
+            "445203100000/B02",
+            period="2026Q3",
+            after={"grade": "优"},
+            at=datetime(2026, 9, 30, 16, 1, tzinfo=UTC),  # 2026-10-01 00:01 in Shanghai
+        )
+        history.append(
+            SystemActor("other"),
+            "score.set",
+            "score",
+            "445203101000/A01",
+            period="2026Q4",
+            after={"number": "3"},
+            reason="@note",
+        )
+        for n, text in enumerate(NASTY):
+            history.append(ADMIN, "unit.update", "unit", f"44520320{n:04d}", reason=text)
+
+
+def chain_ok(events: list[dict]) -> bool:
+    """Re-verify a chain from scratch, without the application's hashing code."""
+    prev = "0" * 64
+    for expected, event in enumerate(events, start=1):
+        if event["seq"] != expected or event["prev_hash"] != prev:
+            return False
+        hashed = {k: event[k] for k in TWELVE[:10]}
+        text = json.dumps(hashed, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        if hashlib.sha256((prev + text).encode("utf-8")).hexdigest() != event["hash"]:
+            return False
+        prev = event["hash"]
+    return True
+
+
+def collect(export: exports.Export) -> bytes:
+    return b"".join(export.chunks)
+
+
+# --- the formats --------------------------------------------------------------------
+
+
+def test_csv_has_bom_header_and_neutralized_formulas(ctx):
+    add_events()
+    data = collect(exports.export_history(ADMIN, "csv", exports.HistoryFilter()))
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert rows[0] == TWELVE
+    reasons = [row[9] for row in rows[1:]]
+    for text in NASTY + ["+修正", "@note"]:
+        assert "'" + text in reasons
+    assert all(not cell.startswith(exports.FORMULA_STARTS) for row in rows for cell in row)
+    score = next(row for row in rows[1:] if row[5] == "445203100000/A01")
+    # before/after as compact JSON text, decimals as strings.
+    assert score[7] == '{"number":"1.50"}'
+    assert json.loads(score[8]) == {"note": '=HYPERLINK("http://x")', "number": "2.25"}
+    assert [int(row[0]) for row in rows[1:]] == list(range(1, len(rows)))
+
+
+def test_xlsx_keeps_numbers_and_neutralizes_text(ctx, tmp_path):
+    add_events()
+    path = tmp_path / "history.xlsx"
+    path.write_bytes(collect(exports.export_history(ADMIN, "xlsx", exports.HistoryFilter())))
+    workbook = load_workbook(path, read_only=True)
+    rows = list(workbook.active.iter_rows(values_only=True))
+    workbook.close()
+    assert list(rows[0]) == TWELVE
+    seqs = [row[0] for row in rows[1:]]
+    assert all(isinstance(seq, int) for seq in seqs)
+    assert seqs == list(range(1, len(rows)))
+    reasons = [row[9] for row in rows[1:]]
+    for text in NASTY[:4] + ["+修正", "@note"]:
+        assert "'" + text in reasons
+    for row in rows[1:]:
+        for cell in row[1:]:
+            assert cell is None or not str(cell).startswith(("=", "+", "-", "@"))
+
+
+def test_xlsx_formula_is_stored_as_text(ctx, tmp_path):
+    add_events()
+    path = tmp_path / "history.xlsx"
+    path.write_bytes(collect(exports.export_history(ADMIN, "xlsx", exports.HistoryFilter())))
+    sheet = load_workbook(path).active
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
+def test_jsonl_reverifies_without_the_app(ctx):
+    add_events()
+    data = collect(exports.export_history(ADMIN, "jsonl", exports.HistoryFilter()))
+    lines = data.decode("utf-8").splitlines()
+    events = [json.loads(line) for line in lines]
+    assert all(list(event) == TWELVE for event in events)
+    assert chain_ok(events)
+    score = next(e for e in events if e["entity_key"] == "445203100000/A01")
+    assert score["before"] == {"number": "1.50"}  # an object, not a string
+    assert score["reason"] == "+修正"  # JSONL is verbatim: no spreadsheet neutralizing
+    # The export's own event closes the file: one consistent cut of the chain.
+    assert events[-1]["action"] == "history.export"
+
+    events[2]["reason"] = "tampered"
+    assert not chain_ok(events)
+
+
+def test_export_is_logged_with_its_filters(ctx):
+    add_events()
+    flt = exports.HistoryFilter(period="2026Q3", actor="export-admin")
+    export = exports.export_history(ADMIN, "csv", flt)
+    logged = db.session.scalar(select(HistoryEvent).where(HistoryEvent.seq == export.up_to))
+    assert (logged.action, logged.actor, logged.entity_key) == (
+        "history.export",
+        ADMIN.username,
+        "csv",
+    )
+    assert json.loads(logged.after) == {
+        "filters": {"actor": "export-admin", "period": "2026Q3"},
+        "format": "csv",
+    }
+    collect(export)
+    assert history.verify().ok
+
+
+def test_export_refused_without_permission(ctx):
+    add_events()
+    count = db.session.scalar(select(db.func.count()).select_from(HistoryEvent))
+    with pytest.raises(Forbidden):
+        exports.export_history(user("assessor"), "jsonl", exports.HistoryFilter())
+    assert db.session.scalar(select(db.func.count()).select_from(HistoryEvent)) == count
+
+
+# --- filters ------------------------------------------------------------------------
+
+
+def keys(flt: exports.HistoryFilter) -> list[str]:
+    return [row.entity_key for row in exports.iter_rows(flt)]
+
+
+def test_filters(ctx):
+    add_events()
+    assert keys(exports.HistoryFilter(period="2026Q3")) == ["445203100000/A01", "445203100000/B02"]
+    assert keys(exports.HistoryFilter(unit="445203100000")) == [
+        "445203100000/A01",
+        "445203100000/B02",
+    ]
+    assert keys(exports.HistoryFilter(indicator="A01")) == ["445203100000/A01", "445203101000/A01"]
+    assert keys(exports.HistoryFilter(actor="other")) == ["445203101000/A01"]
+    assert len(keys(exports.HistoryFilter(action="unit.update"))) == len(NASTY)
+    # Dates are Shanghai calendar days: 15:59 UTC on 30 Sep is still 30 Sep there.
+    day = exports.HistoryFilter.from_args({"date_from": "2026-09-30", "date_to": "2026-09-30"})
+    assert keys(day) == ["445203100000/A01"]
+    next_day = exports.HistoryFilter.from_args({"date_from": "2026-10-01", "period": "2026Q3"})
+    assert keys(next_day) == ["445203100000/B02"]
+    # LIKE wildcards in a filter are taken literally.
+    assert keys(exports.HistoryFilter(unit="4452031%")) == []
+
+
+def test_small_batches_stream_everything(ctx):
+    add_events()
+    all_rows = list(exports.iter_rows(exports.HistoryFilter(), batch=2))
+    assert [row.seq for row in all_rows] == list(range(1, len(all_rows) + 1))
+
+
+# --- CLI ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "jsonl"])
+def test_export_history_command(app, runner, tmp_path, fmt):
+    with app.app_context():
+        add_events()
+    output = tmp_path / f"history.{fmt}"
+    result = runner.invoke(args=["export-history", "--format", fmt, "--output", str(output)])
+    assert result.exit_code == 0, result.output
+    assert "已导出" in result.output
+    assert output.stat().st_size > 0
+    if fmt == "jsonl":
+        events = [json.loads(line) for line in output.read_text("utf-8").splitlines()]
+        assert chain_ok(events)
+        assert events[-1]["action"] == "history.export" and events[-1]["actor"] == "cli"
+
+
+def test_export_history_command_by_period(app, runner, tmp_path):
+    with app.app_context():
+        add_events()
+    output = tmp_path / "q3.jsonl"
+    result = runner.invoke(
+        args=["export-history", "--period", "2026Q3", "--format", "jsonl", "--output", str(output)]
+    )
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in output.read_text("utf-8").splitlines()]
+    assert {e["period"] for e in events} == {"2026Q3"}
+
+
+def test_export_history_command_rejects_unknown_format(runner, tmp_path):
+    result = runner.invoke(
+        args=["export-history", "--format", "pdf", "--output", str(tmp_path / "x")]
+    )
+    assert result.exit_code != 0
+
+
+# --- the page -----------------------------------------------------------------------
+
+
+def test_history_page_for_auditor_only(app, client, auth):
+    auth.login("assessor", PASSWORD)
+    assert client.get("/admin/history/").status_code == 403
+    auth.logout()
+    auth.login("auditor", PASSWORD)
+    page = client.get("/admin/history/")
+    assert page.status_code == 200
+    assert "变更历史" in page.get_data(as_text=True)
+
+
+def test_history_page_shows_changes_newest_first(app, client, auth):
+    with app.app_context():
+        add_events()
+    auth.login("auditor", PASSWORD)
+    text = client.get("/admin/history/?period=2026Q3").get_data(as_text=True)
+    assert "1.50 → 2.25" in text
+    assert "+修正" in text
+    assert "2026-09-30 23:59:00" in text  # shown in Asia/Shanghai
+    assert text.index("445203100000/B02") < text.index("445203100000/A01")
+
+
+def test_history_page_escapes_user_text(app, client, auth):
+    with app.app_context():
+        with writing(ADMIN):
+            history.append(ADMIN, "unit.update", "unit", "X", reason="<script>alert(1)</script>")
+    auth.login("auditor", PASSWORD)
+    text = client.get("/admin/history/").get_data(as_text=True)
+    assert "<script>alert(1)" not in text
+    assert "&lt;script&gt;alert(1)" in text
+
+
+def test_history_page_keyset_pages(app, client, auth):
+    with app.app_context():
+        with writing(ADMIN):
+            for n in range(exports.PAGE_SIZE + 10):
+                history.append(ADMIN, "unit.update", "unit", f"U{n:03d}")
+        newest = db.session.scalar(select(db.func.max(HistoryEvent.seq)))
+    auth.login("auditor", PASSWORD)
+    first = client.get("/admin/history/?action=unit.update").get_data(as_text=True)
+    assert "较早" in first and "较新" not in first
+    assert "U059" in first and "U009" not in first
+    older_seq = newest - exports.PAGE_SIZE + 1
+    second = client.get(f"/admin/history/?action=unit.update&before={older_seq}")
+    text = second.get_data(as_text=True)
+    assert "U009" in text and "U010" not in text and "较新" in text
+    assert "较早" not in text
+    back = client.get(f"/admin/history/?action=unit.update&after={older_seq - 1}")
+    assert "U059" in back.get_data(as_text=True)
+
+
+def test_verify_button(app, client, auth):
+    with app.app_context():
+        add_events()
+    auth.login("auditor", PASSWORD)
+    ok = client.post("/admin/history/verify").get_data(as_text=True)
+    assert "哈希链校验通过" in ok
+    from tests.test_history_chain import tamper
+
+    with app.app_context():
+        tamper(("UPDATE history_event SET reason = 'x' WHERE seq = 7", {}))
+    bad = client.post("/admin/history/verify").get_data(as_text=True)
+    assert "校验失败：第 7 号事件" in bad
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "jsonl"])
+def test_download_from_page(app, client, auth, fmt):
+    with app.app_context():
+        add_events()
+    auth.login("auditor", PASSWORD)
+    response = client.post(f"/admin/history/export/{fmt}", data={"period": "2026Q3"})
+    assert response.status_code == 200
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    name = unquote(disposition.split("filename*=UTF-8''")[1])
+    assert name.startswith("变更历史-2026Q3-") and name.endswith("." + fmt)
+    assert response.headers["Content-Type"].startswith(exports.MIMETYPES[fmt].split(";")[0])
+    data = response.get_data()
+    if fmt == "csv":
+        assert data.startswith(b"\xef\xbb\xbf")
+    with app.app_context():
+        last = db.session.scalar(select(HistoryEvent).order_by(HistoryEvent.seq.desc()).limit(1))
+        assert (last.action, last.actor) == ("history.export", "auditor")
+
+
+def test_download_refused_by_get_and_for_other_roles(app, client, auth):
+    auth.login("auditor", PASSWORD)
+    assert client.get("/admin/history/export/csv").status_code == 405
+    auth.logout()
+    auth.login("supervisor", PASSWORD)
+    assert client.post("/admin/history/export/csv").status_code == 403
