@@ -27,6 +27,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "history.export": frozenset({"admin", "auditor"}),
     "user.view": frozenset({"admin"}),
     "entry.view": frozenset({"admin", "assessor", "supervisor", "auditor"}),
+    #: The import page and its dry run; applying an import needs score.write.
+    "import.view": frozenset({"admin", "assessor"}),
     "api.read": ALL_ROLES,
     # writing
     "base_data.write": frozenset({"admin"}),
