@@ -1,0 +1,326 @@
+"""From the database to the engine: the SPEC §8.4 document of one period and level.
+
+The engine (``evaluation.scoring``) is pure; this module is the one place that reads
+schemes, units, scores, adjustments, vetoes and review dates for it. Reads are plain
+column SELECTs (no ORM objects per score), so a province period stays cheap.
+
+Who is computed:
+
+- ``town``: the active towns, by ``sort_order`` then ``code``, on the period's town scheme;
+- ``village``: the active *typical* villages (典型村) only, on the period's village scheme.
+
+An approved period answers ``ranking`` from its stored snapshot, not by recomputing.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from evaluation import scoring
+from evaluation.services.core import InvalidInput, NotFound
+from models import (
+    Adjustment,
+    AnalysisGroup,
+    Indicator,
+    Period,
+    RankingSnapshot,
+    ReviewRecord,
+    Score,
+    Unit,
+    Veto,
+    db,
+)
+from models.units import LEVELS
+
+__all__ = [
+    "canonical_json",
+    "engine_input",
+    "flags",
+    "in_level",
+    "indicator_document",
+    "level_units",
+    "previous_period",
+    "ranking",
+    "scheme_document",
+    "current_snapshot",
+]
+
+
+def canonical_json(data) -> str:
+    """Return the canonical JSON text a snapshot hash is taken over (sorted keys, no spaces)."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def check_level(level: str) -> str:
+    """Refuse a level other than town or village."""
+    if level not in LEVELS:
+        raise InvalidInput(f"未知层级 {level}，可选：town、village")
+    return level
+
+
+def scheme_for(period: Period, level: str):
+    """Return the period's scheme of a level, refusing a village level without one."""
+    scheme = period.scheme_for(check_level(level))
+    if scheme is None:
+        raise NotFound(f"考核周期 {period.code} 没有村级指标方案")
+    return scheme
+
+
+def _amount(value: Decimal | None) -> Decimal | None:
+    # Stored Numeric columns come back with their full scale (6.500000): show them plainly.
+    return None if value is None else value.normalize()
+
+
+def indicator_document(indicator: Indicator) -> dict:
+    """Return one indicator in the engine's form, amounts as Decimals."""
+    fractions = None
+    if indicator.method == "grade" and indicator.grade_fractions:
+        fractions = {k: Decimal(str(v)) for k, v in indicator.grade_fractions.items()}
+    return {
+        "code": indicator.code,
+        "name": indicator.name,
+        "points": _amount(indicator.points),
+        "method": indicator.method,
+        "direction": indicator.direction,
+        "target": _amount(indicator.target) if indicator.method == "target" else None,
+        "floor": _amount(indicator.floor) if indicator.method == "relative" else None,
+        "grade_fractions": fractions,
+    }
+
+
+def scheme_document(scheme) -> dict:
+    """Return a scheme in the engine's form (SPEC §8.4), amounts as Decimals."""
+    grades = None  # the engine's default bands
+    if scheme.grades is not None:
+        grades = [{"name": b["name"], "min": Decimal(str(b["min"]))} for b in scheme.grades]
+    indicators_by_dimension: dict[int, list] = {}
+    rows = db.session.scalars(
+        select(Indicator)
+        .where(Indicator.scheme_id == scheme.id)
+        .order_by(Indicator.order, Indicator.id)
+    )
+    for indicator in rows:
+        indicators_by_dimension.setdefault(indicator.dimension_id, []).append(
+            indicator_document(indicator)
+        )
+    return {
+        "total": _amount(scheme.total),
+        "bonus_cap": _amount(scheme.bonus_cap),
+        "penalty_cap": _amount(scheme.penalty_cap),
+        "tie_method": scheme.tie_method,
+        "grades": grades,
+        "dimensions": [
+            {
+                "code": dimension.code,
+                "name": dimension.name,
+                "indicators": indicators_by_dimension.get(dimension.id, []),
+            }
+            for dimension in scheme.dimensions
+        ],
+    }
+
+
+def in_level(level: str) -> list:
+    """Return the conditions on ``Unit`` of the units computed at a level."""
+    conditions = [Unit.level == check_level(level), Unit.active]
+    if level == "village":
+        conditions.append(Unit.typical_batch.is_not(None))
+    return conditions
+
+
+def level_units(level: str) -> list[Unit]:
+    """Return the units computed at a level, in ranking-input order (sort order, code)."""
+    query = select(Unit).where(*in_level(level)).order_by(Unit.sort_order, Unit.code)
+    return list(db.session.scalars(query))
+
+
+def engine_input(
+    period: Period, level: str = "town", *, flags: bool = False, sensitivity=None
+) -> dict:
+    """Build the engine document of one period and level (SPEC §8.4)."""
+    scheme = scheme_for(period, level)
+    unit_rows = db.session.execute(
+        select(Unit.code, Unit.name, Unit.typical_batch)
+        .where(*in_level(level))
+        .order_by(Unit.sort_order, Unit.code)
+    ).all()
+    in_scope = select(Unit.id).where(*in_level(level))
+
+    values = [
+        {"unit": unit, "indicator": indicator, "value": grade if grade is not None else number}
+        for unit, indicator, number, grade in db.session.execute(
+            select(Unit.code, Indicator.code, Score.number, Score.grade)
+            .join(Unit, Unit.id == Score.unit_id)
+            .join(Indicator, Indicator.id == Score.indicator_id)
+            .where(
+                Score.period_id == period.id,
+                Indicator.scheme_id == scheme.id,
+                Score.unit_id.in_(in_scope),
+            )
+            .order_by(Unit.sort_order, Unit.code, Indicator.order, Indicator.id)
+        )
+    ]
+    adjustments = [
+        {"unit": unit, "kind": kind, "points": points, "reason": reason}
+        for unit, kind, points, reason in db.session.execute(
+            select(Unit.code, Adjustment.kind, Adjustment.points, Adjustment.reason)
+            .join(Unit, Unit.id == Adjustment.unit_id)
+            .where(Adjustment.period_id == period.id, Adjustment.unit_id.in_(in_scope))
+            .order_by(Adjustment.id)
+        )
+    ]
+    vetoes = [
+        {"unit": unit, "reason": reason}
+        for unit, reason in db.session.execute(
+            select(Unit.code, Veto.reason)
+            .join(Unit, Unit.id == Veto.unit_id)
+            .where(Veto.period_id == period.id, Veto.unit_id.in_(in_scope))
+            .order_by(Unit.sort_order, Unit.code)
+        )
+    ]
+    document: dict = {
+        "scheme": scheme_document(scheme),
+        "units": [{"code": code, "name": name} for code, name, _ in unit_rows],
+        "values": values,
+        "adjustments": adjustments,
+        "vetoes": vetoes,
+    }
+    if sensitivity is not None:
+        document["sensitivity"] = dict(sensitivity)
+    if flags:
+        typical = {code: batch for code, _, batch in unit_rows if batch is not None}
+        document["flags"] = _flag_rules(period, typical)
+    return document
+
+
+def _flag_rules(period: Period, typical: dict[str, int]) -> dict:
+    config = current_app.config
+    return {
+        "typical": typical,
+        "previous_totals": _previous_totals(period, typical),
+        "last_review": _last_reviews(period, typical),
+        "period_end": period.end_date.isoformat(),
+        "low_score": Decimal(str(config["FLAG_LOW_SCORE"])),
+        "drop": Decimal(str(config["FLAG_DROP"])),
+        "bottom_n": int(config["FLAG_BOTTOM_N"]),
+        "review_days": int(config["FLAG_REVIEW_DAYS"]),
+    }
+
+
+def _previous_totals(period: Period, typical: dict[str, int]) -> dict[str, Decimal]:
+    previous = previous_period(period)
+    if previous is None or previous.village_scheme_id is None:
+        return {}
+    earlier = ranking(previous, "village")
+    return {
+        result["unit"]: Decimal(result["total"])
+        for result in earlier["results"]
+        if result["unit"] in typical
+    }
+
+
+def _last_reviews(period: Period, typical: dict[str, int]) -> dict[str, str]:
+    # A review after the period's end says nothing about that period (SPEC §7).
+    rows = db.session.execute(
+        select(Unit.code, func.max(ReviewRecord.date))
+        .join(Unit, Unit.id == ReviewRecord.unit_id)
+        .where(Unit.code.in_(list(typical)), ReviewRecord.date <= period.end_date)
+        .group_by(Unit.code)
+    )
+    return {code: day.isoformat() for code, day in rows if day is not None}
+
+
+def previous_period(period: Period) -> Period | None:
+    """Return the period that ended last before this one (drafts hold no figures yet)."""
+    return db.session.scalar(
+        select(Period)
+        .where(
+            Period.id != period.id,
+            Period.end_date < period.end_date,
+            Period.status != "draft",
+        )
+        .order_by(Period.end_date.desc(), Period.id.desc())
+        .limit(1)
+    )
+
+
+def compute(document: dict) -> dict:
+    """Run the engine on a document, turning a refusal into InvalidInput with every problem."""
+    try:
+        return scoring.compute(document)
+    except scoring.ScoringError as error:
+        raise InvalidInput(
+            "指标方案或数据无法计算，请先修正", details=[p.as_dict() for p in error.problems]
+        ) from None
+
+
+def current_snapshot(period: Period, level: str = "town") -> RankingSnapshot | None:
+    """Return the period's stored, not superseded, snapshot of a level."""
+    return db.session.scalar(
+        select(RankingSnapshot)
+        .where(
+            RankingSnapshot.period_id == period.id,
+            RankingSnapshot.level == level,
+            RankingSnapshot.superseded.is_(False),
+        )
+        .order_by(RankingSnapshot.id.desc())
+        .limit(1)
+    )
+
+
+def ranking(period: Period, level: str = "town", *, sensitivity=None) -> dict:
+    """Rank a period's units at a level; an approved period answers from its snapshot.
+
+    With ``sensitivity`` the figures are recomputed (the snapshot holds no intervals);
+    an approved period's inputs are locked, so they agree with the snapshot, whose hash
+    is still given.
+    """
+    scheme_for(period, level)
+    snapshot = current_snapshot(period, level) if period.status == "approved" else None
+    answer = {
+        "period": period.code,
+        "level": level,
+        "status": period.status,
+        "from_snapshot": False,
+        "snapshot_hash": snapshot.sha256 if snapshot is not None else None,
+    }
+    if snapshot is not None and sensitivity is None:
+        answer["from_snapshot"] = True
+        answer["results"] = json.loads(snapshot.payload)["results"]
+        return answer
+    answer["results"] = compute(engine_input(period, level, sensitivity=sensitivity))["results"]
+    return answer
+
+
+def flags(period: Period) -> dict:
+    """Return the review flags of every typical village of a period (SPEC §7).
+
+    Each flag carries the engine's fields plus the village's ``name`` and
+    ``analysis_group``; a period without a village scheme has no flags.
+    """
+    if period.village_scheme_id is None:
+        return {"period": period.code, "flags": []}
+    shown = compute(engine_input(period, "village", flags=True))
+    groups = dict(
+        db.session.execute(
+            select(Unit.code, AnalysisGroup.name)
+            .outerjoin(AnalysisGroup, AnalysisGroup.id == Unit.analysis_group_id)
+            .where(Unit.level == "village", Unit.typical_batch.is_not(None))
+        ).all()
+    )
+    unit_names = {r["unit"]: r["name"] for r in shown["results"]}
+    return {
+        "period": period.code,
+        "flags": [
+            {
+                **flag,
+                "name": unit_names.get(flag["unit"], ""),
+                "analysis_group": groups.get(flag["unit"]),
+            }
+            for flag in shown.get("flags", [])
+        ],
+    }

@@ -1,0 +1,412 @@
+"""The score corridor (SPEC §4, §5): every change to scores, adjustments and vetoes.
+
+Every rule a change must pass is here, whichever door it came in by (entry page,
+import, API, CLI, admin form):
+
+- the role: permission ``score.write``;
+- the period: only while it is ``open`` (填报中);
+- the cell: the unit is active and of a level the period has a scheme for (villages:
+  typical villages only), the indicator belongs to that scheme;
+- the value: a grade key for a grade indicator, else a number with at most six
+  decimals; ``direct`` within 0..P, ``target`` with ``lower`` not negative;
+- the version: ``None`` creates, otherwise it must equal the stored version, so a
+  stale save is refused with the current value (nothing is overwritten silently);
+- the history: exactly one event per change, none when nothing changed.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.orm.exc import ObjectDeletedError
+
+from evaluation import loading, scoring
+from evaluation.i18n import local_time
+from evaluation.services import history
+from evaluation.services.core import Conflict, InvalidInput, NotFound, StateError, writing
+from evaluation.services.history import format_at
+from models import Adjustment, Indicator, Period, Score, Unit, Veto, db
+from models.ledger import ADJUSTMENT_KINDS
+from models.types import plain, utcnow
+
+#: Raw values are stored as Numeric(20, 6).
+VALUE_DECIMALS = 6
+LARGEST_VALUE = Decimal(10) ** 14
+#: Adjustment points are stored as Numeric(9, 2).
+LARGEST_POINTS = Decimal(10) ** 7
+
+__all__ = [
+    "add_adjustment",
+    "check_value",
+    "clear_score",
+    "remove_adjustment",
+    "remove_veto",
+    "score_points",
+    "set_score",
+    "set_veto",
+]
+
+
+# --- checks shared by every change ---------------------------------------------------
+
+
+def require_open(period: Period) -> None:
+    """Refuse unless the period is open for entry (checked inside the write lock)."""
+    if period.status != "open":
+        raise StateError(
+            f"考核周期「{period.name}」当前状态为{period.status_name}，"
+            "只有填报中的周期才能修改分数、加减分和一票否决"
+        )
+
+
+def check_unit(period: Period, unit: Unit):
+    """Return the period's scheme for the unit's level, refusing units outside it."""
+    if not unit.active:
+        raise InvalidInput(f"单位「{unit.name}」已停用，不能录入")
+    scheme = period.scheme_for(unit.level)
+    if scheme is None:
+        raise InvalidInput(f"考核周期「{period.name}」没有村级指标方案，不能为「{unit.name}」录入")
+    if unit.level == "village" and unit.typical_batch is None:
+        raise InvalidInput(f"「{unit.name}」不是典型村：村级方案只考核典型村")
+    return scheme
+
+
+def check_indicator(period: Period, unit: Unit, indicator: Indicator) -> None:
+    """Refuse an indicator that is not in the period's scheme for the unit's level."""
+    scheme = check_unit(period, unit)
+    if indicator.scheme_id != scheme.id:
+        raise InvalidInput(
+            f"指标 {indicator.code} 不属于本周期「{unit.name}」适用的方案 {scheme.code}"
+        )
+
+
+def _invalid_value(message: str) -> InvalidInput:
+    return InvalidInput(message, details=[{"path": "value", "message": message}])
+
+
+def _decimal(value) -> Decimal:
+    if isinstance(value, bool):
+        raise InvalidOperation
+    if isinstance(value, float):
+        return Decimal(repr(value))  # the shortest text of the float, e.g. 2.675
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    if isinstance(value, str):
+        text = value.strip().replace(",", "")
+        if not text:
+            raise InvalidOperation
+        return Decimal(text)
+    raise InvalidOperation
+
+
+def check_value(indicator: Indicator, value) -> tuple[Decimal | None, str | None]:
+    """Check a raw value against the indicator's method; return ``(number, grade)``.
+
+    Raises InvalidInput whose details are ``[{"path": "value", "message"}]``.
+    """
+    if indicator.method == "grade":
+        grades = list(indicator.fractions)
+        key = value.strip() if isinstance(value, str) else None
+        if key not in indicator.fractions:
+            raise _invalid_value(
+                f"指标 {indicator.code} 按等次评定，数值须为以下等次之一：{'、'.join(grades)}"
+            )
+        return None, key
+    try:
+        number = _decimal(value)
+    except (InvalidOperation, ValueError):
+        raise _invalid_value(f"指标 {indicator.code} 的数值须为数字，收到：{value}") from None
+    if not number.is_finite():
+        raise _invalid_value(f"指标 {indicator.code} 的数值须为有限的数字")
+    if abs(number) >= LARGEST_VALUE:
+        raise _invalid_value(f"指标 {indicator.code} 的数值过大（整数部分至多 14 位）")
+    if number != number.quantize(Decimal(1).scaleb(-VALUE_DECIMALS)):
+        raise _invalid_value(f"指标 {indicator.code} 的数值至多保留 {VALUE_DECIMALS} 位小数")
+    if indicator.method == "direct" and not 0 <= number <= indicator.points:
+        raise _invalid_value(
+            f"指标 {indicator.code} 直接打分，须在 0 至 {plain(indicator.points)} 分之间"
+        )
+    if indicator.method == "target" and indicator.direction == "lower" and number < 0:
+        raise _invalid_value(f"指标 {indicator.code} 越低越好，数值不能为负")
+    return number, None
+
+
+def _value_text(number: Decimal | None, grade: str | None) -> str | None:
+    return grade if grade is not None else plain(number)
+
+
+def _current(score: Score | None) -> dict:
+    if score is None:
+        return {"value": None, "version": None, "entered_by": None, "updated_at": None}
+    return {
+        "value": score.value,
+        "version": score.version,
+        "entered_by": score.entered_by,
+        "updated_at": format_at(score.updated_at),
+    }
+
+
+def _conflict(score: Score | None) -> Conflict:
+    if score is None:
+        message = "该分数已被他人清除，未保存您的修改；请刷新后重新录入"
+    else:
+        message = (
+            f"该分数已被 {score.entered_by} 于 {local_time(score.updated_at)} 改为 {score.value}"
+            f"（第 {score.version} 版），未保存您的修改；请核对后再提交"
+        )
+    return Conflict(message, details=_current(score))
+
+
+def _stored_score(session, period: Period, unit: Unit, indicator: Indicator) -> Score | None:
+    return session.scalar(
+        select(Score)
+        .where(
+            Score.period_id == period.id,
+            Score.unit_id == unit.id,
+            Score.indicator_id == indicator.id,
+        )
+        .execution_options(populate_existing=True)
+    )
+
+
+# --- scores --------------------------------------------------------------------------
+
+
+def set_score(
+    actor,
+    period: Period,
+    unit: Unit,
+    indicator: Indicator,
+    value,
+    *,
+    note: str = "",
+    version: int | None,
+) -> Score:
+    """Enter or change one raw value; ``version`` None creates, else must be current."""
+    note = (note or "").strip()
+    with writing(actor, "score.write") as session:
+        session.refresh(period)
+        require_open(period)
+        check_indicator(period, unit, indicator)
+        number, grade = check_value(indicator, value)
+        score = _stored_score(session, period, unit, indicator)
+        if (score is None) != (version is None) or (
+            score is not None and score.version != version
+        ):
+            raise _conflict(score)
+        new = {"value": _value_text(number, grade), "note": note}
+        if score is not None:
+            old = {"value": score.value, "note": score.note}
+            if score.number == number and score.grade == grade and score.note == note:
+                return score
+            score.version += 1
+        else:
+            old = None
+            score = Score(period=period, unit=unit, indicator=indicator, version=1)
+            session.add(score)
+        score.number, score.grade, score.note = number, grade, note
+        score.entered_by = actor.username
+        score.updated_at = utcnow()
+        session.flush()
+        history.append(
+            actor,
+            "score.set",
+            "score",
+            f"{unit.code}/{indicator.code}",
+            period=period.code,
+            before=old,
+            after=new,
+        )
+    return score
+
+
+def clear_score(actor, score: Score, *, version: int) -> None:
+    """Remove one raw value (it becomes missing again); ``version`` must be current."""
+    with writing(actor, "score.write") as session:
+        try:
+            period, unit, indicator = score.period, score.unit, score.indicator
+        except ObjectDeletedError:
+            raise _conflict(None) from None
+        session.refresh(period)
+        require_open(period)
+        stored = _stored_score(session, period, unit, indicator)
+        if stored is None or stored.version != version:
+            raise _conflict(stored)
+        before = {"value": stored.value, "note": stored.note}
+        session.delete(stored)
+        session.flush()
+        history.append(
+            actor,
+            "score.clear",
+            "score",
+            f"{unit.code}/{indicator.code}",
+            period=period.code,
+            before=before,
+        )
+
+
+def score_points(period: Period, unit: Unit, indicator: Indicator) -> Decimal | None:
+    """Return the points the engine gives one stored value (None when it is missing).
+
+    A relative indicator is scored against every unit of the same computation, so its
+    whole column is read; the other methods need the one value only.
+    """
+    conditions = [Score.period_id == period.id, Score.indicator_id == indicator.id]
+    if indicator.method != "relative":
+        conditions.append(Score.unit_id == unit.id)
+    else:
+        conditions.append(Score.unit_id.in_(select(Unit.id).where(*loading.in_level(unit.level))))
+    rows = db.session.execute(
+        select(Unit.code, Score.number, Score.grade)
+        .join(Unit, Unit.id == Score.unit_id)
+        .where(*conditions)
+    ).all()
+    if unit.code not in {code for code, _, _ in rows}:
+        return None
+    only = loading.indicator_document(indicator)
+    document = {
+        "scheme": {
+            "total": only["points"],
+            "grades": None,
+            "dimensions": [{"code": "_", "indicators": [only]}],
+        },
+        "units": [{"code": code} for code, _, _ in rows],
+        "values": [
+            {"unit": code, "indicator": indicator.code, "value": g if g is not None else n}
+            for code, n, g in rows
+        ],
+    }
+    return scoring.evaluate(document).result_for(unit.code).indicators[indicator.code]
+
+
+# --- adjustments (加减分) and vetoes (一票否决) -------------------------------------------
+
+
+def _reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise InvalidInput("请填写理由", details=[{"path": "reason", "message": "理由不能为空"}])
+    return text
+
+
+def _points(points) -> Decimal:
+    try:
+        amount = _decimal(points)
+    except (InvalidOperation, ValueError):
+        amount = None
+    if amount is None or not amount.is_finite() or amount <= 0 or amount >= LARGEST_POINTS:
+        message = "分值须为大于 0 的数字"
+    elif amount != amount.quantize(Decimal("0.01")):
+        message = "分值至多保留两位小数"
+    else:
+        return amount.quantize(Decimal("0.01"))
+    raise InvalidInput(message, details=[{"path": "points", "message": message}])
+
+
+def add_adjustment(actor, period: Period, unit: Unit, kind: str, points, reason: str) -> Adjustment:
+    """Add a bonus or penalty item (加分/减分) with its reason."""
+    with writing(actor, "score.write") as session:
+        session.refresh(period)
+        require_open(period)
+        check_unit(period, unit)
+        if kind not in ADJUSTMENT_KINDS:
+            raise InvalidInput(
+                "加减分类型须为 bonus（加分）或 penalty（减分）",
+                details=[{"path": "kind", "message": "未知类型"}],
+            )
+        amount = _points(points)
+        text = _reason(reason)
+        adjustment = Adjustment(
+            period=period,
+            unit=unit,
+            kind=kind,
+            points=amount,
+            reason=text,
+            entered_by=actor.username,
+        )
+        session.add(adjustment)
+        session.flush()
+        history.append(
+            actor,
+            "adjustment.add",
+            "adjustment",
+            f"{unit.code}/{adjustment.id}",
+            period=period.code,
+            after={"unit": unit.code, "kind": kind, "points": amount, "reason": text},
+            reason=text,
+        )
+    return adjustment
+
+
+def remove_adjustment(actor, adjustment: Adjustment, reason: str) -> None:
+    """Remove a bonus or penalty item, saying why."""
+    with writing(actor, "score.write") as session:
+        try:
+            period, unit = adjustment.period, adjustment.unit
+        except ObjectDeletedError:
+            raise NotFound("该加减分项已被删除") from None
+        session.refresh(period)
+        require_open(period)
+        text = _reason(reason)
+        before = {
+            "unit": unit.code,
+            "kind": adjustment.kind,
+            "points": adjustment.points,
+            "reason": adjustment.reason,
+        }
+        key = f"{unit.code}/{adjustment.id}"
+        session.delete(adjustment)
+        session.flush()
+        history.append(
+            actor, "adjustment.remove", "adjustment", key, period=period.code, before=before,
+            reason=text,
+        )
+
+
+def set_veto(actor, period: Period, unit: Unit, reason: str) -> Veto:
+    """Veto a unit for the period (一票否决), or change the reason of its veto."""
+    with writing(actor, "score.write") as session:
+        session.refresh(period)
+        require_open(period)
+        check_unit(period, unit)
+        text = _reason(reason)
+        veto = session.scalar(
+            select(Veto)
+            .where(Veto.period_id == period.id, Veto.unit_id == unit.id)
+            .execution_options(populate_existing=True)
+        )
+        if veto is not None and veto.reason == text:
+            return veto
+        before = None if veto is None else {"reason": veto.reason}
+        if veto is None:
+            veto = Veto(period=period, unit=unit)
+            session.add(veto)
+        veto.reason = text
+        veto.entered_by = actor.username
+        veto.created_at = utcnow()
+        session.flush()
+        history.append(
+            actor, "veto.set", "veto", unit.code, period=period.code, before=before,
+            after={"reason": text}, reason=text,
+        )
+    return veto
+
+
+def remove_veto(actor, veto: Veto, reason: str) -> None:
+    """Lift a unit's veto for the period, saying why."""
+    with writing(actor, "score.write") as session:
+        try:
+            period, unit = veto.period, veto.unit
+        except ObjectDeletedError:
+            raise NotFound("该一票否决已被撤销") from None
+        session.refresh(period)
+        require_open(period)
+        text = _reason(reason)
+        before = {"reason": veto.reason}
+        session.delete(veto)
+        session.flush()
+        history.append(
+            actor, "veto.remove", "veto", unit.code, period=period.code, before=before,
+            reason=text,
+        )

@@ -1,0 +1,286 @@
+"""The period workflow (SPEC §5) and the review cases it opens (SPEC §7).
+
+::
+
+    draft ──open──► open ──submit──► submitted ──approve──► approved
+                     ▲                   │                      │
+                     └──────return───────┘◄─────────reopen──────┘ (to open)
+
+- ``open``: admin or supervisor;
+- ``submit``: assessor; refused while any town value is missing, listing them;
+- ``return``: supervisor, with a reason;
+- ``approve``: a supervisor who did not submit it; stores the RankingSnapshot of each
+  level with the SHA-256 of its canonical JSON, and opens the review cases;
+- ``reopen``: admin, with a reason; the old snapshots stay, marked superseded.
+
+Each transition is one history event in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import select
+
+from evaluation import loading
+from evaluation.services import history
+from evaluation.services.core import Forbidden, InvalidInput, StateError, writing
+from models import Indicator, Period, RankingSnapshot, ReviewCase, Score, Unit, db
+from models.periods import PERIOD_STATUSES
+from models.types import utcnow
+
+__all__ = [
+    "approve",
+    "missing_town_values",
+    "open_period",
+    "reopen",
+    "return_period",
+    "snapshot_digest",
+    "submit",
+    "sync_review_cases",
+]
+
+
+def _require_status(period: Period, status: str, doing: str) -> None:
+    if period.status != status:
+        raise StateError(
+            f"考核周期「{period.name}」当前为{period.status_name}，"
+            f"只有{PERIOD_STATUSES[status]}的周期才能{doing}"
+        )
+
+
+def _reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise InvalidInput("请填写理由", details=[{"path": "reason", "message": "理由不能为空"}])
+    return text
+
+
+def _transition(actor, period: Period, new_status: str, *, action: str, reason=None, **after):
+    old_status = period.status
+    period.status = new_status
+    db.session.flush()
+    history.append(
+        actor,
+        action,
+        "period",
+        period.code,
+        period=period.code,
+        before={"status": old_status},
+        after={"status": new_status, **after},
+        reason=reason,
+    )
+
+
+def open_period(actor, period: Period) -> None:
+    """Open a draft period for entry."""
+    with writing(actor, "period.open") as session:
+        session.refresh(period)
+        _require_status(period, "draft", "开始填报")
+        _transition(actor, period, "open", action="period.open")
+
+
+def missing_town_values(period: Period) -> list[str]:
+    """List the town values not yet entered, as ``unit/indicator 单位名 · 指标名``."""
+    indicators = list(
+        db.session.execute(
+            select(Indicator.id, Indicator.code, Indicator.name)
+            .where(Indicator.scheme_id == period.town_scheme_id)
+            .order_by(Indicator.order, Indicator.id)
+        )
+    )
+    towns = list(
+        db.session.execute(
+            select(Unit.id, Unit.code, Unit.name)
+            .where(*loading.in_level("town"))
+            .order_by(Unit.sort_order, Unit.code)
+        )
+    )
+    entered = set(
+        db.session.execute(
+            select(Score.unit_id, Score.indicator_id).where(Score.period_id == period.id)
+        ).tuples()
+    )
+    return [
+        f"{town.code}/{indicator.code} {town.name} · {indicator.name}"
+        for town in towns
+        for indicator in indicators
+        if (town.id, indicator.id) not in entered
+    ]
+
+
+def submit(actor, period: Period) -> None:
+    """Submit an open period for approval; refused while any town value is missing."""
+    with writing(actor, "period.submit") as session:
+        session.refresh(period)
+        _require_status(period, "open", "提交")
+        missing = missing_town_values(period)
+        if missing:
+            raise InvalidInput(
+                f"还有 {len(missing)} 项镇街数值未填报，不能提交", details=missing
+            )
+        period.submitted_by = actor.username
+        period.submitted_at = utcnow()
+        _transition(actor, period, "submitted", action="period.submit")
+
+
+def return_period(actor, period: Period, reason: str) -> None:
+    """Return a submitted period to the assessors, saying why."""
+    with writing(actor, "period.return") as session:
+        session.refresh(period)
+        _require_status(period, "submitted", "退回")
+        text = _reason(reason)
+        period.submitted_by = None
+        period.submitted_at = None
+        _transition(actor, period, "open", action="period.return", reason=text)
+
+
+def snapshot_digest(payload_text: str) -> str:
+    """Return the SHA-256 of a snapshot's canonical JSON text (UTF-8)."""
+    return hashlib.sha256(payload_text.encode("utf-8")).hexdigest()
+
+
+def _store_snapshot(actor, period: Period, level: str) -> RankingSnapshot:
+    scheme = loading.scheme_for(period, level)
+    document = loading.engine_input(period, level)
+    results = loading.compute(document)["results"]
+    payload = {"period": period.code, "level": level, "scheme": scheme.code, "results": results}
+    text = loading.canonical_json(payload)
+    input_text = loading.canonical_json(history.jsonable(document))
+    snapshot = RankingSnapshot(
+        period=period,
+        level=level,
+        payload=text,
+        sha256=snapshot_digest(text),
+        created_by=actor.username,
+        meta={"input_sha256": snapshot_digest(input_text), "units": len(results)},
+    )
+    db.session.add(snapshot)
+    return snapshot
+
+
+def _supersede(period: Period) -> list[str]:
+    stale = db.session.scalars(
+        select(RankingSnapshot).where(
+            RankingSnapshot.period_id == period.id, RankingSnapshot.superseded.is_(False)
+        )
+    ).all()
+    for snapshot in stale:
+        snapshot.superseded = True
+    return [snapshot.sha256 for snapshot in stale]
+
+
+def approve(actor, period: Period) -> RankingSnapshot:
+    """Approve (lock) a submitted period; return its town RankingSnapshot."""
+    with writing(actor, "period.approve") as session:
+        session.refresh(period)
+        _require_status(period, "submitted", "审定")
+        if period.submitted_by == actor.username:
+            raise Forbidden("提交人不能审定自己提交的周期，请由另一位督导审核人员审定")
+        _supersede(period)
+        levels = ["town"] + (["village"] if period.village_scheme_id is not None else [])
+        snapshots = {level: _store_snapshot(actor, period, level) for level in levels}
+        period.approved_by = actor.username
+        period.approved_at = utcnow()
+        _transition(
+            actor,
+            period,
+            "approved",
+            action="period.approve",
+            snapshots={level: s.sha256 for level, s in snapshots.items()},
+        )
+        sync_review_cases(actor, period)
+    return snapshots["town"]
+
+
+def reopen(actor, period: Period, reason: str) -> None:
+    """Reopen an approved period for correction; its snapshots stay, marked superseded."""
+    with writing(actor, "period.reopen") as session:
+        session.refresh(period)
+        _require_status(period, "approved", "重新开放")
+        text = _reason(reason)
+        superseded = _supersede(period)
+        period.approved_by = None
+        period.approved_at = None
+        period.submitted_by = None
+        period.submitted_at = None
+        _transition(
+            actor, period, "open", action="period.reopen", reason=text, superseded=superseded
+        )
+
+
+def sync_review_cases(actor, period: Period) -> dict[str, list[str]]:
+    """Open (or keep) a ReviewCase for each flagged typical village (SPEC §7).
+
+    A new case goes to the village's analysis group; an open case whose reasons changed
+    is brought up to date; a closed case is left as its group closed it. Returns the unit
+    codes ``{"opened", "updated", "kept"}``.
+    """
+    summary: dict[str, list[str]] = {"opened": [], "updated": [], "kept": []}
+    with writing(actor, "review.sync") as session:
+        flagged = [f for f in loading.flags(period)["flags"] if f["flagged"]]
+        if not flagged:
+            return summary
+        units = {
+            unit.code: unit
+            for unit in session.scalars(
+                select(Unit).where(Unit.code.in_([f["unit"] for f in flagged]))
+            )
+        }
+        cases = {
+            case.unit_id: case
+            for case in session.scalars(
+                select(ReviewCase).where(ReviewCase.period_id == period.id)
+            )
+        }
+        for flag in flagged:
+            unit = units[flag["unit"]]
+            key = f"{period.code}/{unit.code}"
+            case = cases.get(unit.id)
+            if case is None:
+                case = ReviewCase(
+                    period=period,
+                    unit=unit,
+                    group_id=unit.analysis_group_id,
+                    reasons=list(flag["reasons"]),
+                    priority=flag["priority"],
+                    status="open",
+                )
+                session.add(case)
+                session.flush()
+                history.append(
+                    actor,
+                    "review_case.open",
+                    "review_case",
+                    key,
+                    period=period.code,
+                    after={
+                        "unit": unit.code,
+                        "group": unit.analysis_group.name if unit.analysis_group else None,
+                        "reasons": list(flag["reasons"]),
+                        "priority": flag["priority"],
+                        "status": "open",
+                    },
+                )
+                summary["opened"].append(unit.code)
+            elif case.status == "open" and (
+                list(case.reasons or []) != list(flag["reasons"])
+                or case.priority != flag["priority"]
+            ):
+                before = {"reasons": list(case.reasons or []), "priority": case.priority}
+                case.reasons = list(flag["reasons"])
+                case.priority = flag["priority"]
+                session.flush()
+                history.append(
+                    actor,
+                    "review_case.update",
+                    "review_case",
+                    key,
+                    period=period.code,
+                    before=before,
+                    after={"reasons": case.reasons, "priority": case.priority},
+                )
+                summary["updated"].append(unit.code)
+            else:
+                summary["kept"].append(unit.code)
+    return summary
