@@ -1,0 +1,204 @@
+"""Typical-village review (研判, SPEC §7): visit records and the cases they answer.
+
+A reviewer acts only on the villages of their own analysis group; a supervisor on
+every group's. That rule lives here, not in the pages, so every door (board, API,
+CLI) meets it. Each change appends exactly one history event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import false, select
+
+from evaluation.i18n import SHANGHAI
+from evaluation.permissions import can
+from evaluation.services import history
+from evaluation.services.core import Forbidden, InvalidInput, NotFound, StateError, writing
+from models import Period, ReviewCase, ReviewRecord, Unit, db
+from models.reviews import CONCLUSIONS
+from models.types import utcnow
+
+VISITORS_MAX = 255
+
+
+def sees_all_groups(user) -> bool:
+    """Tell whether ``user`` sees every analysis group's villages, not only their own."""
+    return can(user, "review.all_groups")
+
+
+def scope_villages(query, user):
+    """Restrict a query over ``Unit`` to the typical villages ``user`` may see.
+
+    A reviewer sees their own analysis group only; one without a group sees none.
+    """
+    query = query.where(Unit.level == "village", Unit.typical_batch.is_not(None))
+    if sees_all_groups(user):
+        return query
+    group_id = getattr(user, "group_id", None)
+    if group_id is None:
+        return query.where(false())
+    return query.where(Unit.analysis_group_id == group_id)
+
+
+def may_see_village(user, unit: Unit) -> bool:
+    """Tell whether ``user`` may see ``unit`` on the review board."""
+    if not can(user, "review.view") or unit.typical_batch is None:
+        return False
+    if sees_all_groups(user):
+        return True
+    group_id = getattr(user, "group_id", None)
+    return group_id is not None and group_id == unit.analysis_group_id
+
+
+def may_review(user, unit: Unit) -> bool:
+    """Tell whether ``user`` may record reviews and close cases for ``unit``."""
+    return can(user, "review.write") and may_see_village(user, unit)
+
+
+def _require_own_group(actor, unit: Unit) -> None:
+    if not may_see_village(actor, unit):
+        raise Forbidden(f"只能研判本组负责的典型村，{unit.name} 不属于您所在的研判小组")
+
+
+def _require_typical(unit: Unit | None) -> Unit:
+    if unit is None:
+        raise NotFound("没有这个村")
+    if unit.level != "village" or unit.typical_batch is None:
+        raise InvalidInput(f"{unit.name} 不是典型村")
+    return unit
+
+
+def case_key(case: ReviewCase) -> str:
+    """Return the key the history uses for a case: ``<period>/<village code>``."""
+    return f"{case.period.code}/{case.unit.code}"
+
+
+def case_for(period: Period, unit: Unit) -> ReviewCase | None:
+    """Return the village's case in ``period``, if one was opened."""
+    return db.session.scalar(
+        select(ReviewCase).where(ReviewCase.period_id == period.id, ReviewCase.unit_id == unit.id)
+    )
+
+
+def _latest_open_case(unit: Unit) -> ReviewCase | None:
+    return db.session.scalar(
+        select(ReviewCase)
+        .join(Period, ReviewCase.period_id == Period.id)
+        .where(ReviewCase.unit_id == unit.id, ReviewCase.status == "open")
+        .order_by(Period.end_date.desc())
+        .limit(1)
+    )
+
+
+def _shanghai_today() -> dt.date:
+    return dt.datetime.now(SHANGHAI).date()
+
+
+def _clean_text(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def record_review(
+    actor,
+    unit: Unit,
+    *,
+    period: Period | None = None,
+    date: dt.date,
+    visitors: str,
+    findings: str,
+    conclusion: str,
+    actions: str = "",
+    next_visit: dt.date | None = None,
+) -> ReviewRecord:
+    """Record a review visit to a typical village (one ``review.record`` event).
+
+    The record joins the village's case for ``period`` when one exists; without a
+    period, its latest open case. A reviewer of another group is refused.
+    """
+    with writing(actor, "review.write") as session:
+        unit = _require_typical(session.get(Unit, unit.id))
+        _require_own_group(actor, unit)
+        visitors = _clean_text(visitors)
+        findings = _clean_text(findings)
+        actions = _clean_text(actions)
+        problems = []
+        if not isinstance(date, dt.date):
+            problems.append("请填写研判日期")
+        elif date > _shanghai_today():
+            problems.append("研判日期不能晚于今天")
+        if conclusion not in CONCLUSIONS:
+            problems.append(f"研判结论须为 {'/'.join(CONCLUSIONS)} 之一")
+        if not visitors:
+            problems.append("请填写走访人员")
+        elif len(visitors) > VISITORS_MAX:
+            problems.append(f"走访人员不超过 {VISITORS_MAX} 个字符")
+        if not findings:
+            problems.append("请填写发现的问题或情况")
+        if next_visit is not None and isinstance(date, dt.date) and next_visit <= date:
+            problems.append("下次走访日期须晚于本次研判日期")
+        if problems:
+            raise InvalidInput("；".join(problems), details=problems)
+
+        case = case_for(period, unit) if period is not None else _latest_open_case(unit)
+        record = ReviewRecord(
+            case=case,
+            unit_id=unit.id,
+            date=date,
+            visitors=visitors,
+            findings=findings,
+            conclusion=conclusion,
+            actions=actions,
+            next_visit=next_visit,
+            recorded_by=actor.username,
+        )
+        session.add(record)
+        session.flush()
+        history.append(
+            actor,
+            "review.record",
+            "review_record",
+            f"{unit.code}/{record.id}",
+            period=case.period.code if case is not None else getattr(period, "code", None),
+            after=history.jsonable(
+                {
+                    "unit": unit.code,
+                    "case": case_key(case) if case is not None else None,
+                    "date": date,
+                    "visitors": visitors,
+                    "findings": findings,
+                    "conclusion": conclusion,
+                    "actions": actions,
+                    "next_visit": next_visit,
+                }
+            ),
+        )
+    return record
+
+
+def close_case(actor, case: ReviewCase, reason: str) -> ReviewCase:
+    """Close (办结) an open review case with a reason (one ``review.close`` event)."""
+    with writing(actor, "review.write") as session:
+        session.refresh(case)
+        _require_own_group(actor, case.unit)
+        if case.status != "open":
+            raise StateError("该研判任务已办结")
+        reason = _clean_text(reason)
+        if not reason:
+            raise InvalidInput("请填写办结理由")
+        case.status = "closed"
+        case.closed_at = utcnow()
+        case.closed_by = actor.username
+        session.flush()
+        history.append(
+            actor,
+            "review.close",
+            "review_case",
+            case_key(case),
+            period=case.period.code,
+            before={"status": "open"},
+            after={"status": "closed", "closed_by": actor.username},
+            reason=reason,
+        )
+    return case
+
