@@ -1,0 +1,100 @@
+"""分数导入 (``/admin/import/``, SPEC §8.5): template download, upload, dry run, report.
+
+The page only gathers the file and shows the report; ``services.importer`` checks the
+file and applies it all or nothing through the ledger, which checks the role (only
+assessors may apply) and the period's state.
+"""
+
+from __future__ import annotations
+
+from flask import Response, abort, request
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from sqlalchemy import case, select
+
+from evaluation.admin.access import AccessMixin
+from evaluation.permissions import can
+from evaluation.services import importer
+from evaluation.services.core import ServiceError
+from evaluation.services.exports import content_disposition
+from forms.importing import ImportForm
+from models import Period, db
+from models.units import LEVELS
+
+#: The report lists at most this many problems and changes (the counts are complete).
+PROBLEMS_SHOWN = 1000
+CHANGES_SHOWN = 500
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ImportView(AccessMixin, BaseView):
+    permission = "import.view"
+
+    def _periods(self) -> list[Period]:
+        open_first = case((Period.status == "open", 0), else_=1)
+        return list(
+            db.session.scalars(select(Period).order_by(open_first, Period.start_date.desc()))
+        )
+
+    @expose("/", methods=["GET", "POST"])
+    def index(self):
+        periods = self._periods()
+        form = ImportForm()
+        form.period.choices = [(p.code, f"{p.name}（{p.code}，{p.status_name}）") for p in periods]
+        if request.method == "GET" and request.args.get("period"):
+            form.period.data = request.args["period"]
+        report, error, status = None, None, 200
+        if form.validate_on_submit():
+            upload = form.file.data
+            data = upload.read(importer.MAX_BYTES + 1)
+            try:
+                report = importer.import_scores(
+                    current_user,
+                    form.period.data,
+                    data,
+                    filename=upload.filename or "",
+                    level=form.level.data,
+                    dry_run=form.mode.data != "apply",
+                )
+            except ServiceError as refused:
+                error, status = refused.message, refused.status
+            else:
+                status = 200 if report.ok else 422
+        elif request.method == "POST":
+            status = 422
+        return (
+            self.render(
+                "admin/import.html",
+                form=form,
+                periods=periods,
+                levels=LEVELS,
+                report=report,
+                error=error,
+                can_apply=can(current_user, "score.write"),
+                problems_shown=PROBLEMS_SHOWN,
+                changes_shown=CHANGES_SHOWN,
+            ),
+            status,
+        )
+
+    @expose("/template")
+    def template(self):
+        code = request.args.get("period", "")
+        level = request.args.get("level", "town")
+        if level not in LEVELS:
+            abort(404)
+        try:
+            period = importer.find_period(code)
+            data = importer.template_bytes(period, level)
+        except ServiceError as refused:
+            abort(refused.status)
+        return Response(
+            data,
+            mimetype=XLSX,
+            headers={
+                "Content-Disposition": content_disposition(
+                    importer.template_filename(period, level)
+                ),
+                "Cache-Control": "no-store",
+            },
+        )

@@ -1,0 +1,719 @@
+"""Score import (SPEC §8.5): the template, the parser and the all-or-nothing apply.
+
+A file is XLSX or CSV (UTF-8, with or without BOM). Columns are found by header,
+Chinese or English — 考核周期/period, 单位代码/unit_code, 指标代码/indicator_code,
+数值/value, 备注/note — and other columns (names for the reader) are ignored. A row
+whose 数值 is blank leaves that cell as it is; a file without a 备注 column keeps the
+stored notes.
+
+``parse_table`` is pure: rows of cells and the period's catalog in, parsed rows and
+*every* problem out (第N行 列名：…, the header being row 1). ``import_scores`` applies a
+clean file in ONE write transaction through ``ledger.set_score`` for each changed cell,
+so the role, period-state and value rules are the ledger's own and each change leaves
+exactly one history event; one problem anywhere, or a failure midway, writes nothing.
+Re-importing the same values changes nothing and writes no event.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from evaluation.services import ledger
+from evaluation.services.core import InvalidInput, NotFound, require, writing
+from models import Indicator, Period, Score, Unit, db
+from models.schemes import DEFAULT_GRADE_FRACTIONS, METHODS
+from models.types import plain
+from models.units import LEVELS
+
+#: Column key → (Chinese header, English header). The Chinese name is used in messages.
+COLUMNS = {
+    "period": ("考核周期", "period"),
+    "unit_code": ("单位代码", "unit_code"),
+    "indicator_code": ("指标代码", "indicator_code"),
+    "value": ("数值", "value"),
+    "note": ("备注", "note"),
+}
+REQUIRED = ("period", "unit_code", "indicator_code", "value")
+#: The template's columns, in order (names beside the codes, for the reader).
+TEMPLATE_HEADERS = ("考核周期", "单位代码", "单位名称", "指标代码", "指标名称", "数值", "备注")
+NOTE_MAX = 2000
+#: Files larger than this are refused before parsing (a province period is ~2 MB).
+MAX_BYTES = 30 * 1024 * 1024
+#: Above this many template rows only each indicator's first row carries the rule as a
+#: comment (tens of thousands of comments make Excel crawl); the 指标说明 sheet has all.
+COMMENT_ROWS_LIMIT = 2000
+
+_HEADER_LOOKUP = {name.casefold(): key for key, names in COLUMNS.items() for name in names}
+
+
+def column_name(key: str) -> str:
+    return COLUMNS[key][0]
+
+
+# --- the catalog the parser checks against (plain data, no database) -------------------
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    code: str
+    name: str
+    level: str
+    active: bool = True
+    #: 典型村 batch (villages), None otherwise.
+    typical_batch: int | None = None
+
+
+@dataclass(frozen=True)
+class IndicatorInfo:
+    """What the value check needs of an indicator (duck-typed for ``ledger.check_value``)."""
+
+    code: str
+    name: str
+    method: str
+    points: Decimal
+    direction: str = "higher"
+    grade_fractions: Mapping[str, str] | None = None
+
+    @property
+    def fractions(self) -> Mapping[str, str]:
+        return self.grade_fractions or DEFAULT_GRADE_FRACTIONS
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bad cell or column: ``第{row}行 {column}：{message}``."""
+
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"第{self.row}行 {self.column}：{self.message}"
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    row: int
+    unit: str
+    indicator: str
+    number: Decimal | None
+    grade: str | None
+    #: None when the file has no 备注 column (the stored note is kept).
+    note: str | None
+
+    @property
+    def value(self) -> str:
+        return self.grade if self.grade is not None else plain(self.number)
+
+
+@dataclass
+class Parsed:
+    rows: list[ImportRow] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    #: Rows naming a cell but leaving 数值 blank (left as they are).
+    blank: int = 0
+
+
+# --- cells ------------------------------------------------------------------------------
+
+
+def _text(cell) -> str:
+    """Return a code-like cell as text: 445203100000 typed as a number stays the code."""
+    if cell is None:
+        return ""
+    if isinstance(cell, bool):
+        return str(cell)
+    if isinstance(cell, float):
+        return str(int(cell)) if cell.is_integer() else repr(cell)
+    if isinstance(cell, datetime | date):
+        return cell.isoformat()
+    return str(cell).strip()
+
+
+def _number(cell) -> Decimal | str:
+    """Return a value cell as Decimal when it is numeric, else as stripped text.
+
+    A float comes from a spreadsheet: read it to Excel's 15 significant digits, which
+    is what the user saw (so 0.1 + 0.2 computed in a cell reads as 0.3).
+    """
+    if isinstance(cell, bool):
+        return str(cell)
+    if isinstance(cell, float):
+        return Decimal(format(cell, ".15g"))
+    if isinstance(cell, int | Decimal):
+        return Decimal(cell)
+    return _text(cell)
+
+
+def _blank_row(cells: Sequence) -> bool:
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+
+
+# --- parsing ----------------------------------------------------------------------------
+
+
+def _header(row: Sequence) -> tuple[dict[str, int], list[Problem]]:
+    positions: dict[str, int] = {}
+    problems = []
+    for index, cell in enumerate(row):
+        name = _text(cell).lstrip("\ufeff").strip().casefold()
+        key = _HEADER_LOOKUP.get(name)
+        if key is None:
+            continue  # a column for the reader (单位名称 …): ignored
+        if key in positions:
+            problems.append(Problem(1, column_name(key), "此列出现了不止一次"))
+        else:
+            positions[key] = index
+    for key in REQUIRED:
+        if key not in positions:
+            names = "/".join(COLUMNS[key])
+            problems.append(Problem(1, column_name(key), f"缺少此列（表头须为 {names}）"))
+    return positions, problems
+
+
+def parse_table(
+    table: Iterable[Sequence],
+    *,
+    period: str,
+    units: Mapping[str, UnitInfo],
+    indicators: Mapping[str, IndicatorInfo],
+    level: str = "town",
+) -> Parsed:
+    """Parse the rows of an import file; return the rows and every problem, by row."""
+    result = Parsed()
+    rows = iter(table)
+    header = next(rows, None)
+    if header is None or _blank_row(header):
+        result.problems.append(Problem(1, "表头", "文件为空或第一行不是表头"))
+        return result
+    positions, header_problems = _header(header)
+    if header_problems:
+        result.problems = header_problems
+        return result
+    seen: dict[tuple[str, str], int] = {}
+    level_name = LEVELS.get(level, level)
+    for number, cells in enumerate(rows, start=2):
+
+        def cell(key, cells=cells):
+            index = positions.get(key)
+            return cells[index] if index is not None and index < len(cells) else None
+
+        mine = [cell(key) for key in COLUMNS]
+        if _blank_row(mine):
+            continue
+        problems: list[Problem] = []
+
+        period_text = _text(cell("period"))
+        if not period_text:
+            problems.append(Problem(number, "考核周期", "不能为空"))
+        elif period_text != period:
+            problems.append(
+                Problem(number, "考核周期", f"「{period_text}」与所选考核周期 {period} 不符")
+            )
+
+        unit_code = _text(cell("unit_code"))
+        unit = units.get(unit_code)
+        if not unit_code:
+            problems.append(Problem(number, "单位代码", "不能为空"))
+        elif unit is None:
+            problems.append(Problem(number, "单位代码", f"单位代码 {unit_code} 不存在"))
+        elif unit.level != level:
+            problems.append(
+                Problem(
+                    number,
+                    "单位代码",
+                    f"{unit_code}（{unit.name}）属于{LEVELS.get(unit.level, unit.level)}，"
+                    f"本次导入的是{level_name}",
+                )
+            )
+        elif not unit.active:
+            problems.append(Problem(number, "单位代码", f"{unit_code}（{unit.name}）已停用"))
+        elif level == "village" and unit.typical_batch is None:
+            problems.append(Problem(number, "单位代码", f"{unit_code}（{unit.name}）不是典型村"))
+
+        indicator_code = _text(cell("indicator_code"))
+        indicator = indicators.get(indicator_code)
+        if not indicator_code:
+            problems.append(Problem(number, "指标代码", "不能为空"))
+        elif indicator is None:
+            problems.append(
+                Problem(
+                    number,
+                    "指标代码",
+                    f"指标代码 {indicator_code} 不在本周期的{level_name}指标方案中",
+                )
+            )
+
+        note = None
+        if "note" in positions:
+            note = _text(cell("note"))
+            if len(note) > NOTE_MAX:
+                problems.append(Problem(number, "备注", f"不能超过 {NOTE_MAX} 个字"))
+
+        raw = _number(cell("value"))
+        parsed_value: tuple[Decimal | None, str | None] | None = None
+        if raw == "":
+            pass  # blank: leave the stored value as it is
+        elif indicator is not None:
+            parsed_value, message = _check_value(indicator, raw)
+            if message:
+                problems.append(Problem(number, "数值", message))
+
+        if unit_code and indicator_code:
+            key = (unit_code, indicator_code)
+            if key in seen:
+                problems.append(
+                    Problem(
+                        number,
+                        "指标代码",
+                        f"与第{seen[key]}行重复（同一单位 {unit_code}、同一指标 {indicator_code}）",
+                    )
+                )
+            else:
+                seen[key] = number
+
+        if problems:
+            result.problems.extend(problems)
+        elif raw == "":
+            result.blank += 1
+        elif parsed_value is not None:
+            result.rows.append(
+                ImportRow(number, unit_code, indicator_code, parsed_value[0], parsed_value[1], note)
+            )
+    return result
+
+
+def _check_value(indicator: IndicatorInfo, raw) -> tuple[tuple | None, str | None]:
+    if indicator.method == "grade" and isinstance(raw, str):
+        # 等次 keys are letters or Chinese; accept "a" for "A".
+        if raw not in indicator.fractions and raw.upper() in indicator.fractions:
+            raw = raw.upper()
+    try:
+        return ledger.check_value(indicator, raw), None
+    except InvalidInput as error:
+        return None, error.message
+
+
+# --- reading files ----------------------------------------------------------------------
+
+
+def read_table(data: bytes, filename: str = "") -> list[tuple]:
+    """Return the rows of the first sheet of an XLSX file, or of a UTF-8 CSV file."""
+    if len(data) > MAX_BYTES:
+        raise InvalidInput(f"文件过大（上限 {MAX_BYTES // (1024 * 1024)} MB）")
+    name = filename.lower()
+    if data[:4] == b"PK\x03\x04":
+        return _read_xlsx(data)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or name.endswith(".xls"):
+        raise InvalidInput("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或「CSV UTF-8」")
+    if name.endswith(".xlsx"):
+        raise InvalidInput("无法读取该 XLSX 文件：文件已损坏或不是 Excel 工作簿")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            "CSV 文件须为 UTF-8 编码（在 Excel 中另存为「CSV UTF-8（逗号分隔）」）"
+        ) from None
+    return [tuple(row) for row in csv.reader(io.StringIO(text, newline=""))]
+
+
+def _read_xlsx(data: bytes) -> list[tuple]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds on a broken zip or XML
+        raise InvalidInput("无法读取该 XLSX 文件：文件已损坏或不是 Excel 工作簿") from None
+    try:
+        sheet = workbook.worksheets[0]
+        return [tuple(row) for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+# --- the plan: what would change -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stored:
+    number: Decimal | None
+    grade: str | None
+    note: str
+    version: int
+
+    @property
+    def value(self) -> str:
+        return self.grade if self.grade is not None else plain(self.number)
+
+
+@dataclass(frozen=True)
+class Change:
+    row: int
+    unit: str
+    unit_name: str
+    indicator: str
+    indicator_name: str
+    #: None for a new value.
+    old_value: str | None
+    new_value: str
+    old_note: str | None
+    new_note: str
+    #: The stored version the change is made against (None: a new score).
+    version: int | None
+    number: Decimal | None
+    grade: str | None
+
+    @property
+    def is_new(self) -> bool:
+        return self.version is None
+
+
+def plan_changes(
+    rows: Iterable[ImportRow],
+    stored: Mapping[tuple[str, str], Stored],
+    units: Mapping[str, UnitInfo],
+    indicators: Mapping[str, IndicatorInfo],
+) -> tuple[list[Change], int]:
+    """Compare parsed rows with the stored values; return the changes and the unchanged count."""
+    changes = []
+    unchanged = 0
+    for row in rows:
+        old = stored.get((row.unit, row.indicator))
+        note = row.note if row.note is not None else (old.note if old else "")
+        if old is not None and (old.number, old.grade, old.note) == (row.number, row.grade, note):
+            unchanged += 1
+            continue
+        changes.append(
+            Change(
+                row=row.row,
+                unit=row.unit,
+                unit_name=units[row.unit].name,
+                indicator=row.indicator,
+                indicator_name=indicators[row.indicator].name,
+                old_value=old.value if old else None,
+                new_value=row.value,
+                old_note=old.note if old else None,
+                new_note=note,
+                version=old.version if old else None,
+                number=row.number,
+                grade=row.grade,
+            )
+        )
+    return changes, unchanged
+
+
+@dataclass
+class ImportReport:
+    period: str
+    period_name: str
+    level: str
+    dry_run: bool
+    #: False when the period is not open (a dry run still shows what would change).
+    period_open: bool
+    problems: list[Problem] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    unchanged: int = 0
+    blank: int = 0
+    applied: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def new(self) -> int:
+        return sum(1 for c in self.changes if c.is_new)
+
+    @property
+    def changed(self) -> int:
+        return len(self.changes) - self.new
+
+    def summary(self) -> str:
+        """One line for the CLI and the page."""
+        if self.problems:
+            return f"发现 {len(self.problems)} 处问题，未写入任何数据"
+        counts = f"新增 {self.new} 项，修改 {self.changed} 项，未变 {self.unchanged} 项"
+        if self.blank:
+            counts += f"，空白 {self.blank} 行（保持原值）"
+        if self.dry_run:
+            return f"试导入（未写入）：{counts}"
+        return f"已导入：{counts}"
+
+
+# --- the database side ------------------------------------------------------------------
+
+
+@dataclass
+class Catalog:
+    units: dict[str, UnitInfo]
+    indicators: dict[str, IndicatorInfo]
+    stored: dict[tuple[str, str], Stored]
+    unit_rows: dict[str, Unit]
+    indicator_rows: dict[str, Indicator]
+
+
+def find_period(code: str) -> Period:
+    period = db.session.scalar(select(Period).where(Period.code == code))
+    if period is None:
+        raise NotFound(f"没有代码为 {code} 的考核周期")
+    return period
+
+
+def _scheme(period: Period, level: str):
+    if level not in LEVELS:
+        raise InvalidInput(f"层级须为 {'、'.join(LEVELS)}")
+    scheme = period.scheme_for(level)
+    if scheme is None:
+        raise InvalidInput(f"考核周期「{period.name}」没有{LEVELS[level]}指标方案")
+    return scheme
+
+
+def load_catalog(period: Period, level: str) -> Catalog:
+    """Read the period's units, indicators and stored values in three queries."""
+    scheme = _scheme(period, level)
+    indicator_rows = {
+        i.code: i
+        for i in db.session.scalars(
+            select(Indicator).where(Indicator.scheme_id == scheme.id).order_by(Indicator.order)
+        )
+    }
+    unit_rows = {u.code: u for u in db.session.scalars(select(Unit).where(Unit.level == level))}
+    units = {
+        u.code: UnitInfo(u.code, u.name, u.level, u.active, u.typical_batch)
+        for u in unit_rows.values()
+    }
+    # Units of the other level only need to be recognised (to say "wrong level").
+    for code, name, unit_level in db.session.execute(
+        select(Unit.code, Unit.name, Unit.level).where(Unit.level != level)
+    ):
+        units[code] = UnitInfo(code, name, unit_level)
+    indicators = {
+        code: IndicatorInfo(
+            i.code, i.name, i.method, i.points, i.direction, i.grade_fractions or None
+        )
+        for code, i in indicator_rows.items()
+    }
+    by_unit_id = {u.id: u.code for u in unit_rows.values()}
+    by_indicator_id = {i.id: i.code for i in indicator_rows.values()}
+    stored = {}
+    if by_indicator_id:
+        for unit_id, indicator_id, number, grade, note, version in db.session.execute(
+            select(
+                Score.unit_id,
+                Score.indicator_id,
+                Score.number,
+                Score.grade,
+                Score.note,
+                Score.version,
+            ).where(Score.period_id == period.id, Score.indicator_id.in_(by_indicator_id))
+        ):
+            if unit_id in by_unit_id:
+                key = (by_unit_id[unit_id], by_indicator_id[indicator_id])
+                stored[key] = Stored(number, grade, note or "", version)
+    return Catalog(units, indicators, stored, unit_rows, indicator_rows)
+
+
+def _prepare(period: Period, table, level: str, *, dry_run: bool) -> tuple[ImportReport, Catalog]:
+    catalog = load_catalog(period, level)
+    parsed = parse_table(
+        table,
+        period=period.code,
+        units=catalog.units,
+        indicators=catalog.indicators,
+        level=level,
+    )
+    report = ImportReport(
+        period=period.code,
+        period_name=period.name,
+        level=level,
+        dry_run=dry_run,
+        period_open=period.status == "open",
+        problems=parsed.problems,
+        blank=parsed.blank,
+    )
+    if not parsed.problems:
+        report.changes, report.unchanged = plan_changes(
+            parsed.rows, catalog.stored, catalog.units, catalog.indicators
+        )
+    return report, catalog
+
+
+def import_scores(
+    actor,
+    period_code: str,
+    data: bytes,
+    *,
+    filename: str = "",
+    level: str = "town",
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Check an import file and, unless ``dry_run``, apply it all or nothing.
+
+    The report lists every problem (nothing is written when there is one) or the
+    changes made / that would be made. ``progress(done, total)`` is called while
+    applying, every 500 changes.
+    """
+    table = read_table(data, filename)
+    if dry_run:
+        require(actor, "import.view")
+        period = find_period(period_code)
+        report, _ = _prepare(period, table, level, dry_run=True)
+        return report
+    with writing(actor, "score.write") as session:
+        period = find_period(period_code)
+        session.refresh(period)
+        ledger.require_open(period)
+        report, catalog = _prepare(period, table, level, dry_run=False)
+        if report.problems:
+            return report
+        total = len(report.changes)
+        for done, change in enumerate(report.changes, start=1):
+            ledger.set_score(
+                actor,
+                period,
+                catalog.unit_rows[change.unit],
+                catalog.indicator_rows[change.indicator],
+                change.grade if change.grade is not None else change.number,
+                note=change.new_note,
+                version=change.version,
+            )
+            if progress is not None and (done % 500 == 0 or done == total):
+                progress(done, total)
+        report.applied = True
+    return report
+
+
+# --- the template -----------------------------------------------------------------------
+
+
+def rule_comment(indicator: Indicator) -> str:
+    """Return the text shown as the comment of an indicator's cells."""
+    lines = [f"{indicator.code} {indicator.name}"]
+    method = METHODS.get(indicator.method, indicator.method)
+    lines.append(f"{method}，满分 {plain(indicator.points)} 分")
+    if indicator.method == "grade":
+        lines.append("数值填等次：" + "、".join(indicator.fractions))
+    elif indicator.method == "direct":
+        lines.append(f"数值填 0 至 {plain(indicator.points)} 之间的分数")
+    elif indicator.method == "target" and indicator.target is not None:
+        unit = indicator.measure_unit or ""
+        lines.append(f"目标值 {plain(indicator.target)}{unit}")
+    elif indicator.measure_unit:
+        lines.append(f"计量单位：{indicator.measure_unit}")
+    if indicator.rule_text:
+        lines.append(f"评分细则：{indicator.rule_text}")
+    return "\n".join(lines)
+
+
+def template_filename(period: Period, level: str = "town") -> str:
+    return f"分数导入模板-{period.code}-{LEVELS.get(level, level)}.xlsx"
+
+
+def write_template(period: Period, stream, level: str = "town") -> int:
+    """Write the import template of a period to ``stream``; return its number of rows.
+
+    One row per unit × indicator of the level's scheme, names beside the codes, the
+    current value and note prefilled, the scoring rule as a comment on the indicator
+    name; a second sheet lists every indicator with its rule.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font
+
+    from evaluation.loading import level_units
+
+    catalog = load_catalog(period, level)
+    units = level_units(level)
+    indicators = list(catalog.indicator_rows.values())
+    rows_total = len(units) * len(indicators)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("分数导入")
+    sheet.freeze_panes = "A2"
+    for letter, width in zip("ABCDEFG", (10, 15, 16, 10, 28, 12, 30), strict=True):
+        sheet.column_dimensions[letter].width = width
+    bold = Font(bold=True)
+
+    def cell(value, *, comment: str | None = None, text: bool = False, font=None):
+        item = WriteOnlyCell(sheet, value=value)
+        if text and value is not None:
+            item.data_type = "s"  # stays text even if it begins with "=" (never a formula)
+        if comment:
+            item.comment = Comment(comment, "担当作为考核评价台账", width=320, height=160)
+        if font is not None:
+            item.font = font
+        return item
+
+    sheet.append([cell(name, font=bold) for name in TEMPLATE_HEADERS])
+    comments = {i.code: rule_comment(i) for i in indicators}
+    commented: set[str] = set()
+    for unit in units:
+        for indicator in indicators:
+            old = catalog.stored.get((unit.code, indicator.code))
+            if old is None:
+                value = None
+            elif old.grade is not None:
+                value = old.grade
+            else:
+                value = Decimal(plain(old.number))
+            comment = None
+            if rows_total <= COMMENT_ROWS_LIMIT or indicator.code not in commented:
+                comment = comments[indicator.code]
+                commented.add(indicator.code)
+            sheet.append(
+                [
+                    cell(period.code, text=True),
+                    cell(unit.code, text=True),
+                    cell(unit.name, text=True),
+                    cell(indicator.code, text=True),
+                    cell(indicator.name, text=True, comment=comment),
+                    cell(value, text=isinstance(value, str)),
+                    cell(old.note if old else None, text=True),
+                ]
+            )
+    guide = workbook.create_sheet("指标说明")
+    guide.column_dimensions["A"].width = 10
+    guide.column_dimensions["B"].width = 28
+    guide.column_dimensions["C"].width = 80
+    guide.append([WriteOnlyCell(guide, value=v) for v in ("指标代码", "指标名称", "评分说明")])
+    for indicator in indicators:
+        row = []
+        for value in (indicator.code, indicator.name, comments[indicator.code]):
+            item = WriteOnlyCell(guide, value=value)
+            item.data_type = "s"
+            row.append(item)
+        guide.append(row)
+    workbook.save(stream)
+    return rows_total
+
+
+def template_bytes(period: Period, level: str = "town") -> bytes:
+    buffer = io.BytesIO()
+    write_template(period, buffer, level)
+    return buffer.getvalue()
+
+
+__all__ = [
+    "COLUMNS",
+    "Change",
+    "ImportReport",
+    "ImportRow",
+    "IndicatorInfo",
+    "Parsed",
+    "Problem",
+    "UnitInfo",
+    "import_scores",
+    "parse_table",
+    "plan_changes",
+    "read_table",
+    "template_bytes",
+    "write_template",
+]

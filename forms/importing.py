@@ -1,0 +1,28 @@
+"""The score-import page's form (SPEC §8.5): period, level, file and dry run or apply."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import RadioField, SelectField
+from wtforms.validators import DataRequired
+
+from models.units import LEVELS
+
+MODES = [("dry_run", _l("试导入（只检查，显示将变更的内容，不写入）")), ("apply", _l("正式导入"))]
+
+
+class ImportForm(FlaskForm):
+    period = SelectField(_l("考核周期"), validators=[DataRequired()], choices=[])
+    level = SelectField(
+        _l("层级"), choices=list(LEVELS.items()), default="town", validators=[DataRequired()]
+    )
+    file = FileField(
+        _l("导入文件（XLSX 或 CSV）"),
+        validators=[
+            FileRequired(_l("请选择要导入的文件")),
+            FileAllowed(["xlsx", "csv"], _l("只支持 XLSX 或 CSV 文件")),
+        ],
+    )
+    mode = RadioField(_l("方式"), choices=MODES, default="dry_run", validators=[DataRequired()])

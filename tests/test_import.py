@@ -1,0 +1,596 @@
+"""Score import (SPEC §8.5): template, parser, report, all-or-nothing apply, doors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import signal
+import subprocess
+import sys
+import threading
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, insert, select
+
+from evaluation.services import history, importer, ledger
+from evaluation.services.core import Forbidden, InvalidInput, StateError
+from evaluation.services.importer import IndicatorInfo, UnitInfo, parse_table
+from models import HistoryEvent, Score, Unit, db
+from tests.conftest import PASSWORD
+from tests.ledger_world import FULL_TOWN_VALUES, build_world, fill_towns, open_period
+
+ROOT = Path(__file__).resolve().parent.parent
+HEADER = ["考核周期", "单位代码", "单位名称", "指标代码", "指标名称", "数值", "备注"]
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def csv_bytes(rows, header=HEADER, *, bom=True) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return ("\ufeff" if bom else "").encode() + buffer.getvalue().encode("utf-8")
+
+
+def xlsx_bytes(rows, header=HEADER) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def full_rows(period="2026Q3", values=None):
+    """One row per town × indicator with the full town values, names beside codes."""
+    values = values or FULL_TOWN_VALUES
+    return [
+        [period, unit, "名称", indicator, "指标", value, ""]
+        for unit, row in values.items()
+        for indicator, value in row.items()
+    ]
+
+
+def event_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(HistoryEvent))
+
+
+def score_rows(period_code="2026Q3") -> dict[tuple[str, str], tuple[str, str]]:
+    from models import Indicator, Period
+
+    rows = db.session.execute(
+        select(Unit.code, Indicator.code, Score.number, Score.grade, Score.note)
+        .join(Unit, Unit.id == Score.unit_id)
+        .join(Indicator, Indicator.id == Score.indicator_id)
+        .join(Period, Period.id == Score.period_id)
+        .where(Period.code == period_code)
+    ).all()
+    return {
+        (u, i): (g if g is not None else format(n.normalize(), "f"), note)
+        for u, i, n, g, note in rows
+    }
+
+
+@pytest.fixture
+def world(ctx):
+    world = build_world()
+    open_period(world)
+    return world
+
+
+def assessor(world):
+    return world.user("assessor")
+
+
+def run(world, data: bytes, *, filename="scores.csv", dry_run=False, period="2026Q3", actor=None):
+    return importer.import_scores(
+        actor or assessor(world), period, data, filename=filename, dry_run=dry_run
+    )
+
+
+# --- the happy path ---------------------------------------------------------------------
+
+
+def test_csv_import_with_chinese_headers_and_bom(world):
+    before = event_count()
+    report = run(world, csv_bytes(full_rows()))
+    assert report.ok and report.applied
+    assert (report.new, report.changed, report.unchanged) == (12, 0, 0)
+    stored = score_rows()
+    assert stored[("445203100000", "U02")] == ("25.5", "")
+    assert stored[("445203001000", "U01")] == ("A", "")
+    assert event_count() == before + 12
+    assert history.verify().ok
+
+
+def test_english_headers_without_bom_any_order_and_extra_columns(world):
+    header = ["Note", "value", "INDICATOR_CODE", "Unit_Code", "period", "unit_name"]
+    rows = [["首次", "5.2", "E01", "445203100000", "2026Q3", "云路镇"]]
+    report = run(world, csv_bytes(rows, header, bom=False))
+    assert report.ok and report.new == 1
+    assert score_rows()[("445203100000", "E01")] == ("5.2", "首次")
+
+
+def test_xlsx_import_with_numbers_typed_as_numbers(world):
+    rows = [
+        ["2026Q3", 445203100000, "云路镇", "U02", "典型村", 25.5, None],
+        ["2026Q3", 445203100000, "云路镇", "E02", "项目", 4, None],
+        # 0.1 + 0.2 computed in Excel reads as what the user saw: 0.3
+        ["2026Q3", 445203101000, "玉滘镇", "U02", "典型村", 0.1 + 0.2, None],
+        ["2026Q3", "445203101000", "玉滘镇", "U01", "环境", "b", None],
+    ]
+    report = run(world, xlsx_bytes(rows), filename="scores.xlsx")
+    assert report.ok, [str(p) for p in report.problems]
+    stored = score_rows()
+    assert stored[("445203100000", "U02")][0] == "25.5"
+    assert stored[("445203100000", "E02")][0] == "4"
+    assert stored[("445203101000", "U02")][0] == "0.3"
+    assert stored[("445203101000", "U01")][0] == "B"
+
+
+def test_identical_reimport_changes_nothing_and_writes_no_event(world):
+    run(world, csv_bytes(full_rows()))
+    before = event_count()
+    report = run(world, xlsx_bytes(full_rows()), filename="again.xlsx")
+    assert report.ok and report.changes == [] and report.unchanged == 12
+    assert event_count() == before
+
+
+def test_changes_are_made_against_current_versions(world):
+    run(world, csv_bytes(full_rows()))
+    rows = full_rows()
+    rows[3][5] = "28"  # 曲溪街道 U02 30 → 28
+    rows[0][6] = "核实后"  # a note only
+    report = run(world, csv_bytes(rows))
+    assert (report.new, report.changed, report.unchanged) == (0, 2, 10)
+    changes = {(c.unit, c.indicator): (c.old_value, c.new_value) for c in report.changes}
+    assert changes[("445203001000", "U02")] == ("30", "28")
+    score = db.session.scalar(
+        select(Score).join(Unit).where(Unit.code == "445203001000", Score.number == 28)
+    )
+    assert score.version == 2
+    assert score_rows()[("445203001000", "E01")] == ("6.5", "核实后")
+
+
+def test_blank_values_and_missing_note_column_leave_cells_alone(world):
+    run(world, csv_bytes([["2026Q3", "445203100000", "", "U02", "", "25.5", "原备注"]]))
+    header = ["考核周期", "单位代码", "指标代码", "数值"]
+    rows = [["2026Q3", "445203100000", "U02", "26"], ["2026Q3", "445203100000", "U01", ""]]
+    report = run(world, csv_bytes(rows, header))
+    assert report.ok and report.changed == 1 and report.blank == 1
+    assert score_rows()[("445203100000", "U02")] == ("26", "原备注")
+    assert ("445203100000", "U01") not in score_rows()
+
+
+def test_dry_run_writes_nothing_and_lists_changes(world):
+    run(world, csv_bytes(full_rows()[:2]))
+    before, stored = event_count(), score_rows()
+    rows = full_rows()
+    rows[0][5] = "6"
+    report = run(world, csv_bytes(rows), dry_run=True)
+    assert report.ok and report.dry_run and not report.applied
+    assert (report.new, report.changed, report.unchanged) == (10, 1, 1)
+    first = report.changes[0]
+    assert (first.unit, first.indicator, first.old_value, first.new_value) == (
+        "445203001000",
+        "E01",
+        "6.5",
+        "6",
+    )
+    assert "试导入" in report.summary()
+    assert event_count() == before and score_rows() == stored
+
+
+# --- the error report -------------------------------------------------------------------
+
+
+def problems_of(report) -> list[tuple[int, str]]:
+    return [(p.row, p.column) for p in report.problems]
+
+
+def test_error_report_names_every_bad_row_and_column(world):
+    rows = [
+        ["2026Q3", "445203100000", "", "E01", "", "5.2", ""],  # 2 good
+        ["2026Q3", "445203999999", "", "E01", "", "5", ""],  # 3 unknown unit
+        ["2026Q3", "445203100000", "", "X99", "", "5", ""],  # 4 unknown indicator
+        ["2026Q3", "445203100000", "", "E02", "", "五", ""],  # 5 bad number
+        ["2026Q3", "445203100000", "", "U01", "", "甲", ""],  # 6 bad grade
+        ["2026Q3", "445203100000", "", "U02", "", "30.5", ""],  # 7 out of range (0..30)
+        ["2026Q3", "445203100000", "", "E01", "", "5.3", ""],  # 8 duplicate of row 2
+        ["2026Q2", "445203101000", "", "E01", "", "5", ""],  # 9 wrong period
+        ["2026Q3", "445203100201", "", "E01", "", "5", ""],  # 10 a village: wrong level
+        ["2026Q3", "445203101000", "", "U02", "", "-1", ""],  # 11 out of range (negative)
+        ["", "", "", "", "", "", ""],  # blank row: ignored
+        ["2026Q3", "445203101000", "", "E02", "", "1.1234567", ""],  # 13 too many decimals
+    ]
+    report = run(world, csv_bytes(rows))
+    assert not report.ok and not report.applied
+    assert problems_of(report) == [
+        (3, "单位代码"),
+        (4, "指标代码"),
+        (5, "数值"),
+        (6, "数值"),
+        (7, "数值"),
+        (8, "指标代码"),
+        (9, "考核周期"),
+        (10, "单位代码"),
+        (11, "数值"),
+        (13, "数值"),
+    ]
+    text = [str(p) for p in report.problems]
+    assert text[0] == "第3行 单位代码：单位代码 445203999999 不存在"
+    assert "与第2行重复" in text[5]
+    assert "2026Q2" in text[6] and "2026Q3" in text[6]
+    assert "镇街" in text[7]
+    assert "0 至 30" in text[4]
+    # All or nothing: the good row 2 was not written either.
+    assert score_rows() == {}
+    assert "未写入任何数据" in report.summary()
+
+
+def test_missing_and_repeated_columns_are_reported_on_the_header(world):
+    header = ["考核周期", "单位代码", "value", "数值"]
+    report = run(world, csv_bytes([["2026Q3", "445203100000", "1", "2"]], header))
+    assert problems_of(report) == [(1, "数值"), (1, "指标代码")]
+    assert "缺少此列" in str(report.problems[1])
+
+
+def test_one_bad_row_writes_nothing(world):
+    rows = full_rows()
+    rows[7][5] = "abc"
+    before = event_count()
+    report = run(world, csv_bytes(rows))
+    assert problems_of(report) == [(9, "数值")]
+    assert score_rows() == {} and event_count() == before
+
+
+def test_unreadable_files_are_refused(world):
+    with pytest.raises(InvalidInput, match="UTF-8"):
+        run(world, "考核周期,单位代码\n".encode("gbk"))
+    with pytest.raises(InvalidInput, match="XLSX"):
+        run(world, b"PK\x03\x04 not really a zip", filename="x.xlsx")
+    with pytest.raises(InvalidInput, match=".xls"):
+        run(world, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest", filename="old.xls")
+
+
+# --- who and when -----------------------------------------------------------------------
+
+
+def test_refused_in_a_period_that_is_not_open(world):
+    before = event_count()
+    with pytest.raises(StateError):
+        run(world, csv_bytes(full_rows("2026Q2")), period="2026Q2")
+    assert score_rows("2026Q2") == {} and event_count() == before
+    # A dry run still shows what would change, and says the period is closed.
+    report = run(world, csv_bytes(full_rows("2026Q2")), period="2026Q2", dry_run=True)
+    assert report.ok and not report.period_open and report.new == 12
+
+
+def test_refused_for_roles_other_than_assessor(world):
+    before = event_count()
+    for role in ("admin", "supervisor", "auditor", "reviewer"):
+        with pytest.raises(Forbidden):
+            run(world, csv_bytes(full_rows()), actor=world.user(role))
+    assert score_rows() == {} and event_count() == before
+    # Admins may dry-run; auditors may not even do that.
+    assert run(world, csv_bytes(full_rows()), actor=world.user("admin"), dry_run=True).ok
+    with pytest.raises(Forbidden):
+        run(world, csv_bytes(full_rows()), actor=world.user("auditor"), dry_run=True)
+
+
+def test_failure_midway_leaves_the_database_as_before(world, monkeypatch):
+    fill_towns(world, world.period())
+    before_events, before_scores = event_count(), score_rows()
+    rows = full_rows(values={u: {i: "1" for i in ("E01", "E02", "U02")} for u in FULL_TOWN_VALUES})
+    real = ledger.set_score
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:
+            raise RuntimeError("power cut")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ledger, "set_score", failing)
+    with pytest.raises(RuntimeError, match="power cut"):
+        run(world, csv_bytes(rows))
+    db.session.remove()
+    assert len(calls) == 5
+    assert score_rows() == before_scores and event_count() == before_events
+    assert history.verify().ok
+
+
+# --- the template -----------------------------------------------------------------------
+
+
+def test_template_lists_every_town_and_indicator_with_rules_and_values(world):
+    period = world.period()
+    fill_towns(world, period)
+    workbook = load_workbook(io.BytesIO(importer.template_bytes(period)))
+    sheet = workbook["分数导入"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == HEADER
+    assert len(rows) == 1 + 3 * 4
+    by_cell = {(r[1], r[3]): r for r in rows[1:]}
+    assert by_cell[("445203100000", "U02")][5] == 25.5
+    assert by_cell[("445203100000", "U01")][5] == "B"
+    assert by_cell[("445203100000", "U01")][2] == "云路镇"
+    assert all(r[0] == "2026Q3" for r in rows[1:])
+    comment = sheet.cell(row=2, column=5).comment
+    assert comment is not None and "满分" in comment.text
+    assert "指标说明" in workbook.sheetnames
+
+
+def test_template_round_trip_is_an_identical_reimport(world):
+    period = world.period()
+    fill_towns(world, period)
+    before = event_count()
+    report = run(world, importer.template_bytes(period), filename="template.xlsx")
+    assert report.ok and report.changes == [] and report.unchanged == 12
+    assert event_count() == before
+
+
+# --- the CLI ----------------------------------------------------------------------------
+
+
+def test_cli_dry_run_and_apply(app, runner, tmp_path):
+    with app.app_context():
+        world = build_world()
+        open_period(world)
+        db.session.remove()
+    path = tmp_path / "scores.csv"
+    path.write_bytes(csv_bytes(full_rows()))
+    dry = runner.invoke(args=["import-scores", str(path), "--period", "2026Q3", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "新增 12 项" in dry.output and "→ 25.5" in dry.output
+    with app.app_context():
+        assert score_rows() == {}
+    done = runner.invoke(args=["import-scores", str(path), "--period", "2026Q3"])
+    assert done.exit_code == 0, done.output
+    assert "已导入" in done.output
+    with app.app_context():
+        assert len(score_rows()) == 12
+        assert (
+            db.session.scalar(select(HistoryEvent.actor).order_by(HistoryEvent.seq.desc()).limit(1))
+            == "cli"
+        )
+
+
+def test_cli_reports_bad_rows_and_fails(app, runner, tmp_path):
+    with app.app_context():
+        open_period(build_world())
+        db.session.remove()
+    rows = full_rows()
+    rows[2][3] = "Z01"
+    path = tmp_path / "bad.csv"
+    path.write_bytes(csv_bytes(rows))
+    result = runner.invoke(args=["import-scores", str(path), "--period", "2026Q3"])
+    assert result.exit_code == 1
+    assert "第4行 指标代码" in result.output
+    closed = runner.invoke(args=["import-scores", str(path), "--period", "2026Q2"])
+    assert closed.exit_code == 1 and "填报中" in closed.output
+
+
+@pytest.mark.slow
+def test_killed_import_leaves_the_database_as_before(app, tmp_path):
+    """kill -9 the CLI while it is writing: nothing it wrote survives."""
+    towns = 1200
+    with app.app_context():
+        world = build_world()
+        open_period(world)
+        db.session.execute(
+            insert(Unit),
+            [
+                {"code": f"4452039{n:05d}", "name": f"测试镇{n}", "level": "town", "kind": "镇"}
+                for n in range(towns)
+            ],
+        )
+        db.session.commit()
+        before_events = event_count()
+        db.session.remove()
+    values = {
+        f"4452039{n:05d}": {"E01": "5", "E02": "3", "U01": "A", "U02": "20"} for n in range(towns)
+    }
+    path = tmp_path / "big.csv"
+    path.write_bytes(csv_bytes(full_rows(values=values)))
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "FLASK_APP": "wsgi.py",
+        "SECRET_KEY": "test-secret-key",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "import-scores", str(path), "--period", "2026Q3"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    timer = threading.Timer(120, process.kill)  # never hang the suite
+    timer.start()
+    try:
+        began = ""
+        for line in process.stderr:
+            if line.startswith("正在写入"):
+                began = line
+                break
+        assert began, "the import never began writing"
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    finally:
+        timer.cancel()
+        process.stdout.close()
+        process.stderr.close()
+    assert process.returncode == -signal.SIGKILL
+    with app.app_context():
+        assert score_rows() == {}
+        assert event_count() == before_events
+        assert history.verify().ok
+
+
+# --- the page ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def web_world(app):
+    with app.app_context():
+        world = build_world()
+        open_period(world)
+        db.session.remove()
+    return world
+
+
+def test_import_page_visible_to_assessors_and_admins_only(app, client, auth, web_world):
+    for role, status in (("assessor", 200), ("admin", 200), ("auditor", 403), ("reviewer", 403)):
+        auth.login(role, PASSWORD)
+        assert client.get("/admin/import/").status_code == status, role
+        auth.logout()
+
+
+def test_page_template_download(app, client, auth, web_world):
+    auth.login("assessor", PASSWORD)
+    response = client.get("/admin/import/template?period=2026Q3")
+    assert response.status_code == 200
+    assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
+    rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+    assert len(rows) == 13
+
+
+def upload(client, data: bytes, *, filename="scores.csv", mode="dry_run", period="2026Q3"):
+    return client.post(
+        "/admin/import/",
+        data={
+            "period": period,
+            "level": "town",
+            "mode": mode,
+            "file": (io.BytesIO(data), filename),
+        },
+        content_type="multipart/form-data",
+    )
+
+
+def test_page_dry_run_then_apply(app, client, auth, web_world):
+    auth.login("assessor", PASSWORD)
+    dry = upload(client, csv_bytes(full_rows()))
+    text = dry.get_data(as_text=True)
+    assert dry.status_code == 200 and "新增 12 项" in text and "试导入" in text
+    with app.app_context():
+        assert score_rows() == {}
+    done = upload(client, csv_bytes(full_rows()), mode="apply")
+    assert "已导入" in done.get_data(as_text=True)
+    with app.app_context():
+        assert len(score_rows()) == 12
+
+
+def test_page_lists_problems_in_chinese(app, client, auth, web_world):
+    auth.login("assessor", PASSWORD)
+    rows = full_rows()
+    rows[4][5] = "很多"
+    text = upload(client, csv_bytes(rows), mode="apply").get_data(as_text=True)
+    assert "第6行" in text and "数值" in text and "未写入任何数据" in text
+    with app.app_context():
+        assert score_rows() == {}
+
+
+def test_page_refuses_apply_for_admin(app, client, auth, web_world):
+    auth.login("admin", PASSWORD)
+    response = upload(client, csv_bytes(full_rows()), mode="apply")
+    assert response.status_code == 403
+    with app.app_context():
+        assert score_rows() == {}
+
+
+# --- the parser, as a property ----------------------------------------------------------
+
+UNITS = {f"4452031{n:05d}": UnitInfo(f"4452031{n:05d}", f"镇{n}", "town") for n in range(5)}
+INDICATORS = {
+    "D1": IndicatorInfo("D1", "直接", "direct", Decimal("30")),
+    "T1": IndicatorInfo("T1", "目标", "target", Decimal("20")),
+    "R1": IndicatorInfo("R1", "横向", "relative", Decimal("20")),
+    "G1": IndicatorInfo("G1", "等次", "grade", Decimal("30")),
+}
+ENGLISH = {
+    "考核周期": "period",
+    "单位代码": "unit_code",
+    "指标代码": "indicator_code",
+    "数值": "value",
+    "备注": "note",
+}
+
+
+def value_for(indicator: str):
+    if indicator == "G1":
+        return st.sampled_from(["A", "B", "C", "D", "优", "良", "中", "差"])
+    bounds = {"D1": (0, 30)}.get(indicator, (-(10**6), 10**6))
+    return st.decimals(
+        min_value=bounds[0], max_value=bounds[1], places=3, allow_nan=False, allow_infinity=False
+    )
+
+
+@st.composite
+def import_files(draw):
+    cells = draw(
+        st.lists(
+            st.tuples(st.sampled_from(sorted(UNITS)), st.sampled_from(sorted(INDICATORS))),
+            unique=True,
+            max_size=20,
+        )
+    )
+    rows = [
+        (unit, indicator, draw(value_for(indicator)), draw(st.text(max_size=8).map(str.strip)))
+        for unit, indicator in cells
+    ]
+    columns = draw(
+        st.permutations(["考核周期", "单位代码", "指标代码", "数值", "备注", "单位名称"])
+    )
+    names = []
+    for column in columns:
+        if column in ENGLISH and draw(st.booleans()):
+            name = "".join(c.upper() if draw(st.booleans()) else c for c in ENGLISH[column])
+        else:
+            name = column
+        names.append(name)
+    return rows, list(columns), names
+
+
+def cell_of(column: str, row) -> object:
+    unit, indicator, value, note = row
+    return {
+        "考核周期": "2026Q3",
+        "单位代码": unit,
+        "指标代码": indicator,
+        "数值": value if isinstance(value, str) else str(value),
+        "备注": note,
+        "单位名称": UNITS[unit].name,
+    }[column]
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(import_files(), st.booleans())
+def test_parser_reads_back_what_was_written(case, as_csv):
+    rows, columns, names = case
+    body = [[cell_of(column, row) for column in columns] for row in rows]
+    if as_csv:
+        table = importer.read_table(csv_bytes(body, names, bom=bool(len(rows) % 2)))
+    else:
+        table = [names, *body]
+    parsed = parse_table(table, period="2026Q3", units=UNITS, indicators=INDICATORS)
+    assert parsed.problems == []
+    assert len(parsed.rows) == len(rows)
+    for got, (unit, indicator, value, note) in zip(parsed.rows, rows, strict=True):
+        assert (got.unit, got.indicator, got.note) == (unit, indicator, note)
+        if indicator == "G1":
+            assert got.grade == value and got.number is None
+        else:
+            assert got.number == value and got.grade is None
