@@ -10,6 +10,9 @@ def register_views(admin: Admin) -> None:
     from evaluation.admin.history_view import HistoryView
 
     admin.add_view(HistoryView(name="变更历史", endpoint="history", url="/admin/history"))
+    from evaluation.admin.entry_view import EntryView
+
+    admin.add_view(EntryView(name="评分录入", endpoint="entry", url="/admin/entry"))
     from evaluation.admin.import_view import ImportView
 
     admin.add_view(ImportView(name="分数导入", endpoint="import", url="/admin/import"))

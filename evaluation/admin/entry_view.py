@@ -1,0 +1,742 @@
+"""评分录入 (``/admin/entry/``): the score grid, bonus/penalty items, vetoes and the
+period workflow panel (SPEC §5, §8.1).
+
+Assessment teams work two ways, so the grid shows either one unit (every indicator of
+its scheme, grouped by dimension) or one indicator (every unit of the level). Each
+changed cell is its own change through ``services.ledger.set_score`` with the version
+the page was drawn with: a stale cell is refused and shown with the current value and
+who changed it, while the other cells still save. The page only decides what to show;
+roles and the period's state are checked by the services.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from evaluation import loading
+from evaluation.admin.access import AccessMixin
+from evaluation.i18n import local_time
+from evaluation.permissions import can
+from evaluation.services.core import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    ServiceError,
+    StateError,
+)
+from forms.entry import (
+    AdjustmentForm,
+    CellInput,
+    ReasonForm,
+    VetoForm,
+    form_errors,
+    parse_grid,
+)
+from models import Adjustment, Indicator, Period, RankingSnapshot, Score, Unit, User, Veto, db
+from models.ledger import ADJUSTMENT_KINDS
+from models.schemes import DIRECTIONS, METHODS
+from models.types import plain
+from models.units import LEVELS
+
+#: Units per page in the by-indicator grid (a province has 1,609 towns).
+UNITS_PER_PAGE = 100
+#: How many missing values a refused submission lists on the page.
+MISSING_SHOWN = 60
+
+WORKFLOW_ACTIONS = {
+    "open": ("period.open", "开启填报"),
+    "submit": ("period.submit", "提交审核"),
+    "return": ("period.return", "退回"),
+    "approve": ("period.approve", "审定并锁定"),
+    "reopen": ("period.reopen", "重新开启"),
+}
+#: The state each workflow action starts from (the services enforce it; the page
+#: only uses it to decide which buttons to draw).
+ACTION_FROM = {
+    "open": "draft",
+    "submit": "open",
+    "return": "submitted",
+    "approve": "submitted",
+    "reopen": "approved",
+}
+REASON_ACTIONS = frozenset({"return", "reopen"})
+
+
+@dataclass
+class Selection:
+    """What the page shows: a period, a level, and one unit or one indicator (or neither)."""
+
+    period: Period | None
+    level: str = "town"
+    unit: Unit | None = None
+    indicator: Indicator | None = None
+    page: int = 1
+
+    @property
+    def scheme(self):
+        return self.period.scheme_for(self.level) if self.period is not None else None
+
+    def args(self, **extra) -> dict:
+        """Return the query arguments that bring the user back to this selection."""
+        args: dict = {}
+        if self.period is not None:
+            args["period"] = self.period.code
+        args["level"] = self.level
+        if self.unit is not None:
+            args["unit"] = self.unit.code
+        elif self.indicator is not None:
+            args["indicator"] = self.indicator.code
+            if self.page > 1:
+                args["page"] = self.page
+        args.update(extra)
+        return args
+
+
+@dataclass
+class CellFeedback:
+    """What happened to one posted cell."""
+
+    status: str  # saved | conflict | invalid | refused
+    message: str
+    #: What the user typed, kept in the input when the value was refused as invalid.
+    value: str = ""
+    note: str = ""
+
+
+@dataclass
+class Row:
+    """One line of the grid: a unit × indicator cell with its stored score."""
+
+    index: int
+    unit: Unit
+    indicator: Indicator
+    score: Score | None
+    points: str | None = None
+    feedback: CellFeedback | None = None
+
+    @property
+    def shown_value(self) -> str:
+        if self.feedback is not None and self.feedback.status == "invalid":
+            return self.feedback.value
+        return self.score.value if self.score is not None else ""
+
+    @property
+    def shown_note(self) -> str:
+        if self.feedback is not None and self.feedback.status == "invalid":
+            return self.feedback.note
+        return self.score.note if self.score is not None else ""
+
+
+@dataclass
+class Progress:
+    """Values entered against values expected, overall and per unit / indicator."""
+
+    expected_per_unit: int
+    units: int
+    by_unit: dict[int, int] = field(default_factory=dict)
+    by_indicator: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def expected(self) -> int:
+        return self.expected_per_unit * self.units
+
+    @property
+    def entered(self) -> int:
+        return sum(self.by_unit.values())
+
+    @property
+    def percent(self) -> int:
+        return int(self.entered * 100 / self.expected) if self.expected else 0
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _default_period() -> Period | None:
+    """The open period if there is one (the one people fill in), else the latest."""
+    for status in ("open", None):
+        query = select(Period).order_by(Period.start_date.desc(), Period.id.desc()).limit(1)
+        if status is not None:
+            query = query.where(Period.status == status)
+        period = db.session.scalar(query)
+        if period is not None:
+            return period
+    return None
+
+
+def _selection(values) -> Selection:
+    """Resolve the period, level, unit and indicator codes a request names."""
+    code = (values.get("period") or "").strip()
+    if code:
+        period = db.session.scalar(select(Period).where(Period.code == code))
+        if period is None:
+            abort(404)
+    else:
+        period = _default_period()
+    level = values.get("level") or "town"
+    if level not in LEVELS:
+        abort(404)
+    if period is not None and period.scheme_for(level) is None:
+        level = "town"
+    selection = Selection(period=period, level=level)
+    if period is None:
+        return selection
+    unit_code = (values.get("unit") or "").strip()
+    indicator_code = (values.get("indicator") or "").strip()
+    if unit_code:
+        selection.unit = db.session.scalar(
+            select(Unit).where(Unit.code == unit_code, *loading.in_level(level))
+        )
+        if selection.unit is None:
+            abort(404)
+    elif indicator_code:
+        selection.indicator = db.session.scalar(
+            select(Indicator).where(
+                Indicator.scheme_id == selection.scheme.id, Indicator.code == indicator_code
+            )
+        )
+        if selection.indicator is None:
+            abort(404)
+        page = values.get("page", "1")
+        selection.page = max(1, int(page)) if str(page).isdigit() else 1
+    return selection
+
+
+def _indicators(scheme) -> list[Indicator]:
+    return list(
+        db.session.scalars(
+            select(Indicator)
+            .where(Indicator.scheme_id == scheme.id)
+            .order_by(Indicator.order, Indicator.id)
+        )
+    )
+
+
+def _progress(selection: Selection, units: list[Unit], indicators: list[Indicator]) -> Progress:
+    progress = Progress(expected_per_unit=len(indicators), units=len(units))
+    in_scope = select(Unit.id).where(*loading.in_level(selection.level))
+    base = select(func.count()).select_from(Score).where(
+        Score.period_id == selection.period.id,
+        Score.indicator_id.in_([i.id for i in indicators]),
+        Score.unit_id.in_(in_scope),
+    )
+    progress.by_unit = {
+        unit_id: count
+        for count, unit_id in db.session.execute(
+            base.add_columns(Score.unit_id).group_by(Score.unit_id)
+        )
+    }
+    progress.by_indicator = {
+        indicator_id: count
+        for count, indicator_id in db.session.execute(
+            base.add_columns(Score.indicator_id).group_by(Score.indicator_id)
+        )
+    }
+    return progress
+
+
+def _display_names(usernames) -> dict[str, str]:
+    """Map usernames to display names for the people a page mentions."""
+    names = {n for n in usernames if n}
+    if not names:
+        return {}
+    rows = db.session.execute(
+        select(User.username, User.display_name).where(User.username.in_(names))
+    )
+    shown = {name: name for name in names}
+    for username, display in rows:
+        shown[username] = display or username
+    return shown
+
+
+def _when(moment) -> str:
+    """Format a time from a service (datetime or ISO text) in Asia/Shanghai."""
+    if moment is None or moment == "":
+        return ""
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        except ValueError:
+            return moment
+    return local_time(moment)
+
+
+def _computed(selection: Selection) -> tuple[dict[str, dict], str | None]:
+    """Return the engine's result per unit code, or the reason it could not compute."""
+    try:
+        answer = loading.ranking(selection.period, selection.level)
+    except ServiceError as error:
+        return {}, error.message
+    return {result["unit"]: result for result in answer["results"]}, None
+
+
+class EntryView(AccessMixin, BaseView):
+    """评分录入: the grid, bonus/penalty items, vetoes and the workflow panel."""
+
+    permission = "entry.view"
+
+    # ------------------------------------------------------------------ pages
+
+    @expose("/")
+    def index(self):
+        return self._render(_selection(request.args))
+
+    @expose("/save", methods=["POST"])
+    def save(self):
+        selection = _selection(request.form)
+        if selection.period is None:
+            abort(404)
+        cells = [cell for cell in parse_grid(request.form) if cell.changed]
+        if not cells:
+            flash("没有需要保存的修改。", "info")
+            return redirect(url_for(".index", **selection.args()))
+        feedback = self._save_cells(selection.period, cells)
+        saved = sum(1 for f in feedback.values() if f.status == "saved")
+        failed = len(feedback) - saved
+        if not failed:
+            flash(f"已保存 {saved} 项。", "success")
+            return redirect(url_for(".index", **selection.args()))
+        statuses = {f.status for f in feedback.values()}
+        status = 403 if "refused" in statuses else 409 if "conflict" in statuses else 422
+        summary = _summary(feedback)
+        return self._render(selection, feedback=feedback, grid_summary=summary), status
+
+    @expose("/adjustment", methods=["POST"])
+    def add_adjustment(self):
+        selection = self._unit_selection()
+        form = AdjustmentForm()
+        if not form.validate_on_submit():
+            return self._refused_item("加减分未添加", form_errors(form), selection)
+        from evaluation.services import ledger
+
+        try:
+            adjustment = ledger.add_adjustment(
+                _actor(),
+                selection.period,
+                selection.unit,
+                form.kind.data,
+                form.points.data,
+                form.reason.data,
+            )
+        except ServiceError as error:
+            return self._refused_item("加减分未添加", [error.message], selection)
+        flash(
+            f"已为{selection.unit.name}添加{ADJUSTMENT_KINDS[form.kind.data]} "
+            f"{plain(adjustment.points)} 分。",
+            "success",
+        )
+        return redirect(url_for(".index", **selection.args()))
+
+    @expose("/adjustment/<int:adjustment_id>/remove", methods=["POST"])
+    def remove_adjustment(self, adjustment_id: int):
+        adjustment = db.session.get(Adjustment, adjustment_id) or abort(404)
+        selection = self._item_selection(adjustment)
+        form = ReasonForm()
+        if not form.validate_on_submit():
+            return self._refused_item("加减分未删除", form_errors(form), selection)
+        from evaluation.services import ledger
+
+        try:
+            ledger.remove_adjustment(_actor(), adjustment, form.reason.data)
+        except ServiceError as error:
+            return self._refused_item("加减分未删除", [error.message], selection)
+        flash("已删除该加减分项。", "success")
+        return redirect(url_for(".index", **selection.args()))
+
+    @expose("/veto", methods=["POST"])
+    def set_veto(self):
+        selection = self._unit_selection()
+        form = VetoForm()
+        if not form.validate_on_submit():
+            return self._refused_item("一票否决未登记", form_errors(form), selection)
+        from evaluation.services import ledger
+
+        try:
+            ledger.set_veto(_actor(), selection.period, selection.unit, form.reason.data)
+        except ServiceError as error:
+            return self._refused_item("一票否决未登记", [error.message], selection)
+        flash(f"已对{selection.unit.name}登记一票否决。", "success")
+        return redirect(url_for(".index", **selection.args()))
+
+    @expose("/veto/<int:veto_id>/remove", methods=["POST"])
+    def remove_veto(self, veto_id: int):
+        veto = db.session.get(Veto, veto_id) or abort(404)
+        selection = self._item_selection(veto)
+        form = ReasonForm()
+        if not form.validate_on_submit():
+            return self._refused_item("一票否决未撤销", form_errors(form), selection)
+        from evaluation.services import ledger
+
+        try:
+            ledger.remove_veto(_actor(), veto, form.reason.data)
+        except ServiceError as error:
+            return self._refused_item("一票否决未撤销", [error.message], selection)
+        flash("已撤销一票否决。", "success")
+        return redirect(url_for(".index", **selection.args()))
+
+    @expose("/workflow/<action>", methods=["POST"])
+    def workflow(self, action: str):
+        if action not in WORKFLOW_ACTIONS:
+            abort(404)
+        selection = _selection(request.form)
+        if selection.period is None:
+            abort(404)
+        label = WORKFLOW_ACTIONS[action][1]
+        reason = ""
+        if action in REASON_ACTIONS:
+            form = ReasonForm()
+            if not form.validate_on_submit():
+                problem = {"action": label, "message": f"未能{label}：请填写理由。"}
+                return self._render(selection, workflow_problem=problem), 422
+            reason = form.reason.data
+        from evaluation.services import periods
+
+        period = selection.period
+        try:
+            if action == "open":
+                periods.open_period(_actor(), period)
+            elif action == "submit":
+                periods.submit(_actor(), period)
+            elif action == "return":
+                periods.return_period(_actor(), period, reason)
+            elif action == "approve":
+                periods.approve(_actor(), period)
+            else:
+                periods.reopen(_actor(), period, reason)
+        except ServiceError as error:
+            db.session.rollback()
+            problem = {
+                "action": label,
+                "message": f"未能{label}：{error.message}",
+                "missing": _missing_lines(error.details) if action == "submit" else [],
+                "missing_total": len(error.details) if isinstance(error.details, list) else 0,
+            }
+            return self._render(selection, workflow_problem=problem), error.status
+        db.session.refresh(period)
+        flash(f"{period.name}：已{label}，当前状态为「{period.status_name}」。", "success")
+        return redirect(url_for(".index", **selection.args()))
+
+    # --------------------------------------------------------------- helpers
+
+    def _unit_selection(self) -> Selection:
+        selection = _selection(request.form)
+        if selection.period is None or selection.unit is None:
+            abort(404)
+        return selection
+
+    def _item_selection(self, item) -> Selection:
+        """Return to the unit view of an adjustment's or veto's unit."""
+        level = item.unit.level
+        if level == "village" and item.period.village_scheme_id is None:
+            level = "town"
+        return Selection(period=item.period, level=level, unit=item.unit)
+
+    def _refused_item(self, title: str, messages: list[str], selection: Selection):
+        flash(f"{title}：" + "；".join(messages), "error")
+        return redirect(url_for(".index", **selection.args()))
+
+    def _save_cells(self, period: Period, cells: list[CellInput]) -> dict:
+        """Save each changed cell as its own change; return what happened per cell."""
+        from evaluation.services import ledger
+
+        actor = _actor()
+        units = {
+            u.code: u
+            for u in db.session.scalars(select(Unit).where(Unit.code.in_({c.unit for c in cells})))
+        }
+        feedback: dict[tuple[str, str], CellFeedback] = {}
+        for cell in cells:
+            key = (cell.unit, cell.indicator)
+            unit = units.get(cell.unit)
+            indicator = _cell_indicator(period, unit, cell.indicator)
+            if unit is None or indicator is None:
+                feedback[key] = CellFeedback("invalid", "单位或指标不存在", cell.value, cell.note)
+                continue
+            try:
+                if cell.value == "":
+                    feedback[key] = self._clear_cell(ledger, actor, period, unit, indicator, cell)
+                    continue
+                ledger.set_score(
+                    actor,
+                    period,
+                    unit,
+                    indicator,
+                    cell.value,
+                    note=cell.note,
+                    version=cell.version,
+                )
+                feedback[key] = CellFeedback("saved", "已保存")
+            except Conflict as error:
+                feedback[key] = CellFeedback("conflict", _conflict_message(error, cell))
+            except InvalidInput as error:
+                feedback[key] = CellFeedback(
+                    "invalid", _invalid_message(error), cell.value, cell.note
+                )
+            except (Forbidden, StateError, NotFound) as error:
+                feedback[key] = CellFeedback("refused", error.message, cell.value, cell.note)
+            finally:
+                # A refused write rolled back; drop stale objects before the next cell.
+                db.session.expire_all()
+        return feedback
+
+    def _clear_cell(self, ledger, actor, period, unit, indicator, cell) -> CellFeedback:
+        score = db.session.scalar(
+            select(Score).where(
+                Score.period_id == period.id,
+                Score.unit_id == unit.id,
+                Score.indicator_id == indicator.id,
+            )
+        )
+        if score is None:
+            if cell.version is not None:
+                return CellFeedback(
+                    "conflict", "未清除：该值已被他人清除，请刷新后核对。", cell.value, cell.note
+                )
+            return CellFeedback("invalid", "请先填写数值再填写备注", cell.value, cell.note)
+        if cell.version is None:
+            raise Conflict(
+                "该值已被他人录入",
+                details={
+                    "value": score.value,
+                    "version": score.version,
+                    "entered_by": score.entered_by,
+                    "updated_at": score.updated_at,
+                },
+            )
+        ledger.clear_score(actor, score, version=cell.version)
+        return CellFeedback("saved", "已清除")
+
+    def _render(
+        self,
+        selection: Selection,
+        *,
+        feedback: dict | None = None,
+        grid_summary: list[str] | None = None,
+        workflow_problem: dict | None = None,
+    ):
+        periods = list(
+            db.session.scalars(select(Period).order_by(Period.start_date.desc(), Period.id.desc()))
+        )
+        context: dict = {
+            "selection": selection,
+            "periods": periods,
+            "levels": LEVELS,
+            "methods": METHODS,
+            "directions": DIRECTIONS,
+            "adjustment_kinds": ADJUSTMENT_KINDS,
+            "grid_summary": grid_summary or [],
+            "workflow_problem": workflow_problem,
+            "plain": plain,
+        }
+        if selection.period is None:
+            return self.render("admin/entry.html", **context)
+        period = selection.period
+        scheme = selection.scheme
+        units = loading.level_units(selection.level)
+        indicators = _indicators(scheme)
+        progress = _progress(selection, units, indicators)
+        can_write = can(current_user, "score.write")
+        context.update(
+            scheme=scheme,
+            units=units,
+            indicators=indicators,
+            progress=progress,
+            can_write=can_write,
+            editable=can_write and period.status == "open",
+            workflow=self._workflow_context(period),
+        )
+        feedback = feedback or {}
+        rows: list[Row] = []
+        unit_pages = 1
+        if selection.unit is not None:
+            scores = {
+                s.indicator_id: s
+                for s in db.session.scalars(
+                    select(Score).where(
+                        Score.period_id == period.id, Score.unit_id == selection.unit.id
+                    )
+                )
+            }
+            rows = [
+                Row(i, selection.unit, indicator, scores.get(indicator.id))
+                for i, indicator in enumerate(indicators)
+            ]
+        elif selection.indicator is not None:
+            unit_pages = max(1, -(-len(units) // UNITS_PER_PAGE))
+            selection.page = min(selection.page, unit_pages)
+            start = (selection.page - 1) * UNITS_PER_PAGE
+            page_units = units[start : start + UNITS_PER_PAGE]
+            scores = {
+                s.unit_id: s
+                for s in db.session.scalars(
+                    select(Score).where(
+                        Score.period_id == period.id,
+                        Score.indicator_id == selection.indicator.id,
+                        Score.unit_id.in_([u.id for u in page_units]),
+                    )
+                )
+            }
+            rows = [
+                Row(i, unit, selection.indicator, scores.get(unit.id))
+                for i, unit in enumerate(page_units)
+            ]
+        computed, computed_problem = ({}, None)
+        if rows or selection.unit is not None:
+            computed, computed_problem = _computed(selection)
+        for row in rows:
+            result = computed.get(row.unit.code)
+            if result is not None and row.score is not None:
+                row.points = result["indicators"].get(row.indicator.code)
+            row.feedback = feedback.get((row.unit.code, row.indicator.code))
+        if selection.unit is not None:
+            groups = [
+                (dimension, [r for r in rows if r.indicator.dimension_id == dimension.id])
+                for dimension in scheme.dimensions
+            ]
+        else:
+            groups = [(None, rows)] if rows else []
+        context.update(
+            rows=rows,
+            groups=groups,
+            unit_pages=unit_pages,
+            computed_problem=computed_problem,
+            unit_result=computed.get(selection.unit.code) if selection.unit else None,
+            people=_display_names(
+                [r.score.entered_by for r in rows if r.score is not None]
+                + [period.submitted_by, period.approved_by]
+            ),
+            local_when=_when,
+        )
+        if selection.unit is not None:
+            context.update(self._unit_items(period, selection.unit))
+        return self.render("admin/entry.html", **context)
+
+    def _unit_items(self, period: Period, unit: Unit) -> dict:
+        adjustments = list(
+            db.session.scalars(
+                select(Adjustment)
+                .where(Adjustment.period_id == period.id, Adjustment.unit_id == unit.id)
+                .order_by(Adjustment.id)
+            )
+        )
+        veto = db.session.scalar(
+            select(Veto).where(Veto.period_id == period.id, Veto.unit_id == unit.id)
+        )
+        item_people = _display_names(
+            [a.entered_by for a in adjustments] + ([veto.entered_by] if veto else [])
+        )
+        return {
+            "adjustments": adjustments,
+            "veto": veto,
+            "item_people": item_people,
+        }
+
+    def _workflow_context(self, period: Period) -> dict:
+        buttons = []
+        for action, (permission, label) in WORKFLOW_ACTIONS.items():
+            if ACTION_FROM[action] != period.status or not can(current_user, permission):
+                continue
+            blocked = None
+            if action == "approve" and period.submitted_by == current_user.username:
+                blocked = "提交人不能审定自己提交的周期，请由其他督导审核人员审定。"
+            buttons.append(
+                {
+                    "action": action,
+                    "label": label,
+                    "reason": action in REASON_ACTIONS,
+                    "blocked": blocked,
+                }
+            )
+        snapshots = list(
+            db.session.scalars(
+                select(RankingSnapshot)
+                .where(RankingSnapshot.period_id == period.id)
+                .order_by(RankingSnapshot.id.desc())
+            )
+        )
+        return {
+            "buttons": buttons,
+            "snapshots": [s for s in snapshots if not s.superseded],
+            "superseded": [s for s in snapshots if s.superseded],
+        }
+
+
+def _cell_indicator(period: Period, unit: Unit | None, code: str) -> Indicator | None:
+    if unit is None:
+        return None
+    scheme = period.scheme_for(unit.level)
+    if scheme is None:
+        return None
+    return db.session.scalar(
+        select(Indicator).where(Indicator.scheme_id == scheme.id, Indicator.code == code)
+    )
+
+
+def _conflict_message(error: Conflict, cell: CellInput) -> str:
+    details = error.details if isinstance(error.details, dict) else {}
+    current = details.get("value")
+    current_text = "（空）" if current in (None, "") else str(current)
+    username = details.get("entered_by") or ""
+    display = _display_names([username]).get(username, "")
+    who = f"{display}（{username}）" if display and display != username else username or "他人"
+    when = _when(details.get("updated_at"))
+    typed = cell.value if cell.value else "（清空）"
+    return (
+        f"未保存：该值已被 {who}{' 于 ' + when if when else ''} 改为 {current_text}，"
+        f"您提交的 {typed} 没有覆盖它。请核对后重新填写。"
+    )
+
+
+def _invalid_message(error: InvalidInput) -> str:
+    details = error.details
+    if isinstance(details, list) and details:
+        extra = [
+            d.get("message", "") if isinstance(d, dict) else str(d) for d in details
+        ]
+        extra = [m for m in extra if m and m != error.message]
+        if extra:
+            return f"{error.message}：{'；'.join(extra)}"
+    return error.message
+
+
+def _summary(feedback: dict) -> list[str]:
+    counts: dict[str, int] = {}
+    for item in feedback.values():
+        counts[item.status] = counts.get(item.status, 0) + 1
+    labels = {
+        "saved": "已保存 {n} 项",
+        "conflict": "{n} 项已被他人修改，未保存（见标红的单元格）",
+        "invalid": "{n} 项数值有误，未保存",
+        "refused": "{n} 项被拒绝",
+    }
+    return [labels[s].format(n=n) for s, n in counts.items() if s in labels]
+
+
+def _missing_lines(details) -> list[str]:
+    """Turn a refused submission's missing values into lines a person can act on."""
+    if not isinstance(details, list):
+        return []
+    lines = []
+    unit_names: dict[str, str] = {}
+    codes = {d.get("unit") for d in details[:MISSING_SHOWN] if isinstance(d, dict)}
+    if codes:
+        unit_names = dict(
+            db.session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(codes))).all()
+        )
+    for item in details[:MISSING_SHOWN]:
+        if isinstance(item, dict):
+            unit = item.get("unit_name") or unit_names.get(item.get("unit"), item.get("unit", ""))
+            indicator = item.get("indicator", "")
+            name = item.get("indicator_name") or item.get("name") or ""
+            lines.append(f"{unit} · {indicator} {name}".strip())
+        else:
+            lines.append(str(item))
+    return lines
