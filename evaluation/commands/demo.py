@@ -1,0 +1,56 @@
+"""``flask seed-demo``: load the demo data of SPEC §11 into an empty ledger."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from evaluation.cli import fails_in_one_line
+from evaluation.services import demo
+
+
+@click.command("seed-demo")
+@click.option(
+    "--scale",
+    type=click.Choice(demo.SCALES),
+    default="district",
+    show_default=True,
+    help="district: 揭东区 (13 镇街); province comes with a later version.",
+)
+@click.option("--seed", type=int, default=demo.DEFAULT_SEED, show_default=True)
+@click.option(
+    "--if-empty", is_flag=True, help="Do nothing (and succeed) when the database holds units."
+)
+@with_appcontext
+@fails_in_one_line
+def seed_demo(scale, seed, if_empty):
+    """Load the demo data (演示数据); passwords go to instance/demo-credentials.txt."""
+    if scale != "district":
+        raise click.ClickException(demo.PROVINCE_NOT_YET)
+    if demo.has_units():
+        if if_empty:
+            click.echo("数据库中已有数据，未载入演示数据")
+            return
+        raise click.ClickException("数据库中已有行政单元，不再载入演示数据（请使用空数据库）")
+    started = time.perf_counter()
+    result = demo.seed_demo(scale=scale, seed=seed)
+    path = demo.write_credentials(current_app.instance_path, result.credentials)
+    counts = result.counts
+    click.echo(
+        f"已载入演示数据（{demo.DISTRICT_NAME}，种子 {seed}，用时 "
+        f"{time.perf_counter() - started:.1f} 秒）：镇街 {counts['towns']} 个，"
+        f"村居 {counts['villages']} 个（典型村 {counts['typical_villages']} 个），"
+        f"干部 {counts['cadres']} 名，重点项目 {counts['key_projects']} 个，"
+        f"考核周期 {counts['periods']} 个"
+    )
+    for username in result.kept_users:
+        click.echo(f"用户 {username} 已存在，沿用原密码")
+    click.echo(f"演示账号（角色 用户名 密码），已写入 {path}：")
+    for cred in result.credentials:
+        click.echo(f"{cred.role} {cred.username} {cred.password}")
+
+
+COMMANDS = [seed_demo]

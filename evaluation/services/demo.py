@@ -1,0 +1,1089 @@
+"""The demo data of SPEC §11 (``flask seed-demo``): 揭东区 at district scale.
+
+Every row goes through the service layer (records, accounts, schemes, periods,
+ledger), so each change carries its history event and ``verify-history`` passes
+afterwards; the actors are the demo users themselves (base data by the admin,
+scores and the submit by the assessor, the approval by the supervisor, reviews by
+the analysis groups' reviewers). The same ``seed`` gives the same data; only the
+generated passwords differ.
+
+The 镇街 are 揭东区's real ones; their codes follow the statistical pattern
+(街道 0xx, 镇 1xx) and the villages other than 新桃村, 瑞联村, 汾水村 and 龙珠村 are
+sample names. The scores are synthetic and chosen so that, in the latest submitted
+period, every reason of SPEC §7 occurs for some typical village.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from sqlalchemy import func, insert, select
+
+from evaluation.services import accounts, history, ledger, periods, records, reviews, schemes
+from evaluation.services.core import InvalidInput, StateError, SystemActor, writing
+from models import (
+    AnalysisGroup,
+    Cadre,
+    CadreRecord,
+    Dimension,
+    Indicator,
+    KeyProject,
+    Period,
+    ProjectUpdate,
+    ReviewCase,
+    ReviewRecord,
+    Scheme,
+    Score,
+    Setting,
+    Unit,
+    User,
+    db,
+)
+from models.types import plain, utcnow
+
+DEFAULT_SEED = 2026
+SCALES = ("district", "province")
+PROVINCE_NOT_YET = "省级规模演示数据（--scale province）尚未提供，目前只支持 --scale district"
+CREDENTIALS_FILE = "demo-credentials.txt"
+#: The setting that makes every page say 演示数据 (evaluation.web.demo_data_loaded).
+DEMO_SETTING = "demo_data"
+
+DISTRICT_CODE = "445203"
+DISTRICT_NAME = "揭东区"
+
+#: (name, kind, 3-digit town segment), in the district's usual order.
+TOWNS: list[tuple[str, str, str]] = [
+    ("曲溪街道", "街道", "001"),
+    ("磐东街道", "街道", "002"),
+    ("云路镇", "镇", "100"),
+    ("玉滘镇", "镇", "101"),
+    ("锡场镇", "镇", "102"),
+    ("新亨镇", "镇", "103"),
+    ("玉湖镇", "镇", "104"),
+    ("埔田镇", "镇", "105"),
+    ("霖磐镇", "镇", "106"),
+    ("月城镇", "镇", "107"),
+    ("白塔镇", "镇", "108"),
+    ("龙尾镇", "镇", "109"),
+    ("桂岭镇", "镇", "110"),
+]
+
+#: Villages per town: 村 get codes 2xx, 社区 0xx (the statistical pattern).
+VILLAGES: dict[str, list[str]] = {
+    "曲溪街道": ["路篦村", "宝联村", "乔林村", "西寨村", "城东社区"],
+    "磐东街道": ["乔南村", "乔西村", "新西河村", "林厝寮村", "磐东社区"],
+    "云路镇": ["新桃村", "北洋村", "中夏村", "老桃村", "月浦村", "云路社区"],
+    "玉滘镇": ["大寮村", "东山村", "径口村", "西湖社区"],
+    "锡场镇": ["锡西村", "华清村", "锡中村", "潭王村", "锡场社区"],
+    "新亨镇": ["硕和村", "仙美村", "英花村", "北良村", "新亨社区"],
+    "玉湖镇": ["汾水村", "坪上村", "浮山村", "东岗村", "玉湖社区"],
+    "埔田镇": ["车田村", "牌边村", "长岭村", "三新村", "埔田社区"],
+    "霖磐镇": ["东洲村", "南阳村", "江夏村", "三洲村", "霖磐社区"],
+    "月城镇": ["月城村", "石头村", "玉联村", "钱坑村", "月城社区"],
+    "白塔镇": ["瑞联村", "塔东村", "白塔村", "新寮村", "白塔社区"],
+    "龙尾镇": ["龙珠村", "马头村", "龙尾村", "东埔村", "龙尾社区"],
+    "桂岭镇": ["桂岭村", "六联村", "新楼村", "洋美村", "桂岭社区"],
+}
+
+#: The 21 typical villages (典型村): name → batch. 8 in batch 1, 13 in batch 2.
+TYPICAL: dict[str, int] = {
+    "新桃村": 1, "瑞联村": 1, "汾水村": 1, "龙珠村": 1,
+    "硕和村": 1, "路篦村": 1, "东洲村": 1, "锡西村": 1,
+    "宝联村": 2, "乔南村": 2, "北洋村": 2, "大寮村": 2, "华清村": 2, "仙美村": 2,
+    "坪上村": 2, "车田村": 2, "南阳村": 2, "月城村": 2, "塔东村": 2, "马头村": 2,
+    "桂岭村": 2,
+}  # fmt: skip
+
+#: The four analysis groups: (name, leader, the towns whose typical villages they review).
+GROUPS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("第一研判小组", "林泽鹏", ("曲溪街道", "磐东街道", "云路镇")),
+    ("第二研判小组", "黄晓敏", ("玉滘镇", "锡场镇", "新亨镇")),
+    ("第三研判小组", "陈树坤", ("玉湖镇", "埔田镇", "霖磐镇")),
+    ("第四研判小组", "郑雅琳", ("月城镇", "白塔镇", "龙尾镇", "桂岭镇")),
+]
+
+#: Demo users: (role, username, display name, analysis group index or None).
+USERS: list[tuple[str, str, str, int | None]] = [
+    ("admin", "admin", "区委组织部 系统管理员", None),
+    ("assessor", "assessor", "考核组 许文杰", None),
+    ("supervisor", "supervisor", "督导组 蔡丽华", None),
+    ("auditor", "auditor", "审计 吴思远", None),
+    ("reviewer", "reviewer", "第一研判小组 林泽鹏", 0),
+    ("reviewer", "reviewer2", "第二研判小组 黄晓敏", 1),
+    ("reviewer", "reviewer3", "第三研判小组 陈树坤", 2),
+    ("reviewer", "reviewer4", "第四研判小组 郑雅琳", 3),
+]
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    """One sample indicator and how its synthetic values are drawn."""
+
+    code: str
+    name: str
+    points: str
+    method: str
+    measure_unit: str
+    data_source: str
+    rule_text: str
+    direction: str = "higher"
+    target: str | None = None
+    floor: str | None = None
+    #: Relative method: the range sample values are drawn from.
+    low: str = "0"
+    high: str = "0"
+    #: Decimal places of sample values.
+    places: int = 1
+
+
+@dataclass(frozen=True)
+class SchemeSpec:
+    code: str
+    name: str
+    level: str
+    dimensions: list[tuple[str, str, list[IndicatorSpec]]]
+
+
+TOWN_SCHEME = SchemeSpec(
+    "JD-TOWN-2025",
+    "揭东区镇街担当作为考核指标（2025 版）",
+    "town",
+    [
+        (
+            "ECO",
+            "镇域经济发展",
+            [
+                IndicatorSpec(
+                    "A01", "地区生产总值增速", "7", "target", "%", "区统计局",
+                    "以全年目标增速 6% 为基准，按完成率计分，完成目标得满分。",
+                    target="6",
+                ),
+                IndicatorSpec(
+                    "A02", "规上工业增加值增速", "6", "relative", "%", "区统计局",
+                    "各镇街横向比较：最高者得满分，最低者得 60%，其余按插值计分。",
+                    floor="0.6", low="-2", high="12",
+                ),
+                IndicatorSpec(
+                    "A03", "固定资产投资计划完成率", "6", "target", "%", "区发展和改革局",
+                    "完成年度投资计划 100% 得满分，按完成比例计分。",
+                    target="100",
+                ),
+                IndicatorSpec(
+                    "A04", "招商引资新落地项目", "5", "relative", "个", "区商务局",
+                    "按新签约落地项目个数横向比较，最低者得 50%。",
+                    floor="0.5", low="1", high="9", places=0,
+                ),
+                IndicatorSpec(
+                    "A05", "一般公共预算收入完成率", "5", "target", "%", "区财政局",
+                    "完成年度预算 100% 得满分，按完成比例计分。",
+                    target="100",
+                ),
+                IndicatorSpec(
+                    "A06", "营商环境评价", "5", "grade", "等次", "区营商环境评价办",
+                    "按优、良、中、差评定，分别得满分、85%、70%、50%。",
+                ),
+                IndicatorSpec(
+                    "A07", "单位地区生产总值能耗", "6", "target", "吨标准煤/万元",
+                    "区工业和信息化局",
+                    "越低越好：不高于 0.35 得满分，高于时按 0.35 ÷ 实际值计分。",
+                    direction="lower", target="0.35", places=3,
+                ),
+            ],
+        ),
+        (
+            "URB",
+            "城乡融合",
+            [
+                IndicatorSpec(
+                    "B01", "圩镇建设项目推进", "6", "direct", "分", "区住房和城乡建设局",
+                    "由考核组按项目进度、质量直接评分，最高 6 分。",
+                ),
+                IndicatorSpec(
+                    "B02", "农村居民人均可支配收入增速", "5", "relative", "%", "区统计局",
+                    "各镇街横向比较，最低者得 50%。",
+                    floor="0.5", low="4", high="10",
+                ),
+                IndicatorSpec(
+                    "B03", "圩镇人居环境整治", "5", "grade", "等次", "区农业农村局",
+                    "季度暗访评定优、良、中、差等次。",
+                ),
+                IndicatorSpec(
+                    "B04", "农村公路提升改造里程", "5", "target", "公里", "区交通运输局",
+                    "完成 12 公里得满分，按完成比例计分。",
+                    target="12",
+                ),
+                IndicatorSpec(
+                    "B05", "基本公共服务设施覆盖率", "5", "target", "%", "区民政局",
+                    "达到 95% 得满分，按完成比例计分。",
+                    target="95",
+                ),
+                IndicatorSpec(
+                    "B06", "农村生活污水治理率", "4", "target", "%", "市生态环境局揭东分局",
+                    "达到 90% 得满分，按完成比例计分。",
+                    target="90",
+                ),
+            ],
+        ),
+        (
+            "RUR",
+            "乡村振兴",
+            [
+                IndicatorSpec(
+                    "C01", "粮食播种面积任务完成率", "5", "target", "%", "区农业农村局",
+                    "完成下达任务 100% 得满分，按完成比例计分。",
+                    target="100",
+                ),
+                IndicatorSpec(
+                    "C02", "村级集体经济收入", "5", "relative", "万元", "区农业农村局",
+                    "按镇街村均集体经济收入横向比较，最低者得 40%。",
+                    floor="0.4", low="10", high="60",
+                ),
+                IndicatorSpec(
+                    "C03", "典型村培育创建成效", "6", "direct", "分", "区委农办",
+                    "由研判小组按典型村培育创建进展直接评分，最高 6 分。",
+                ),
+                IndicatorSpec(
+                    "C04", "基层党建引领", "5", "grade", "等次", "区委组织部",
+                    "按党建述职评议结果评定优、良、中、差等次。",
+                ),
+                IndicatorSpec(
+                    "C05", "重复信访事项", "4", "target", "件", "区信访局",
+                    "越低越好：不超过 2 件得满分，超过时按 2 ÷ 实际件数计分，0 件得满分。",
+                    direction="lower", target="2", places=0,
+                ),
+                IndicatorSpec(
+                    "C06", "违法占用耕地面积", "5", "target", "亩", "市自然资源局揭东分局",
+                    "越低越好：不超过 5 亩得满分，超过时按 5 ÷ 实际面积计分。",
+                    direction="lower", target="5",
+                ),
+            ],
+        ),
+    ],
+)  # fmt: skip
+
+VILLAGE_SCHEME = SchemeSpec(
+    "JD-VILLAGE-2025",
+    "揭东区典型村培育创建考核指标（2025 版）",
+    "village",
+    [
+        (
+            "ORG",
+            "组织振兴与治理",
+            [
+                IndicatorSpec(
+                    "V01", "基层党组织建设", "20", "direct", "分", "镇街党（工）委",
+                    "按“领头雁”履职、党员队伍建设情况直接评分，最高 20 分。",
+                ),
+                IndicatorSpec(
+                    "V02", "人居环境整治", "20", "grade", "等次", "区农业农村局",
+                    "季度暗访评定优、良、中、差等次。",
+                ),
+                IndicatorSpec(
+                    "V03", "矛盾纠纷发生数", "15", "target", "件", "镇街综治中心",
+                    "越低越好：不超过 2 件得满分，超过时按 2 ÷ 实际件数计分，0 件得满分。",
+                    direction="lower", target="2", places=0,
+                ),
+            ],
+        ),
+        (
+            "IND",
+            "产业与集体经济",
+            [
+                IndicatorSpec(
+                    "V04", "村集体经济收入", "25", "target", "万元", "区农业农村局",
+                    "达到 30 万元得满分，按完成比例计分。",
+                    target="30",
+                ),
+                IndicatorSpec(
+                    "V05", "特色产业产值增速", "20", "relative", "%", "镇街农业办",
+                    "典型村横向比较，最低者得 50%。",
+                    floor="0.5", low="2", high="15",
+                ),
+            ],
+        ),
+    ],
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PeriodSpec:
+    code: str
+    name: str
+    start: date
+    end: date
+    #: Where the seeder leaves it: approved, submitted or open.
+    status: str
+
+
+PERIODS = [
+    PeriodSpec("2025Q4", "2025年第四季度", date(2025, 10, 1), date(2025, 12, 31), "approved"),
+    PeriodSpec("2026Q1", "2026年第一季度", date(2026, 1, 1), date(2026, 3, 31), "approved"),
+    PeriodSpec("2026Q2", "2026年第二季度", date(2026, 4, 1), date(2026, 6, 30), "submitted"),
+    PeriodSpec("2026Q3", "2026年第三季度", date(2026, 7, 1), date(2026, 9, 30), "open"),
+]
+#: The period whose typical-village flags show every reason of SPEC §7.
+FLAGGED_PERIOD = "2026Q2"
+#: Typical villages given a part in FLAGGED_PERIOD's story (the others vary at random).
+VETOED_VILLAGE = "南阳村"
+LOW_VILLAGE = "车田村"
+DROPPING_VILLAGE = "北洋村"
+INCOMPLETE_VILLAGE = "马头村"
+#: Town adjustments per period: (town, kind, points, reason).
+ADJUSTMENTS: dict[str, list[tuple[str, str, str, str]]] = {
+    "2025Q4": [
+        ("新亨镇", "bonus", "2", "获评省级乡村振兴示范镇"),
+        ("云路镇", "bonus", "1.5", "竹笋产业园经验在全市推广"),
+        ("锡场镇", "penalty", "1", "中央环保督察交办问题整改滞后"),
+    ],
+    "2026Q1": [
+        ("新亨镇", "bonus", "3", "承办全市“百千万工程”现场推进会"),
+        ("新亨镇", "bonus", "2.5", "典型村培育经验获省委农办通报表扬"),
+        ("玉湖镇", "bonus", "1", "汾水村入选省级美丽乡村精品村"),
+        ("霖磐镇", "penalty", "2", "发生一般安全生产事故被约谈"),
+    ],
+    "2026Q2": [
+        ("白塔镇", "bonus", "2", "瑞联村获评全国乡村治理示范村"),
+        ("曲溪街道", "bonus", "1", "营商环境改革事项获全市推广"),
+        ("埔田镇", "penalty", "1.5", "耕地保护专项督察发现问题"),
+        ("桂岭镇", "penalty", "1", "重点项目投资进度连续滞后"),
+    ],
+    "2026Q3": [("龙尾镇", "bonus", "1", "龙珠村乡村旅游项目入选省级精品线路")],
+}
+VILLAGE_ADJUSTMENTS: dict[str, list[tuple[str, str, str, str]]] = {
+    "2026Q1": [("汾水村", "bonus", "2", "村集体经济项目获省级资金支持")],
+    "2026Q2": [
+        ("瑞联村", "bonus", "3", "获评全国乡村治理示范村"),
+        ("车田村", "penalty", "2", "人居环境暗访发现问题整改不力"),
+    ],
+}
+VETO_REASON = "发生群体性信访事件并造成恶劣影响，实行一票否决"
+#: Visits in FLAGGED_PERIOD's quarter: these villages had one, these had none.
+REVIEWED_IN_FLAGGED_PERIOD = frozenset({"新桃村", "瑞联村", "汾水村", "龙珠村", DROPPING_VILLAGE})
+NOT_REVIEWED_IN_FLAGGED_PERIOD = frozenset({"桂岭村", LOW_VILLAGE})
+
+SURNAMES = "林黄陈郑吴许李蔡杨谢王刘张洪詹孙曾卢方苏魏余肖"
+GIVEN = "泽晓树雅文思志丽俊伟海燕建华秀明嘉佳少锦宏浩婉晓铭楚鸿娟瑞敏"
+
+
+@dataclass
+class Credential:
+    role: str
+    username: str
+    password: str
+
+
+@dataclass
+class DemoResult:
+    """What the seeder made: the new users' credentials and row counts."""
+
+    credentials: list[Credential] = field(default_factory=list)
+    #: Usernames that existed before and kept their passwords.
+    kept_users: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def has_units() -> bool:
+    """Tell whether the database already holds units (then the demo is not seeded)."""
+    return db.session.scalar(select(Unit.id).limit(1)) is not None
+
+
+def mark_demo_data(actor, loaded: bool = True) -> None:
+    """Mark (or unmark) the database as holding demo data: every page then says 演示数据."""
+    value = "1" if loaded else "0"
+    with writing(actor, "base_data.write") as session:
+        row = session.get(Setting, DEMO_SETTING)
+        before = None if row is None else row.value
+        if before == value:
+            return
+        if row is None:
+            session.add(Setting(key=DEMO_SETTING, value=value))
+        else:
+            row.value = value
+        history.append(
+            actor,
+            "setting.set",
+            "setting",
+            DEMO_SETTING,
+            before=None if before is None else {"value": before},
+            after={"value": value},
+        )
+
+
+def write_credentials(instance_path: str | os.PathLike, credentials: list[Credential]) -> Path:
+    """Write ``role username password`` lines to the instance folder, readable by owner only."""
+    folder = Path(instance_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / CREDENTIALS_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # the file may predate us with looser bits
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        for cred in credentials:
+            handle.write(f"{cred.role} {cred.username} {cred.password}\n")
+    return path
+
+
+def seed_demo(
+    *,
+    scale: str = "district",
+    seed: int = DEFAULT_SEED,
+    password_factory: Callable[[], str] = accounts.generate_password,
+) -> DemoResult:
+    """Load the demo data of SPEC §11 into an empty ledger; return the new credentials."""
+    if scale != "district":
+        raise InvalidInput(PROVINCE_NOT_YET)
+    if has_units():
+        raise StateError("数据库中已有行政单元，不再载入演示数据（请使用空数据库）")
+    seeder = _Seeder(random.Random(seed), password_factory)
+    seeder.run()
+    return seeder.result
+
+
+def enter_values(actor, period: Period, cells: list[tuple[Unit, Indicator, object]]) -> int:
+    """Enter first values into empty cells in bulk, by the rules of ``ledger.set_score``.
+
+    Each cell passes the ledger's own checks (role, open period, unit and indicator in
+    the period's scheme, value) and leaves the ``score.set`` event ``set_score`` would,
+    but the rows go in as one executemany: the demo's ~1,300 values take a moment
+    instead of thousands of round trips. Returns the number of values entered.
+    """
+    with writing(actor, "score.write") as session:
+        session.refresh(period)
+        ledger.require_open(period)
+        moment = utcnow()
+        rows, events = [], []
+        for unit, indicator, value in cells:
+            ledger.check_indicator(period, unit, indicator)
+            number, grade = ledger.check_value(indicator, value)
+            rows.append(
+                {
+                    "period_id": period.id,
+                    "indicator_id": indicator.id,
+                    "unit_id": unit.id,
+                    "number": number,
+                    "grade": grade,
+                    "note": "",
+                    "entered_by": actor.username,
+                    "updated_at": moment,
+                    "version": 1,
+                }
+            )
+            events.append(
+                history.PendingEvent(
+                    "score.set",
+                    "score",
+                    f"{unit.code}/{indicator.code}",
+                    period=period.code,
+                    after={"value": grade if grade is not None else plain(number), "note": ""},
+                )
+            )
+        if rows:
+            session.execute(insert(Score), rows)
+            history.append_many(actor, events)
+    return len(rows)
+
+
+# --- the seeder ---------------------------------------------------------------
+
+
+def _d(text: str | int) -> Decimal:
+    return Decimal(str(text))
+
+
+def _round(value: Decimal, places: int) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+class _Seeder:
+    def __init__(self, rng: random.Random, password_factory: Callable[[], str]):
+        self.rng = rng
+        self.password_factory = password_factory
+        self.result = DemoResult()
+        self.users: dict[str, User] = {}
+        self.towns: dict[str, Unit] = {}
+        self.villages: dict[str, Unit] = {}
+        self.groups: list[AnalysisGroup] = []
+        self.town_cadres: dict[str, list[Cadre]] = {}
+        self.secretaries: dict[str, Cadre] = {}
+        self.schemes: dict[str, Scheme] = {}
+        self.periods: dict[str, Period] = {}
+        self._names: set[str] = set()
+
+    def actor(self, username: str) -> User:
+        """Return a demo user to act as: services see who did what, as in real use."""
+        return self.users[username]
+
+    def run(self) -> None:
+        self.create_admin()
+        admin = self.actor("admin")
+        with writing(admin, "base_data.write"):
+            self.create_groups(admin)
+            self.create_users(admin)
+            self.create_units(admin)
+            self.create_cadres(admin)
+        with writing(admin, "project.write"):
+            self.create_projects(admin)
+        with writing(self.actor("assessor"), "project.update"):
+            self.create_project_updates(self.actor("assessor"))
+        with writing(admin, "scheme.write"):
+            self.create_schemes(admin)
+        self.run_periods()
+        with writing(self.actor("supervisor"), "cadre_record.write"):
+            self.create_cadre_records(self.actor("supervisor"))
+        mark_demo_data(admin)
+        self.count()
+
+    # --- users and groups -----------------------------------------------------
+
+    def create_admin(self) -> None:
+        bootstrap = SystemActor("seed-demo")
+        role, username, display, _ = USERS[0]
+        with writing(bootstrap, "user.write"):
+            self.ensure_user(bootstrap, role, username, display, None)
+
+    def ensure_user(self, actor, role, username, display, group) -> None:
+        existing = db.session.scalar(select(User).where(User.username == username))
+        if existing is not None:
+            if existing.role != role:
+                raise InvalidInput(f"用户名 {username} 已存在且角色不是 {role}，无法载入演示数据")
+            if group is not None and existing.group_id is None:
+                # A reviewer acts on their own group's villages only.
+                records.update(actor, existing, {"group": group})
+            self.users[username] = existing
+            self.result.kept_users.append(username)
+            return
+        password = self.password_factory()
+        values = {"display_name": display}
+        if group is not None:
+            values["group"] = group
+        self.users[username] = accounts.create_user(actor, username, role, password, **values)
+        self.result.credentials.append(Credential(role, username, password))
+
+    def create_groups(self, admin) -> None:
+        for name, leader, towns in GROUPS:
+            note = "负责" + "、".join(towns) + "的典型村研判"
+            self.groups.append(
+                records.create(
+                    admin, AnalysisGroup, {"name": name, "leader": leader, "note": note}
+                )
+            )
+
+    def create_users(self, admin) -> None:
+        for role, username, display, group_index in USERS[1:]:
+            group = None if group_index is None else self.groups[group_index]
+            self.ensure_user(admin, role, username, display, group)
+
+    # --- units ------------------------------------------------------------------
+
+    def create_units(self, admin) -> None:
+        group_of_town = {town: i for i, (_, _, towns) in enumerate(GROUPS) for town in towns}
+        for order, (name, kind, segment) in enumerate(TOWNS, start=1):
+            self.towns[name] = records.create(
+                admin,
+                Unit,
+                {
+                    "code": f"{DISTRICT_CODE}{segment}000",
+                    "name": name,
+                    "level": "town",
+                    "kind": kind,
+                    "county": DISTRICT_CODE,
+                    "sort_order": order,
+                },
+            )
+        order = 0
+        for town_name, villages in VILLAGES.items():
+            town = self.towns[town_name]
+            village_no = community_no = 0
+            for name in villages:
+                order += 1
+                if name.endswith("社区"):
+                    community_no += 1
+                    kind, suffix = "社区", f"{community_no:03d}"
+                else:
+                    village_no += 1
+                    kind, suffix = "村", f"{200 + village_no:03d}"
+                batch = TYPICAL.get(name)
+                values = {
+                    "code": town.code[:9] + suffix,
+                    "name": name,
+                    "level": "village",
+                    "kind": kind,
+                    "parent": town,
+                    "county": DISTRICT_CODE,
+                    "sort_order": order,
+                    "typical_batch": batch,
+                }
+                if batch is not None:
+                    values["analysis_group"] = self.groups[group_of_town[town_name]]
+                self.villages[name] = records.create(admin, Unit, values)
+
+    # --- cadres -------------------------------------------------------------------
+
+    def person_name(self) -> str:
+        while True:
+            given = "".join(self.rng.choice(GIVEN) for _ in range(self.rng.choice((1, 2, 2))))
+            name = self.rng.choice(SURNAMES) + given
+            if name not in self._names:
+                self._names.add(name)
+                return name
+
+    def gender(self) -> str:
+        return "女" if self.rng.random() < 0.35 else "男"
+
+    def cadre(self, admin, unit: Unit, position: str, **values) -> Cadre:
+        return records.create(
+            admin,
+            Cadre,
+            {
+                "name": self.person_name(),
+                "gender": self.gender(),
+                "unit": unit,
+                "position": position,
+                **values,
+            },
+        )
+
+    def create_cadres(self, admin) -> None:
+        for name, kind, _ in TOWNS:
+            town = self.towns[name]
+            street = kind == "街道"
+            secretary = self.cadre(admin, town, "街道党工委书记" if street else "镇党委书记")
+            chief = self.cadre(
+                admin, town, "街道办事处主任" if street else "镇长", mentor=None
+            )
+            deputy = self.cadre(
+                admin,
+                town,
+                "街道党工委副书记" if street else "镇党委副书记",
+                tags="后备干部",
+                assignment="指挥办",
+                mentor=secretary,
+            )
+            young = self.cadre(
+                admin,
+                town,
+                "街道办事处副主任" if street else "副镇长",
+                tags="年轻干部,后备干部",
+                assignment="要素专班",
+                mentor=chief,
+            )
+            officer = self.cadre(
+                admin,
+                town,
+                "乡村振兴办主任",
+                tags="年轻干部",
+                assignment=self.rng.choice(("指挥办", "要素专班")),
+                mentor=deputy,
+            )
+            self.town_cadres[name] = [secretary, chief, deputy, young, officer]
+        for village_name in TYPICAL:
+            village = self.villages[village_name]
+            town_name = village.parent.name
+            tags = "年轻干部" if self.rng.random() < 0.3 else ""
+            secretary = self.cadre(
+                admin,
+                village,
+                "村党组织书记" if village.kind == "村" else "社区党组织书记",
+                tags=tags,
+                mentor=self.town_cadres[town_name][2],
+            )
+            records.update(admin, village, {"secretary": secretary})
+            self.secretaries[village_name] = secretary
+
+    # --- key projects (挂图作战) ------------------------------------------------------
+
+    PROJECT_TEMPLATES = (
+        "{town}工业园区基础设施提升工程",
+        "{town}圩镇人居环境综合整治",
+        "{town}高标准农田建设项目",
+        "{town}农村生活污水管网延伸工程",
+        "{town}公共服务中心改造提升",
+        "{town}特色农产品冷链仓储中心",
+    )
+    VILLAGE_PROJECT_TEMPLATES = (
+        "{village}乡村振兴示范带建设",
+        "{village}集体经济物业项目",
+        "{village}美丽乡村精品线路",
+    )
+
+    def create_projects(self, admin) -> None:
+        self.projects: list[tuple[KeyProject, date, Decimal, str]] = []
+        number = 0
+        plan: list[tuple[str, Unit, Cadre]] = []
+        for name, _, _ in TOWNS:
+            cadres = self.town_cadres[name]
+            templates = self.rng.sample(self.PROJECT_TEMPLATES, 2)
+            for i, template in enumerate(templates):
+                plan.append((template.format(town=name), self.towns[name], cadres[i * 2 + 1]))
+        for village_name in list(TYPICAL)[:8]:
+            village = self.villages[village_name]
+            template = self.rng.choice(self.VILLAGE_PROJECT_TEMPLATES)
+            plan.append(
+                (template.format(village=village_name), village, self.secretaries[village_name])
+            )
+        today = date(2026, 9, 30)
+        for project_name, unit, lead in plan:
+            number += 1
+            start = date(2025, 7, 1) + timedelta(days=self.rng.randrange(0, 120))
+            due = start + timedelta(days=self.rng.randrange(240, 540))
+            elapsed = min(Decimal(1), _d((today - start).days) / _d((due - start).days))
+            # Most projects keep pace with the calendar; some lag, a few are finished.
+            roll = self.rng.random()
+            if roll < 0.2 or due <= today:
+                progress, status = Decimal(100), "done"
+            elif roll < 0.45:
+                progress = _round(elapsed * 100 * _d(self.rng.uniform(0.45, 0.75)), 0)
+                status = "behind"
+            else:
+                progress = _round(elapsed * 100 * _d(self.rng.uniform(0.9, 1.1)), 0)
+                progress = min(progress, Decimal(95))
+                status = "on_track"
+            project = records.create(
+                admin,
+                KeyProject,
+                {
+                    "code": f"GT-{number:03d}",
+                    "name": project_name,
+                    "unit": unit,
+                    "lead_cadre": lead,
+                    "due_date": due,
+                    "progress": progress,
+                    "status": status,
+                },
+            )
+            self.projects.append((project, start, progress, status))
+
+    def create_project_updates(self, assessor) -> None:
+        notes = {
+            "on_track": ("完成阶段性节点，按计划推进", "主体工程施工中", "完成招标及施工准备"),
+            "behind": ("用地报批未完成，进度滞后", "资金拨付延迟，已约谈施工单位"),
+            "done": ("完成竣工验收", "项目投入使用"),
+        }
+        for project, start, final, status in self.projects:
+            steps = self.rng.randint(2, 4)
+            end = min(date(2026, 9, 30), project.due_date)
+            span = max((end - start).days, steps)
+            for step in range(1, steps + 1):
+                when = start + timedelta(days=span * step // steps)
+                progress = _round(final * step / steps, 0)
+                if step < steps:
+                    note = notes["on_track"][step % 3]
+                else:
+                    note = self.rng.choice(notes[status])
+                records.create(
+                    assessor,
+                    ProjectUpdate,
+                    {
+                        "project": project,
+                        "date": when,
+                        "progress": progress,
+                        "note": note,
+                        "recorded_by": assessor.username,
+                    },
+                )
+
+    # --- schemes --------------------------------------------------------------------
+
+    def create_schemes(self, admin) -> None:
+        for spec in (TOWN_SCHEME, VILLAGE_SCHEME):
+            scheme = records.create(
+                admin,
+                Scheme,
+                {
+                    "code": spec.code,
+                    "name": spec.name,
+                    "level": spec.level,
+                    "total": Decimal(100),
+                    "bonus_cap": Decimal(5),
+                    "tie_method": "competition",
+                },
+            )
+            order = 0
+            for dim_order, (code, name, indicators) in enumerate(spec.dimensions, start=1):
+                dimension = records.create(
+                    admin,
+                    Dimension,
+                    {"scheme": scheme, "code": code, "name": name, "order": dim_order},
+                )
+                for ind in indicators:
+                    order += 1
+                    records.create(
+                        admin,
+                        Indicator,
+                        {
+                            "scheme": scheme,
+                            "dimension": dimension,
+                            "code": ind.code,
+                            "name": ind.name,
+                            "points": _d(ind.points),
+                            "method": ind.method,
+                            "direction": ind.direction,
+                            "target": None if ind.target is None else _d(ind.target),
+                            "floor": None if ind.floor is None else _d(ind.floor),
+                            "measure_unit": ind.measure_unit,
+                            "data_source": ind.data_source,
+                            "rule_text": ind.rule_text,
+                            "order": order,
+                        },
+                    )
+            self.publish(admin, scheme)
+            self.schemes[spec.level] = scheme
+
+    def publish(self, admin, scheme: Scheme) -> None:
+        schemes.publish_scheme(admin, scheme)
+
+    # --- periods and scores -------------------------------------------------------------
+
+    def run_periods(self) -> None:
+        """Walk the four periods through the workflow in calendar order, reviews between."""
+        admin = self.actor("admin")
+        assessor = self.actor("assessor")
+        supervisor = self.actor("supervisor")
+        with writing(admin, "period.write"):
+            for spec in PERIODS:
+                self.periods[spec.code] = records.create(
+                    admin,
+                    Period,
+                    {
+                        "code": spec.code,
+                        "name": spec.name,
+                        "start_date": spec.start,
+                        "end_date": spec.end,
+                        "town_scheme": self.schemes["town"],
+                        "village_scheme": self.schemes["village"],
+                    },
+                )
+        self.town_strength = {name: self.rng.uniform(0.62, 0.95) for name, _, _ in TOWNS}
+        self.village_quality = {name: self.rng.uniform(0.74, 0.95) for name in TYPICAL}
+        for index, spec in enumerate(PERIODS):
+            period = self.periods[spec.code]
+            with writing(supervisor, "review.write"):
+                self.record_reviews(spec)
+                self.close_answered_cases()
+            periods.open_period(admin, period)
+            with writing(assessor, "score.write"):
+                self.enter_scores(assessor, spec, index)
+            if spec.status in ("submitted", "approved"):
+                periods.submit(assessor, period)
+            if spec.status == "approved":
+                periods.approve(supervisor, period)
+
+    def period_shift(self) -> float:
+        return self.rng.uniform(-0.04, 0.04)
+
+    def quality(self, base: float) -> float:
+        return min(1.0, max(0.2, base + self.rng.uniform(-0.1, 0.1)))
+
+    def village_base(self, name: str, spec: PeriodSpec) -> float:
+        """The village's level in a period: the story of FLAGGED_PERIOD, noise otherwise."""
+        story = {
+            DROPPING_VILLAGE: {"2025Q4": 0.93, "2026Q1": 0.95, "2026Q2": 0.72, "2026Q3": 0.8},
+            LOW_VILLAGE: {"2025Q4": 0.72, "2026Q1": 0.68, "2026Q2": 0.32, "2026Q3": 0.5},
+        }
+        if name in story:
+            return story[name][spec.code]
+        return self.village_quality[name] + self.period_shift()
+
+    def enter_scores(self, assessor, spec: PeriodSpec, index: int) -> None:
+        period = self.periods[spec.code]
+        town_indicators = self.indicators("town")
+        village_indicators = self.indicators("village")
+        partial = spec.status == "open"
+        cells: list[tuple[Unit, Indicator, object]] = []
+        for order, (name, _, _) in enumerate(TOWNS):
+            base = self.town_strength[name] + self.period_shift() + 0.01 * index
+            indicators = town_indicators
+            if partial:
+                # The open period is under way: most towns done, some half, some not begun.
+                if order >= 10:
+                    continue
+                if order >= 7:
+                    indicators = indicators[: len(indicators) // 2]
+            for indicator, ind in indicators:
+                value = self.sample_value(ind, self.quality(base))
+                cells.append((self.towns[name], indicator, value))
+        for order, name in enumerate(TYPICAL):
+            if partial and order % 3 == 2:
+                continue
+            base = self.village_base(name, spec)
+            for indicator, ind in village_indicators:
+                if spec.code == FLAGGED_PERIOD and name == INCOMPLETE_VILLAGE:
+                    if ind.method == "grade":
+                        continue  # the 暗访 result is not in yet: INCOMPLETE
+                value = self.sample_value(ind, self.quality(base))
+                cells.append((self.villages[name], indicator, value))
+        enter_values(assessor, period, cells)
+        for town, kind, points, reason in ADJUSTMENTS.get(spec.code, []):
+            ledger.add_adjustment(assessor, period, self.towns[town], kind, _d(points), reason)
+        for name, kind, points, reason in VILLAGE_ADJUSTMENTS.get(spec.code, []):
+            ledger.add_adjustment(assessor, period, self.villages[name], kind, _d(points), reason)
+        if spec.code == FLAGGED_PERIOD:
+            ledger.set_veto(assessor, period, self.villages[VETOED_VILLAGE], VETO_REASON)
+
+    def indicators(self, level: str) -> list[tuple[Indicator, IndicatorSpec]]:
+        spec = TOWN_SCHEME if level == "town" else VILLAGE_SCHEME
+        by_code = {
+            i.code: i
+            for i in db.session.scalars(
+                select(Indicator).where(Indicator.scheme_id == self.schemes[level].id)
+            )
+        }
+        return [(by_code[i.code], i) for _, _, inds in spec.dimensions for i in inds]
+
+    def sample_value(self, spec: IndicatorSpec, level: float):
+        """Return a raw value that earns about ``level`` of the indicator's points."""
+        x = _d(f"{level:.4f}")
+        if spec.method == "grade":
+            for grade, least in (("优", 0.88), ("良", 0.75), ("中", 0.6)):
+                if level >= least:
+                    return grade
+            return "差"
+        if spec.method == "direct":
+            return min(_round(_d(spec.points) * x, 1), _d(spec.points))
+        if spec.method == "relative":
+            low, high = _d(spec.low), _d(spec.high)
+            return _round(low + (high - low) * x, spec.places)
+        target = _d(spec.target)
+        wobble = _d(f"{self.rng.uniform(0.95, 1.12):.4f}")
+        if spec.direction == "higher":
+            return _round(target * x * wobble, spec.places)
+        if level > 0.95 and self.rng.random() < 0.5:
+            return Decimal(0)  # none at all: full points
+        return _round(target / max(x * wobble, Decimal("0.25")), spec.places)
+
+    # --- reviews (研判) ---------------------------------------------------------------------
+
+    FINDINGS = (
+        ("村集体经济项目推进顺利，党群服务中心运转规范", "好", "总结经验，在全镇推广"),
+        ("人居环境整治有成效，但部分巷道仍有积存垃圾", "较好", "督促村“两委”一周内完成清理"),
+        ("产业项目用地手续未办结，进度滞后", "一般", "协调自然资源部门加快审批"),
+        ("矛盾纠纷排查台账不全，村干部分工不清", "较差", "约谈村党组织书记，限期整改"),
+        ("特色产业带动增收明显，集体经济收入稳步增长", "好", "争取上级资金支持扩大规模"),
+    )
+
+    def record_reviews(self, spec: PeriodSpec) -> None:
+        """Record the visits made during ``spec``'s quarter, before it is scored."""
+        for name in TYPICAL:
+            if not self.reviewed_in(name, spec):
+                continue
+            village = self.villages[name]
+            group_index = self.group_index(village.analysis_group_id)
+            reviewer = self.reviewer(group_index)
+            day = spec.start + timedelta(days=self.rng.randrange(10, (spec.end - spec.start).days))
+            findings, conclusion, actions = self.rng.choice(self.FINDINGS)
+            if name in (LOW_VILLAGE, DROPPING_VILLAGE) and spec.code == FLAGGED_PERIOD:
+                findings, conclusion, actions = self.FINDINGS[2]
+            reviews.record_review(
+                reviewer,
+                village,
+                date=day,
+                # The group's leader with the town's deputy secretary, as visits are made.
+                visitors=f"{GROUPS[group_index][1]}、{self.town_cadres[village.parent.name][2].name}",
+                findings=findings,
+                conclusion=conclusion,
+                actions=actions,
+                next_visit=day + timedelta(days=60),
+            )
+
+    def reviewed_in(self, name: str, spec: PeriodSpec) -> bool:
+        if spec.code == FLAGGED_PERIOD:
+            # Some villages were visited this quarter, some not: NO_RECENT_REVIEW for those.
+            if name in NOT_REVIEWED_IN_FLAGGED_PERIOD:
+                return False
+            if name in REVIEWED_IN_FLAGGED_PERIOD:
+                return True
+        return self.rng.random() < 0.6
+
+    def close_answered_cases(self) -> None:
+        """Close (办结) some open cases whose village has been visited since."""
+        cases = db.session.scalars(
+            select(ReviewCase)
+            .where(ReviewCase.status == "open", ReviewCase.records.any())
+            .order_by(ReviewCase.id)
+        ).all()
+        for case in cases:
+            if self.rng.random() < 0.6:
+                reviewer = self.reviewer(self.group_index(case.group_id))
+                reviews.close_case(reviewer, case, "已走访核实，问题已整改到位")
+
+    def reviewer(self, group_index: int) -> User:
+        """Return the reviewer of an analysis group: they visit its villages."""
+        username = next(u for r, u, _, g in USERS if r == "reviewer" and g == group_index)
+        return self.actor(username)
+
+    def group_index(self, group_id: int | None) -> int:
+        return next(i for i, group in enumerate(self.groups) if group.id == group_id)
+
+    # --- cadre records (担当作为台账) ---------------------------------------------------------
+
+    RECORD_TITLES = {
+        "political": (
+            ("带头学习贯彻全会精神，开展专题宣讲", "在镇村两级宣讲 6 场，覆盖党员 400 余人次。"),
+            ("落实意识形态工作责任制", "牵头排查整改意识形态领域风险隐患，建立工作台账。"),
+        ),
+        "performance": (
+            ("牵头推进重点项目提前完成年度投资", "挂图作战、倒排工期，提前一个月完成投资计划。"),
+            ("招商引资签约落地新项目", "带队外出招商 5 次，签约落地项目 2 个。"),
+            ("推动村集体经济增收", "盘活闲置物业，村集体经济年收入增加 12 万元。"),
+        ),
+        "grassroots": (
+            ("驻村蹲点解决群众急难愁盼问题", "驻村 30 天，协调解决饮水、道路等问题 9 件。"),
+            ("汛期连续驻守榕江堤围一线", "台风期间连续 72 小时驻守堤围，组织转移群众 300 余人。"),
+        ),
+        "integrity": (
+            ("严格执行中央八项规定精神", "带头签订廉洁承诺书，全年无违规违纪问题。"),
+            ("规范村级工程项目管理", "推动村级小额工程“四议两公开”全覆盖。"),
+        ),
+    }
+    EVIDENCE = (
+        "会议纪要及现场照片", "镇党委通报文件", "项目进度报表", "群众评议表", "区纪委回复意见"
+    )
+
+    def create_cadre_records(self, supervisor) -> None:
+        orientations = list(self.RECORD_TITLES)
+        subjects: list[Cadre] = []
+        for cadres in self.town_cadres.values():
+            subjects.extend(cadres[:1] + cadres[3:4])
+        subjects.extend(list(self.secretaries.values())[::2])
+        for number, cadre in enumerate(subjects):
+            for _ in range(self.rng.choice((1, 2))):
+                orientation = orientations[(number + self.rng.randrange(4)) % 4]
+                title, detail = self.rng.choice(self.RECORD_TITLES[orientation])
+                spec = self.rng.choice(PERIODS)
+                day = spec.start + timedelta(days=self.rng.randrange((spec.end - spec.start).days))
+                evaluation = self.rng.choices(("好", "较好", "一般", "较差"), (45, 35, 15, 5))[0]
+                records.create(
+                    supervisor,
+                    CadreRecord,
+                    {
+                        "cadre": cadre,
+                        "date": day,
+                        "period": self.periods[spec.code],
+                        "orientation": orientation,
+                        "title": title,
+                        "detail": detail,
+                        "evaluation": evaluation,
+                        "evidence": self.rng.choice(self.EVIDENCE),
+                        "recorded_by": supervisor.username,
+                    },
+                )
+
+    def count(self) -> None:
+        def n(model, *where) -> int:
+            return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+        self.result.counts = {
+            "towns": n(Unit, Unit.level == "town"),
+            "villages": n(Unit, Unit.level == "village"),
+            "typical_villages": n(Unit, Unit.typical_batch.is_not(None)),
+            "cadres": n(Cadre),
+            "cadre_records": n(CadreRecord),
+            "key_projects": n(KeyProject),
+            "periods": n(Period),
+            "review_records": n(ReviewRecord),
+        }
