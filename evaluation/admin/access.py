@@ -6,7 +6,9 @@ from flask import abort, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
+from evaluation.admin import dashboard
 from evaluation.permissions import can
+from models.reviews import PRIORITIES, REASONS
 
 
 class AccessMixin:
@@ -32,4 +34,10 @@ class DashboardView(AccessMixin, AdminIndexView):
 
     @expose("/")
     def index(self):
-        return self.render("admin/dashboard.html")
+        return self.render(
+            "admin/dashboard.html",
+            board=dashboard.dashboard_for(current_user),
+            admin_link=dashboard.admin_link,
+            priorities=PRIORITIES,
+            reasons=REASONS,
+        )

@@ -16,3 +16,6 @@ def register_views(admin: Admin) -> None:
     from evaluation.admin.import_view import ImportView
 
     admin.add_view(ImportView(name="分数导入", endpoint="import", url="/admin/import"))
+    from evaluation.admin.ranking_view import RankingView
+
+    admin.add_view(RankingView(name="考核排名", endpoint="ranking", url="/admin/ranking"))

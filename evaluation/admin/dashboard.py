@@ -1,0 +1,348 @@
+"""首页 (SPEC §8.1 ``/admin/``): what each role needs to see first, read cheaply.
+
+Every panel is chosen by a permission (``evaluation.permissions``), not by a role
+name, and every query is bounded: counts on the small base-data tables, one period's
+score cells, and the history read newest-first with ``LIMIT`` (never a full COUNT of
+``history_event``, which holds millions of rows in a province).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import url_for
+from sqlalchemy import func, select
+from werkzeug.routing import BuildError
+
+from evaluation import loading
+from evaluation.permissions import can
+from evaluation.services.core import ServiceError
+from models import (
+    AnalysisGroup,
+    Cadre,
+    HistoryEvent,
+    Indicator,
+    KeyProject,
+    Period,
+    ReviewCase,
+    Scheme,
+    Score,
+    Unit,
+    User,
+    db,
+)
+from models.reviews import PRIORITIES, REASONS
+from models.units import LEVELS
+
+#: How many towns the supervisor sees at each end of the ranking.
+ENDS = 3
+#: How many history events the auditor sees.
+LATEST_EVENTS = 10
+#: How many units with missing values are listed before "and N more".
+MISSING_SHOWN = 20
+PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+def admin_link(endpoint: str, **values) -> str | None:
+    """Return the URL of an admin area, or None while that area is not registered."""
+    for view_function in ("index_view", "index"):
+        try:
+            return url_for(f"{endpoint}.{view_function}", **values)
+        except BuildError:
+            continue
+    return None
+
+
+@dataclass
+class EntryProgress:
+    """Values entered against values expected, for one level of a period."""
+
+    level: str
+    entered: int
+    expected: int
+
+    @property
+    def level_name(self) -> str:
+        return "典型村" if self.level == "village" else LEVELS[self.level]
+
+    @property
+    def percent(self) -> int:
+        if not self.expected:
+            return 100
+        return min(100, self.entered * 100 // self.expected)
+
+
+@dataclass
+class MissingUnit:
+    """A unit and the indicators it still lacks a value for."""
+
+    code: str
+    name: str
+    indicators: list[tuple[str, str]]
+
+
+@dataclass
+class MissingValues:
+    period: Period
+    level: str
+    units: list[MissingUnit]
+    #: Units with gaps beyond those listed.
+    more: int = 0
+    #: Missing cells in total.
+    cells: int = 0
+    #: Indicators of the level's scheme (a unit missing all of them has entered nothing).
+    indicator_count: int = 0
+
+
+@dataclass
+class Dashboard:
+    """The panels of one user's home page; a panel the user may not see stays None."""
+
+    period: Period | None = None
+    progress: list[EntryProgress] = field(default_factory=list)
+    # supervisor
+    ranked: dict | None = None
+    top: list[dict] = field(default_factory=list)
+    bottom: list[dict] = field(default_factory=list)
+    flagged: list[dict] | None = None
+    waiting: list[Period] | None = None
+    # reviewer
+    group: AnalysisGroup | None = None
+    cases: list[ReviewCase] | None = None
+    # auditor
+    events: list[HistoryEvent] | None = None
+    # assessor
+    missing: MissingValues | None = None
+    # admin
+    counts: list[tuple[str, int, str | None]] | None = None
+    links: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def current_period() -> Period | None:
+    """Return the period being worked on: the latest open one, else the latest of any state."""
+    open_period = db.session.scalar(
+        select(Period)
+        .where(Period.status == "open")
+        .order_by(Period.end_date.desc(), Period.id.desc())
+        .limit(1)
+    )
+    if open_period is not None:
+        return open_period
+    return db.session.scalar(
+        select(Period).order_by(Period.end_date.desc(), Period.id.desc()).limit(1)
+    )
+
+
+def latest_ranked_period() -> Period | None:
+    """Return the latest period that is submitted or approved: its figures are final or nearly."""
+    return db.session.scalar(
+        select(Period)
+        .where(Period.status.in_(("approved", "submitted")))
+        .order_by(Period.end_date.desc(), Period.id.desc())
+        .limit(1)
+    )
+
+
+def entry_progress(period: Period, level: str) -> EntryProgress | None:
+    """Count the score cells entered for a level of a period against those expected."""
+    scheme = period.scheme_for(level)
+    if scheme is None:
+        return None
+    indicators = db.session.scalar(
+        select(func.count()).select_from(Indicator).where(Indicator.scheme_id == scheme.id)
+    )
+    units = db.session.scalar(
+        select(func.count()).select_from(Unit).where(*loading.in_level(level))
+    )
+    entered = db.session.scalar(
+        select(func.count())
+        .select_from(Score)
+        .join(Indicator, Indicator.id == Score.indicator_id)
+        .where(
+            Score.period_id == period.id,
+            Indicator.scheme_id == scheme.id,
+            Score.unit_id.in_(select(Unit.id).where(*loading.in_level(level))),
+        )
+    )
+    return EntryProgress(level, entered or 0, (indicators or 0) * (units or 0))
+
+
+def missing_values(period: Period, level: str = "town") -> MissingValues | None:
+    """List, unit by unit, the indicators of a period that have no value yet."""
+    scheme = period.scheme_for(level)
+    if scheme is None:
+        return None
+    indicators = db.session.execute(
+        select(Indicator.id, Indicator.code, Indicator.name)
+        .where(Indicator.scheme_id == scheme.id)
+        .order_by(Indicator.order, Indicator.id)
+    ).all()
+    entered = set(
+        db.session.execute(
+            select(Score.unit_id, Score.indicator_id)
+            .join(Indicator, Indicator.id == Score.indicator_id)
+            .where(Score.period_id == period.id, Indicator.scheme_id == scheme.id)
+        ).all()
+    )
+    units = db.session.execute(
+        select(Unit.id, Unit.code, Unit.name)
+        .where(*loading.in_level(level))
+        .order_by(Unit.sort_order, Unit.code)
+    ).all()
+    answer = MissingValues(period, level, [], indicator_count=len(indicators))
+    for unit_id, code, name in units:
+        gaps = [
+            (i_code, i_name)
+            for i_id, i_code, i_name in indicators
+            if (unit_id, i_id) not in entered
+        ]
+        if not gaps:
+            continue
+        answer.cells += len(gaps)
+        if len(answer.units) < MISSING_SHOWN:
+            answer.units.append(MissingUnit(code, name, gaps))
+        else:
+            answer.more += 1
+    return answer
+
+
+def waiting_for_approval() -> list[Period]:
+    """Return the submitted periods, oldest first (they wait longest)."""
+    return list(
+        db.session.scalars(
+            select(Period).where(Period.status == "submitted").order_by(Period.end_date)
+        )
+    )
+
+
+def flagged_villages(period: Period) -> list[dict]:
+    """Return a period's flagged typical villages, most urgent first, reasons in Chinese."""
+    shown = []
+    for flag in loading.flags(period)["flags"]:
+        if not flag.get("flagged"):
+            continue
+        shown.append(
+            {
+                **flag,
+                "reason_names": [REASONS.get(code, code) for code in flag["reasons"]],
+                "priority_name": PRIORITIES.get(flag["priority"], ""),
+            }
+        )
+    shown.sort(key=lambda f: PRIORITY_ORDER.get(f["priority"], 9))
+    return shown
+
+
+def group_cases(group_id: int | None) -> list[ReviewCase]:
+    """Return the open review cases of one analysis group, most urgent first."""
+    if group_id is None:
+        return []
+    cases = list(
+        db.session.scalars(
+            select(ReviewCase)
+            .join(Period, Period.id == ReviewCase.period_id)
+            .where(ReviewCase.group_id == group_id, ReviewCase.status == "open")
+            .order_by(Period.end_date.desc(), ReviewCase.id)
+            .limit(100)
+        )
+    )
+    cases.sort(key=lambda c: PRIORITY_ORDER.get(c.priority or "", 9))
+    return cases
+
+
+def latest_events(limit: int = LATEST_EVENTS) -> list[HistoryEvent]:
+    """Return the newest history events, read backwards along the primary key."""
+    return list(
+        db.session.scalars(select(HistoryEvent).order_by(HistoryEvent.seq.desc()).limit(limit))
+    )
+
+
+def _count(model, *conditions) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
+
+
+def base_counts() -> list[tuple[str, int, str | None]]:
+    """Count the base data an administrator keeps, each with a link to its page."""
+    return [
+        ("镇街", _count(Unit, Unit.level == "town"), admin_link("town")),
+        ("村居", _count(Unit, Unit.level == "village"), admin_link("village")),
+        ("典型村", _count(Unit, Unit.typical_batch.is_not(None)), admin_link("review")),
+        ("干部", _count(Cadre), admin_link("cadre")),
+        ("研判小组", _count(AnalysisGroup), admin_link("group")),
+        ("重点项目", _count(KeyProject), admin_link("project")),
+        ("指标方案", _count(Scheme), admin_link("scheme")),
+        ("考核周期", _count(Period), admin_link("period")),
+        ("用户", _count(User), admin_link("user")),
+    ]
+
+
+#: Every area a user may open from the home page, with the permission it needs.
+AREAS: list[tuple[str, str, str]] = [
+    ("entry.view", "entry", "分数填报"),
+    ("score.write", "import", "批量导入"),
+    ("ranking.view", "ranking", "考核排名"),
+    ("review.view", "review", "典型村研判"),
+    ("period.view", "period", "考核周期"),
+    ("history.view", "history", "变更历史"),
+    ("user.view", "user", "用户管理"),
+]
+
+#: Panel → who sees it. Permissions, not role names, decide (SPEC §9).
+PANELS: dict[str, Callable] = {
+    # Those who approve see how the towns stand and what waits for them.
+    "approval": lambda user: can(user, "period.approve"),
+    # A reviewer works their own group's cases; wider readers use the review board.
+    "group_cases": lambda user: can(user, "review.write") and not can(user, "review.all_groups"),
+    "events": lambda user: can(user, "history.view"),
+    "missing": lambda user: can(user, "score.write"),
+    "counts": lambda user: can(user, "base_data.write"),
+}
+
+
+def dashboard_for(user) -> Dashboard:
+    """Gather the home page of one user."""
+    board = Dashboard(period=current_period())
+    if board.period is not None and board.period.status != "draft":
+        for level in ("town", "village"):
+            progress = entry_progress(board.period, level)
+            if progress is not None:
+                board.progress.append(progress)
+    if PANELS["approval"](user):
+        _approval_panel(board)
+    if PANELS["group_cases"](user):
+        board.group = db.session.get(AnalysisGroup, user.group_id) if user.group_id else None
+        board.cases = group_cases(user.group_id)
+    if PANELS["events"](user):
+        board.events = latest_events()
+    if PANELS["missing"](user) and board.period is not None and board.period.status == "open":
+        board.missing = missing_values(board.period)
+    if PANELS["counts"](user):
+        board.counts = base_counts()
+    for permission, endpoint, label in AREAS:
+        link = admin_link(endpoint)
+        if link is not None and can(user, permission):
+            board.links.append((label, link))
+    return board
+
+
+def _approval_panel(board: Dashboard) -> None:
+    board.waiting = waiting_for_approval()
+    board.flagged = []
+    period = latest_ranked_period()
+    if period is None:
+        return
+    try:
+        board.ranked = loading.ranking(period, "town")
+    except ServiceError as error:
+        board.problems.append(f"{period.name}：{error.message}")
+        return
+    results = board.ranked["results"]
+    board.ranked["period_name"] = period.name
+    board.top = results[:ENDS]
+    # The bottom never repeats a town already shown at the top.
+    board.bottom = results[max(ENDS, len(results) - ENDS) :]
+    try:
+        board.flagged = flagged_villages(period)
+    except ServiceError as error:
+        board.problems.append(f"{period.name} 典型村：{error.message}")

@@ -1,0 +1,574 @@
+"""考核排名 (SPEC §8.1 ``/admin/ranking/``): the table, its charts, XLSX and a print sheet.
+
+Figures come from ``evaluation.loading.ranking`` only, so the page, the API, the CLI and
+the approval snapshot agree to the cent; an approved period is read from its stored
+snapshot and shows that snapshot's SHA-256. This module adds what a reader needs beside
+the figures: the change since the previous period, the responsible cadres, the rank
+trend across periods and the chart data.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from urllib.parse import quote
+
+from flask import Response, abort, request
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from sqlalchemy import not_, or_, select
+from sqlalchemy.orm import aliased
+
+from evaluation import loading
+from evaluation.admin.access import AccessMixin
+from evaluation.i18n import local_time
+from evaluation.services.core import ServiceError
+from models import AnalysisGroup, Cadre, Indicator, Period, RankingSnapshot, Unit, User, db
+from models.periods import PERIOD_STATUSES
+from models.types import utcnow
+
+#: Rank uncertainty as the page computes it (SPEC §4): fixed seed, so a reload agrees.
+UNCERTAINTY = {"samples": 1000, "spread": Decimal("0.2"), "seed": 1}
+#: At most this many periods are drawn in the rank trend, the latest ones.
+TREND_PERIODS = 12
+LEVEL_TITLES = {"town": "镇街", "village": "典型村"}
+#: Text cells starting with these are formulas to a spreadsheet (SPEC §6).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize(text: str) -> str:
+    """Keep a spreadsheet from reading a text cell as a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+@dataclass(frozen=True)
+class RankChange:
+    """A unit's move since the previous period: ``steps`` places up (negative: down)."""
+
+    steps: int | None
+    new: bool = False
+
+    @property
+    def label(self) -> str:
+        if self.new:
+            return "新"
+        if self.steps is None:
+            return ""
+        if self.steps > 0:
+            return f"↑{self.steps}"
+        if self.steps < 0:
+            return f"↓{-self.steps}"
+        return "–"
+
+    @property
+    def kind(self) -> str:
+        if self.new:
+            return "new"
+        if self.steps is None:
+            return "none"
+        return "up" if self.steps > 0 else "down" if self.steps < 0 else "same"
+
+
+def rank_change(rank: int, previous_rank: int | None, *, had_previous: bool) -> RankChange:
+    """Compare a rank with the previous period's (a smaller rank is a move up)."""
+    if not had_previous:
+        return RankChange(None)
+    if previous_rank is None:
+        return RankChange(None, new=True)
+    return RankChange(previous_rank - rank)
+
+
+@dataclass
+class RankingRow:
+    """One line of the table: the engine's result plus what the reader needs beside it."""
+
+    result: dict
+    change: RankChange
+    #: Town: 书记; village: 领头雁 (the village's secretary).
+    secretaries: list[str] = field(default_factory=list)
+    #: Town: 镇长 / 主任.
+    heads: list[str] = field(default_factory=list)
+    #: Village only.
+    town: str = ""
+    batch: int | None = None
+    group: str = ""
+
+
+@dataclass
+class RankingPage:
+    period: Period
+    level: str
+    answer: dict
+    rows: list[RankingRow]
+    dimensions: list[dict]
+    indicators: list[dict]
+    previous: Period | None
+    uncertainty: bool
+    snapshot: RankingSnapshot | None
+    approver: str = ""
+    submitter: str = ""
+
+    @property
+    def level_title(self) -> str:
+        return LEVEL_TITLES[self.level]
+
+    @property
+    def status_name(self) -> str:
+        return PERIOD_STATUSES.get(self.answer["status"], self.answer["status"])
+
+
+def default_period() -> Period | None:
+    """Return the period a reader most likely wants: the latest approved, else the latest."""
+    for condition in (Period.status == "approved", Period.status != "draft", True):
+        period = db.session.scalar(
+            select(Period)
+            .where(condition)
+            .order_by(Period.end_date.desc(), Period.id.desc())
+            .limit(1)
+        )
+        if period is not None:
+            return period
+    return None
+
+
+def period_by_code(code: str) -> Period | None:
+    return db.session.scalar(select(Period).where(Period.code == code))
+
+
+#: A town's principal leaders by position: the Party secretary and the head of government.
+SECRETARY_TITLES = ("党委书记", "党工委书记")
+HEAD_TITLES = ("镇长", "办事处主任", "街道办主任")
+
+
+def responsible_cadres(level: str, codes: list[str]) -> dict[str, dict[str, list[str]]]:
+    """Return each unit's responsible leaders: a town's 书记 and 镇长 / 主任, a village's 领头雁.
+
+    Deputies (副书记, 副镇长) and office heads (乡村振兴办主任) are not the town's
+    responsible leaders and are left out.
+    """
+    found: dict[str, dict[str, list[str]]] = {c: {"secretaries": [], "heads": []} for c in codes}
+    if not codes:
+        return found
+    if level == "village":
+        rows = db.session.execute(
+            select(Unit.code, Cadre.name)
+            .join(Cadre, Cadre.id == Unit.secretary_id)
+            .where(Unit.code.in_(codes))
+        )
+        for code, name in rows:
+            found[code]["secretaries"].append(name)
+        return found
+    rows = db.session.execute(
+        select(Unit.code, Cadre.name, Cadre.position)
+        .join(Cadre, Cadre.unit_id == Unit.id)
+        .where(
+            Unit.code.in_(codes),
+            Cadre.active,
+            not_(Cadre.position.contains("副")),
+            or_(*(Cadre.position.contains(t) for t in SECRETARY_TITLES + HEAD_TITLES)),
+        )
+        .order_by(Cadre.id)
+    )
+    for code, name, position in rows:
+        secretary = any(title in position for title in SECRETARY_TITLES)
+        found[code]["secretaries" if secretary else "heads"].append(name)
+    return found
+
+
+def village_context(codes: list[str]) -> dict[str, tuple[str, int | None, str]]:
+    """Return each typical village's town, batch and analysis group."""
+    town = aliased(Unit)
+    rows = db.session.execute(
+        select(Unit.code, town.name, Unit.typical_batch, AnalysisGroup.name)
+        .outerjoin(town, town.id == Unit.parent_id)
+        .outerjoin(AnalysisGroup, AnalysisGroup.id == Unit.analysis_group_id)
+        .where(Unit.code.in_(codes))
+    )
+    return {code: (town_name or "", batch, group or "") for code, town_name, batch, group in rows}
+
+
+def scheme_layout(period: Period, level: str) -> tuple[list[dict], list[dict]]:
+    """Return the scheme's dimensions (with their points) and indicators, in order."""
+    scheme = period.scheme_for(level)
+    indicators = [
+        {
+            "code": code,
+            "name": name,
+            "points": points,
+            "dimension": dimension_id,
+        }
+        for code, name, points, dimension_id in db.session.execute(
+            select(Indicator.code, Indicator.name, Indicator.points, Indicator.dimension_id)
+            .where(Indicator.scheme_id == scheme.id)
+            .order_by(Indicator.order, Indicator.id)
+        )
+    ]
+    dimensions = []
+    for dimension in scheme.dimensions:
+        points = sum(
+            (i["points"] for i in indicators if i["dimension"] == dimension.id), Decimal(0)
+        )
+        dimensions.append({"code": dimension.code, "name": dimension.name, "points": points})
+    codes = {d.id: d.code for d in scheme.dimensions}
+    for indicator in indicators:
+        indicator["dimension"] = codes.get(indicator["dimension"], "")
+    return dimensions, indicators
+
+
+class RankingCache:
+    """The rankings computed while answering one request, so no period is ranked twice."""
+
+    def __init__(self) -> None:
+        self._answers: dict[tuple[int, str], dict | None] = {}
+
+    def get(self, period: Period, level: str) -> dict | None:
+        """Return a period's ranking, or None when it cannot be computed."""
+        key = (period.id, level)
+        if key not in self._answers:
+            try:
+                self._answers[key] = loading.ranking(period, level)
+            except ServiceError:
+                self._answers[key] = None
+        return self._answers[key]
+
+    def put(self, period: Period, level: str, answer: dict) -> None:
+        self._answers.setdefault((period.id, level), answer)
+
+
+def build_page(
+    period: Period, level: str, *, uncertainty: bool = False, cache: RankingCache | None = None
+) -> RankingPage:
+    """Rank a period and gather everything the table shows (raises ServiceError)."""
+    cache = cache or RankingCache()
+    answer = loading.ranking(period, level, sensitivity=UNCERTAINTY if uncertainty else None)
+    if not uncertainty:
+        cache.put(period, level, answer)
+    previous = loading.previous_period(period)
+    previous_ranks: dict[str, int] = {}
+    had_previous = False
+    if previous is not None:
+        earlier = cache.get(previous, level)
+        if earlier is not None:
+            had_previous = True
+            previous_ranks = {r["unit"]: r["rank"] for r in earlier["results"]}
+    codes = [r["unit"] for r in answer["results"]]
+    cadres = responsible_cadres(level, codes)
+    villages = village_context(codes) if level == "village" else {}
+    rows = []
+    for result in answer["results"]:
+        row = RankingRow(
+            result=result,
+            change=rank_change(
+                result["rank"], previous_ranks.get(result["unit"]), had_previous=had_previous
+            ),
+            secretaries=cadres[result["unit"]]["secretaries"],
+            heads=cadres[result["unit"]]["heads"],
+        )
+        if level == "village":
+            row.town, row.batch, row.group = villages.get(result["unit"], ("", None, ""))
+        rows.append(row)
+    dimensions, indicators = scheme_layout(period, level)
+    snapshot = loading.current_snapshot(period, level) if period.status == "approved" else None
+    return RankingPage(
+        period=period,
+        level=level,
+        answer=answer,
+        rows=rows,
+        dimensions=dimensions,
+        indicators=indicators,
+        previous=previous if had_previous else None,
+        uncertainty=uncertainty,
+        snapshot=snapshot,
+        approver=_person(period.approved_by),
+        submitter=_person(period.submitted_by),
+    )
+
+
+def _person(username: str | None) -> str:
+    if not username:
+        return ""
+    name = db.session.scalar(select(User.display_name).where(User.username == username))
+    return f"{name}（{username}）" if name and name != username else username
+
+
+def rank_trend(period: Period, level: str, cache: RankingCache) -> dict:
+    """Return every unit's rank in each period up to this one that can be ranked."""
+    periods = list(
+        db.session.scalars(
+            select(Period)
+            .where(Period.status != "draft", Period.end_date <= period.end_date)
+            .order_by(Period.end_date.desc(), Period.id.desc())
+            .limit(TREND_PERIODS)
+        )
+    )[::-1]
+    shown_periods = []
+    ranks: dict[str, dict[str, int]] = {}
+    names: dict[str, str] = {}
+    for each in periods:
+        if each.scheme_for(level) is None:
+            continue
+        answer = cache.get(each, level)
+        if answer is None:
+            continue
+        shown_periods.append({"code": each.code, "name": each.name})
+        for result in answer["results"]:
+            ranks.setdefault(result["unit"], {})[each.code] = result["rank"]
+            names.setdefault(result["unit"], result["name"])
+    return {
+        "periods": shown_periods,
+        "series": [
+            {
+                "unit": unit,
+                "name": names[unit],
+                "ranks": [by_period.get(p["code"]) for p in shown_periods],
+            }
+            for unit, by_period in ranks.items()
+        ],
+    }
+
+
+def chart_data(page: RankingPage, trend: dict) -> dict:
+    """Return the JSON the charts are drawn from (amounts as two-decimal strings)."""
+    results = page.answer["results"]
+    count = len(results) or 1
+    averages = {}
+    for dimension in page.dimensions:
+        code = dimension["code"]
+        total = sum((Decimal(r["dimensions"].get(code, "0")) for r in results), Decimal(0))
+        averages[code] = f"{total / count:.2f}"
+    indicator_averages = {}
+    for indicator in page.indicators:
+        code = indicator["code"]
+        total = sum((Decimal(r["indicators"].get(code, "0")) for r in results), Decimal(0))
+        indicator_averages[code] = f"{total / count:.2f}"
+    return {
+        "period": {"code": page.period.code, "name": page.period.name},
+        "level": page.level,
+        "dimensions": [
+            {"code": d["code"], "name": d["name"], "points": f"{d['points']:.2f}"}
+            for d in page.dimensions
+        ],
+        "indicators": [
+            {"code": i["code"], "name": i["name"], "points": f"{i['points']:.2f}"}
+            for i in page.indicators
+        ],
+        "units": [
+            {
+                "unit": r["unit"],
+                "name": r["name"],
+                "rank": r["rank"],
+                "total": r["total"],
+                "dimensions": r["dimensions"],
+                "indicators": r["indicators"],
+                "bonus": r["bonus"],
+                "penalty": r["penalty"],
+                "vetoed": r["vetoed"],
+                "sensitivity": r.get("sensitivity"),
+            }
+            for r in results
+        ],
+        "averages": {"dimensions": averages, "indicators": indicator_averages},
+        "trend": trend,
+        "uncertainty": page.uncertainty,
+    }
+
+
+# --- XLSX -----------------------------------------------------------------------------
+
+
+def export_filename(page: RankingPage) -> str:
+    return f"{page.period.name}{page.level_title}排名-{page.period.code}.xlsx"
+
+
+def content_disposition(filename: str, fallback: str) -> str:
+    """Name a download in ASCII and, for Chinese, in RFC 5987's ``filename*``."""
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def ranking_workbook(page: RankingPage) -> bytes:
+    """Write the ranking as an XLSX workbook: numbers stay numbers, text cannot be a formula."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "排名"
+    header = ["名次", "名次变化", "较上期", "单位代码", page.level_title]
+    if page.level == "town":
+        header += ["书记", "镇长/主任"]
+    else:
+        header += ["所属镇街", "批次", "研判小组", "领头雁"]
+    header += [d["name"] for d in page.dimensions]
+    header += ["加分", "减分", "总分", "等次", "一票否决", "缺项数", "缺项"]
+    if page.uncertainty:
+        header += ["排名中位数", "排名5%分位", "排名95%分位", "等次可能变化"]
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center")
+    amount_columns = []
+    for row in page.rows:
+        r = row.result
+        line: list = [r["rank"], row.change.steps, _text(row.change.label), _text(r["unit"])]
+        line.append(_text(r["name"]))
+        if page.level == "town":
+            line += [_text("、".join(row.secretaries)), _text("、".join(row.heads))]
+        else:
+            line += [
+                _text(row.town),
+                row.batch,
+                _text(row.group),
+                _text("、".join(row.secretaries)),
+            ]
+        first_amount = len(line) + 1
+        line += [Decimal(r["dimensions"].get(d["code"], "0")) for d in page.dimensions]
+        line += [Decimal(r["bonus"]), Decimal(r["penalty"]), Decimal(r["total"])]
+        amount_columns = list(range(first_amount, len(line) + 1))
+        line += [_text(r["grade"]), "是" if r["vetoed"] else "否", len(r["missing"])]
+        line.append(_text("、".join(r["missing"])))
+        if page.uncertainty:
+            s = r.get("sensitivity") or {}
+            line += [s.get("median_rank"), s.get("q5_rank"), s.get("q95_rank")]
+            line.append("是" if s.get("grade_at_risk") else "否")
+        sheet.append(line)
+    for column in amount_columns:
+        for cell in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
+            cell[0].number_format = "0.00"
+    for index, title in enumerate(header, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(8, len(title) * 2 + 2)
+    sheet.freeze_panes = "A2"
+
+    about = book.create_sheet("说明")
+    for label, value in _stamp_lines(page):
+        about.append([_text(label), _text(value)])
+    about.column_dimensions["A"].width = 16
+    about.column_dimensions["B"].width = 70
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _text(value) -> str:
+    return neutralize(str(value)) if value is not None else ""
+
+
+def _stamp_lines(page: RankingPage) -> list[tuple[str, str]]:
+    period = page.period
+    lines = [
+        ("考核周期", f"{period.name}（{period.code}）"),
+        ("层级", page.level_title),
+        ("起止日期", f"{period.start_date} 至 {period.end_date}"),
+        ("状态", page.status_name),
+    ]
+    if period.submitted_at is not None:
+        lines.append(("提交人", page.submitter))
+        lines.append(("提交时间", local_time(period.submitted_at)))
+    if period.status == "approved":
+        lines.append(("审定人", page.approver))
+        lines.append(("审定时间", local_time(period.approved_at)))
+    if page.answer.get("snapshot_hash"):
+        lines.append(("快照 SHA-256", page.answer["snapshot_hash"]))
+    lines.append(("数据来源", source_note(page)))
+    if page.uncertainty:
+        lines.append(
+            (
+                "排名区间",
+                f"权重在 ±{UNCERTAINTY['spread'] * 100:.0f}% 内随机扰动 "
+                f"{UNCERTAINTY['samples']} 次（种子 {UNCERTAINTY['seed']}）",
+            )
+        )
+    lines.append(("生成时间", local_time(utcnow())))
+    return lines
+
+
+def source_note(page: RankingPage) -> str:
+    """Say where the figures come from, as an official filing the sheet needs to know."""
+    if page.answer.get("from_snapshot"):
+        return "审定时保存的排名快照（未重新计算）"
+    if page.period.status == "approved":
+        return "按已锁定的审定数据重新计算（含排名区间），总分与快照一致"
+    return "按当前填报数据实时计算，尚未审定，仅供参考"
+
+
+# --- the view -------------------------------------------------------------------------
+
+
+class RankingView(AccessMixin, BaseView):
+    """考核排名: table, charts, XLSX export and an A4 print sheet."""
+
+    permission = "ranking.view"
+
+    def _request_page(self) -> tuple[RankingPage | None, dict]:
+        code = request.args.get("period", "").strip()
+        period = period_by_code(code) if code else default_period()
+        if code and period is None:
+            abort(404)
+        level = request.args.get("level", "town")
+        if level not in LEVEL_TITLES:
+            abort(404)
+        uncertainty = request.args.get("uncertainty") == "1"
+        context: dict = {
+            "period": period,
+            "level": level,
+            "uncertainty": uncertainty,
+            "periods": list(
+                db.session.scalars(
+                    select(Period)
+                    .where(Period.status != "draft")
+                    .order_by(Period.end_date.desc(), Period.id.desc())
+                )
+            ),
+            "level_titles": LEVEL_TITLES,
+            "error": None,
+        }
+        if period is None:
+            return None, context
+        cache = RankingCache()
+        try:
+            page = build_page(period, level, uncertainty=uncertainty, cache=cache)
+        except ServiceError as error:
+            context["error"] = error.message
+            return None, context
+        context["cache"] = cache
+        return page, context
+
+    @expose("/")
+    def index(self):
+        page, context = self._request_page()
+        if page is not None and request.args.get("print") == "1":
+            return self.render(
+                "admin/ranking_print.html",
+                page=page,
+                source=source_note(page),
+                stamp=_stamp_lines(page),
+                printed_at=local_time(utcnow(), "%Y-%m-%d %H:%M"),
+                printed_by=current_user,
+            )
+        charts = None
+        if page is not None:
+            charts = chart_data(page, rank_trend(page.period, page.level, context["cache"]))
+        return self.render(
+            "admin/ranking.html",
+            page=page,
+            charts=charts,
+            source=source_note(page) if page else "",
+            **context,
+        )
+
+    @expose("/export.xlsx")
+    def export(self):
+        page, context = self._request_page()
+        if page is None:
+            abort(404)
+        body = ranking_workbook(page)
+        fallback = re.sub(r"[^A-Za-z0-9._-]", "_", f"ranking-{page.period.code}-{page.level}.xlsx")
+        return Response(
+            body,
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={
+                "Content-Disposition": content_disposition(export_filename(page), fallback),
+                "Cache-Control": "no-store",
+            },
+        )

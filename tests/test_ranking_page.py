@@ -1,0 +1,314 @@
+"""考核排名 page (SPEC §8.1): table, change column, chart data, XLSX, print sheet, access.
+
+The demo ledger is seeded once per backend (seeding walks four periods through the
+whole service layer, 5–12 s) and every test here only reads it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from decimal import Decimal
+from html.parser import HTMLParser
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from evaluation import create_app, loading
+from evaluation.admin.ranking_view import RankChange, neutralize, rank_change
+from evaluation.services import records
+from evaluation.services.demo import seed_demo
+from models import Cadre, Period, Unit, User, db
+from tests.conftest import BACKENDS, PASSWORD, database_url
+
+FORMULA_NAME = "=HYPERLINK(1)"
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo_app(request, tmp_path_factory):
+    """The demo ledger (13 towns, 4 periods: 2 approved, 1 submitted, 1 open), plus a
+    镇长 renamed to what a spreadsheet would run as a formula."""
+    tmp = tmp_path_factory.mktemp(f"ranking-{request.param}")
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url(request.param, tmp),
+            "SECRET_KEY": "test-secret-key",
+            "WTF_CSRF_ENABLED": False,
+            "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": True,
+            "PASSWORD_HASH_FAST": True,
+        }
+    )
+    app.instance_path = str(tmp / "instance")
+    with app.app_context():
+        db.create_all()
+        seed_demo(password_factory=lambda: PASSWORD)
+        admin = db.session.scalar(select(User).where(User.username == "admin"))
+        town = db.session.scalar(select(Unit).where(Unit.name == "月城镇"))
+        head = db.session.scalar(
+            select(Cadre).where(Cadre.unit_id == town.id, Cadre.position == "镇长")
+        )
+        records.update(admin, head, {"name": FORMULA_NAME})
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def login(app, username: str = "supervisor"):
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def expected_ranking(app, code: str, level: str = "town") -> dict:
+    with app.app_context():
+        period = db.session.scalar(select(Period).where(Period.code == code))
+        answer = loading.ranking(period, level)
+        db.session.remove()
+    return answer
+
+
+class TableReader(HTMLParser):
+    """Collect the ranking table's rows: each a dict of cell class → text."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows: list[dict] = []
+        self._cell: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "tr" and "data-unit" in attrs:
+            self.rows.append({"unit": attrs["data-unit"], "rank": int(attrs["data-rank"])})
+        elif tag == "td" and self.rows:
+            classes = (attrs.get("class") or "").split()
+            known = {"total", "grade", "change", "unit-name", "completeness", "interval"}
+            self._cell = next((c for c in classes if c in known), None)
+            if self._cell:
+                self.rows[-1][self._cell] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "td":
+            self._cell = None
+        if tag == "table":
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell and self.rows:
+            self.rows[-1][self._cell] += data.strip()
+
+
+def table_rows(html: str) -> list[dict]:
+    reader = TableReader()
+    reader.feed(html)
+    return reader.rows
+
+
+def chart_json(html: str) -> dict:
+    match = re.search(
+        r'<script type="application/json" id="ranking-data">(.*?)</script>', html, re.S
+    )
+    assert match, "the chart data block is missing"
+    return json.loads(match.group(1))
+
+
+def test_rank_change_labels():
+    assert rank_change(3, 5, had_previous=True).label == "↑2"
+    assert rank_change(5, 3, had_previous=True).label == "↓2"
+    assert rank_change(4, 4, had_previous=True).label == "–"
+    assert rank_change(4, None, had_previous=True).label == "新"
+    assert rank_change(4, None, had_previous=False) == RankChange(None)
+
+
+def test_neutralize_formula_text():
+    for text in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
+        assert neutralize(text) == "'" + text
+    assert neutralize("曲溪街道") == "曲溪街道"
+
+
+def test_approved_period_lists_towns_in_rank_order_from_snapshot(demo_app):
+    expected = expected_ranking(demo_app, "2026Q1")
+    assert expected["from_snapshot"] and expected["snapshot_hash"]
+    html = login(demo_app).get("/admin/ranking/?period=2026Q1").get_data(as_text=True)
+
+    rows = table_rows(html)
+    assert len(rows) == 13
+    assert [r["unit"] for r in rows] == [r["unit"] for r in expected["results"]]
+    assert [r["rank"] for r in rows] == [r["rank"] for r in expected["results"]]
+    assert [r["total"] for r in rows] == [r["total"] for r in expected["results"]]
+    assert [r["grade"] for r in rows] == [r["grade"] for r in expected["results"]]
+    assert [r["rank"] for r in rows] == sorted(r["rank"] for r in rows)
+    assert expected["snapshot_hash"] in html
+    assert "审定时保存的排名快照" in html
+    assert "已审定" in html
+
+
+def test_default_period_is_the_latest_approved(demo_app):
+    html = login(demo_app).get("/admin/ranking/").get_data(as_text=True)
+    assert "2026年第一季度（2026Q1）镇街排名" in html
+
+
+def test_change_column_against_previous_period(demo_app):
+    previous = {r["unit"]: r["rank"] for r in expected_ranking(demo_app, "2026Q1")["results"]}
+    current = expected_ranking(demo_app, "2026Q2")
+    html = login(demo_app).get("/admin/ranking/?period=2026Q2").get_data(as_text=True)
+
+    shown = {r["unit"]: r["change"] for r in table_rows(html)}
+    for result in current["results"]:
+        steps = previous[result["unit"]] - result["rank"]
+        label = f"↑{steps}" if steps > 0 else f"↓{-steps}" if steps < 0 else "–"
+        assert shown[result["unit"]] == label, result["name"]
+    assert any(label.startswith("↑") for label in shown.values())
+    assert any(label.startswith("↓") for label in shown.values())
+    assert "2026年第一季度（2026Q1）比较" in html
+
+
+def test_first_period_has_no_change_to_show(demo_app):
+    html = login(demo_app).get("/admin/ranking/?period=2025Q4").get_data(as_text=True)
+    assert {r["change"] for r in table_rows(html)} == {""}
+    assert "没有可比较的上一考核周期" in html
+
+
+def test_chart_data_contains_every_town_and_the_trend(demo_app):
+    html = login(demo_app).get("/admin/ranking/?period=2026Q2").get_data(as_text=True)
+    charts = chart_json(html)
+    expected = expected_ranking(demo_app, "2026Q2")["results"]
+
+    assert [u["unit"] for u in charts["units"]] == [r["unit"] for r in expected]
+    assert {u["name"] for u in charts["units"]} == {r["name"] for r in expected}
+    assert [d["name"] for d in charts["dimensions"]] == ["镇域经济发展", "城乡融合", "乡村振兴"]
+    assert len(charts["indicators"]) == 19
+    assert [p["code"] for p in charts["trend"]["periods"]] == ["2025Q4", "2026Q1", "2026Q2"]
+    assert len(charts["trend"]["series"]) == 13
+    assert all(None not in s["ranks"] for s in charts["trend"]["series"])
+    # the page loads ECharts from the app itself, never from a CDN
+    assert "/static/vendor/echarts/echarts.min.js" in html
+    assert "/static/ranking.js" in html
+    assert "cdn" not in html.lower()
+
+
+def test_echarts_is_served_with_its_licence(demo_app):
+    client = demo_app.test_client()
+    script = client.get("/static/vendor/echarts/echarts.min.js")
+    assert script.status_code == 200 and len(script.data) > 500_000
+    script.close()
+    licence = client.get("/static/vendor/echarts/LICENSE")
+    assert b"Apache License" in licence.data
+    licence.close()
+
+
+def test_uncertainty_adds_rank_intervals(demo_app):
+    html = login(demo_app).get("/admin/ranking/?period=2026Q2&uncertainty=1").get_data(as_text=True)
+    rows = table_rows(html)
+    assert len(rows) == 13
+    assert all(re.match(r"^[\d.]+–[\d.]+（[\d.]+）", r["interval"]) for r in rows)
+    charts = chart_json(html)
+    assert charts["uncertainty"] is True
+    for unit in charts["units"]:
+        interval = unit["sensitivity"]
+        assert interval["q5_rank"] <= interval["median_rank"] <= interval["q95_rank"]
+    assert 'id="chart-uncertainty"' in html
+
+
+def test_responsible_cadres_are_the_secretary_and_the_head(demo_app):
+    with demo_app.app_context():
+        town = db.session.scalar(select(Unit).where(Unit.name == "锡场镇"))
+        cadres = {
+            c.position: c.name
+            for c in db.session.scalars(select(Cadre).where(Cadre.unit_id == town.id))
+        }
+        code = town.code
+        db.session.remove()
+    html = login(demo_app).get("/admin/ranking/?period=2026Q1").get_data(as_text=True)
+    row = re.search(rf'<tr data-unit="{code}".*?</tr>', html, re.S).group(0)
+    assert cadres["镇党委书记"] in row
+    assert cadres["镇长"] in row
+    assert cadres["副镇长"] not in row
+    assert cadres["镇党委副书记"] not in row
+
+
+def test_village_level_ranks_the_typical_villages(demo_app):
+    expected = expected_ranking(demo_app, "2026Q2", "village")
+    html = login(demo_app).get("/admin/ranking/?period=2026Q2&level=village").get_data(as_text=True)
+    rows = table_rows(html)
+    assert len(rows) == 21
+    assert [r["unit"] for r in rows] == [r["unit"] for r in expected["results"]]
+    assert "典型村排名" in html and "领头雁" in html
+    assert len(chart_json(html)["units"]) == 21
+
+
+def test_xlsx_export_keeps_numbers_and_neutralizes_text(demo_app):
+    expected = expected_ranking(demo_app, "2026Q1")["results"]
+    response = login(demo_app).get("/admin/ranking/export.xlsx?period=2026Q1")
+    assert response.status_code == 200
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert "filename*=UTF-8''" in disposition
+    assert "%E9%95%87%E8%A1%97" in disposition  # 镇街, percent-encoded per RFC 5987
+
+    book = load_workbook(io.BytesIO(response.data))
+    sheet = book["排名"]
+    header = [c.value for c in sheet[1]]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 13
+    column = {name: header.index(name) for name in header}
+    for row, result in zip(rows, expected, strict=True):
+        assert row[column["名次"]] == result["rank"]
+        assert isinstance(row[column["总分"]], int | float)
+        assert Decimal(str(row[column["总分"]])).quantize(Decimal("0.01")) == Decimal(
+            result["total"]
+        )
+        assert isinstance(row[column["镇域经济发展"]], int | float)
+        assert row[column["镇街"]] == result["name"]
+    heads = [row[column["镇长/主任"]] for row in rows]
+    assert "'" + FORMULA_NAME in heads
+    assert not any(h.startswith("=") for h in heads)
+    about = dict(book["说明"].iter_rows(values_only=True))
+    assert about["状态"] == "已审定"
+    assert len(about["快照 SHA-256"]) == 64
+
+
+def test_print_view_has_the_approval_stamp(demo_app):
+    expected = expected_ranking(demo_app, "2026Q1")
+    html = login(demo_app).get("/admin/ranking/?period=2026Q1&print=1").get_data(as_text=True)
+    assert "size: A4 portrait" in html
+    assert 'id="approval-stamp"' in html
+    assert expected["snapshot_hash"] in html
+    assert "审定人" in html and "审定时间" in html and "supervisor" in html
+    assert "navbar" not in html  # no navigation on the sheet
+    assert len(table_rows(html)) == 13
+
+
+def test_print_view_of_an_unapproved_period_says_so(demo_app):
+    html = login(demo_app).get("/admin/ranking/?period=2026Q2&print=1").get_data(as_text=True)
+    assert "本期尚未审定" in html
+    assert "快照 SHA-256" not in html
+
+
+def test_unknown_period_is_not_found(demo_app):
+    client = login(demo_app)
+    assert client.get("/admin/ranking/?period=1999Q1").status_code == 404
+    assert client.get("/admin/ranking/?level=county").status_code == 404
+
+
+@pytest.mark.parametrize("role", ["assessor", "auditor", "admin", "supervisor"])
+def test_readers_of_rankings_may_open_the_page(demo_app, role):
+    client = login(demo_app, role)
+    assert client.get("/admin/ranking/").status_code == 200
+    assert client.get("/admin/ranking/export.xlsx").status_code == 200
+
+
+def test_reviewer_is_refused_and_anonymous_sent_to_login(demo_app):
+    reviewer = login(demo_app, "reviewer")
+    assert reviewer.get("/admin/ranking/").status_code == 403
+    assert reviewer.get("/admin/ranking/export.xlsx").status_code == 403
+    assert reviewer.get("/admin/ranking/?print=1").status_code == 403
+    anonymous = demo_app.test_client().get("/admin/ranking/?period=2026Q1")
+    assert anonymous.status_code == 302
+    assert "/login" in anonymous.headers["Location"]
