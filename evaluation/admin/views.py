@@ -7,6 +7,10 @@ from flask_admin import Admin
 
 def register_views(admin: Admin) -> None:
     """Register every admin view on ``admin``."""
+    from evaluation.admin.model_views import model_views
+
+    for view in model_views():
+        admin.add_view(view)
     from evaluation.admin.history_view import HistoryView
 
     admin.add_view(HistoryView(name="变更历史", endpoint="history", url="/admin/history"))
