@@ -1,0 +1,221 @@
+"""首页 (SPEC §8.1 ``/admin/``): each role sees its own panels, read cheaply.
+
+The demo ledger is seeded once per backend (4 periods: 2025Q4 and 2026Q1 approved,
+2026Q2 submitted with every §7 flag, 2026Q3 open); the tests only read it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import event, func, select
+
+from evaluation import create_app, loading
+from evaluation.services import accounts
+from evaluation.services.core import SystemActor
+from evaluation.services.demo import seed_demo
+from models import HistoryEvent, Period, ReviewCase, Unit, User, db
+from models.reviews import REASONS
+from tests.conftest import BACKENDS, PASSWORD, database_url
+
+PANELS = ("panel-waiting", "panel-ends", "panel-flagged", "panel-cases", "panel-missing")
+PANELS += ("panel-events", "panel-counts")
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo_app(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(f"dashboard-{request.param}")
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url(request.param, tmp),
+            "SECRET_KEY": "test-secret-key",
+            "WTF_CSRF_ENABLED": False,
+            "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": True,
+            "PASSWORD_HASH_FAST": True,
+        }
+    )
+    app.instance_path = str(tmp / "instance")
+    with app.app_context():
+        db.create_all()
+        seed_demo(password_factory=lambda: PASSWORD)
+        accounts.create_user(SystemActor("test-setup"), "lone-reviewer", "reviewer", PASSWORD)
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def dashboard(app, username: str) -> str:
+    client = app.test_client()
+    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code
+    response = client.get("/admin/")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def panel(html: str, name: str) -> str:
+    match = re.search(rf'<section[^>]*id="{name}".*?</section>', html, re.S)
+    assert match, f"{name} is missing"
+    return match.group(0)
+
+
+def panels_shown(html: str) -> set[str]:
+    return {name for name in PANELS if f'id="{name}"' in html}
+
+
+def period(code: str) -> Period:
+    return db.session.scalar(select(Period).where(Period.code == code))
+
+
+@pytest.mark.parametrize("role", ["admin", "assessor", "supervisor", "auditor", "reviewer"])
+def test_everyone_sees_the_current_period_and_its_progress(demo_app, role):
+    with demo_app.app_context():
+        missing = sum(
+            len(r["missing"]) for r in loading.ranking(period("2026Q3"), "town")["results"]
+        )
+        db.session.remove()
+    shown = panel(dashboard(demo_app, role), "panel-period")
+    assert "2026年第三季度（2026Q3）" in shown
+    assert "填报中" in shown
+    # 13 towns × 19 indicators expected; entered = expected − missing
+    assert f"已填 {13 * 19 - missing} / 应填 {13 * 19}" in shown
+
+
+def test_supervisor_sees_top_and_bottom_towns_flags_and_waiting_periods(demo_app):
+    html = dashboard(demo_app, "supervisor")
+    assert panels_shown(html) == {"panel-waiting", "panel-ends", "panel-flagged"}
+    with demo_app.app_context():
+        results = loading.ranking(period("2026Q2"), "town")["results"]
+        flags = [f for f in loading.flags(period("2026Q2"))["flags"] if f["flagged"]]
+        db.session.remove()
+
+    waiting = panel(html, "panel-waiting")
+    assert "2026年第二季度（2026Q2）" in waiting
+    assert "/admin/ranking/?period=2026Q2" in waiting
+
+    ends = panel(html, "panel-ends")
+    assert "2026年第二季度" in ends  # the latest submitted period is newer than the approved
+    top = re.findall(r'<tr class="rank-top"><td class="num">(\d+)</td><td>([^<]+)</td>', ends)
+    bottom = re.findall(r'<tr class="rank-bottom"><td class="num">(\d+)</td><td>([^<]+)', ends)
+    assert [name for _, name in top] == [r["name"] for r in results[:3]]
+    assert [name for _, name in bottom] == [r["name"] for r in results[-3:]]
+
+    shown_flags = panel(html, "panel-flagged")
+    assert flags
+    for flag in flags:
+        assert flag["name"] in shown_flags
+    codes = {code for flag in flags for code in flag["reasons"]}
+    assert codes == set(REASONS)  # the demo's 2026Q2 shows every reason of SPEC §7
+    for code in codes:
+        assert REASONS[code] in shown_flags
+
+
+def test_reviewer_sees_their_group_open_cases_only(demo_app):
+    with demo_app.app_context():
+        reviewer = db.session.scalar(select(User).where(User.username == "reviewer3"))
+        group_id = reviewer.group_id
+        mine = set(
+            db.session.scalars(
+                select(Unit.name)
+                .join(ReviewCase, ReviewCase.unit_id == Unit.id)
+                .where(ReviewCase.group_id == group_id, ReviewCase.status == "open")
+            )
+        )
+        others = set(
+            db.session.scalars(
+                select(Unit.name)
+                .join(ReviewCase, ReviewCase.unit_id == Unit.id)
+                .where(ReviewCase.group_id != group_id)
+            )
+        )
+        db.session.remove()
+    assert mine and others - mine
+
+    html = dashboard(demo_app, "reviewer3")
+    assert panels_shown(html) == {"panel-cases"}
+    cases = panel(html, "panel-cases")
+    assert "第三研判小组待研判案件" in cases
+    for name in mine:
+        assert name in cases
+    for name in others - mine:
+        assert f"<td>{name}</td>" not in cases
+
+
+def test_reviewer_without_a_group_is_told_so(demo_app):
+    cases = panel(dashboard(demo_app, "lone-reviewer"), "panel-cases")
+    assert "尚未分配到研判小组" in cases
+
+
+def test_auditor_sees_the_latest_events_and_where_to_verify(demo_app):
+    html = dashboard(demo_app, "auditor")
+    assert panels_shown(html) == {"panel-events"}
+    with demo_app.app_context():
+        last = db.session.scalar(select(func.max(HistoryEvent.seq)))
+        db.session.remove()
+    events = panel(html, "panel-events")
+    seqs = [int(s) for s in re.findall(r'<tr><td class="num">(\d+)</td>', events)]
+    assert seqs == list(range(last, last - 10, -1))
+    assert "/admin/history/" in events and "校验" in events
+
+
+def test_assessor_sees_what_is_still_missing_by_town(demo_app):
+    html = dashboard(demo_app, "assessor")
+    assert panels_shown(html) == {"panel-missing"}
+    with demo_app.app_context():
+        results = loading.ranking(period("2026Q3"), "town")["results"]
+        db.session.remove()
+    gaps = {r["unit"]: r["missing"] for r in results if r["missing"]}
+    assert gaps
+    missing = panel(html, "panel-missing")
+    assert f"共 {sum(len(m) for m in gaps.values())} 项" in missing
+    listed = dict(re.findall(r'data-unit="(\d{12})".*?缺 (\d+) 项', missing, re.S))
+    assert {code: int(n) for code, n in listed.items()} == {
+        code: len(m) for code, m in gaps.items()
+    }
+    assert "/admin/entry/?period=2026Q3&amp;unit=" in missing
+
+
+def test_admin_sees_base_data_counts_with_links(demo_app):
+    html = dashboard(demo_app, "admin")
+    assert {"panel-counts", "panel-events"} <= panels_shown(html)
+    counts = panel(html, "panel-counts")
+    rows = dict(
+        re.findall(r"<td>(?:<a [^>]*>)?([^<]+)(?:</a>)?</td><td class=\"num\">(\d+)", counts)
+    )
+    assert rows["镇街"] == "13"
+    assert rows["典型村"] == "21"
+    assert rows["研判小组"] == "4"
+    assert rows["考核周期"] == "4"
+    with demo_app.app_context():
+        assert rows["用户"] == str(db.session.scalar(select(func.count()).select_from(User)))
+        db.session.remove()
+    assert 'href="/admin/town/"' in counts and 'href="/admin/user/"' in counts
+
+
+def test_dashboard_never_counts_the_whole_history(demo_app):
+    statements = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement.lower())
+
+    with demo_app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        for role in ("admin", "auditor", "supervisor"):
+            dashboard(demo_app, role)
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    history_reads = [s for s in statements if "history_event" in s and "select" in s]
+    assert history_reads
+    assert not any("count(" in s for s in history_reads)
+    assert all("limit" in s for s in history_reads)
+
+
+def test_anonymous_is_sent_to_login(demo_app):
+    response = demo_app.test_client().get("/admin/")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
