@@ -291,7 +291,8 @@ def test_group_reviewer_records_a_review_on_the_board(world, client, auth):
         assert record.case_id is None  # no case was opened for the period yet
         assert events() == before + 1 and events("review.record") == 1
         event = db.session.scalar(select(HistoryEvent).order_by(HistoryEvent.seq.desc()))
-        assert event.entity == "review_record" and event.period == "2026Q2"
+        # Not attached to a case, the record belongs to no period in the history.
+        assert event.entity == "review_record" and event.period is None
     page = client.get(f"/admin/review/village/{village_id}?period=2026Q2").get_data(as_text=True)
     assert "集体经济收入下滑" in page and "2026-06-20" in page
     board = client.get("/admin/review/?period=2026Q2").get_data(as_text=True)
@@ -346,6 +347,8 @@ def test_supervisor_opens_cases_records_and_closes_one(world, client, auth):
         record = db.session.scalar(select(ReviewRecord))
         assert record.case_id == case_id and record.recorded_by == "supervisor"
         assert events() == before + 1
+        event = db.session.scalar(select(HistoryEvent).order_by(HistoryEvent.seq.desc()))
+        assert (event.action, event.period) == ("review.record", "2026Q2")
 
     response = client.post(f"/admin/review/case/{case_id}/close", data={"reason": "整改到位"})
     assert response.status_code == 302
@@ -355,12 +358,13 @@ def test_supervisor_opens_cases_records_and_closes_one(world, client, auth):
         assert events() == before + 2 and events("review.close") == 1
         event = db.session.scalar(select(HistoryEvent).order_by(HistoryEvent.seq.desc()))
         assert (event.entity_key, event.reason) == ("2026Q2/445203101204", "整改到位")
+        assert event.period == "2026Q2"
         with pytest.raises(StateError):
             reviews.close_case(user("supervisor"), case, "再次办结")
         db.session.rollback()
         assert events() == before + 2
     page = client.get(f"/admin/review/village/{village_id}?period=2026Q2").get_data(as_text=True)
-    assert "已办结" in page and "办结研判任务" not in page
+    assert "已办结" in page and "办结研判任务" not in page and "办结理由：整改到位" in page
 
 
 def test_group_reviewer_closes_own_case_but_not_another_groups(world, client, auth):

@@ -77,17 +77,16 @@ def period_flags(period: Period | None) -> tuple[dict[str, dict], str | None]:
     return {flag["unit"]: flag for flag in answer["flags"]}, None
 
 
-def last_reviews(unit_ids: list[int]) -> dict[int, object]:
-    """Return each village's latest review date."""
+def last_reviews(unit_ids: list[int], until=None) -> dict[int, object]:
+    """Return each village's latest review date, on or before ``until`` when given."""
     if not unit_ids:
         return {}
-    return dict(
-        db.session.execute(
-            select(ReviewRecord.unit_id, func.max(ReviewRecord.date))
-            .where(ReviewRecord.unit_id.in_(unit_ids))
-            .group_by(ReviewRecord.unit_id)
-        ).all()
+    query = select(ReviewRecord.unit_id, func.max(ReviewRecord.date)).where(
+        ReviewRecord.unit_id.in_(unit_ids)
     )
+    if until is not None:
+        query = query.where(ReviewRecord.date <= until)
+    return dict(db.session.execute(query.group_by(ReviewRecord.unit_id)).all())
 
 
 def _int_arg(name: str) -> int | None:
@@ -141,13 +140,22 @@ class ReviewBoardView(AccessMixin, BaseView):
                     )
                 )
             }
-        reviewed = last_reviews([v.id for v in villages])
+        # The flags judge the period by the reviews up to its end (SPEC §7); a later visit
+        # is shown beside it so the board does not seem to contradict itself.
+        ids = [v.id for v in villages]
+        latest = last_reviews(ids)
+        reviewed = last_reviews(ids, period.end_date) if period is not None else latest
         rows = [
             {
                 "village": village,
                 "flag": flags.get(village.code),
                 "case": cases.get(village.id),
                 "last_review": reviewed.get(village.id),
+                "later_review": (
+                    latest.get(village.id)
+                    if latest.get(village.id) != reviewed.get(village.id)
+                    else None
+                ),
             }
             for village in villages
         ]
@@ -228,6 +236,17 @@ class ReviewBoardView(AccessMixin, BaseView):
                 .order_by(ReviewRecord.date.desc(), ReviewRecord.id.desc())
             )
         )
+        # A record without a case still belongs to the period its date falls in.
+        listed = listed_periods()
+        history_rows = [
+            (
+                record,
+                record.case.period
+                if record.case is not None
+                else next((p for p in listed if p.start_date <= record.date <= p.end_date), None),
+            )
+            for record in records
+        ]
         cases = list(
             db.session.scalars(
                 select(ReviewCase)
@@ -244,12 +263,13 @@ class ReviewBoardView(AccessMixin, BaseView):
             "admin/review_village.html",
             village=unit,
             period=period,
-            periods=listed_periods(),
+            periods=listed,
             flag=flags.get(unit.code),
             flag_error=flag_error,
             case=case,
+            close_reason=reviews.close_reason(case) if case is not None else None,
             cases=cases,
-            records=records,
+            records=history_rows,
             may_review=reviews.may_review(current_user, unit),
             review_form=review_form,
             close_form=close_form or CloseCaseForm(),

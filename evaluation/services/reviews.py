@@ -15,7 +15,7 @@ from evaluation.i18n import SHANGHAI
 from evaluation.permissions import can
 from evaluation.services import history
 from evaluation.services.core import Forbidden, InvalidInput, NotFound, StateError, writing
-from models import Period, ReviewCase, ReviewRecord, Unit, db
+from models import HistoryEvent, Period, ReviewCase, ReviewRecord, Unit, db
 from models.reviews import CONCLUSIONS
 from models.types import utcnow
 
@@ -78,6 +78,22 @@ def case_for(period: Period, unit: Unit) -> ReviewCase | None:
     """Return the village's case in ``period``, if one was opened."""
     return db.session.scalar(
         select(ReviewCase).where(ReviewCase.period_id == period.id, ReviewCase.unit_id == unit.id)
+    )
+
+
+def close_reason(case: ReviewCase) -> str | None:
+    """Return the reason a closed case was closed with, as its history event keeps it."""
+    if case.status != "closed":
+        return None
+    return db.session.scalar(
+        select(HistoryEvent.reason)
+        .where(
+            HistoryEvent.entity == "review_case",
+            HistoryEvent.entity_key == case_key(case),
+            HistoryEvent.action == "review.close",
+        )
+        .order_by(HistoryEvent.seq.desc())
+        .limit(1)
     )
 
 
@@ -159,7 +175,7 @@ def record_review(
             "review.record",
             "review_record",
             f"{unit.code}/{record.id}",
-            period=case.period.code if case is not None else getattr(period, "code", None),
+            period=case.period.code if case is not None else None,
             after=history.jsonable(
                 {
                     "unit": unit.code,
