@@ -23,3 +23,21 @@ def register_views(admin: Admin) -> None:
     from evaluation.admin.ranking_view import RankingView
 
     admin.add_view(RankingView(name="考核排名", endpoint="ranking", url="/admin/ranking"))
+    from evaluation.admin.cadre_pages import CadreLedgerView
+    from evaluation.admin.model_views import CATEGORY_CADRES, CATEGORY_PROJECTS
+    from evaluation.admin.project_board import ProjectBoardView
+    from evaluation.admin.review_view import ReviewBoardView
+
+    admin.add_view(ReviewBoardView(name="典型村研判", endpoint="review", url="/admin/review"))
+    admin.add_view(
+        CadreLedgerView(
+            name="干部台账", category=CATEGORY_CADRES, endpoint="cadre_ledger",
+            url="/admin/cadre-ledger",
+        )
+    )
+    admin.add_view(
+        ProjectBoardView(
+            name="挂图作战", category=CATEGORY_PROJECTS, endpoint="project_board",
+            url="/admin/projects-board",
+        )
+    )
