@@ -318,6 +318,22 @@ def test_same_seed_same_data_even_with_existing_users(seeded, request, tmp_path)
         db.engine.dispose()
 
 
+def test_a_failed_seeding_leaves_the_ledger_empty(tmp_path, monkeypatch):
+    def fail_midway(self):
+        raise RuntimeError("the disk is full")
+
+    # Users, units, cadres, projects and schemes are written by then.
+    monkeypatch.setattr(demo._Seeder, "run_periods", fail_midway)
+    app = make_app(f"sqlite:///{tmp_path / 'failed.sqlite3'}", tmp_path / "instance")
+    with app.app_context():
+        with pytest.raises(RuntimeError):
+            demo.seed_demo()
+        for model in (Unit, User, Score, HistoryEvent):
+            assert db.session.scalar(select(func.count()).select_from(model)) == 0
+        db.session.remove()
+        db.engine.dispose()
+
+
 # --- the command, the history and the pages ------------------------------------------------
 
 

@@ -1,11 +1,13 @@
 """The demo data of SPEC §11 (``flask seed-demo``): 揭东区 at district scale.
 
 Every row goes through the service layer (records, accounts, schemes, periods,
-ledger), so each change carries its history event and ``verify-history`` passes
-afterwards; the actors are the demo users themselves (base data by the admin,
+ledger, reviews), so each change carries its history event and ``verify-history``
+passes afterwards; the actors are the demo users themselves (base data by the admin,
 scores and the submit by the assessor, the approval by the supervisor, reviews by
-the analysis groups' reviewers). The same ``seed`` gives the same data; only the
-generated passwords differ.
+the analysis groups' reviewers). The scores go in by ``enter_values``, a bulk form of
+``ledger.set_score`` under the same checks. It is all one transaction: a failure
+leaves the ledger empty. The same ``seed`` gives the same data; only the generated
+passwords differ.
 
 The 镇街 are 揭东区's real ones; their codes follow the statistical pattern
 (街道 0xx, 镇 1xx) and the villages other than 新桃村, 瑞联村, 汾水村 and 龙珠村 are
@@ -48,6 +50,8 @@ from models import (
 from models.types import plain, utcnow
 
 DEFAULT_SEED = 2026
+#: Who creates the first admin (as ``flask create-user`` would); the admin does the rest.
+SEED_ACTOR = SystemActor("seed-demo")
 SCALES = ("district", "province")
 PROVINCE_NOT_YET = "省级规模演示数据（--scale province）尚未提供，目前只支持 --scale district"
 CREDENTIALS_FILE = "demo-credentials.txt"
@@ -434,13 +438,18 @@ def seed_demo(
     seed: int = DEFAULT_SEED,
     password_factory: Callable[[], str] = accounts.generate_password,
 ) -> DemoResult:
-    """Load the demo data of SPEC §11 into an empty ledger; return the new credentials."""
+    """Load the demo data of SPEC §11 into an empty ledger; return the new credentials.
+
+    All of it is one transaction: a failure anywhere leaves the ledger as it was.
+    """
     if scale != "district":
         raise InvalidInput(PROVINCE_NOT_YET)
-    if has_units():
-        raise StateError("数据库中已有行政单元，不再载入演示数据（请使用空数据库）")
     seeder = _Seeder(random.Random(seed), password_factory)
-    seeder.run()
+    # The services below join this transaction; each still checks its own actor's role.
+    with writing(SEED_ACTOR, "user.write"):
+        if has_units():
+            raise StateError("数据库中已有行政单元，不再载入演示数据（请使用空数据库）")
+        seeder.run()
     return seeder.result
 
 
@@ -521,30 +530,23 @@ class _Seeder:
     def run(self) -> None:
         self.create_admin()
         admin = self.actor("admin")
-        with writing(admin, "base_data.write"):
-            self.create_groups(admin)
-            self.create_users(admin)
-            self.create_units(admin)
-            self.create_cadres(admin)
-        with writing(admin, "project.write"):
-            self.create_projects(admin)
-        with writing(self.actor("assessor"), "project.update"):
-            self.create_project_updates(self.actor("assessor"))
-        with writing(admin, "scheme.write"):
-            self.create_schemes(admin)
+        self.create_groups(admin)
+        self.create_users(admin)
+        self.create_units(admin)
+        self.create_cadres(admin)
+        self.create_projects(admin)
+        self.create_project_updates(self.actor("assessor"))
+        self.create_schemes(admin)
         self.run_periods()
-        with writing(self.actor("supervisor"), "cadre_record.write"):
-            self.create_cadre_records(self.actor("supervisor"))
+        self.create_cadre_records(self.actor("supervisor"))
         mark_demo_data(admin)
         self.count()
 
     # --- users and groups -----------------------------------------------------
 
     def create_admin(self) -> None:
-        bootstrap = SystemActor("seed-demo")
         role, username, display, _ = USERS[0]
-        with writing(bootstrap, "user.write"):
-            self.ensure_user(bootstrap, role, username, display, None)
+        self.ensure_user(SEED_ACTOR, role, username, display, None)
 
     def ensure_user(self, actor, role, username, display, group) -> None:
         existing = db.session.scalar(select(User).where(User.username == username))
@@ -653,9 +655,7 @@ class _Seeder:
             town = self.towns[name]
             street = kind == "街道"
             secretary = self.cadre(admin, town, "街道党工委书记" if street else "镇党委书记")
-            chief = self.cadre(
-                admin, town, "街道办事处主任" if street else "镇长", mentor=None
-            )
+            chief = self.cadre(admin, town, "街道办事处主任" if street else "镇长")
             deputy = self.cadre(
                 admin,
                 town,
@@ -726,22 +726,27 @@ class _Seeder:
             plan.append(
                 (template.format(village=village_name), village, self.secretaries[village_name])
             )
-        today = date(2026, 9, 30)
+        today = PERIODS[-1].end  # the demo's "now": the end of the open period
         for project_name, unit, lead in plan:
             number += 1
-            start = date(2025, 7, 1) + timedelta(days=self.rng.randrange(0, 120))
-            due = start + timedelta(days=self.rng.randrange(240, 540))
+            start = date(2025, 7, 1) + timedelta(days=self.rng.randrange(0, 150))
+            due = start + timedelta(days=self.rng.randrange(300, 720))
             elapsed = min(Decimal(1), _d((today - start).days) / _d((due - start).days))
-            # Most projects keep pace with the calendar; some lag, a few are finished.
+            pace = _d(f"{self.rng.uniform(0.9, 1.1):.2f}")
             roll = self.rng.random()
-            if roll < 0.2 or due <= today:
-                progress, status = Decimal(100), "done"
+            if due <= today:
+                # Past its due date: finished, or overdue and short of it.
+                if roll < 0.75:
+                    progress, status = Decimal(100), "done"
+                else:
+                    progress, status = _d(self.rng.randrange(70, 96)), "behind"
+            elif roll < 0.12:
+                progress, status = Decimal(100), "done"  # finished ahead of time
             elif roll < 0.45:
-                progress = _round(elapsed * 100 * _d(self.rng.uniform(0.45, 0.75)), 0)
-                status = "behind"
+                lag = _d(f"{self.rng.uniform(0.45, 0.75):.2f}")
+                progress, status = _round(elapsed * 100 * lag, 0), "behind"
             else:
-                progress = _round(elapsed * 100 * _d(self.rng.uniform(0.9, 1.1)), 0)
-                progress = min(progress, Decimal(95))
+                progress = min(_round(elapsed * 100 * pace, 0), Decimal(95))
                 status = "on_track"
             project = records.create(
                 admin,
@@ -760,19 +765,19 @@ class _Seeder:
 
     def create_project_updates(self, assessor) -> None:
         notes = {
-            "on_track": ("完成阶段性节点，按计划推进", "主体工程施工中", "完成招标及施工准备"),
+            "on_track": ("完成招标及施工准备", "主体工程施工中", "完成阶段性节点，按计划推进"),
             "behind": ("用地报批未完成，进度滞后", "资金拨付延迟，已约谈施工单位"),
             "done": ("完成竣工验收", "项目投入使用"),
         }
         for project, start, final, status in self.projects:
             steps = self.rng.randint(2, 4)
-            end = min(date(2026, 9, 30), project.due_date)
+            end = min(PERIODS[-1].end, project.due_date)
             span = max((end - start).days, steps)
             for step in range(1, steps + 1):
                 when = start + timedelta(days=span * step // steps)
                 progress = _round(final * step / steps, 0)
                 if step < steps:
-                    note = notes["on_track"][step % 3]
+                    note = notes["on_track"][min(step, 3) - 1]
                 else:
                     note = self.rng.choice(notes[status])
                 records.create(
@@ -844,30 +849,27 @@ class _Seeder:
         admin = self.actor("admin")
         assessor = self.actor("assessor")
         supervisor = self.actor("supervisor")
-        with writing(admin, "period.write"):
-            for spec in PERIODS:
-                self.periods[spec.code] = records.create(
-                    admin,
-                    Period,
-                    {
-                        "code": spec.code,
-                        "name": spec.name,
-                        "start_date": spec.start,
-                        "end_date": spec.end,
-                        "town_scheme": self.schemes["town"],
-                        "village_scheme": self.schemes["village"],
-                    },
-                )
+        for spec in PERIODS:
+            self.periods[spec.code] = records.create(
+                admin,
+                Period,
+                {
+                    "code": spec.code,
+                    "name": spec.name,
+                    "start_date": spec.start,
+                    "end_date": spec.end,
+                    "town_scheme": self.schemes["town"],
+                    "village_scheme": self.schemes["village"],
+                },
+            )
         self.town_strength = {name: self.rng.uniform(0.62, 0.95) for name, _, _ in TOWNS}
         self.village_quality = {name: self.rng.uniform(0.74, 0.95) for name in TYPICAL}
         for index, spec in enumerate(PERIODS):
             period = self.periods[spec.code]
-            with writing(supervisor, "review.write"):
-                self.record_reviews(spec)
-                self.close_answered_cases()
+            self.record_reviews(spec)
+            self.close_answered_cases()
             periods.open_period(admin, period)
-            with writing(assessor, "score.write"):
-                self.enter_scores(assessor, spec, index)
+            self.enter_scores(assessor, spec, index)
             if spec.status in ("submitted", "approved"):
                 periods.submit(assessor, period)
             if spec.status == "approved":
