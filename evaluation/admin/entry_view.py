@@ -11,6 +11,7 @@ roles and the period's state are checked by the services.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,6 +24,7 @@ from evaluation import loading
 from evaluation.admin.access import AccessMixin
 from evaluation.i18n import local_time
 from evaluation.permissions import can
+from evaluation.services import ledger, periods
 from evaluation.services.core import (
     Conflict,
     Forbidden,
@@ -47,8 +49,9 @@ from models.units import LEVELS
 
 #: Units per page in the by-indicator grid (a province has 1,609 towns).
 UNITS_PER_PAGE = 100
-#: How many missing values a refused submission lists on the page.
-MISSING_SHOWN = 60
+#: How many units' missing values a refused submission lists on the page.
+MISSING_UNITS_SHOWN = 40
+MISSING_ITEM = re.compile(r"^(\d{12})/(\S+)")
 
 WORKFLOW_ACTIONS = {
     "open": ("period.open", "开启填报"),
@@ -223,10 +226,14 @@ def _indicators(scheme) -> list[Indicator]:
 def _progress(selection: Selection, units: list[Unit], indicators: list[Indicator]) -> Progress:
     progress = Progress(expected_per_unit=len(indicators), units=len(units))
     in_scope = select(Unit.id).where(*loading.in_level(selection.level))
-    base = select(func.count()).select_from(Score).where(
-        Score.period_id == selection.period.id,
-        Score.indicator_id.in_([i.id for i in indicators]),
-        Score.unit_id.in_(in_scope),
+    base = (
+        select(func.count())
+        .select_from(Score)
+        .where(
+            Score.period_id == selection.period.id,
+            Score.indicator_id.in_([i.id for i in indicators]),
+            Score.unit_id.in_(in_scope),
+        )
     )
     progress.by_unit = {
         unit_id: count
@@ -269,13 +276,15 @@ def _when(moment) -> str:
     return local_time(moment)
 
 
-def _computed(selection: Selection) -> tuple[dict[str, dict], str | None]:
-    """Return the engine's result per unit code, or the reason it could not compute."""
+def _computed(selection: Selection) -> tuple[dict[str, dict], str | None, bool]:
+    """Return the engine's result per unit code, the reason it could not compute (or
+    None), and whether the figures come from the approved snapshot."""
     try:
         answer = loading.ranking(selection.period, selection.level)
     except ServiceError as error:
-        return {}, error.message
-    return {result["unit"]: result for result in answer["results"]}, None
+        return {}, error.message, False
+    results = {result["unit"]: result for result in answer["results"]}
+    return results, None, bool(answer.get("from_snapshot"))
 
 
 class EntryView(AccessMixin, BaseView):
@@ -315,8 +324,6 @@ class EntryView(AccessMixin, BaseView):
         form = AdjustmentForm()
         if not form.validate_on_submit():
             return self._refused_item("加减分未添加", form_errors(form), selection)
-        from evaluation.services import ledger
-
         try:
             adjustment = ledger.add_adjustment(
                 _actor(),
@@ -342,8 +349,6 @@ class EntryView(AccessMixin, BaseView):
         form = ReasonForm()
         if not form.validate_on_submit():
             return self._refused_item("加减分未删除", form_errors(form), selection)
-        from evaluation.services import ledger
-
         try:
             ledger.remove_adjustment(_actor(), adjustment, form.reason.data)
         except ServiceError as error:
@@ -357,8 +362,6 @@ class EntryView(AccessMixin, BaseView):
         form = VetoForm()
         if not form.validate_on_submit():
             return self._refused_item("一票否决未登记", form_errors(form), selection)
-        from evaluation.services import ledger
-
         try:
             ledger.set_veto(_actor(), selection.period, selection.unit, form.reason.data)
         except ServiceError as error:
@@ -373,8 +376,6 @@ class EntryView(AccessMixin, BaseView):
         form = ReasonForm()
         if not form.validate_on_submit():
             return self._refused_item("一票否决未撤销", form_errors(form), selection)
-        from evaluation.services import ledger
-
         try:
             ledger.remove_veto(_actor(), veto, form.reason.data)
         except ServiceError as error:
@@ -397,8 +398,6 @@ class EntryView(AccessMixin, BaseView):
                 problem = {"action": label, "message": f"未能{label}：请填写理由。"}
                 return self._render(selection, workflow_problem=problem), 422
             reason = form.reason.data
-        from evaluation.services import periods
-
         period = selection.period
         try:
             if action == "open":
@@ -413,12 +412,9 @@ class EntryView(AccessMixin, BaseView):
                 periods.reopen(_actor(), period, reason)
         except ServiceError as error:
             db.session.rollback()
-            problem = {
-                "action": label,
-                "message": f"未能{label}：{error.message}",
-                "missing": _missing_lines(error.details) if action == "submit" else [],
-                "missing_total": len(error.details) if isinstance(error.details, list) else 0,
-            }
+            problem = {"action": label, "message": f"未能{label}：{error.message}"}
+            if action == "submit" and isinstance(error.details, list):
+                problem.update(_missing_summary(period, error.details))
             return self._render(selection, workflow_problem=problem), error.status
         db.session.refresh(period)
         flash(f"{period.name}：已{label}，当前状态为「{period.status_name}」。", "success")
@@ -445,8 +441,6 @@ class EntryView(AccessMixin, BaseView):
 
     def _save_cells(self, period: Period, cells: list[CellInput]) -> dict:
         """Save each changed cell as its own change; return what happened per cell."""
-        from evaluation.services import ledger
-
         actor = _actor()
         units = {
             u.code: u
@@ -462,7 +456,7 @@ class EntryView(AccessMixin, BaseView):
                 continue
             try:
                 if cell.value == "":
-                    feedback[key] = self._clear_cell(ledger, actor, period, unit, indicator, cell)
+                    feedback[key] = self._clear_cell(actor, period, unit, indicator, cell)
                     continue
                 ledger.set_score(
                     actor,
@@ -487,7 +481,7 @@ class EntryView(AccessMixin, BaseView):
                 db.session.expire_all()
         return feedback
 
-    def _clear_cell(self, ledger, actor, period, unit, indicator, cell) -> CellFeedback:
+    def _clear_cell(self, actor, period, unit, indicator, cell) -> CellFeedback:
         score = db.session.scalar(
             select(Score).where(
                 Score.period_id == period.id,
@@ -519,15 +513,16 @@ class EntryView(AccessMixin, BaseView):
         selection: Selection,
         *,
         feedback: dict | None = None,
-        grid_summary: list[str] | None = None,
+        grid_summary: list[tuple[str, str]] | None = None,
         workflow_problem: dict | None = None,
     ):
-        periods = list(
-            db.session.scalars(select(Period).order_by(Period.start_date.desc(), Period.id.desc()))
-        )
         context: dict = {
             "selection": selection,
-            "periods": periods,
+            "periods": list(
+                db.session.scalars(
+                    select(Period).order_by(Period.start_date.desc(), Period.id.desc())
+                )
+            ),
             "levels": LEVELS,
             "methods": METHODS,
             "directions": DIRECTIONS,
@@ -544,9 +539,16 @@ class EntryView(AccessMixin, BaseView):
         indicators = _indicators(scheme)
         progress = _progress(selection, units, indicators)
         can_write = can(current_user, "score.write")
+        town_names = {}
+        if selection.level == "village":
+            # A village's name alone is ambiguous across towns; one query, not one per row.
+            town_names = dict(
+                db.session.execute(select(Unit.id, Unit.name).where(Unit.level == "town")).all()
+            )
         context.update(
             scheme=scheme,
             units=units,
+            town_names=town_names,
             indicators=indicators,
             progress=progress,
             can_write=can_write,
@@ -588,9 +590,9 @@ class EntryView(AccessMixin, BaseView):
                 Row(i, unit, selection.indicator, scores.get(unit.id))
                 for i, unit in enumerate(page_units)
             ]
-        computed, computed_problem = ({}, None)
+        computed, computed_problem, from_snapshot = ({}, None, False)
         if rows or selection.unit is not None:
-            computed, computed_problem = _computed(selection)
+            computed, computed_problem, from_snapshot = _computed(selection)
         for row in rows:
             result = computed.get(row.unit.code)
             if result is not None and row.score is not None:
@@ -608,10 +610,12 @@ class EntryView(AccessMixin, BaseView):
             groups=groups,
             unit_pages=unit_pages,
             computed_problem=computed_problem,
+            from_snapshot=from_snapshot,
             unit_result=computed.get(selection.unit.code) if selection.unit else None,
             people=_display_names(
                 [r.score.entered_by for r in rows if r.score is not None]
                 + [period.submitted_by, period.approved_by]
+                + [snapshot.created_by for snapshot in context["workflow"]["snapshots"]]
             ),
             local_when=_when,
         )
@@ -655,12 +659,14 @@ class EntryView(AccessMixin, BaseView):
                     "blocked": blocked,
                 }
             )
-        snapshots = list(
+        # Newest first, the town ranking before the village one.
+        snapshots = sorted(
             db.session.scalars(
                 select(RankingSnapshot)
                 .where(RankingSnapshot.period_id == period.id)
                 .order_by(RankingSnapshot.id.desc())
-            )
+            ),
+            key=lambda snapshot: snapshot.level != "town",
         )
         return {
             "buttons": buttons,
@@ -698,45 +704,68 @@ def _conflict_message(error: Conflict, cell: CellInput) -> str:
 def _invalid_message(error: InvalidInput) -> str:
     details = error.details
     if isinstance(details, list) and details:
-        extra = [
-            d.get("message", "") if isinstance(d, dict) else str(d) for d in details
-        ]
+        extra = [d.get("message", "") if isinstance(d, dict) else str(d) for d in details]
         extra = [m for m in extra if m and m != error.message]
         if extra:
             return f"{error.message}：{'；'.join(extra)}"
     return error.message
 
 
-def _summary(feedback: dict) -> list[str]:
+def _summary(feedback: dict) -> list[tuple[str, str]]:
+    """Say per outcome how many cells it hit, problems first: ``[(alert class, text)]``."""
     counts: dict[str, int] = {}
     for item in feedback.values():
         counts[item.status] = counts.get(item.status, 0) + 1
-    labels = {
-        "saved": "已保存 {n} 项",
-        "conflict": "{n} 项已被他人修改，未保存（见标红的单元格）",
-        "invalid": "{n} 项数值有误，未保存",
-        "refused": "{n} 项被拒绝",
+    lines = {
+        "refused": ("danger", "{n} 项被拒绝，未保存（见标红的单元格）"),
+        "conflict": ("warning", "{n} 项已被他人修改，未保存（见标黄的单元格，已显示当前值）"),
+        "invalid": ("danger", "{n} 项数值有误，未保存（见标红的单元格）"),
+        "saved": ("success", "已保存 {n} 项"),
     }
-    return [labels[s].format(n=n) for s, n in counts.items() if s in labels]
+    return [
+        (css, text.format(n=counts[status]))
+        for status, (css, text) in lines.items()
+        if status in counts
+    ]
 
 
-def _missing_lines(details) -> list[str]:
-    """Turn a refused submission's missing values into lines a person can act on."""
-    if not isinstance(details, list):
-        return []
-    lines = []
-    unit_names: dict[str, str] = {}
-    codes = {d.get("unit") for d in details[:MISSING_SHOWN] if isinstance(d, dict)}
-    if codes:
-        unit_names = dict(
-            db.session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(codes))).all()
-        )
-    for item in details[:MISSING_SHOWN]:
-        if isinstance(item, dict):
-            unit = item.get("unit_name") or unit_names.get(item.get("unit"), item.get("unit", ""))
-            indicator = item.get("indicator", "")
-            name = item.get("indicator_name") or item.get("name") or ""
-            lines.append(f"{unit} · {indicator} {name}".strip())
+def _missing_summary(period: Period, details: list) -> dict:
+    """Group a refused submission's missing values by unit, so each line is one visit.
+
+    The service lists them as ``unit/indicator 单位名 · 指标名``; anything else is shown
+    as it came.
+    """
+    indicator_names = dict(
+        db.session.execute(
+            select(Indicator.code, Indicator.name).where(
+                Indicator.scheme_id == period.town_scheme_id
+            )
+        ).all()
+    )
+    groups: dict[str, dict] = {}
+    units: set[str] = set()
+    for item in details:
+        match = MISSING_ITEM.match(str(item))
+        key = match.group(1) if match else ""
+        units.add(key)
+        if key not in groups:
+            if len(groups) >= MISSING_UNITS_SHOWN:
+                continue
+            groups[key] = {"unit": key, "name": "", "indicators": []}
+        if match:
+            code = match.group(2)
+            groups[key]["indicators"].append(f"{code} {indicator_names.get(code, '')}".strip())
         else:
-            lines.append(str(item))
-    return lines
+            groups[key]["indicators"].append(str(item))
+    names = dict(
+        db.session.execute(
+            select(Unit.code, Unit.name).where(Unit.code.in_([k for k in groups if k]))
+        ).all()
+    )
+    for key, group in groups.items():
+        group["name"] = names.get(key, key)
+    return {
+        "missing": list(groups.values()),
+        "missing_total": len(details),
+        "missing_units": len(units),
+    }
