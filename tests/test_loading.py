@@ -1,0 +1,166 @@
+"""From the database to the engine (SPEC §8.4) and the typical-village flags (SPEC §7)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from evaluation import loading, scoring
+from evaluation.services import ledger, periods, records
+from evaluation.services.core import NotFound
+from models import ReviewCase, ReviewRecord, db
+from tests.ledger_world import SETUP, build_world, fill_towns, open_period
+
+
+@pytest.fixture
+def world(ctx):
+    return build_world()
+
+
+def enter_villages(world, period, values: dict[str, tuple[str, str]], version=None):
+    assessor = world.user("assessor")
+    for name, (v01, v02) in values.items():
+        unit = world.unit(name)
+        ledger.set_score(assessor, period, unit, world.indicator("V01"), v01, version=version)
+        ledger.set_score(assessor, period, unit, world.indicator("V02"), v02, version=version)
+
+
+def test_engine_input_is_a_valid_document_of_the_active_units(world):
+    period = open_period(world)
+    fill_towns(world, period)
+    assessor = world.user("assessor")
+    ledger.add_adjustment(assessor, period, world.unit("玉滘镇"), "penalty", "2", "环保督察")
+    ledger.set_veto(assessor, period, world.unit("云路镇"), "安全事故")
+    records.update(SETUP, world.unit("曲溪街道"), {"sort_order": 9})
+
+    document = loading.engine_input(period)
+    assert set(document) == {"scheme", "units", "values", "adjustments", "vetoes"}
+    assert scoring.validate(document) == []
+    # Ordered by sort order, then code.
+    assert [u["name"] for u in document["units"]] == ["云路镇", "玉滘镇", "曲溪街道"]
+    assert len(document["values"]) == 12
+    e01 = next(v for v in document["values"] if v == {**v, "unit": "445203100000",
+                                                       "indicator": "E01"})
+    assert e01["value"] == Decimal("5.2")
+    assert document["adjustments"] == [
+        {"unit": "445203101000", "kind": "penalty", "points": Decimal("2.00"),
+         "reason": "环保督察"}
+    ]
+    assert document["vetoes"] == [{"unit": "445203100000", "reason": "安全事故"}]
+    scheme = document["scheme"]
+    assert (scheme["total"], scheme["bonus_cap"], scheme["tie_method"]) == (
+        Decimal(100), Decimal(5), "competition",
+    )
+    assert [d["code"] for d in scheme["dimensions"]] == ["E", "U"]
+
+    # An inactive town drops out of the computation, with its values.
+    records.update(SETUP, world.unit("玉滘镇"), {"active": False})
+    document = loading.engine_input(period)
+    assert [u["name"] for u in document["units"]] == ["云路镇", "曲溪街道"]
+    assert {v["unit"] for v in document["values"]} == {"445203100000", "445203001000"}
+    assert document["adjustments"] == []
+
+
+def test_village_level_takes_only_typical_villages(world):
+    period = open_period(world)
+    document = loading.engine_input(period, "village")
+    assert [u["name"] for u in document["units"]] == ["新桃村", "瑞联村", "汾水村"]
+    assert [i["code"] for i in document["scheme"]["dimensions"][0]["indicators"]] == [
+        "V01", "V02",
+    ]
+    with pytest.raises(NotFound, match="村级"):
+        records.update(SETUP, world.period(), {"village_scheme": None})
+        loading.engine_input(world.period(), "village")
+
+
+def test_previous_period_is_the_last_one_ended_before_and_not_a_draft(world):
+    q3 = world.period("2026Q3")
+    assert loading.previous_period(q3) is None  # 2026Q2 is still a draft
+    open_period(world, "2026Q2")
+    assert loading.previous_period(q3).code == "2026Q2"
+    assert loading.previous_period(world.period("2026Q2")) is None
+
+
+def test_an_approved_period_answers_from_its_snapshot(world):
+    period = open_period(world)
+    fill_towns(world, period)
+    periods.submit(world.user("assessor"), period)
+    snapshot = periods.approve(world.user("supervisor"), period)
+    # Base data may change later; the approved ranking does not.
+    records.update(SETUP, world.unit("玉滘镇"), {"active": False})
+    answer = loading.ranking(period)
+    assert (answer["from_snapshot"], answer["snapshot_hash"]) == (True, snapshot.sha256)
+    assert [r["name"] for r in answer["results"]] == ["曲溪街道", "云路镇", "玉滘镇"]
+    # Asking for rank intervals recomputes, and says so.
+    with_intervals = loading.ranking(period, sensitivity={"samples": 50, "seed": 1})
+    assert with_intervals["from_snapshot"] is False
+    assert "sensitivity" in with_intervals["results"][0]
+
+
+def test_flags_use_previous_totals_review_dates_and_configured_thresholds(app, world):
+    app.config["FLAG_BOTTOM_N"] = 1
+    q2 = open_period(world, "2026Q2")
+    fill_towns(world, q2)
+    enter_villages(world, q2, {"新桃村": ("50", "A"), "瑞联村": ("40", "B"),
+                               "汾水村": ("30", "C")})
+    periods.submit(world.user("assessor"), q2)
+    periods.approve(world.user("supervisor"), q2)
+
+    q3 = open_period(world)
+    enter_villages(world, q3, {"新桃村": ("45", "A"), "瑞联村": ("30", "C"),
+                               "汾水村": ("30", "C")})
+    for name, day in (("新桃村", date(2026, 9, 1)), ("瑞联村", date(2026, 10, 15)),
+                      ("汾水村", date(2026, 6, 1))):
+        db.session.add(ReviewRecord(unit_id=world.unit(name).id, date=day, conclusion="较好"))
+    db.session.commit()
+
+    document = loading.engine_input(q3, "village", flags=True)
+    rules = document["flags"]
+    assert rules["typical"] == {"445203100201": 1, "445203101202": 2, "445203001203": 1}
+    assert rules["previous_totals"] == {
+        "445203100201": Decimal("100.00"),
+        "445203101202": Decimal("82.50"),
+        "445203001203": Decimal("65.00"),
+    }
+    # The review after the period's end does not count for it.
+    assert rules["last_review"] == {"445203100201": "2026-09-01", "445203001203": "2026-06-01"}
+    assert rules["period_end"] == "2026-09-30"
+    assert (rules["low_score"], rules["drop"], rules["bottom_n"], rules["review_days"]) == (
+        Decimal(60), Decimal(10), 1, 90,
+    )
+
+    shown = {f["name"]: f for f in loading.flags(q3)["flags"]}
+    assert list(shown) == ["新桃村", "瑞联村", "汾水村"]
+    assert (shown["新桃村"]["flagged"], shown["新桃村"]["reasons"]) == (False, [])
+    assert shown["新桃村"]["priority"] is None
+    assert shown["瑞联村"]["reasons"] == ["DROP", "BOTTOM", "NO_RECENT_REVIEW"]
+    assert shown["瑞联村"]["priority"] == "medium"
+    assert shown["瑞联村"]["total"] == "65.00"
+    assert shown["汾水村"]["reasons"] == ["BOTTOM", "NO_RECENT_REVIEW"]
+    assert shown["汾水村"]["analysis_group"] == "第一研判组"
+
+    summary = periods.sync_review_cases(world.user("supervisor"), q3)
+    assert summary["opened"] == ["445203101202", "445203001203"]
+    # A worse value changes the reasons of both open cases: 汾水村 falls to 55, 10 below
+    # its previous total, alone at the bottom, so 瑞联村 is no longer the bottom one.
+    fenshui = world.unit("汾水村")
+    ledger.set_score(world.user("assessor"), q3, fenshui, world.indicator("V01"), "20", version=1)
+    summary = periods.sync_review_cases(world.user("supervisor"), q3)
+    assert summary == {"opened": [], "updated": ["445203101202", "445203001203"], "kept": []}
+    cases = {
+        case.unit.name: (case.reasons, case.priority)
+        for case in db.session.scalars(
+            db.select(ReviewCase).where(ReviewCase.period_id == q3.id)
+        )
+    }
+    assert cases == {
+        "瑞联村": (["DROP", "NO_RECENT_REVIEW"], "medium"),
+        "汾水村": (["LOW_SCORE", "DROP", "BOTTOM", "NO_RECENT_REVIEW"], "high"),
+    }
+
+
+def test_a_period_without_village_scheme_has_no_flags(world):
+    records.update(SETUP, world.period(), {"village_scheme": None})
+    assert loading.flags(world.period()) == {"period": "2026Q3", "flags": []}
