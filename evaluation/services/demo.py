@@ -21,12 +21,13 @@ import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
+from evaluation.i18n import SHANGHAI
 from evaluation.services import accounts, history, ledger, periods, records, reviews, schemes
 from evaluation.services.core import InvalidInput, StateError, SystemActor, writing
 from models import (
@@ -522,6 +523,7 @@ class _Seeder:
         self.schemes: dict[str, Scheme] = {}
         self.periods: dict[str, Period] = {}
         self._names: set[str] = set()
+        self.today = datetime.now(SHANGHAI).date()
 
     def actor(self, username: str) -> User:
         """Return a demo user to act as: services see who did what, as in real use."""
@@ -980,6 +982,8 @@ class _Seeder:
             findings, conclusion, actions = self.rng.choice(self.FINDINGS)
             if name in (LOW_VILLAGE, DROPPING_VILLAGE) and spec.code == FLAGGED_PERIOD:
                 findings, conclusion, actions = self.FINDINGS[2]
+            if day > self.today:
+                continue  # a clock behind the demo's calendar: no visits from the future
             reviews.record_review(
                 reviewer,
                 village,
