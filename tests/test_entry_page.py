@@ -37,62 +37,66 @@ ENTRY = "/admin/entry/"
 
 @pytest.fixture
 def world(app):
+    with app.app_context():
+        build_world()
+        db.session.remove()
+    return app
+
+
+def build_world() -> None:
     """Town scheme T (E01 direct 40, E02 target 30 of 100 %, U01 grade 30), village scheme V
     (V01 direct 100), two towns, one typical village, period 2026Q3 in draft."""
     d = Decimal
-    with app.app_context():
-        town = records.create(SETUP, Scheme, {"code": "T", "name": "镇街方案", "level": "town"})
-        economy = records.create(
-            SETUP, Dimension, {"scheme": town, "code": "E", "name": "镇域经济发展", "order": 1}
-        )
-        rural = records.create(
-            SETUP, Dimension, {"scheme": town, "code": "U", "name": "城乡融合", "order": 2}
-        )
-        for order, fields in enumerate(
-            [
-                {"dimension": economy, "code": "E01", "name": "项目推进", "points": d(40),
-                 "method": "direct", "rule_text": "按推进情况直接打分，最高 40 分"},
-                {"dimension": economy, "code": "E02", "name": "投资完成率", "points": d(30),
-                 "method": "target", "target": d(100), "measure_unit": "%"},
-                {"dimension": rural, "code": "U01", "name": "人居环境整治", "points": d(30),
-                 "method": "grade"},
-            ],
-            start=1,
-        ):
-            records.create(SETUP, Indicator, {"scheme": town, "order": order, **fields})
-        village = records.create(
-            SETUP, Scheme, {"code": "V", "name": "村级方案", "level": "village"}
-        )
-        village_dimension = records.create(
-            SETUP, Dimension, {"scheme": village, "code": "V", "name": "村级发展", "order": 1}
-        )
-        records.create(
-            SETUP,
-            Indicator,
-            {"scheme": village, "dimension": village_dimension, "code": "V01",
-             "name": "集体经济收入", "points": d(100), "method": "direct", "order": 1},
-        )
-        towns = {}
-        for order, (code, name) in enumerate([(YUNLU, "云路镇"), (YUJIAO, "玉滘镇")], start=1):
-            towns[code] = records.create(
-                SETUP,
-                Unit,
-                {"code": code, "name": name, "level": "town", "kind": "镇", "sort_order": order},
-            )
-        records.create(
+    town = records.create(SETUP, Scheme, {"code": "T", "name": "镇街方案", "level": "town"})
+    economy = records.create(
+        SETUP, Dimension, {"scheme": town, "code": "E", "name": "镇域经济发展", "order": 1}
+    )
+    rural = records.create(
+        SETUP, Dimension, {"scheme": town, "code": "U", "name": "城乡融合", "order": 2}
+    )
+    for order, fields in enumerate(
+        [
+            {"dimension": economy, "code": "E01", "name": "项目推进", "points": d(40),
+             "method": "direct", "rule_text": "按推进情况直接打分，最高 40 分"},
+            {"dimension": economy, "code": "E02", "name": "投资完成率", "points": d(30),
+             "method": "target", "target": d(100), "measure_unit": "%"},
+            {"dimension": rural, "code": "U01", "name": "人居环境整治", "points": d(30),
+             "method": "grade"},
+        ],
+        start=1,
+    ):
+        records.create(SETUP, Indicator, {"scheme": town, "order": order, **fields})
+    village = records.create(
+        SETUP, Scheme, {"code": "V", "name": "村级方案", "level": "village"}
+    )
+    village_dimension = records.create(
+        SETUP, Dimension, {"scheme": village, "code": "V", "name": "村级发展", "order": 1}
+    )
+    records.create(
+        SETUP,
+        Indicator,
+        {"scheme": village, "dimension": village_dimension, "code": "V01",
+         "name": "集体经济收入", "points": d(100), "method": "direct", "order": 1},
+    )
+    towns = {}
+    for order, (code, name) in enumerate([(YUNLU, "云路镇"), (YUJIAO, "玉滘镇")], start=1):
+        towns[code] = records.create(
             SETUP,
             Unit,
-            {"code": XINTAO, "name": "新桃村", "level": "village", "kind": "村",
-             "parent": towns[YUNLU], "typical_batch": 1},
+            {"code": code, "name": name, "level": "town", "kind": "镇", "sort_order": order},
         )
-        records.create(
-            SETUP,
-            Period,
-            {"code": "2026Q3", "name": "2026年第三季度", "start_date": date(2026, 7, 1),
-             "end_date": date(2026, 9, 30), "town_scheme": town, "village_scheme": village},
-        )
-        db.session.remove()
-    return app
+    records.create(
+        SETUP,
+        Unit,
+        {"code": XINTAO, "name": "新桃村", "level": "village", "kind": "村",
+         "parent": towns[YUNLU], "typical_batch": 1},
+    )
+    records.create(
+        SETUP,
+        Period,
+        {"code": "2026Q3", "name": "2026年第三季度", "start_date": date(2026, 7, 1),
+         "end_date": date(2026, 9, 30), "town_scheme": town, "village_scheme": village},
+    )
 
 
 def period() -> Period:
