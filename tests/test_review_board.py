@@ -420,3 +420,23 @@ def test_case_history_lists_records_newest_first(world, client, auth):
     board = client.get("/admin/review/?period=2026Q2").get_data(as_text=True)
     row = row_of(board, "445203100201")
     assert "近期未研判" not in row and badge(row) == ("success", "正常")
+
+
+def test_a_visit_answers_the_outstanding_case_of_an_earlier_period(world):
+    with world.app_context():
+        q2 = period()
+        periods.sync_review_cases(user("supervisor"), q2)
+        q3 = records.create(
+            SEED_ACTOR,
+            Period,
+            {"code": "2026Q3", "name": "2026年第三季度", "start_date": date(2026, 7, 1),
+             "end_date": date(2026, 9, 30), "town_scheme": q2.town_scheme,
+             "village_scheme": q2.village_scheme},
+        )
+        village = unit("东湖村")
+        record = reviews.record_review(
+            user("reviewer"), village, period=q3, date=date(2026, 8, 1), visitors="林泽鹏",
+            findings="回访", conclusion="较好",
+        )
+        assert record.case is reviews.case_for(q2, village)
+        assert record.case.period.code == "2026Q2"

@@ -236,17 +236,6 @@ class ReviewBoardView(AccessMixin, BaseView):
                 .order_by(ReviewRecord.date.desc(), ReviewRecord.id.desc())
             )
         )
-        # A record without a case still belongs to the period its date falls in.
-        listed = listed_periods()
-        history_rows = [
-            (
-                record,
-                record.case.period
-                if record.case is not None
-                else next((p for p in listed if p.start_date <= record.date <= p.end_date), None),
-            )
-            for record in records
-        ]
         cases = list(
             db.session.scalars(
                 select(ReviewCase)
@@ -263,13 +252,13 @@ class ReviewBoardView(AccessMixin, BaseView):
             "admin/review_village.html",
             village=unit,
             period=period,
-            periods=listed,
+            periods=listed_periods(),
             flag=flags.get(unit.code),
             flag_error=flag_error,
             case=case,
             close_reason=reviews.close_reason(case) if case is not None else None,
             cases=cases,
-            records=history_rows,
+            records=records,
             may_review=reviews.may_review(current_user, unit),
             review_form=review_form,
             close_form=close_form or CloseCaseForm(),

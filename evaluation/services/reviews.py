@@ -129,8 +129,10 @@ def record_review(
 ) -> ReviewRecord:
     """Record a review visit to a typical village (one ``review.record`` event).
 
-    The record joins the village's case for ``period`` when one exists; without a
-    period, its latest open case. A reviewer of another group is refused.
+    The record answers the village's case for ``period`` when one exists, else the
+    village's latest open case (a visit answers whatever task is outstanding); with
+    neither it stands alone and still counts as the village's latest review. A reviewer
+    of another group is refused.
     """
     with writing(actor, "review.write") as session:
         unit = _require_typical(session.get(Unit, unit.id))
@@ -156,7 +158,9 @@ def record_review(
         if problems:
             raise InvalidInput("；".join(problems), details=problems)
 
-        case = case_for(period, unit) if period is not None else _latest_open_case(unit)
+        case = (case_for(period, unit) if period is not None else None) or _latest_open_case(
+            unit
+        )
         record = ReviewRecord(
             case=case,
             unit_id=unit.id,
