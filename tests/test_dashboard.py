@@ -89,7 +89,11 @@ def test_supervisor_sees_top_and_bottom_towns_flags_and_waiting_periods(demo_app
     assert panels_shown(html) == {"panel-waiting", "panel-ends", "panel-flagged"}
     with demo_app.app_context():
         results = loading.ranking(period("2026Q2"), "town")["results"]
-        flags = [f for f in loading.flags(period("2026Q2"))["flags"] if f["flagged"]]
+        cases = db.session.execute(
+            select(Unit.code, ReviewCase.reasons)
+            .join(ReviewCase, ReviewCase.unit_id == Unit.id)
+            .where(ReviewCase.status == "open")
+        ).all()
         db.session.remove()
 
     waiting = panel(html, "panel-waiting")
@@ -103,14 +107,16 @@ def test_supervisor_sees_top_and_bottom_towns_flags_and_waiting_periods(demo_app
     assert [name for _, name in top] == [r["name"] for r in results[:3]]
     assert [name for _, name in bottom] == [r["name"] for r in results[-3:]]
 
-    shown_flags = panel(html, "panel-flagged")
-    assert flags
-    for flag in flags:
-        assert flag["name"] in shown_flags
-    codes = {code for flag in flags for code in flag["reasons"]}
-    assert codes == set(REASONS)  # the demo's 2026Q2 shows every reason of SPEC §7
-    for code in codes:
-        assert REASONS[code] in shown_flags
+    # the flagged typical villages are the open review cases, reasons in Chinese
+    flagged = panel(html, "panel-flagged")
+    assert cases
+    assert f"未结案件 {len(cases)} 件" in flagged
+    assert sorted(re.findall(r'<tr class="flag-\w+" data-unit="(\d{12})"', flagged)) == sorted(
+        code for code, _ in cases
+    )
+    for code in {code for _, reasons in cases for code in reasons}:
+        assert REASONS[code] in flagged
+    assert 'class="flag-high"' in flagged or 'class="flag-medium"' in flagged
 
 
 def test_reviewer_sees_their_group_open_cases_only(demo_app):

@@ -183,13 +183,25 @@ def test_chart_data_contains_every_town_and_the_trend(demo_app):
     assert {u["name"] for u in charts["units"]} == {r["name"] for r in expected}
     assert [d["name"] for d in charts["dimensions"]] == ["镇域经济发展", "城乡融合", "乡村振兴"]
     assert len(charts["indicators"]) == 19
-    assert [p["code"] for p in charts["trend"]["periods"]] == ["2025Q4", "2026Q1", "2026Q2"]
-    assert len(charts["trend"]["series"]) == 13
-    assert all(None not in s["ranks"] for s in charts["trend"]["series"])
+    assert charts["trend_url"] == "/admin/ranking/trend.json?period=2026Q2&level=town"
     # the page loads ECharts from the app itself, never from a CDN
     assert "/static/vendor/echarts/echarts.min.js" in html
     assert "/static/ranking.js" in html
     assert "cdn" not in html.lower()
+
+
+def test_trend_gives_each_town_its_rank_in_every_period_so_far(demo_app):
+    ranks = {
+        code: {r["unit"]: r["rank"] for r in expected_ranking(demo_app, code)["results"]}
+        for code in ("2025Q4", "2026Q1", "2026Q2")
+    }
+    response = login(demo_app).get("/admin/ranking/trend.json?period=2026Q2&level=town")
+    assert response.status_code == 200
+    trend = response.get_json()
+    assert [p["code"] for p in trend["periods"]] == ["2025Q4", "2026Q1", "2026Q2"]
+    assert len(trend["series"]) == 13
+    for series in trend["series"]:
+        assert series["ranks"] == [ranks[code][series["unit"]] for code in ranks]
 
 
 def test_echarts_is_served_with_its_licence(demo_app):
@@ -309,6 +321,7 @@ def test_reviewer_is_refused_and_anonymous_sent_to_login(demo_app):
     assert reviewer.get("/admin/ranking/").status_code == 403
     assert reviewer.get("/admin/ranking/export.xlsx").status_code == 403
     assert reviewer.get("/admin/ranking/?print=1").status_code == 403
+    assert reviewer.get("/admin/ranking/trend.json").status_code == 403
     anonymous = demo_app.test_client().get("/admin/ranking/?period=2026Q1")
     assert anonymous.status_code == 302
     assert "/login" in anonymous.headers["Location"]

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
 from evaluation import loading
@@ -32,7 +33,6 @@ from models import (
     User,
     db,
 )
-from models.reviews import PRIORITIES, REASONS
 from models.units import LEVELS
 
 #: How many towns the supervisor sees at each end of the ranking.
@@ -41,7 +41,15 @@ ENDS = 3
 LATEST_EVENTS = 10
 #: How many units with missing values are listed before "and N more".
 MISSING_SHOWN = 20
+#: How many open review cases the supervisor sees.
+FLAGGED_SHOWN = 15
 PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+#: What a case row shows, loaded with the cases rather than one query per row.
+CASE_LOADS = (
+    selectinload(ReviewCase.unit).selectinload(Unit.parent),
+    selectinload(ReviewCase.period),
+    selectinload(ReviewCase.group),
+)
 
 
 def admin_link(endpoint: str, **values) -> str | None:
@@ -105,7 +113,8 @@ class Dashboard:
     ranked: dict | None = None
     top: list[dict] = field(default_factory=list)
     bottom: list[dict] = field(default_factory=list)
-    flagged: list[dict] | None = None
+    flagged: list[ReviewCase] | None = None
+    flagged_total: int = 0
     waiting: list[Period] | None = None
     # reviewer
     group: AnalysisGroup | None = None
@@ -114,10 +123,13 @@ class Dashboard:
     events: list[HistoryEvent] | None = None
     # assessor
     missing: MissingValues | None = None
+    missing_villages: MissingValues | None = None
     # admin
     counts: list[tuple[str, int, str | None]] | None = None
     links: list[tuple[str, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: Display names of the users the panels mention by username.
+    people: dict[str, str] = field(default_factory=dict)
 
 
 def current_period() -> Period | None:
@@ -217,21 +229,29 @@ def waiting_for_approval() -> list[Period]:
     )
 
 
-def flagged_villages(period: Period) -> list[dict]:
-    """Return a period's flagged typical villages, most urgent first, reasons in Chinese."""
-    shown = []
-    for flag in loading.flags(period)["flags"]:
-        if not flag.get("flagged"):
-            continue
-        shown.append(
-            {
-                **flag,
-                "reason_names": [REASONS.get(code, code) for code in flag["reasons"]],
-                "priority_name": PRIORITIES.get(flag["priority"], ""),
-            }
+def open_cases(limit: int = FLAGGED_SHOWN) -> tuple[list[ReviewCase], int]:
+    """Return the most urgent open review cases of every group, and how many are open.
+
+    A case is a typical village flagged by SPEC §7 (opened when its period is approved);
+    reading the cases, not recomputing the flags, keeps the page cheap at province scale.
+    """
+    urgency = case(
+        (ReviewCase.priority == "high", 0), (ReviewCase.priority == "medium", 1), else_=2
+    )
+    cases = list(
+        db.session.scalars(
+            select(ReviewCase)
+            .join(Period, Period.id == ReviewCase.period_id)
+            .where(ReviewCase.status == "open")
+            .order_by(urgency, Period.end_date.desc(), ReviewCase.id)
+            .limit(limit)
+            .options(*CASE_LOADS)
         )
-    shown.sort(key=lambda f: PRIORITY_ORDER.get(f["priority"], 9))
-    return shown
+    )
+    total = db.session.scalar(
+        select(func.count()).select_from(ReviewCase).where(ReviewCase.status == "open")
+    )
+    return cases, total or 0
 
 
 def group_cases(group_id: int | None) -> list[ReviewCase]:
@@ -245,6 +265,7 @@ def group_cases(group_id: int | None) -> list[ReviewCase]:
             .where(ReviewCase.group_id == group_id, ReviewCase.status == "open")
             .order_by(Period.end_date.desc(), ReviewCase.id)
             .limit(100)
+            .options(*CASE_LOADS)
         )
     )
     cases.sort(key=lambda c: PRIORITY_ORDER.get(c.priority or "", 9))
@@ -256,6 +277,17 @@ def latest_events(limit: int = LATEST_EVENTS) -> list[HistoryEvent]:
     return list(
         db.session.scalars(select(HistoryEvent).order_by(HistoryEvent.seq.desc()).limit(limit))
     )
+
+
+def display_names(usernames) -> dict[str, str]:
+    """Map usernames to the names people know each other by."""
+    wanted = {name for name in usernames if name}
+    if not wanted:
+        return {}
+    rows = db.session.execute(
+        select(User.username, User.display_name).where(User.username.in_(wanted))
+    )
+    return {username: display or username for username, display in rows}
 
 
 def _count(model, *conditions) -> int:
@@ -317,8 +349,13 @@ def dashboard_for(user) -> Dashboard:
         board.events = latest_events()
     if PANELS["missing"](user) and board.period is not None and board.period.status == "open":
         board.missing = missing_values(board.period)
+        board.missing_villages = missing_values(board.period, "village")
     if PANELS["counts"](user):
         board.counts = base_counts()
+    board.people = display_names(
+        [board.period.submitted_by, board.period.approved_by] if board.period else []
+    )
+    board.people.update(display_names([p.submitted_by for p in board.waiting or []]))
     for permission, endpoint, label in AREAS:
         link = admin_link(endpoint)
         if link is not None and can(user, permission):
@@ -328,7 +365,7 @@ def dashboard_for(user) -> Dashboard:
 
 def _approval_panel(board: Dashboard) -> None:
     board.waiting = waiting_for_approval()
-    board.flagged = []
+    board.flagged, board.flagged_total = open_cases()
     period = latest_ranked_period()
     if period is None:
         return
@@ -342,7 +379,3 @@ def _approval_panel(board: Dashboard) -> None:
     board.top = results[:ENDS]
     # The bottom never repeats a town already shown at the top.
     board.bottom = results[max(ENDS, len(results) - ENDS) :]
-    try:
-        board.flagged = flagged_villages(period)
-    except ServiceError as error:
-        board.problems.append(f"{period.name} 典型村：{error.message}")

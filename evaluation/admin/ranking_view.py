@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import quote
 
-from flask import Response, abort, request
+from flask import Response, abort, jsonify, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 from openpyxl import Workbook
@@ -27,6 +27,7 @@ from sqlalchemy.orm import aliased
 from evaluation import loading
 from evaluation.admin.access import AccessMixin
 from evaluation.i18n import local_time
+from evaluation.scoring import format_amount
 from evaluation.services.core import ServiceError
 from models import AnalysisGroup, Cadre, Indicator, Period, RankingSnapshot, Unit, User, db
 from models.periods import PERIOD_STATUSES
@@ -34,6 +35,9 @@ from models.types import utcnow
 
 #: Rank uncertainty as the page computes it (SPEC §4): fixed seed, so a reload agrees.
 UNCERTAINTY = {"samples": 1000, "spread": Decimal("0.2"), "seed": 1}
+#: The page's table stops here unless all rows are asked for (a province has 1,609 towns;
+#: the XLSX and the print sheet always hold every row).
+TABLE_ROWS = 300
 #: At most this many periods are drawn in the rank trend, the latest ones.
 TREND_PERIODS = 12
 LEVEL_TITLES = {"town": "镇街", "village": "典型村"}
@@ -296,8 +300,13 @@ def _person(username: str | None) -> str:
     return f"{name}（{username}）" if name and name != username else username
 
 
-def rank_trend(period: Period, level: str, cache: RankingCache) -> dict:
-    """Return every unit's rank in each period up to this one that can be ranked."""
+def rank_trend(period: Period, level: str, cache: RankingCache | None = None) -> dict:
+    """Return every unit's rank in each period up to this one that can be ranked.
+
+    Served apart from the page (``trend.json``): at province scale it reads a dozen
+    snapshots, which the table should not wait for.
+    """
+    cache = cache or RankingCache()
     periods = list(
         db.session.scalars(
             select(Period)
@@ -332,7 +341,7 @@ def rank_trend(period: Period, level: str, cache: RankingCache) -> dict:
     }
 
 
-def chart_data(page: RankingPage, trend: dict) -> dict:
+def chart_data(page: RankingPage, trend_url: str) -> dict:
     """Return the JSON the charts are drawn from (amounts as two-decimal strings)."""
     results = page.answer["results"]
     count = len(results) or 1
@@ -340,12 +349,12 @@ def chart_data(page: RankingPage, trend: dict) -> dict:
     for dimension in page.dimensions:
         code = dimension["code"]
         total = sum((Decimal(r["dimensions"].get(code, "0")) for r in results), Decimal(0))
-        averages[code] = f"{total / count:.2f}"
+        averages[code] = format_amount(total / count)
     indicator_averages = {}
     for indicator in page.indicators:
         code = indicator["code"]
         total = sum((Decimal(r["indicators"].get(code, "0")) for r in results), Decimal(0))
-        indicator_averages[code] = f"{total / count:.2f}"
+        indicator_averages[code] = format_amount(total / count)
     return {
         "period": {"code": page.period.code, "name": page.period.name},
         "level": page.level,
@@ -373,7 +382,7 @@ def chart_data(page: RankingPage, trend: dict) -> dict:
             for r in results
         ],
         "averages": {"dimensions": averages, "indicators": indicator_averages},
-        "trend": trend,
+        "trend_url": trend_url,
         "uncertainty": page.uncertainty,
     }
 
@@ -531,7 +540,6 @@ class RankingView(AccessMixin, BaseView):
         except ServiceError as error:
             context["error"] = error.message
             return None, context
-        context["cache"] = cache
         return page, context
 
     @expose("/")
@@ -548,14 +556,28 @@ class RankingView(AccessMixin, BaseView):
             )
         charts = None
         if page is not None:
-            charts = chart_data(page, rank_trend(page.period, page.level, context["cache"]))
+            trend_url = url_for(".trend", period=page.period.code, level=page.level)
+            charts = chart_data(page, trend_url)
+        shown_rows = page.rows if page is not None else []
+        if request.args.get("all") != "1":
+            shown_rows = shown_rows[:TABLE_ROWS]
         return self.render(
             "admin/ranking.html",
             page=page,
+            rows=shown_rows,
             charts=charts,
             source=source_note(page) if page else "",
             **context,
         )
+
+    @expose("/trend.json")
+    def trend(self):
+        code = request.args.get("period", "")
+        period = period_by_code(code) if code else default_period()
+        level = request.args.get("level", "town")
+        if period is None or level not in LEVEL_TITLES:
+            abort(404)
+        return jsonify(rank_trend(period, level))
 
     @expose("/export.xlsx")
     def export(self):

@@ -33,7 +33,8 @@
     pending += 1;
     var done = false;
     chart.on("finished", function () {
-      if (done) {
+      // A chart still waiting for its data (the trend) has drawn only its loading mask.
+      if (done || chart.ledgerWaiting) {
         return;
       }
       done = true;
@@ -173,7 +174,26 @@
     if (!chart) {
       return;
     }
-    var trend = data.trend;
+    chart.ledgerWaiting = true;
+    chart.showLoading({ text: "正在读取各期排名…" });
+    // The trend reads every period's ranking: it comes after the page, not with it.
+    fetch(data.trend_url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error(response.status);
+        }
+        return response.json();
+      })
+      .then(function (trend) { drawTrend(chart, trend); })
+      .catch(function () {
+        chart.ledgerWaiting = false;
+        chart.hideLoading();
+        chart.setOption({ title: { text: "各期排名读取失败", left: "center", top: "middle",
+          textStyle: { color: "#999", fontSize: 14 } } });
+      });
+  }
+
+  function drawTrend(chart, trend) {
     var current = {};
     units.forEach(function (u) { current[u.unit] = u.rank; });
     var selected = {};
@@ -181,6 +201,8 @@
       // With many units only the current top ten are switched on; the legend adds others.
       selected[s.name] = units.length <= 20 || (current[s.unit] || 1e9) <= 10;
     });
+    chart.ledgerWaiting = false;
+    chart.hideLoading();
     chart.setOption(Object.assign({}, base, {
       legend: { type: "scroll", top: 8, selected: selected },
       tooltip: { trigger: "axis" },
