@@ -1,0 +1,641 @@
+"""Province-scale demo data (``flask seed-demo --scale province``, SPEC §10, §11).
+
+Guangdong's 百千万工程 at full size: 122 counties (区县) under the 21 prefecture cities,
+1,609 镇街, 26,500 村居 (about one in ten a typical village, batches 1 and 2, reviewed by
+one analysis group per city), the district demo's town and village schemes, and 12
+monthly periods (2026-01 … 2026-12): eleven approved, the last one open, every town and
+typical village scored, with some bonus and penalty items and vetoes.
+
+Written in bulk but through the same rules as every other write:
+
+- each stage runs inside ``services.core.writing`` with the permission the single-row
+  service would demand, and appends one history event per row with
+  ``history.append_many`` in the same transaction, events shaped exactly as
+  ``records.create`` and ``ledger.set_score`` shape them;
+- values pass ``ledger.check_value`` and the period must be open, as in ``set_score``;
+- adjustments, vetoes and the workflow (open, submit, approve with its engine snapshot
+  and SHA-256, review cases) go through the services themselves.
+
+Rows are inserted with ``insert(Model)`` executemany, never one ORM object per score, so
+366,852 scores and their events take minutes, not hours. The same ``seed`` gives the
+same data; only the generated passwords differ.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, insert, select
+
+from evaluation.services import (
+    accounts,
+    demo,
+    history,
+    ledger,
+    periods,
+    records,
+    schemes,
+)
+from evaluation.services.core import InvalidInput, StateError, SystemActor, writing
+from evaluation.services.history import PendingEvent
+from models import (
+    AnalysisGroup,
+    Dimension,
+    HistoryEvent,
+    Indicator,
+    Period,
+    RankingSnapshot,
+    ReviewCase,
+    ReviewRecord,
+    Scheme,
+    Score,
+    Unit,
+    User,
+    db,
+)
+from models.types import plain, utcnow
+
+__all__ = ["PROVINCE", "ProvinceScale", "seed_province"]
+
+#: ``progress(stage, done, total)``: called as each stage advances.
+Progress = Callable[[str, int, int], None]
+
+PROVINCE_CODE = "44"
+#: Guangdong's 21 prefecture-level cities: (name, 4-digit division code).
+CITIES: list[tuple[str, str]] = [
+    ("广州市", "4401"), ("韶关市", "4402"), ("深圳市", "4403"), ("珠海市", "4404"),
+    ("汕头市", "4405"), ("佛山市", "4406"), ("江门市", "4407"), ("湛江市", "4408"),
+    ("茂名市", "4409"), ("肇庆市", "4412"), ("惠州市", "4413"), ("梅州市", "4414"),
+    ("汕尾市", "4415"), ("河源市", "4416"), ("阳江市", "4417"), ("清远市", "4418"),
+    ("东莞市", "4419"), ("中山市", "4420"), ("潮州市", "4451"), ("揭阳市", "4452"),
+    ("云浮市", "4453"),
+]  # fmt: skip
+#: Characters sample place names are drawn from (the names are not real places).
+PLACE_CHARS = (
+    "安宝北昌城大东凤福高广海和河横华黄江金锦康兰乐莲林龙罗梅南宁平埔秀清仁瑞沙山上石"
+    "水顺松塘田潭溪西仙新阳洋永玉云樟中竹桃岭湖坑洲湾岗坪"
+)
+
+TOWN_SCHEME_CODE = "GD-TOWN-2026"
+VILLAGE_SCHEME_CODE = "GD-VILLAGE-2026"
+
+BONUS_REASONS = (
+    "承办全省“百千万工程”现场推进会",
+    "典型村培育经验获省委农办通报表扬",
+    "获评省级乡村振兴示范镇",
+    "营商环境改革事项获全省推广",
+)
+PENALTY_REASONS = (
+    "中央环保督察交办问题整改滞后",
+    "发生一般安全生产事故被约谈",
+    "耕地保护专项督察发现问题",
+    "重点项目投资进度连续滞后",
+)
+VISIT_FINDINGS = (
+    "村集体经济项目按计划推进，村“两委”班子履职到位",
+    "人居环境整治成效明显，个别巷道保洁需加强",
+    "特色产业带动增收，需加快冷链等配套设施建设",
+    "矛盾纠纷排查化解机制运行良好",
+)
+VETO_REASON = "发生群体性信访事件并造成恶劣影响，实行一票否决"
+
+
+@dataclass(frozen=True)
+class ProvinceScale:
+    """How big the province is; tests use a small one."""
+
+    counties: int = 122
+    towns: int = 1609
+    villages: int = 26500
+    periods: int = 12
+    #: One village in ``typical_every`` is a typical village (典型村).
+    typical_every: int = 10
+    #: Bulk inserts are split into chunks this large (progress is reported per chunk).
+    chunk: int = 10_000
+
+
+PROVINCE = ProvinceScale()
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    """Report nothing (the default when no progress callable is given)."""
+
+
+def seed_province(
+    *,
+    seed: int = demo.DEFAULT_SEED,
+    progress: Progress | None = None,
+    scale: ProvinceScale = PROVINCE,
+    password_factory: Callable[[], str] = accounts.generate_password,
+) -> demo.DemoResult:
+    """Load the province-scale demo into an empty ledger; return credentials and counts."""
+    if scale.periods < 1 or scale.periods > 12:
+        raise InvalidInput("省级演示数据的考核周期数须在 1 至 12 之间")
+    if demo.has_units():
+        raise StateError("数据库中已有行政单元，不再载入演示数据（请使用空数据库）")
+    seeder = _ProvinceSeeder(random.Random(seed), scale, progress or _quiet, password_factory)
+    seeder.run()
+    return seeder.result
+
+
+# --- the seeder ---------------------------------------------------------------
+
+
+def _spread(total: int, over: int) -> list[int]:
+    """Split ``total`` items over ``over`` owners as evenly as possible."""
+    base, extra = divmod(total, over)
+    return [base + (1 if k < extra else 0) for k in range(over)]
+
+
+def _shanghai_today() -> date:
+    # A visit may not be dated after today (the rule of services.reviews.record_review).
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+def _number(value: float, places: int) -> str:
+    # Synthetic values are drawn as floats but enter the ledger as decimal text.
+    return f"{value:.{places}f}"
+
+
+class _ProvinceSeeder:
+    def __init__(self, rng: random.Random, scale: ProvinceScale, progress: Progress, factory):
+        self.rng = rng
+        self.scale = scale
+        self.progress = progress
+        self.password_factory = factory
+        self.result = demo.DemoResult()
+        self.users: dict[str, User] = {}
+        self.groups: list[AnalysisGroup] = []
+        #: (id, code) of the towns and of the typical villages, in ranking order.
+        self.towns: list[tuple[int, str]] = []
+        self.typical: list[tuple[int, str]] = []
+        #: Each unit's lasting strength in [0.45, 1.0]: rankings drift, they don't reshuffle.
+        self.strength: dict[int, float] = {}
+        self.schemes: dict[str, Scheme] = {}
+        self.indicators: dict[str, list[tuple[Indicator, demo.IndicatorSpec]]] = {}
+        self._names: set[str] = set()
+
+    def actor(self, username: str) -> User:
+        return self.users[username]
+
+    def run(self) -> None:
+        started = time.perf_counter()
+        self.create_users()
+        admin = self.actor("admin")
+        self.create_units(admin)
+        self.create_schemes(admin)
+        for month in range(1, self.scale.periods + 1):
+            self.run_period(month, last=month == self.scale.periods)
+        demo.mark_demo_data(admin)
+        self.count()
+        self.result.counts["seconds"] = round(time.perf_counter() - started)
+
+    # --- users and analysis groups ------------------------------------------------
+
+    def create_users(self) -> None:
+        bootstrap = SystemActor("seed-demo")
+        self.progress("users", 0, len(demo.USERS))
+        role, username, display, _ = demo.USERS[0]
+        self.ensure_user(bootstrap, role, username, display, None)
+        admin = self.actor("admin")
+        with writing(admin, "base_data.write"):
+            for name, code in CITIES:
+                self.groups.append(
+                    records.create(
+                        admin,
+                        AnalysisGroup,
+                        {
+                            "name": f"{name}研判小组",
+                            "leader": self.person_name(),
+                            "note": f"负责{name}（{code}）各区县典型村的研判",
+                        },
+                    )
+                )
+            for done, (role, username, display, group) in enumerate(demo.USERS[1:], start=2):
+                self.ensure_user(
+                    admin, role, username, display, None if group is None else self.groups[group]
+                )
+                self.progress("users", done, len(demo.USERS))
+
+    def ensure_user(self, actor, role, username, display, group) -> None:
+        existing = db.session.scalar(select(User).where(User.username == username))
+        if existing is not None:
+            if existing.role != role:
+                raise InvalidInput(f"用户名 {username} 已存在且角色不是 {role}，无法载入演示数据")
+            self.users[username] = existing
+            self.result.kept_users.append(username)
+            return
+        password = self.password_factory()
+        values = {"display_name": display}
+        if group is not None:
+            values["group"] = group
+        self.users[username] = accounts.create_user(actor, username, role, password, **values)
+        self.result.credentials.append(demo.Credential(role, username, password))
+
+    def person_name(self) -> str:
+        while True:
+            name = self.rng.choice(demo.SURNAMES) + "".join(
+                self.rng.choice(demo.GIVEN) for _ in range(self.rng.choice((1, 2, 2)))
+            )
+            if name not in self._names:
+                self._names.add(name)
+                return name
+
+    def place_name(self, suffix: str) -> str:
+        return self.rng.choice(PLACE_CHARS) + self.rng.choice(PLACE_CHARS) + suffix
+
+    # --- units ---------------------------------------------------------------------
+
+    def create_units(self, admin) -> None:
+        """Insert the towns, then the villages, each row with its ``unit.create`` event."""
+        scale = self.scale
+        counties = []  # (county code, city index), spread round the cities
+        per_city: dict[int, int] = {}
+        for k in range(scale.counties):
+            city_index = k % len(CITIES)
+            per_city[city_index] = per_city.get(city_index, 0) + 1
+            counties.append((f"{CITIES[city_index][1]}{per_city[city_index] + 1:02d}", city_index))
+        towns_per_county = _spread(scale.towns, scale.counties)
+        villages_per_town = _spread(scale.villages, scale.towns)
+        total = scale.towns + scale.villages
+        with writing(admin, "base_data.write") as session:
+            town_rows: list[dict] = []
+            town_city: list[int] = []
+            order = 0
+            for (county, city_index), count in zip(counties, towns_per_county, strict=True):
+                streets = max(1, count // 5)
+                for k in range(count):
+                    order += 1
+                    street = k < streets
+                    segment = f"{k + 1:03d}" if street else f"{100 + k:03d}"
+                    town_rows.append(
+                        {
+                            "code": f"{county}{segment}000",
+                            "name": self.place_name("街道" if street else "镇"),
+                            "level": "town",
+                            "kind": "街道" if street else "镇",
+                            "county": county,
+                            "sort_order": order,
+                            "active": True,
+                        }
+                    )
+                    town_city.append(city_index)
+            self._insert_units(admin, town_rows, {}, {})
+            self.progress("units", len(town_rows), total)
+            town_ids = dict(
+                session.execute(select(Unit.code, Unit.id).where(Unit.level == "town")).all()
+            )
+            self.towns = [(town_ids[row["code"]], row["code"]) for row in town_rows]
+            group_names = {group.id: group.name for group in self.groups}
+            town_codes = {town_id: code for town_id, code in self.towns}
+
+            village_rows: list[dict] = []
+            done = len(town_rows)
+            for (town_id, town_code), city_index, count in zip(
+                self.towns, town_city, villages_per_town, strict=True
+            ):
+                communities = count // 6
+                for k in range(count):
+                    order += 1
+                    community = k < communities
+                    segment = f"{k + 1:03d}" if community else f"{200 + k:03d}"
+                    # Only 村 are typical; 社区 are a sixth of all, so draw 村 at 6/5 the share.
+                    typical = not community and self.rng.random() < 1.2 / scale.typical_every
+                    village_rows.append(
+                        {
+                            "code": town_code[:9] + segment,
+                            "name": self.place_name("社区" if community else "村"),
+                            "level": "village",
+                            "kind": "社区" if community else "村",
+                            "parent_id": town_id,
+                            "county": town_code[:6],
+                            "sort_order": order,
+                            "active": True,
+                            # About three in eight typical villages are in the first batch.
+                            "typical_batch": (
+                                (1 if self.rng.random() < 0.38 else 2) if typical else None
+                            ),
+                            "analysis_group_id": (
+                                self.groups[city_index % len(self.groups)].id if typical else None
+                            ),
+                        }
+                    )
+                    if len(village_rows) >= scale.chunk:
+                        self._insert_units(admin, village_rows, town_codes, group_names)
+                        done += len(village_rows)
+                        self.progress("units", done, total)
+                        village_rows = []
+            if village_rows:
+                self._insert_units(admin, village_rows, town_codes, group_names)
+                done += len(village_rows)
+                self.progress("units", done, total)
+        self.typical = list(
+            db.session.execute(
+                select(Unit.id, Unit.code)
+                .where(Unit.level == "village", Unit.typical_batch.is_not(None))
+                .order_by(Unit.sort_order, Unit.code)
+            ).tuples()
+        )
+        for unit_id, _ in self.towns + self.typical:
+            self.strength[unit_id] = min(1.0, max(0.45, self.rng.gauss(0.8, 0.1)))
+
+    def _insert_units(self, admin, rows, town_codes: dict, group_names: dict) -> None:
+        """Insert unit rows and their events, shaped as ``records.create`` shapes them."""
+        events = []
+        for row in rows:
+            after = {
+                key: value
+                for key, value in row.items()
+                if value is not None and key not in ("parent_id", "analysis_group_id")
+            }
+            if row.get("parent_id") is not None:
+                after["parent"] = town_codes[row["parent_id"]]
+            if row.get("analysis_group_id") is not None:
+                after["analysis_group"] = group_names[row["analysis_group_id"]]
+            events.append(PendingEvent("unit.create", "unit", row["code"], after=after))
+        db.session.execute(insert(Unit.__table__), rows)
+        history.append_many(admin, events)
+
+    # --- schemes -------------------------------------------------------------------
+
+    def create_schemes(self, admin) -> None:
+        """Create and publish the town and village schemes (the district demo's indicators)."""
+        specs = [
+            (TOWN_SCHEME_CODE, "广东省镇街担当作为考核指标（2026 版）", demo.TOWN_SCHEME),
+            (VILLAGE_SCHEME_CODE, "广东省典型村培育创建考核指标（2026 版）", demo.VILLAGE_SCHEME),
+        ]
+        for done, (code, name, spec) in enumerate(specs, start=1):
+            with writing(admin, "scheme.write"):
+                scheme = records.create(
+                    admin,
+                    Scheme,
+                    {
+                        "code": code,
+                        "name": name,
+                        "level": spec.level,
+                        "total": Decimal(100),
+                        "bonus_cap": Decimal(5),
+                        "tie_method": "competition",
+                    },
+                )
+                listed = []
+                order = 0
+                for dim_order, (dim_code, dim_name, indicators) in enumerate(
+                    spec.dimensions, start=1
+                ):
+                    dimension = records.create(
+                        admin,
+                        Dimension,
+                        {"scheme": scheme, "code": dim_code, "name": dim_name, "order": dim_order},
+                    )
+                    for ind in indicators:
+                        order += 1
+                        indicator = records.create(
+                            admin,
+                            Indicator,
+                            {
+                                "scheme": scheme,
+                                "dimension": dimension,
+                                "code": ind.code,
+                                "name": ind.name,
+                                "points": Decimal(ind.points),
+                                "method": ind.method,
+                                "direction": ind.direction,
+                                "target": None if ind.target is None else Decimal(ind.target),
+                                "floor": None if ind.floor is None else Decimal(ind.floor),
+                                "measure_unit": ind.measure_unit,
+                                "data_source": ind.data_source,
+                                "rule_text": ind.rule_text,
+                                "order": order,
+                            },
+                        )
+                        listed.append((indicator, ind))
+            schemes.publish_scheme(admin, scheme)
+            self.schemes[spec.level] = scheme
+            self.indicators[spec.level] = listed
+            self.progress("schemes", done, len(specs))
+
+    # --- periods -------------------------------------------------------------------
+
+    def run_period(self, month: int, *, last: bool) -> None:
+        """Create, open and fill one month; submit and approve it unless it is the last."""
+        admin, assessor = self.actor("admin"), self.actor("assessor")
+        start = date(2026, month, 1)
+        end = (date(2026, month + 1, 1) if month < 12 else date(2027, 1, 1)) - timedelta(days=1)
+        period = records.create(
+            admin,
+            Period,
+            {
+                "code": f"2026-{month:02d}",
+                "name": f"2026年{month}月",
+                "start_date": start,
+                "end_date": end,
+                "town_scheme": self.schemes["town"],
+                "village_scheme": self.schemes["village"],
+            },
+        )
+        stage = f"period {period.code}"
+        periods.open_period(self.actor("supervisor"), period)
+        self.enter_scores(assessor, period, stage)
+        self.enter_adjustments(assessor, period)
+        if month % 3 == 1:
+            self.record_visits(self.actor("supervisor"), period)
+        if last:
+            return
+        self.progress(f"{stage} approve", 0, 1)
+        periods.submit(assessor, period)
+        periods.approve(self.actor("supervisor"), period)
+        self.progress(f"{stage} approve", 1, 1)
+
+    def draw(self, unit_id: int, spec: demo.IndicatorSpec) -> str:
+        """Draw a unit's raw value for one indicator: its strength plus this month's noise."""
+        r = min(1.25, max(0.3, self.strength[unit_id] + self.rng.gauss(0, 0.12)))
+        if spec.method == "grade":
+            return "A" if r >= 0.9 else "B" if r >= 0.75 else "C" if r >= 0.6 else "D"
+        if spec.method == "direct":
+            points = float(spec.points)
+            return _number(points * min(r, 1.0), 1)
+        if spec.method == "target":
+            target = float(spec.target)
+            value = target * r if spec.direction == "higher" else target / r
+            return _number(value, spec.places)
+        low, high = float(spec.low), float(spec.high)
+        share = min(1.0, max(0.0, (r - 0.3) / 0.95))
+        if spec.direction == "lower":
+            share = 1 - share
+        return _number(low + (high - low) * share, spec.places)
+
+    def enter_scores(self, assessor, period: Period, stage: str) -> None:
+        """Enter every town's and typical village's values, checked as ``set_score`` checks."""
+        cells = [
+            (unit_id, code, indicator, spec)
+            for level, units in (("town", self.towns), ("village", self.typical))
+            for unit_id, code in units
+            for indicator, spec in self.indicators[level]
+        ]
+        total = len(cells)
+        self.progress(f"{stage} scores", 0, total)
+        for begin in range(0, total, self.scale.chunk):
+            with writing(assessor, "score.write") as session:
+                session.refresh(period)
+                ledger.require_open(period)
+                moment = utcnow()
+                rows, events = [], []
+                for unit_id, code, indicator, spec in cells[begin : begin + self.scale.chunk]:
+                    number, grade = ledger.check_value(indicator, self.draw(unit_id, spec))
+                    rows.append(
+                        {
+                            "period_id": period.id,
+                            "indicator_id": indicator.id,
+                            "unit_id": unit_id,
+                            "number": number,
+                            "grade": grade,
+                            "note": "",
+                            "entered_by": assessor.username,
+                            "updated_at": moment,
+                            "version": 1,
+                        }
+                    )
+                    events.append(
+                        PendingEvent(
+                            "score.set",
+                            "score",
+                            f"{code}/{indicator.code}",
+                            period=period.code,
+                            after={
+                                "value": grade if grade is not None else plain(number),
+                                "note": "",
+                            },
+                        )
+                    )
+                session.execute(insert(Score.__table__), rows)
+                history.append_many(assessor, events)
+            self.progress(f"{stage} scores", min(begin + self.scale.chunk, total), total)
+
+    def enter_adjustments(self, assessor, period: Period) -> None:
+        """Give some towns a bonus or penalty and veto a few, through the ledger services."""
+        rng = self.rng
+        town_ids = [unit_id for unit_id, _ in self.towns]
+        adjusted = rng.sample(town_ids, max(1, len(town_ids) // 60))
+        vetoed = rng.sample(town_ids, max(1, len(town_ids) // 800))
+        village_ids = [unit_id for unit_id, _ in self.typical]
+        village_bonus = rng.sample(village_ids, len(village_ids) // 100) if village_ids else []
+        village_veto = [rng.choice(village_ids)] if village_ids else []
+        units = self._units(adjusted + vetoed + village_bonus + village_veto)
+        with writing(assessor, "score.write"):
+            for unit_id in adjusted:
+                kind = "bonus" if rng.random() < 0.6 else "penalty"
+                reasons = BONUS_REASONS if kind == "bonus" else PENALTY_REASONS
+                points = Decimal(rng.randint(5, 30)) / 10
+                ledger.add_adjustment(
+                    assessor, period, units[unit_id], kind, points, rng.choice(reasons)
+                )
+            for unit_id in village_bonus:
+                points = Decimal(rng.randint(5, 30)) / 10
+                ledger.add_adjustment(
+                    assessor,
+                    period,
+                    units[unit_id],
+                    "bonus",
+                    points,
+                    "村集体经济项目获省级资金支持",
+                )
+            for unit_id in vetoed + village_veto:
+                ledger.set_veto(assessor, period, units[unit_id], VETO_REASON)
+
+    def record_visits(self, supervisor, period: Period) -> None:
+        """Record a quarter's review visits to most typical villages (as ``record_review``).
+
+        Most villages are visited each quarter, so only some are flagged for want of a
+        recent review (SPEC §7) and the review board stays a working list.
+        """
+        latest = min(period.end_date, _shanghai_today())
+        days = (latest - period.start_date).days
+        if days < 0 or not self.typical:
+            return
+        visited = [(unit_id, code) for unit_id, code in self.typical if self.rng.random() < 0.85]
+        rows = []
+        for unit_id, _ in visited:
+            strength = self.strength[unit_id]
+            rows.append(
+                {
+                    "case_id": None,
+                    "unit_id": unit_id,
+                    "date": period.start_date + timedelta(days=self.rng.randint(0, days)),
+                    "visitors": self.rng.choice(self.groups).leader + "等",
+                    "findings": self.rng.choice(VISIT_FINDINGS),
+                    "conclusion": (
+                        "好" if strength >= 0.85 else "较好" if strength >= 0.72 else "一般"
+                    ),
+                    "actions": "",
+                    "next_visit": None,
+                    "recorded_by": supervisor.username,
+                }
+            )
+        with writing(supervisor, "review.write") as session:
+            ids = session.scalars(
+                insert(ReviewRecord).returning(ReviewRecord.id, sort_by_parameter_order=True),
+                rows,
+            ).all()
+            history.append_many(
+                supervisor,
+                [
+                    PendingEvent(
+                        "review.record",
+                        "review_record",
+                        f"{code}/{record_id}",
+                        period=period.code,
+                        after=history.jsonable(
+                            {
+                                "unit": code,
+                                "case": None,
+                                **{
+                                    name: row[name]
+                                    for name in (
+                                        "date",
+                                        "visitors",
+                                        "findings",
+                                        "conclusion",
+                                        "actions",
+                                        "next_visit",
+                                    )
+                                },
+                            }
+                        ),
+                    )
+                    for (_, code), record_id, row in zip(visited, ids, rows, strict=True)
+                ],
+            )
+        self.progress(f"period {period.code} review visits", len(rows), len(rows))
+
+    def _units(self, ids: list[int]) -> dict[int, Unit]:
+        """Load the few units the adjustments need, not the whole province."""
+        query = select(Unit).where(Unit.id.in_(sorted(set(ids))))
+        return {unit.id: unit for unit in db.session.scalars(query)}
+
+    # --- summary ---------------------------------------------------------------------
+
+    def count(self) -> None:
+        def n(model, *where) -> int:
+            return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+        self.result.counts = {
+            "counties": self.scale.counties,
+            "towns": n(Unit, Unit.level == "town"),
+            "villages": n(Unit, Unit.level == "village"),
+            "typical_villages": n(Unit, Unit.typical_batch.is_not(None)),
+            "analysis_groups": n(AnalysisGroup),
+            "periods": n(Period),
+            "approved_periods": n(Period, Period.status == "approved"),
+            "scores": n(Score),
+            "snapshots": n(RankingSnapshot),
+            "review_cases": n(ReviewCase),
+            "review_records": n(ReviewRecord),
+            "history_events": n(HistoryEvent),
+        }

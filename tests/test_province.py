@@ -1,0 +1,98 @@
+"""The province seeder at a small scale: counts, one event per row, a valid chain."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from evaluation.services import history, province
+from evaluation.services.core import StateError
+from models import (
+    Adjustment,
+    HistoryEvent,
+    Period,
+    RankingSnapshot,
+    ReviewRecord,
+    Score,
+    Unit,
+    Veto,
+    db,
+)
+
+SMALL = province.ProvinceScale(counties=2, towns=10, villages=60, periods=2, chunk=100)
+
+
+def count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def events(action: str) -> int:
+    return count(HistoryEvent, HistoryEvent.action == action)
+
+
+@pytest.fixture
+def seeded(ctx):
+    calls = []
+    result = province.seed_province(
+        seed=7,
+        scale=SMALL,
+        progress=lambda *call: calls.append(call),
+        password_factory=lambda: "x" * 12,
+    )
+    return result, calls
+
+
+def test_builds_the_province_with_its_periods(seeded):
+    result, _ = seeded
+    assert count(Unit, Unit.level == "town") == 10
+    assert count(Unit, Unit.level == "village") == 60
+    typical = count(Unit, Unit.typical_batch.is_not(None))
+    assert 0 < typical < 60
+    assert count(Unit, Unit.typical_batch.is_not(None), Unit.analysis_group_id.is_(None)) == 0
+    statuses = dict(db.session.execute(select(Period.code, Period.status)).tuples().all())
+    assert statuses == {"2026-01": "approved", "2026-02": "open"}
+    # Every town has all 19 values and every typical village its 5, in both periods.
+    assert count(Score) == 2 * (10 * 19 + typical * 5)
+    assert count(Adjustment) > 0 and count(Veto) > 0
+    assert result.counts["scores"] == count(Score)
+
+
+def test_every_row_has_its_event_and_the_chain_verifies(seeded):
+    assert events("unit.create") == count(Unit)
+    assert events("score.set") == count(Score)
+    assert events("adjustment.add") == count(Adjustment)
+    assert events("veto.set") == count(Veto)
+    assert events("review.record") == count(ReviewRecord) > 0
+    assert events("period.approve") == 1
+    one = db.session.execute(
+        select(HistoryEvent).where(HistoryEvent.action == "score.set").limit(1)
+    ).scalar_one()
+    assert json.loads(one.after).keys() == {"value", "note"}
+    assert one.actor == "assessor"
+    result = history.verify()
+    assert result.ok, result.message
+    assert result.checked == count(HistoryEvent)
+
+
+def test_the_approved_period_has_its_engine_snapshot(seeded):
+    snapshot = db.session.scalar(select(RankingSnapshot).where(RankingSnapshot.level == "town"))
+    payload = json.loads(snapshot.payload)
+    assert payload["period"] == "2026-01"
+    assert [r["rank"] for r in payload["results"]][0] == 1
+    assert len(payload["results"]) == 10
+    approve = db.session.scalar(select(HistoryEvent).where(HistoryEvent.action == "period.approve"))
+    assert json.loads(approve.after)["snapshots"]["town"] == snapshot.sha256
+
+
+def test_progress_is_reported_by_stage(seeded):
+    _, calls = seeded
+    stages = {stage for stage, _, _ in calls}
+    assert {"users", "units", "schemes", "period 2026-01 scores"} <= stages
+    assert ("units", 70, 70) in calls
+
+
+def test_refuses_a_ledger_that_already_has_units(seeded):
+    with pytest.raises(StateError):
+        province.seed_province(scale=SMALL)
