@@ -612,3 +612,54 @@ def test_forms_carry_the_csrf_token_and_a_post_without_it_is_refused(world, clie
     assert response.status_code == 302
     with world.app_context():
         assert stored(YUNLU, "E01").value == "5"
+
+
+def test_without_periods_the_page_says_so_and_unknown_codes_are_404(app, client, auth):
+    auth.login("assessor")
+    page = client.get(ENTRY).get_data(as_text=True)
+    assert "还没有考核周期" in page
+    assert client.get(ENTRY, query_string={"period": "1999Q1"}).status_code == 404
+
+
+def test_unknown_unit_or_indicator_is_404(world, client, auth):
+    auth.login("assessor")
+    assert client.get(ENTRY, query_string={"unit": "999999999999"}).status_code == 404
+    assert client.get(ENTRY, query_string={"indicator": "Z99"}).status_code == 404
+    # a village is not a town: the town level does not show it
+    assert client.get(ENTRY, query_string={"unit": XINTAO}).status_code == 404
+
+
+def test_by_indicator_pages_through_many_units(world, client, auth, monkeypatch):
+    from evaluation.admin import entry_view
+
+    monkeypatch.setattr(entry_view, "UNITS_PER_PAGE", 1)
+    open_period(world)
+    auth.login("assessor")
+    first = client.get(ENTRY, query_string={"indicator": "E01"}).get_data(as_text=True)
+    assert f'id="cell-{YUNLU}-E01"' in first and f'id="cell-{YUJIAO}-E01"' not in first
+    second = client.get(ENTRY, query_string={"indicator": "E01", "page": 2}).get_data(
+        as_text=True
+    )
+    assert f'id="cell-{YUJIAO}-E01"' in second and f'id="cell-{YUNLU}-E01"' not in second
+    response = client.post(
+        ENTRY + "save",
+        data={"period": "2026Q3", "level": "town", "indicator": "E01", "page": "2",
+              **cell(0, YUJIAO, "E01", "12")},
+    )
+    assert response.status_code == 302 and "page=2" in response.headers["Location"]
+
+
+def test_clearing_with_a_stale_version_is_a_conflict(world, client, auth):
+    open_period(world)
+    fill_towns(world)
+    with world.app_context():
+        ledger.set_score(COLLEAGUE, period(), unit(YUNLU), indicator("E01"), "31", version=1)
+        db.session.remove()
+    auth.login("assessor")
+    response = client.post(
+        ENTRY + "save", data=grid(cell(0, YUNLU, "E01", "", version=1, orig_value="30"))
+    )
+    assert response.status_code == 409
+    assert "改为 31" in row_html(response.get_data(as_text=True), YUNLU, "E01")
+    with world.app_context():
+        assert stored(YUNLU, "E01").value == "31"
