@@ -364,14 +364,24 @@ def test_demo_mark_on_login_page_and_dashboard(seeded, session):
     assert session.scalar(
         select(func.count()).select_from(HistoryEvent).where(HistoryEvent.action == "setting.set")
     ) == 1
-    client = seeded.app.test_client()
-    assert "演示数据" in client.get("/login").get_data(as_text=True)
-    response = client.post(
-        "/login", data={"username": "admin", "password": seeded.password("admin")}
-    )
-    assert response.status_code == 302
-    page = client.get("/admin/")
-    assert page.status_code == 200 and "演示数据" in page.get_data(as_text=True)
+    assert "演示数据" in seeded.app.test_client().get("/login").get_data(as_text=True)
+    for role in ROLES:  # every demo role reaches its dashboard, marked
+        client = seeded.app.test_client()
+        response = client.post(
+            "/login", data={"username": role, "password": seeded.password(role)}
+        )
+        assert response.status_code == 302, role
+        page = client.get("/admin/")
+        assert page.status_code == 200 and "演示数据" in page.get_data(as_text=True), role
+
+
+def test_credentials_file_is_private_even_if_it_was_not(tmp_path):
+    path = tmp_path / demo.CREDENTIALS_FILE
+    path.write_text("old\n")
+    path.chmod(0o644)
+    demo.write_credentials(tmp_path, [demo.Credential("admin", "admin", "s3cret-pass")])
+    assert path.read_text() == "admin admin s3cret-pass\n"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
 
 def test_api_summary_counts(seeded):
