@@ -45,6 +45,9 @@ def json_error(status: int, message: str, **extra):
 @bp.errorhandler(ServiceError)
 def _service_error(error: ServiceError):
     extra = {"details": error.details} if error.details is not None else {}
+    if isinstance(error, InvalidInput) and isinstance(error.details, list):
+        # The engine's contract names the list of problems "errors" (SPEC §8.4).
+        extra["errors"] = error.details
     return json_error(error.status, error.message, **extra)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from decimal import Decimal
 
 import pytest
@@ -243,6 +244,7 @@ def test_put_with_an_invalid_value_gets_422_listing_the_problem(api, path, body,
     assert response.status_code == 422
     assert response.json["status"] == 422
     assert field in [problem["path"] for problem in response.json["details"]]
+    assert response.json["errors"] == response.json["details"]
     assert api.get("/periods/2026Q3/scores").json == []
 
 
@@ -272,6 +274,31 @@ def test_exact_decimal_survives_the_api(api):
         world = api.world
         points = ledger.score_points(world.period(), world.unit("云路镇"), world.indicator("U02"))
         assert points == Decimal("26.68")
+
+
+def test_racing_api_writers_never_lose_an_update(api):
+    api.put(PUT_E01, yunlu_e01("5"))
+    writers = 6
+    barrier = threading.Barrier(writers)
+    statuses: list[int] = []
+
+    def write(n: int) -> None:
+        barrier.wait(timeout=10)
+        response = api.put(PUT_E01, yunlu_e01(f"6.{n}", version=1))
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses) == [200] + [409] * (writers - 1)
+    listed = api.get("/periods/2026Q3/scores?unit=445203100000&indicator=E01").json
+    assert listed[0]["version"] == 2
+    events = api.get("/history?period=2026Q3&limit=1000", role="auditor").json["events"]
+    sets = [e for e in events if e["action"] == "score.set"]
+    assert len(sets) == 2
+    assert sets[-1]["after"]["value"] == listed[0]["value"]
 
 
 # --- history ------------------------------------------------------------------------------
