@@ -27,7 +27,6 @@ from sqlalchemy.orm import aliased
 from evaluation import loading
 from evaluation.admin.access import AccessMixin
 from evaluation.i18n import local_time
-from evaluation.scoring import format_amount
 from evaluation.services.core import ServiceError
 from models import AnalysisGroup, Cadre, Indicator, Period, RankingSnapshot, Unit, User, db
 from models.periods import PERIOD_STATUSES
@@ -342,19 +341,11 @@ def rank_trend(period: Period, level: str, cache: RankingCache | None = None) ->
 
 
 def chart_data(page: RankingPage, trend_url: str) -> dict:
-    """Return the JSON the charts are drawn from (amounts as two-decimal strings)."""
+    """Return the JSON the charts are drawn from (amounts as two-decimal strings).
+
+    Averages for the radar are left to the browser: they are drawn, never signed.
+    """
     results = page.answer["results"]
-    count = len(results) or 1
-    averages = {}
-    for dimension in page.dimensions:
-        code = dimension["code"]
-        total = sum((Decimal(r["dimensions"].get(code, "0")) for r in results), Decimal(0))
-        averages[code] = format_amount(total / count)
-    indicator_averages = {}
-    for indicator in page.indicators:
-        code = indicator["code"]
-        total = sum((Decimal(r["indicators"].get(code, "0")) for r in results), Decimal(0))
-        indicator_averages[code] = format_amount(total / count)
     return {
         "period": {"code": page.period.code, "name": page.period.name},
         "level": page.level,
@@ -381,7 +372,6 @@ def chart_data(page: RankingPage, trend_url: str) -> dict:
             }
             for r in results
         ],
-        "averages": {"dimensions": averages, "indicators": indicator_averages},
         "trend_url": trend_url,
         "uncertainty": page.uncertainty,
     }

@@ -124,6 +124,12 @@
       return;
     }
     var indicators = data.indicators;
+    var average = {};
+    indicators.forEach(function (i) {
+      var sum = 0;
+      units.forEach(function (u) { sum += num(u.indicators[i.code]); });
+      average[i.code] = units.length ? (sum / units.length).toFixed(2) : "0.00";
+    });
     function share(points, indicator) {
       var full = num(indicator.points);
       return full > 0 ? Math.round(1000 * num(points) / full) / 10 : 0;
@@ -138,7 +144,7 @@
         tooltip: {
           trigger: "item",
           formatter: function (p) {
-            var figures = p.name === "平均" ? data.averages.indicators : unit.indicators;
+            var figures = p.name === "平均" ? average : unit.indicators;
             return "<b>" + p.name + "</b><br>" + indicators.map(function (i) {
               return i.name + "：" + figures[i.code] + " / " + i.points;
             }).join("<br>");
@@ -157,7 +163,7 @@
           data: [
             { name: unit.name, value: indicators.map(function (i) { return share(unit.indicators[i.code], i); }),
               areaStyle: { opacity: 0.25 } },
-            { name: "平均", value: indicators.map(function (i) { return share(data.averages.indicators[i.code], i); }),
+            { name: "平均", value: indicators.map(function (i) { return share(average[i.code], i); }),
               lineStyle: { type: "dashed" } }
           ]
         }]
