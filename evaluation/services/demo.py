@@ -864,7 +864,7 @@ class _Seeder:
                     "village_scheme": self.schemes["village"],
                 },
             )
-        self.town_strength = {name: self.rng.uniform(0.62, 0.95) for name, _, _ in TOWNS}
+        self.town_strength = {name: self.rng.uniform(0.58, 0.99) for name, _, _ in TOWNS}
         self.village_quality = {name: self.rng.uniform(0.74, 0.95) for name in TYPICAL}
         for index, spec in enumerate(PERIODS):
             period = self.periods[spec.code]
