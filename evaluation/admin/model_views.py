@@ -20,18 +20,20 @@ from decimal import Decimal
 from urllib.parse import quote
 
 import tablib
-from flask import Response, abort, flash, redirect, stream_with_context
+from flask import Response, abort, flash, redirect, request, stream_with_context
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual, IntEqualFilter
+from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import typefmt
+from flask_admin.model.form import converts
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import Numeric, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DataError, IntegrityError
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import DecimalField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from evaluation.admin.access import AccessMixin
@@ -88,6 +90,15 @@ def neutralize(value):
 def plain_decimal(value: Decimal) -> str:
     """Show a Decimal without exponent: ``Decimal('1E+2')`` → ``100``, ``2.50`` stays."""
     return format(value, "f")
+
+
+def display_decimal(value: Decimal) -> str:
+    """Show an amount as people write it: two decimals, more only when they matter.
+
+    ``6.000000`` → ``6.00``, ``0.600000`` → ``0.60``, ``0.123400`` → ``0.1234``.
+    """
+    cents = value.quantize(Decimal("0.01"))
+    return format(cents if cents == value else value.normalize(), "f")
 
 
 def content_disposition(filename: str, fallback: str) -> str:
@@ -165,8 +176,8 @@ def _local_datetime(view, value, name):
     return local_time(value)
 
 
-def _plain_decimal(view, value, name):
-    return plain_decimal(value)
+def _display_decimal(view, value, name):
+    return display_decimal(value)
 
 
 def _yes_no(view, value, name):
@@ -175,15 +186,36 @@ def _yes_no(view, value, name):
 
 LIST_FORMATTERS = {
     datetime: _local_datetime,
-    Decimal: _plain_decimal,
+    Decimal: _display_decimal,
     **typefmt.BASE_FORMATTERS,
 }
 DETAIL_FORMATTERS = {
     datetime: _local_datetime,
-    Decimal: _plain_decimal,
+    Decimal: _display_decimal,
     **typefmt.DETAIL_FORMATTERS,
     bool: _yes_no,
 }
+
+
+class PlainDecimalField(DecimalField):
+    """A decimal input that shows ``6`` as ``6.00``, not as the column's ``6.000000``."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("places", None)
+        super().__init__(*args, **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if isinstance(self.data, Decimal):
+            return display_decimal(self.data)
+        return "" if self.data is None else str(self.data)
+
+
+class LedgerModelConverter(AdminModelConverter):
+    @converts("Numeric")
+    def handle_decimal_types(self, column, field_args, **extra):
+        return PlainDecimalField(**field_args)
 
 
 class GradeFractionsField(StringField):
@@ -234,6 +266,7 @@ class LedgerModelView(AccessMixin, ModelView):
     column_editable_list = ()
     column_display_pk = False
     column_type_formatters = LIST_FORMATTERS
+    model_form_converter = LedgerModelConverter
     column_type_formatters_detail = DETAIL_FORMATTERS
 
     # -- who may write -------------------------------------------------------------------
@@ -265,6 +298,18 @@ class LedgerModelView(AccessMixin, ModelView):
 
     def is_action_allowed(self, name: str) -> bool:
         return self.may_write() and super().is_action_allowed(name)
+
+    def frozen_notice(self, model) -> str | None:
+        """Say why ``model`` cannot be changed, to warn before the user types in vain."""
+        return None
+
+    def render(self, template, **kwargs):
+        model = kwargs.get("model")
+        if template == self.edit_template and model is not None and request.method == "GET":
+            notice = self.frozen_notice(model)
+            if notice:
+                flash(notice, "warning")
+        return super().render(template, **kwargs)
 
     # -- writes through the services ---------------------------------------------------
 
@@ -503,7 +548,11 @@ class VillageView(UnitLevelView):
         "sort_order",
         "active",
     ]
-    column_choices = {"typical_batch": list(TYPICAL_BATCHES.items())}
+    column_formatters = {
+        "typical_batch": lambda v, c, m, n: TYPICAL_BATCHES.get(m.typical_batch, "")
+    }
+    column_formatters_detail = column_formatters
+    column_formatters_export = column_formatters
     column_filters = [
         IntEqualFilter(Unit.parent_id, _l("所属镇街"), options=LiveOptions(_town_options)),
         IntEqualFilter(
@@ -709,7 +758,20 @@ class ProjectUpdateView(LedgerModelView):
 # --- 指标方案 ------------------------------------------------------------------------------
 
 
-class SchemeView(LedgerModelView):
+class SchemePartView(LedgerModelView):
+    """Scheme, dimension and indicator views: warn on the edit page of a frozen scheme."""
+
+    permission = "scheme.view"
+    write_permission = "scheme.write"
+
+    def frozen_notice(self, model) -> str | None:
+        scheme = model if isinstance(model, Scheme) else model.scheme
+        if scheme is not None and scheme.status == "published":
+            return schemes.frozen_message(scheme)
+        return None
+
+
+class SchemeView(SchemePartView):
     permission = "scheme.view"
     write_permission = "scheme.write"
     column_list = ["code", "name", "version", "level", "total", "tie_method", "status", "based_on"]
@@ -756,7 +818,10 @@ class SchemeView(LedgerModelView):
         "tie_method": _choices(TIE_METHODS),
         "status": _choices(SCHEME_STATUSES),
     }
-    column_formatters = {"grades": lambda v, c, m, n: schemes.format_grade_bands(m.grades)}
+    column_formatters = {
+        "grades": lambda v, c, m, n: schemes.format_grade_bands(m.grades),
+        "based_on": lambda v, c, m, n: m.based_on.code if m.based_on else "",
+    }
     column_formatters_detail = column_formatters
     column_formatters_export = column_formatters
     column_searchable_list = ["code", "name"]
@@ -809,7 +874,7 @@ class SchemeView(LedgerModelView):
         return list(found)
 
 
-class DimensionView(LedgerModelView):
+class DimensionView(SchemePartView):
     permission = "scheme.view"
     write_permission = "scheme.write"
     column_list = ["scheme", "code", "name", "order"]
@@ -831,7 +896,7 @@ class DimensionView(LedgerModelView):
     }
 
 
-class IndicatorView(LedgerModelView):
+class IndicatorView(SchemePartView):
     permission = "scheme.view"
     write_permission = "scheme.write"
     column_list = [
@@ -881,7 +946,8 @@ class IndicatorView(LedgerModelView):
     }
     column_choices = {"method": _choices(METHODS), "direction": _choices(DIRECTIONS)}
     column_formatters = {
-        "grade_fractions": lambda v, c, m, n: schemes.format_grade_fractions(m.grade_fractions)
+        "scheme": lambda v, c, m, n: m.scheme.code,
+        "grade_fractions": lambda v, c, m, n: schemes.format_grade_fractions(m.grade_fractions),
     }
     column_formatters_detail = column_formatters
     column_formatters_export = column_formatters
@@ -949,6 +1015,11 @@ class PeriodView(LedgerModelView):
         "approved_at",
     ]
     column_choices = {"status": _choices(PERIOD_STATUSES)}
+    # Scheme codes keep the list readable; the names are on the scheme pages.
+    column_formatters = {
+        "town_scheme": lambda v, c, m, n: m.town_scheme.code if m.town_scheme else "",
+        "village_scheme": lambda v, c, m, n: m.village_scheme.code if m.village_scheme else "",
+    }
     column_default_sort = ("start_date", True)
     column_sortable_list = ["code", "start_date", "end_date", "status"]
     column_filters = [FilterEqual(Period.status, _l("状态"), options=_choices(PERIOD_STATUSES))]
