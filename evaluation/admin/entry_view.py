@@ -17,6 +17,8 @@ from datetime import datetime
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -54,11 +56,11 @@ MISSING_UNITS_SHOWN = 40
 MISSING_ITEM = re.compile(r"^(\d{12})/(\S+)")
 
 WORKFLOW_ACTIONS = {
-    "open": ("period.open", "开启填报"),
-    "submit": ("period.submit", "提交审核"),
-    "return": ("period.return", "退回"),
-    "approve": ("period.approve", "审定并锁定"),
-    "reopen": ("period.reopen", "重新开启"),
+    "open": ("period.open", _l("开启填报")),
+    "submit": ("period.submit", _l("提交审核")),
+    "return": ("period.return", _l("退回")),
+    "approve": ("period.approve", _l("审定并锁定")),
+    "reopen": ("period.reopen", _l("重新开启")),
 }
 #: The state each workflow action starts from (the services enforce it; the page
 #: only uses it to decide which buttons to draw).
@@ -305,13 +307,13 @@ class EntryView(AccessMixin, BaseView):
             abort(404)
         cells = [cell for cell in parse_grid(request.form) if cell.changed]
         if not cells:
-            flash("没有需要保存的修改。", "info")
+            flash(_("没有需要保存的修改。"), "info")
             return redirect(url_for(".index", **selection.args()))
         feedback = self._save_cells(selection.period, cells)
         saved = sum(1 for f in feedback.values() if f.status == "saved")
         failed = len(feedback) - saved
         if not failed:
-            flash(f"已保存 {saved} 项。", "success")
+            flash(_("已保存 %(n)s 项。", n=saved), "success")
             return redirect(url_for(".index", **selection.args()))
         statuses = {f.status for f in feedback.values()}
         status = 403 if "refused" in statuses else 409 if "conflict" in statuses else 422
@@ -323,7 +325,7 @@ class EntryView(AccessMixin, BaseView):
         selection = self._unit_selection()
         form = AdjustmentForm()
         if not form.validate_on_submit():
-            return self._refused_item("加减分未添加", form_errors(form), selection)
+            return self._refused_item(_("加减分未添加"), form_errors(form), selection)
         try:
             adjustment = ledger.add_adjustment(
                 _actor(),
@@ -334,10 +336,14 @@ class EntryView(AccessMixin, BaseView):
                 form.reason.data,
             )
         except ServiceError as error:
-            return self._refused_item("加减分未添加", [error.message], selection)
+            return self._refused_item(_("加减分未添加"), [error.message], selection)
         flash(
-            f"已为{selection.unit.name}添加{ADJUSTMENT_KINDS[form.kind.data]} "
-            f"{plain(adjustment.points)} 分。",
+            _(
+                "已为%(unit)s添加%(kind)s %(points)s 分。",
+                unit=selection.unit.name,
+                kind=ADJUSTMENT_KINDS[form.kind.data],
+                points=plain(adjustment.points),
+            ),
             "success",
         )
         return redirect(url_for(".index", **selection.args()))
@@ -348,12 +354,12 @@ class EntryView(AccessMixin, BaseView):
         selection = self._item_selection(adjustment)
         form = ReasonForm()
         if not form.validate_on_submit():
-            return self._refused_item("加减分未删除", form_errors(form), selection)
+            return self._refused_item(_("加减分未删除"), form_errors(form), selection)
         try:
             ledger.remove_adjustment(_actor(), adjustment, form.reason.data)
         except ServiceError as error:
-            return self._refused_item("加减分未删除", [error.message], selection)
-        flash("已删除该加减分项。", "success")
+            return self._refused_item(_("加减分未删除"), [error.message], selection)
+        flash(_("已删除该加减分项。"), "success")
         return redirect(url_for(".index", **selection.args()))
 
     @expose("/veto", methods=["POST"])
@@ -361,12 +367,12 @@ class EntryView(AccessMixin, BaseView):
         selection = self._unit_selection()
         form = VetoForm()
         if not form.validate_on_submit():
-            return self._refused_item("一票否决未登记", form_errors(form), selection)
+            return self._refused_item(_("一票否决未登记"), form_errors(form), selection)
         try:
             ledger.set_veto(_actor(), selection.period, selection.unit, form.reason.data)
         except ServiceError as error:
-            return self._refused_item("一票否决未登记", [error.message], selection)
-        flash(f"已对{selection.unit.name}登记一票否决。", "success")
+            return self._refused_item(_("一票否决未登记"), [error.message], selection)
+        flash(_("已对%(unit)s登记一票否决。", unit=selection.unit.name), "success")
         return redirect(url_for(".index", **selection.args()))
 
     @expose("/veto/<int:veto_id>/remove", methods=["POST"])
@@ -375,12 +381,12 @@ class EntryView(AccessMixin, BaseView):
         selection = self._item_selection(veto)
         form = ReasonForm()
         if not form.validate_on_submit():
-            return self._refused_item("一票否决未撤销", form_errors(form), selection)
+            return self._refused_item(_("一票否决未撤销"), form_errors(form), selection)
         try:
             ledger.remove_veto(_actor(), veto, form.reason.data)
         except ServiceError as error:
-            return self._refused_item("一票否决未撤销", [error.message], selection)
-        flash("已撤销一票否决。", "success")
+            return self._refused_item(_("一票否决未撤销"), [error.message], selection)
+        flash(_("已撤销一票否决。"), "success")
         return redirect(url_for(".index", **selection.args()))
 
     @expose("/workflow/<action>", methods=["POST"])
@@ -395,7 +401,10 @@ class EntryView(AccessMixin, BaseView):
         if action in REASON_ACTIONS:
             form = ReasonForm()
             if not form.validate_on_submit():
-                problem = {"action": label, "message": f"未能{label}：请填写理由。"}
+                problem = {
+                    "action": label,
+                    "message": _("未能%(action)s：请填写理由。", action=label),
+                }
                 return self._render(selection, workflow_problem=problem), 422
             reason = form.reason.data
         period = selection.period
@@ -412,12 +421,23 @@ class EntryView(AccessMixin, BaseView):
                 periods.reopen(_actor(), period, reason)
         except ServiceError as error:
             db.session.rollback()
-            problem = {"action": label, "message": f"未能{label}：{error.message}"}
+            problem = {
+                "action": label,
+                "message": _("未能%(action)s：%(why)s", action=label, why=error.message),
+            }
             if action == "submit" and isinstance(error.details, list):
                 problem.update(_missing_summary(period, error.details))
             return self._render(selection, workflow_problem=problem), error.status
         db.session.refresh(period)
-        flash(f"{period.name}：已{label}，当前状态为「{period.status_name}」。", "success")
+        flash(
+            _(
+                "%(period)s：已%(action)s，当前状态为「%(status)s」。",
+                period=period.name,
+                action=label,
+                status=period.status_name,
+            ),
+            "success",
+        )
         return redirect(url_for(".index", **selection.args()))
 
     # --------------------------------------------------------------- helpers
@@ -452,7 +472,9 @@ class EntryView(AccessMixin, BaseView):
             unit = units.get(cell.unit)
             indicator = _cell_indicator(period, unit, cell.indicator)
             if unit is None or indicator is None:
-                feedback[key] = CellFeedback("invalid", "单位或指标不存在", cell.value, cell.note)
+                feedback[key] = CellFeedback(
+                    "invalid", _("单位或指标不存在"), cell.value, cell.note
+                )
                 continue
             try:
                 if cell.value == "":
@@ -467,7 +489,7 @@ class EntryView(AccessMixin, BaseView):
                     note=cell.note,
                     version=cell.version,
                 )
-                feedback[key] = CellFeedback("saved", "已保存")
+                feedback[key] = CellFeedback("saved", _("已保存"))
             except Conflict as error:
                 feedback[key] = CellFeedback("conflict", _conflict_message(error, cell))
             except InvalidInput as error:
@@ -492,12 +514,12 @@ class EntryView(AccessMixin, BaseView):
         if score is None:
             if cell.version is not None:
                 return CellFeedback(
-                    "conflict", "未清除：该值已被他人清除，请刷新后核对。", cell.value, cell.note
+                    "conflict", _("未清除：该值已被他人清除，请刷新后核对。"), cell.value, cell.note
                 )
-            return CellFeedback("invalid", "请先填写数值再填写备注", cell.value, cell.note)
+            return CellFeedback("invalid", _("请先填写数值再填写备注"), cell.value, cell.note)
         if cell.version is None:
             raise Conflict(
-                "该值已被他人录入",
+                _("该值已被他人录入"),
                 details={
                     "value": score.value,
                     "version": score.version,
@@ -506,7 +528,7 @@ class EntryView(AccessMixin, BaseView):
                 },
             )
         ledger.clear_score(actor, score, version=cell.version)
-        return CellFeedback("saved", "已清除")
+        return CellFeedback("saved", _("已清除"))
 
     def _render(
         self,
@@ -650,7 +672,7 @@ class EntryView(AccessMixin, BaseView):
                 continue
             blocked = None
             if action == "approve" and period.submitted_by == current_user.username:
-                blocked = "提交人不能审定自己提交的周期，请由其他督导审核人员审定。"
+                blocked = _("提交人不能审定自己提交的周期，请由其他督导审核人员审定。")
             buttons.append(
                 {
                     "action": action,
@@ -689,15 +711,19 @@ def _cell_indicator(period: Period, unit: Unit | None, code: str) -> Indicator |
 def _conflict_message(error: Conflict, cell: CellInput) -> str:
     details = error.details if isinstance(error.details, dict) else {}
     current = details.get("value")
-    current_text = "（空）" if current in (None, "") else str(current)
+    current_text = _("（空）") if current in (None, "") else str(current)
     username = details.get("entered_by") or ""
     display = _display_names([username]).get(username, "")
-    who = f"{display}（{username}）" if display and display != username else username or "他人"
+    who = f"{display}（{username}）" if display and display != username else username or _("他人")
     when = _when(details.get("updated_at"))
-    typed = cell.value if cell.value else "（清空）"
-    return (
-        f"未保存：该值已被 {who}{' 于 ' + when if when else ''} 改为 {current_text}，"
-        f"您提交的 {typed} 没有覆盖它。请核对后重新填写。"
+    typed = cell.value if cell.value else _("（清空）")
+    return _(
+        "未保存：该值已被 %(who)s 于 %(when)s 改为 %(current)s，"
+        "您提交的 %(typed)s 没有覆盖它。请核对后重新填写。",
+        who=who,
+        when=when or "—",
+        current=current_text,
+        typed=typed,
     )
 
 
@@ -717,13 +743,13 @@ def _summary(feedback: dict) -> list[tuple[str, str]]:
     for item in feedback.values():
         counts[item.status] = counts.get(item.status, 0) + 1
     lines = {
-        "refused": ("danger", "{n} 项被拒绝，未保存（见标红的单元格）"),
-        "conflict": ("warning", "{n} 项已被他人修改，未保存（见标黄的单元格，已显示当前值）"),
-        "invalid": ("danger", "{n} 项数值有误，未保存（见标红的单元格）"),
-        "saved": ("success", "已保存 {n} 项"),
+        "refused": ("danger", _l("%(n)s 项被拒绝，未保存（见标红的单元格）")),
+        "conflict": ("warning", _l("%(n)s 项已被他人修改，未保存（见标黄的单元格，已显示当前值）")),
+        "invalid": ("danger", _l("%(n)s 项数值有误，未保存（见标红的单元格）")),
+        "saved": ("success", _l("已保存 %(n)s 项")),
     }
     return [
-        (css, text.format(n=counts[status]))
+        (css, str(text) % {"n": counts[status]})
         for status, (css, text) in lines.items()
         if status in counts
     ]
