@@ -63,12 +63,14 @@ def require_open(period: Period) -> None:
 def check_unit(period: Period, unit: Unit):
     """Return the period's scheme for the unit's level, refusing units outside it."""
     if not unit.active:
-        raise InvalidInput(f"单位「{unit.name}」已停用，不能录入")
+        raise _invalid("unit", f"单位「{unit.name}」已停用，不能录入")
     scheme = period.scheme_for(unit.level)
     if scheme is None:
-        raise InvalidInput(f"考核周期「{period.name}」没有村级指标方案，不能为「{unit.name}」录入")
+        raise _invalid(
+            "unit", f"考核周期「{period.name}」没有村级指标方案，不能为「{unit.name}」录入"
+        )
     if unit.level == "village" and unit.typical_batch is None:
-        raise InvalidInput(f"「{unit.name}」不是典型村：村级方案只考核典型村")
+        raise _invalid("unit", f"「{unit.name}」不是典型村：村级方案只考核典型村")
     return scheme
 
 
@@ -76,13 +78,18 @@ def check_indicator(period: Period, unit: Unit, indicator: Indicator) -> None:
     """Refuse an indicator that is not in the period's scheme for the unit's level."""
     scheme = check_unit(period, unit)
     if indicator.scheme_id != scheme.id:
-        raise InvalidInput(
-            f"指标 {indicator.code} 不属于本周期「{unit.name}」适用的方案 {scheme.code}"
+        raise _invalid(
+            "indicator",
+            f"指标 {indicator.code} 不属于本周期「{unit.name}」适用的方案 {scheme.code}",
         )
 
 
+def _invalid(path: str, message: str) -> InvalidInput:
+    return InvalidInput(message, details=[{"path": path, "message": message}])
+
+
 def _invalid_value(message: str) -> InvalidInput:
-    return InvalidInput(message, details=[{"path": "value", "message": message}])
+    return _invalid("value", message)
 
 
 def _decimal(value) -> Decimal:
