@@ -56,10 +56,14 @@
     return chart;
   }
 
+  function windowEnd() {
+    // About thirty units in view at a time.
+    return Math.min(100, 3000 / units.length);
+  }
+
   function zoom() {
     // A province has hundreds of towns: let the reader scroll instead of squeezing them.
-    return many ? [{ type: "slider", start: 0, end: Math.max(5, 3000 / units.length) },
-      { type: "inside" }] : [];
+    return many ? [{ type: "slider", start: 0, end: windowEnd() }, { type: "inside" }] : [];
   }
 
   var base = {
@@ -106,7 +110,8 @@
           return lines.join("<br>");
         }
       },
-      xAxis: { type: "category", data: names, axisLabel: { rotate: units.length > 8 ? 40 : 0, interval: 0 } },
+      xAxis: { type: "category", data: names,
+        axisLabel: { rotate: units.length > 8 ? 40 : 0, interval: many ? "auto" : 0 } },
       yAxis: {
         type: "value", name: "分",
         // Room below zero only as deep as the largest penalty needs.
@@ -203,9 +208,16 @@
     var current = {};
     units.forEach(function (u) { current[u.unit] = u.rank; });
     var selected = {};
+    // Legend in the order of the current ranking, so the leaders come first.
+    trend.series.sort(function (a, b) { return (current[a.unit] || 1e9) - (current[b.unit] || 1e9); });
+    var seen = {};
+    trend.series.forEach(function (s) { seen[s.name] = (seen[s.name] || 0) + 1; });
     trend.series.forEach(function (s) {
+      // The legend keys series by name: towns of the same name in different counties need
+      // their code to stay apart.
+      s.label = seen[s.name] > 1 ? s.name + "（" + s.unit + "）" : s.name;
       // With many units only the current top ten are switched on; the legend adds others.
-      selected[s.name] = units.length <= 20 || (current[s.unit] || 1e9) <= 10;
+      selected[s.label] = units.length <= 20 || (current[s.unit] || 1e9) <= 10;
     });
     chart.ledgerWaiting = false;
     chart.hideLoading();
@@ -216,7 +228,7 @@
       xAxis: { type: "category", boundaryGap: true, data: trend.periods.map(function (p) { return p.name; }) },
       yAxis: { type: "value", inverse: true, min: 1, minInterval: 1, name: "名次", nameLocation: "start" },
       series: trend.series.map(function (s) {
-        return { name: s.name, type: "line", data: s.ranks, connectNulls: false, symbolSize: 6,
+        return { name: s.label, type: "line", data: s.ranks, connectNulls: false, symbolSize: 6,
           emphasis: { focus: "series" } };
       })
     }));
@@ -260,7 +272,7 @@
         axisLabel: { formatter: function (v) { return v >= 1 && v <= units.length ? v : ""; } }
       },
       yAxis: { type: "category", inverse: true, data: names, axisLabel: { interval: many ? "auto" : 0 } },
-      dataZoom: many ? [{ type: "slider", yAxisIndex: 0, start: 0, end: Math.max(5, 3000 / units.length) }] : [],
+      dataZoom: many ? [{ type: "slider", yAxisIndex: 0, start: 0, end: windowEnd() }] : [],
       series: [
         { type: "bar", stack: "interval", data: lows, itemStyle: { color: "transparent" },
           emphasis: { disabled: true }, tooltip: { show: false }, barWidth: 10 },
