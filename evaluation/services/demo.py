@@ -522,7 +522,8 @@ class _Seeder:
         self.secretaries: dict[str, Cadre] = {}
         self.schemes: dict[str, Scheme] = {}
         self.periods: dict[str, Period] = {}
-        self._names: set[str] = set()
+        #: Names in use, so no cadre shares one with a group leader or another cadre.
+        self._names: set[str] = {leader for _, leader, _ in GROUPS}
         self.today = datetime.now(SHANGHAI).date()
 
     def actor(self, username: str) -> User:
