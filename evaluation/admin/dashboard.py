@@ -54,9 +54,13 @@ CASE_LOADS = (
 
 def admin_link(endpoint: str, **values) -> str | None:
     """Return the URL of an admin area, or None while that area is not registered."""
-    for view_function in ("index_view", "index"):
+    if "." in endpoint:
+        candidates = [endpoint]
+    else:
+        candidates = [f"{endpoint}.index_view", f"{endpoint}.index"]
+    for candidate in candidates:
         try:
-            return url_for(f"{endpoint}.{view_function}", **values)
+            return url_for(candidate, **values)
         except BuildError:
             continue
     return None
