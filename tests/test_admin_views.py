@@ -973,3 +973,21 @@ def test_english_switch_translates_flask_admin_and_our_labels(client, auth, base
     assert "区划代码" not in page
     client.get("/lang/zh_CN")
     assert "区划代码" in client.get("/admin/town/").get_data(as_text=True)
+
+
+def test_admin_forms_carry_the_csrf_token_when_protection_is_on(app, client, auth, base):
+    auth.login("admin")
+    app.config["WTF_CSRF_ENABLED"] = True
+    listing = client.get("/admin/town/").get_data(as_text=True)
+    assert 'name="csrf_token"' in listing  # row delete forms and the actions form
+    form = client.get("/admin/town/new/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form) or re.search(
+        r'name="csrf_token" value="([^"]+)"', form
+    )
+    assert token, "the create form has no CSRF token"
+    data = {"code": "445203101000", "name": "云路镇", "kind": "镇", "sort_order": "0"}
+    assert client.post("/admin/town/new/", data=data).status_code == 400
+    created = client.post("/admin/town/new/", data={**data, "csrf_token": token.group(1)})
+    assert created.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(Unit).where(Unit.code == "445203101000")) is not None

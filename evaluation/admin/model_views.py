@@ -486,7 +486,7 @@ UNIT_LABELS = {
     "secretary": _l("村党组织书记"),
 }
 CODE_12_DIGITS = Regexp(r"^\d{12}$", message="区划代码须为 12 位数字（统计用区划代码）")
-TYPICAL_BATCHES = {1: "第一批", 2: "第二批"}
+TYPICAL_BATCHES = {1: _l("第一批"), 2: _l("第二批")}
 
 
 class UnitLevelView(LedgerModelView):
