@@ -991,3 +991,21 @@ def test_admin_forms_carry_the_csrf_token_when_protection_is_on(app, client, aut
     assert created.status_code == 302
     with app.app_context():
         assert db.session.scalar(select(Unit).where(Unit.code == "445203101000")) is not None
+
+
+def test_an_admin_cannot_delete_demote_or_disable_themselves(app, client, auth):
+    auth.login("admin")
+    with app.app_context():
+        me = db.session.scalars(select(User).where(User.username == "admin")).one().id
+        seq = event_count()
+    demote = client.post(
+        f"/admin/user/edit/?id={me}",
+        data={"username": "admin", "role": "auditor", "active": "y"},
+        follow_redirects=True,
+    )
+    assert "不能修改当前登录账号自己的角色" in demote.get_data(as_text=True)
+    delete = client.post("/admin/user/delete/", data={"id": str(me)}, follow_redirects=True)
+    assert "不能删除当前登录的账号" in delete.get_data(as_text=True)
+    with app.app_context():
+        assert event_count() == seq
+        assert db.session.get(User, me).role == "admin"

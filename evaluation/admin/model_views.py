@@ -74,8 +74,11 @@ CATEGORY_SYSTEM = _l("系统管理")
 #: A cell starting with one of these is a formula to Excel (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
-#: The view functions that change data: they need ``write_permission``.
-WRITE_VIEWS = frozenset({"create_view", "edit_view", "delete_view", "action_view", "ajax_update"})
+#: The view functions that change data, or serve only the forms that do (the lookups
+#: behind a form's search-as-you-type selects): they need ``write_permission``.
+WRITE_VIEWS = frozenset(
+    {"create_view", "edit_view", "delete_view", "action_view", "ajax_update", "ajax_lookup"}
+)
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -1107,7 +1110,17 @@ class UserView(LedgerModelView):
             self.actor, username, values.pop("role"), values.pop("password"), **values
         )
 
+    def service_delete(self, model) -> None:
+        if model.id == self.actor.id:
+            raise InvalidInput("不能删除当前登录的账号")
+        super().service_delete(model)
+
     def service_update(self, model, values: dict) -> None:
+        if model.id == self.actor.id and (
+            values.get("role") != model.role or not values.get("active", True)
+        ):
+            # An administrator who demotes or disables themselves may lock everyone out.
+            raise InvalidInput("不能修改当前登录账号自己的角色或停用自己，请由另一位系统管理员操作")
         new_password = values.pop("new_password", None)
         values.pop("password", None)
         # The field changes and the new password commit together or not at all.
