@@ -291,23 +291,75 @@ def test_refused_for_roles_other_than_assessor(world):
 def test_failure_midway_leaves_the_database_as_before(world, monkeypatch):
     fill_towns(world, world.period())
     before_events, before_scores = event_count(), score_rows()
-    rows = full_rows(values={u: {i: "1" for i in ("E01", "E02", "U02")} for u in FULL_TOWN_VALUES})
-    real = ledger.set_score
-    calls = []
+    values = {u: {i: "1" for i in ("E01", "E02", "U02")} for u in FULL_TOWN_VALUES}
+    rows = full_rows(values=values)
+    rows.append(["2026Q3", "445203101000", "", "U01", "", "D", "新"])
+    real = history.append_many
+    batches = []
 
     def failing(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 5:
+        batches.append(1)
+        if len(batches) == 3:
             raise RuntimeError("power cut")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ledger, "set_score", failing)
+    # Small batches, so two are written (scores and events) before the third fails.
+    monkeypatch.setattr(importer, "APPLY_BATCH", 3)
+    monkeypatch.setattr(history, "append_many", failing)
     with pytest.raises(RuntimeError, match="power cut"):
         run(world, csv_bytes(rows))
     db.session.remove()
-    assert len(calls) == 5
+    assert len(batches) == 3
     assert score_rows() == before_scores and event_count() == before_events
     assert history.verify().ok
+
+
+def test_import_writes_what_set_score_writes(world):
+    """The batched apply leaves the same scores and events as ledger.set_score."""
+    q2 = open_period(world, "2026Q2")
+    q3 = world.period()
+    first = {"445203100000": {"E01": "5.2", "U01": "B"}, "445203101000": {"U02": "20"}}
+    second = {"445203100000": {"E01": "5.3", "U01": "B"}, "445203101000": {"U02": "21"}}
+    for values, note in ((first, "初录"), (second, "复核")):
+        rows = [[r[0], r[1], "", r[3], "", r[5], note] for r in full_rows("2026Q2", values)]
+        assert run(world, csv_bytes(rows), period="2026Q2").ok
+        for unit, row in values.items():
+            for indicator, value in row.items():
+                current = db.session.scalar(
+                    select(Score).where(
+                        Score.period_id == q3.id,
+                        Score.unit_id == world.unit(unit).id,
+                        Score.indicator_id == world.indicator(indicator).id,
+                    )
+                )
+                ledger.set_score(
+                    assessor(world),
+                    q3,
+                    world.unit(unit),
+                    world.indicator(indicator),
+                    value,
+                    note=note,
+                    version=current.version if current else None,
+                )
+
+    def scores(period):
+        return sorted(
+            (s.unit.code, s.indicator.code, s.value, s.note, s.version, s.entered_by)
+            for s in db.session.scalars(select(Score).where(Score.period_id == period.id))
+        )
+
+    def events(code):
+        return [
+            (e.action, e.entity, e.entity_key, e.before, e.after, e.reason)
+            for e in db.session.scalars(
+                select(HistoryEvent).where(HistoryEvent.period == code).order_by(HistoryEvent.seq)
+            )
+            if e.action == "score.set"
+        ]
+
+    assert scores(q2) == scores(q3)
+    assert events("2026Q2") == events("2026Q3")
+    assert len(events("2026Q2")) == 6
 
 
 # --- the template -----------------------------------------------------------------------
@@ -329,6 +381,24 @@ def test_template_lists_every_town_and_indicator_with_rules_and_values(world):
     comment = sheet.cell(row=2, column=5).comment
     assert comment is not None and "满分" in comment.text
     assert "指标说明" in workbook.sheetnames
+
+
+def test_template_never_writes_formulas(world):
+    from evaluation.services import records
+    from tests.ledger_world import SETUP
+
+    period = world.period()
+    records.update(SETUP, world.unit("445203100000"), {"name": '=HYPERLINK("x")'})
+    unit, indicator = world.unit("445203101000"), world.indicator("U02")
+    ledger.set_score(assessor(world), period, unit, indicator, "20", note="=1+1", version=None)
+    sheet = load_workbook(io.BytesIO(importer.template_bytes(period)))["分数导入"]
+    cells = [c for row in sheet.iter_rows() for c in row]
+    assert all(c.data_type != "f" for c in cells)
+    assert '=HYPERLINK("x")' in [c.value for c in cells]
+    before = event_count()
+    report = run(world, importer.template_bytes(period), filename="t.xlsx")
+    assert report.ok and report.changes == []
+    assert event_count() == before
 
 
 def test_template_round_trip_is_an_identical_reimport(world):
