@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
@@ -76,7 +78,7 @@ class EntryProgress:
 
     @property
     def level_name(self) -> str:
-        return "典型村" if self.level == "village" else LEVELS[self.level]
+        return _("典型村") if self.level == "village" else _(LEVELS[self.level])
 
     @property
     def percent(self) -> int:
@@ -301,27 +303,27 @@ def _count(model, *conditions) -> int:
 def base_counts() -> list[tuple[str, int, str | None]]:
     """Count the base data an administrator keeps, each with a link to its page."""
     return [
-        ("镇街", _count(Unit, Unit.level == "town"), admin_link("town")),
-        ("村居", _count(Unit, Unit.level == "village"), admin_link("village")),
-        ("典型村", _count(Unit, Unit.typical_batch.is_not(None)), admin_link("review")),
-        ("干部", _count(Cadre), admin_link("cadre")),
-        ("研判小组", _count(AnalysisGroup), admin_link("group")),
-        ("重点项目", _count(KeyProject), admin_link("project")),
-        ("指标方案", _count(Scheme), admin_link("scheme")),
-        ("考核周期", _count(Period), admin_link("period")),
-        ("用户", _count(User), admin_link("user")),
+        (_("镇街"), _count(Unit, Unit.level == "town"), admin_link("town")),
+        (_("村居"), _count(Unit, Unit.level == "village"), admin_link("village")),
+        (_("典型村"), _count(Unit, Unit.typical_batch.is_not(None)), admin_link("review")),
+        (_("干部"), _count(Cadre), admin_link("cadre")),
+        (_("研判小组"), _count(AnalysisGroup), admin_link("group")),
+        (_("重点项目"), _count(KeyProject), admin_link("project")),
+        (_("指标方案"), _count(Scheme), admin_link("scheme")),
+        (_("考核周期"), _count(Period), admin_link("period")),
+        (_("用户"), _count(User), admin_link("user")),
     ]
 
 
 #: Every area a user may open from the home page, with the permission it needs.
-AREAS: list[tuple[str, str, str]] = [
-    ("entry.view", "entry", "分数填报"),
-    ("score.write", "import", "批量导入"),
-    ("ranking.view", "ranking", "考核排名"),
-    ("review.view", "review", "典型村研判"),
-    ("period.view", "period", "考核周期"),
-    ("history.view", "history", "变更历史"),
-    ("user.view", "user", "用户管理"),
+AREAS: list[tuple[str, str, object]] = [
+    ("entry.view", "entry", _l("分数填报")),
+    ("import.view", "import", _l("批量导入")),
+    ("ranking.view", "ranking", _l("考核排名")),
+    ("review.view", "review", _l("典型村研判")),
+    ("period.view", "period", _l("考核周期")),
+    ("history.view", "history", _l("变更历史")),
+    ("user.view", "user", _l("用户管理")),
 ]
 
 #: Panel → who sees it. Permissions, not role names, decide (SPEC §9).

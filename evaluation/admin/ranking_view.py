@@ -17,6 +17,8 @@ from urllib.parse import quote
 
 from flask import Response, abort, jsonify, request, url_for
 from flask_admin import BaseView, expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
@@ -39,7 +41,7 @@ UNCERTAINTY = {"samples": 1000, "spread": Decimal("0.2"), "seed": 1}
 TABLE_ROWS = 300
 #: At most this many periods are drawn in the rank trend, the latest ones.
 TREND_PERIODS = 12
-LEVEL_TITLES = {"town": "镇街", "village": "典型村"}
+LEVEL_TITLES = {"town": _l("镇街"), "village": _l("典型村")}
 #: Text cells starting with these are formulas to a spreadsheet (SPEC §6).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -59,7 +61,7 @@ class RankChange:
     @property
     def label(self) -> str:
         if self.new:
-            return "新"
+            return _("新")
         if self.steps is None:
             return ""
         if self.steps > 0:
@@ -381,7 +383,9 @@ def chart_data(page: RankingPage, trend_url: str) -> dict:
 
 
 def export_filename(page: RankingPage) -> str:
-    return f"{page.period.name}{page.level_title}排名-{page.period.code}.xlsx"
+    return _("%(period)s%(level)s排名", period=page.period.name, level=page.level_title) + (
+        f"-{page.period.code}.xlsx"
+    )
 
 
 def content_disposition(filename: str, fallback: str) -> str:
@@ -393,16 +397,16 @@ def ranking_workbook(page: RankingPage) -> bytes:
     """Write the ranking as an XLSX workbook: numbers stay numbers, text cannot be a formula."""
     book = Workbook()
     sheet = book.active
-    sheet.title = "排名"
-    header = ["名次", "名次变化", "较上期", "单位代码", page.level_title]
+    sheet.title = _("排名")
+    header = [_("名次"), _("名次变化"), _("较上期"), _("单位代码"), str(page.level_title)]
     if page.level == "town":
-        header += ["书记", "镇长/主任"]
+        header += [_("书记"), _("镇长/主任")]
     else:
-        header += ["所属镇街", "批次", "研判小组", "领头雁"]
+        header += [_("所属镇街"), _("批次"), _("研判小组"), _("领头雁")]
     header += [d["name"] for d in page.dimensions]
-    header += ["加分", "减分", "总分", "等次", "一票否决", "缺项数", "缺项"]
+    header += [_("加分"), _("减分"), _("总分"), _("等次"), _("一票否决"), _("缺项数"), _("缺项")]
     if page.uncertainty:
-        header += ["排名中位数", "排名5%分位", "排名95%分位", "等次可能变化"]
+        header += [_("排名中位数"), _("排名5%分位"), _("排名95%分位"), _("等次可能变化")]
     sheet.append(header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -425,12 +429,12 @@ def ranking_workbook(page: RankingPage) -> bytes:
         line += [Decimal(r["dimensions"].get(d["code"], "0")) for d in page.dimensions]
         line += [Decimal(r["bonus"]), Decimal(r["penalty"]), Decimal(r["total"])]
         amount_columns = list(range(first_amount, len(line) + 1))
-        line += [_text(r["grade"]), "是" if r["vetoed"] else "否", len(r["missing"])]
+        line += [_text(r["grade"]), _("是") if r["vetoed"] else _("否"), len(r["missing"])]
         line.append(_text("、".join(r["missing"])))
         if page.uncertainty:
             s = r.get("sensitivity") or {}
             line += [s.get("median_rank"), s.get("q5_rank"), s.get("q95_rank")]
-            line.append("是" if s.get("grade_at_risk") else "否")
+            line.append(_("是") if s.get("grade_at_risk") else _("否"))
         sheet.append(line)
     for column in amount_columns:
         for cell in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
@@ -439,7 +443,7 @@ def ranking_workbook(page: RankingPage) -> bytes:
         sheet.column_dimensions[get_column_letter(index)].width = max(8, len(title) * 2 + 2)
     sheet.freeze_panes = "A2"
 
-    about = book.create_sheet("说明")
+    about = book.create_sheet(_("说明"))
     for label, value in _stamp_lines(page):
         about.append([_text(label), _text(value)])
     about.column_dimensions["A"].width = 16
@@ -456,39 +460,43 @@ def _text(value) -> str:
 def _stamp_lines(page: RankingPage) -> list[tuple[str, str]]:
     period = page.period
     lines = [
-        ("考核周期", f"{period.name}（{period.code}）"),
-        ("层级", page.level_title),
-        ("起止日期", f"{period.start_date} 至 {period.end_date}"),
-        ("状态", page.status_name),
+        (_("考核周期"), f"{period.name}（{period.code}）"),
+        (_("层级"), str(page.level_title)),
+        (_("起止日期"), _("%(start)s 至 %(end)s", start=period.start_date, end=period.end_date)),
+        (_("状态"), page.status_name),
     ]
     if period.submitted_at is not None:
-        lines.append(("提交人", page.submitter))
-        lines.append(("提交时间", local_time(period.submitted_at)))
+        lines.append((_("提交人"), page.submitter))
+        lines.append((_("提交时间"), local_time(period.submitted_at)))
     if period.status == "approved":
-        lines.append(("审定人", page.approver))
-        lines.append(("审定时间", local_time(period.approved_at)))
+        lines.append((_("审定人"), page.approver))
+        lines.append((_("审定时间"), local_time(period.approved_at)))
     if page.answer.get("snapshot_hash"):
-        lines.append(("快照 SHA-256", page.answer["snapshot_hash"]))
-    lines.append(("数据来源", source_note(page)))
+        lines.append((_("快照 SHA-256"), page.answer["snapshot_hash"]))
+    lines.append((_("数据来源"), source_note(page)))
     if page.uncertainty:
         lines.append(
             (
-                "排名区间",
-                f"权重在 ±{UNCERTAINTY['spread'] * 100:.0f}% 内随机扰动 "
-                f"{UNCERTAINTY['samples']} 次（种子 {UNCERTAINTY['seed']}）",
+                _("排名区间"),
+                _(
+                    "权重在 ±%(spread)s%% 内随机扰动 %(samples)s 次（种子 %(seed)s）",
+                    spread=f"{UNCERTAINTY['spread'] * 100:.0f}",
+                    samples=UNCERTAINTY["samples"],
+                    seed=UNCERTAINTY["seed"],
+                ),
             )
         )
-    lines.append(("生成时间", local_time(utcnow())))
+    lines.append((_("生成时间"), local_time(utcnow())))
     return lines
 
 
 def source_note(page: RankingPage) -> str:
     """Say where the figures come from, as an official filing the sheet needs to know."""
     if page.answer.get("from_snapshot"):
-        return "审定时保存的排名快照（未重新计算）"
+        return _("审定时保存的排名快照（未重新计算）")
     if page.period.status == "approved":
-        return "按已锁定的审定数据重新计算（含排名区间），总分与快照一致"
-    return "按当前填报数据实时计算，尚未审定，仅供参考"
+        return _("按已锁定的审定数据重新计算（含排名区间），总分与快照一致")
+    return _("按当前填报数据实时计算，尚未审定，仅供参考")
 
 
 # --- the view -------------------------------------------------------------------------
