@@ -342,6 +342,24 @@ def rank_trend(period: Period, level: str, cache: RankingCache | None = None) ->
     }
 
 
+def chart_labels() -> dict[str, str]:
+    """Return the words the charts draw, in the reader's language."""
+    return {
+        "bonus": _("加分"),
+        "penalty": _("减分"),
+        "total": _("总分"),
+        "vetoed": _("一票否决"),
+        "points": _("分"),
+        "average": _("平均"),
+        "rank": _("名次"),
+        "interval": _("5%–95% 区间"),
+        "median": _("中位数"),
+        "grade_at_risk": _("等次可能变化"),
+        "loading": _("正在读取各期排名…"),
+        "trend_failed": _("各期排名读取失败"),
+    }
+
+
 def chart_data(page: RankingPage, trend_url: str) -> dict:
     """Return the JSON the charts are drawn from (amounts as two-decimal strings).
 
@@ -375,6 +393,7 @@ def chart_data(page: RankingPage, trend_url: str) -> dict:
             for r in results
         ],
         "trend_url": trend_url,
+        "labels": chart_labels(),
         "uncertainty": page.uncertainty,
     }
 

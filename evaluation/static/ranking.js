@@ -24,6 +24,10 @@
   var charts = [];
   var FONT = "'WenQuanYi Micro Hei', 'Microsoft YaHei', 'PingFang SC', sans-serif";
 
+  var L = data.labels;
+  // Tooltips are HTML: every name in them is user data and is escaped.
+  var esc = echarts.format.encodeHTML;
+
   function num(text) {
     return text === null || text === undefined ? 0 : parseFloat(text);
   }
@@ -85,7 +89,7 @@
       };
     });
     series.push({
-      name: "加分", type: "bar", stack: "total", barMaxWidth: 36, itemStyle: { color: "#e6a23c" },
+      name: L.bonus, type: "bar", stack: "total", barMaxWidth: 36, itemStyle: { color: "#e6a23c" },
       data: units.map(function (u) { return num(u.bonus); }),
       label: {
         // Totals on top of the bars only while they fit side by side.
@@ -94,7 +98,7 @@
       }
     });
     series.push({
-      name: "减分", type: "bar", stack: "total", barMaxWidth: 36, itemStyle: { color: "#909399" },
+      name: L.penalty, type: "bar", stack: "total", barMaxWidth: 36, itemStyle: { color: "#909399" },
       data: units.map(function (u) { return -num(u.penalty); })
     });
     chart.setOption(Object.assign({}, base, {
@@ -103,17 +107,17 @@
         trigger: "axis", axisPointer: { type: "shadow" },
         formatter: function (items) {
           var unit = units[items[0].dataIndex];
-          var lines = ["<b>" + unit.rank + ". " + unit.name + "</b> 总分 " + unit.total];
-          data.dimensions.forEach(function (d) { lines.push(d.name + "：" + unit.dimensions[d.code]); });
-          lines.push("加分：" + unit.bonus + "　减分：" + unit.penalty);
-          if (unit.vetoed) { lines.push("一票否决"); }
+          var lines = ["<b>" + unit.rank + ". " + esc(unit.name) + "</b> " + L.total + " " + unit.total];
+          data.dimensions.forEach(function (d) { lines.push(esc(d.name) + "：" + unit.dimensions[d.code]); });
+          lines.push(L.bonus + "：" + unit.bonus + "　" + L.penalty + "：" + unit.penalty);
+          if (unit.vetoed) { lines.push(L.vetoed); }
           return lines.join("<br>");
         }
       },
       xAxis: { type: "category", data: names,
         axisLabel: { rotate: units.length > 8 ? 40 : 0, interval: many ? "auto" : 0 } },
       yAxis: {
-        type: "value", name: "分",
+        type: "value", name: L.points,
         // Room below zero only as deep as the largest penalty needs.
         min: function (extent) { return extent.min < 0 ? Math.floor(extent.min / 5) * 5 : 0; }
       },
@@ -145,13 +149,13 @@
         return;
       }
       chart.setOption(Object.assign({}, base, {
-        legend: { top: 8, data: [unit.name, "平均"] },
+        legend: { top: 8, data: [unit.name, L.average] },
         tooltip: {
           trigger: "item",
           formatter: function (p) {
-            var figures = p.name === "平均" ? average : unit.indicators;
-            return "<b>" + p.name + "</b><br>" + indicators.map(function (i) {
-              return i.name + "：" + figures[i.code] + " / " + i.points;
+            var figures = p.name === L.average ? average : unit.indicators;
+            return "<b>" + esc(p.name) + "</b><br>" + indicators.map(function (i) {
+              return esc(i.name) + "：" + figures[i.code] + " / " + i.points;
             }).join("<br>");
           }
         },
@@ -168,7 +172,7 @@
           data: [
             { name: unit.name, value: indicators.map(function (i) { return share(unit.indicators[i.code], i); }),
               areaStyle: { opacity: 0.25 } },
-            { name: "平均", value: indicators.map(function (i) { return share(average[i.code], i); }),
+            { name: L.average, value: indicators.map(function (i) { return share(average[i.code], i); }),
               lineStyle: { type: "dashed" } }
           ]
         }]
@@ -186,7 +190,7 @@
       return;
     }
     chart.ledgerWaiting = true;
-    chart.showLoading({ text: "正在读取各期排名…" });
+    chart.showLoading({ text: L.loading });
     // The trend reads every period's ranking: it comes after the page, not with it.
     fetch(data.trend_url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
@@ -199,7 +203,7 @@
       .catch(function () {
         chart.ledgerWaiting = false;
         chart.hideLoading();
-        chart.setOption({ title: { text: "各期排名读取失败", left: "center", top: "middle",
+        chart.setOption({ title: { text: L.trend_failed, left: "center", top: "middle",
           textStyle: { color: "#999", fontSize: 14 } } });
       });
   }
@@ -226,7 +230,7 @@
       tooltip: { trigger: "axis" },
       grid: { left: 56, right: 56, top: 72, bottom: 24, containLabel: true },
       xAxis: { type: "category", boundaryGap: true, data: trend.periods.map(function (p) { return p.name; }) },
-      yAxis: { type: "value", inverse: true, min: 1, minInterval: 1, name: "名次", nameLocation: "start" },
+      yAxis: { type: "value", inverse: true, min: 1, minInterval: 1, name: L.rank, nameLocation: "start" },
       series: trend.series.map(function (s) {
         return { name: s.label, type: "line", data: s.ranks, connectNulls: false, symbolSize: 6,
           emphasis: { focus: "series" } };
@@ -256,19 +260,20 @@
       nominal.push([u.rank, index]);
     });
     chart.setOption(Object.assign({}, base, {
-      legend: { top: 8, data: ["5%–95% 区间", "中位数", "名次"] },
+      legend: { top: 8, data: [L.interval, L.median, L.rank] },
       tooltip: {
         trigger: "axis", axisPointer: { type: "shadow" },
         formatter: function (items) {
           var unit = units[items[0].dataIndex];
           var s = unit.sensitivity || {};
-          return "<b>" + unit.name + "</b><br>名次 " + unit.rank + "<br>区间 " + s.q5_rank + "–" +
-            s.q95_rank + "，中位 " + s.median_rank + (s.grade_at_risk ? "<br>等次可能变化" : "");
+          return "<b>" + esc(unit.name) + "</b><br>" + L.rank + " " + unit.rank + "<br>" + L.interval +
+            " " + s.q5_rank + "–" + s.q95_rank + "，" + L.median + " " + s.median_rank +
+            (s.grade_at_risk ? "<br>" + L.grade_at_risk : "");
         }
       },
       grid: { left: 24, right: 48, top: 48, bottom: 32, containLabel: true },
       xAxis: {
-        type: "value", min: 0, max: units.length + 1, minInterval: 1, name: "名次",
+        type: "value", min: 0, max: units.length + 1, minInterval: 1, name: L.rank,
         axisLabel: { formatter: function (v) { return v >= 1 && v <= units.length ? v : ""; } }
       },
       yAxis: { type: "category", inverse: true, data: names, axisLabel: { interval: many ? "auto" : 0 } },
@@ -276,12 +281,12 @@
       series: [
         { type: "bar", stack: "interval", data: lows, itemStyle: { color: "transparent" },
           emphasis: { disabled: true }, tooltip: { show: false }, barWidth: 10 },
-        { name: "5%–95% 区间", type: "bar", stack: "interval", data: spans, barWidth: 10,
+        { name: L.interval, type: "bar", stack: "interval", data: spans, barWidth: 10,
           itemStyle: { color: "#5470c6", opacity: 0.45, borderRadius: 4 } },
         // The nominal rank as an outline, so the median drawn over it stays visible.
-        { name: "名次", type: "scatter", data: nominal, symbol: "diamond", symbolSize: 14,
+        { name: L.rank, type: "scatter", data: nominal, symbol: "diamond", symbolSize: 14,
           itemStyle: { color: "transparent", borderColor: "#ee6666", borderWidth: 2 } },
-        { name: "中位数", type: "scatter", data: medians, symbolSize: 7, itemStyle: { color: "#3b4f9e" } }
+        { name: L.median, type: "scatter", data: medians, symbolSize: 7, itemStyle: { color: "#3b4f9e" } }
       ]
     }));
   }
