@@ -483,6 +483,7 @@ def test_town_view_only_shows_and_opens_towns(client, auth, base):
     page = client.get("/admin/town/").get_data(as_text=True)
     assert "曲溪街道" in page
     assert "新桃村" not in page
+    assert "列表 (1)" in page  # the count is of towns, not of every unit
     # A village cannot be opened (or edited) through the town view.
     response = client.get(f"/admin/town/edit/?id={base['village']}")
     assert response.status_code == 302
