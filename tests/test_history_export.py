@@ -129,6 +129,31 @@ def test_xlsx_keeps_numbers_and_neutralizes_text(ctx, tmp_path):
             assert cell is None or not str(cell).startswith(("=", "+", "-", "@"))
 
 
+def test_xlsx_keeps_markup_and_line_breaks_and_drops_illegal_characters(ctx, tmp_path):
+    with writing(ADMIN):
+        history.append(ADMIN, "unit.update", "unit", "X", reason="<b>&amp;</b>\r\n\x01 end ")
+    path = tmp_path / "history.xlsx"
+    path.write_bytes(collect(exports.export_history(ADMIN, "xlsx", exports.HistoryFilter())))
+    workbook = load_workbook(path, read_only=True)
+    rows = list(workbook.active.iter_rows(values_only=True))
+    workbook.close()
+    assert rows[-2][9] == "<b>&amp;</b>\r\n\ufffd end "
+
+
+def test_xlsx_continues_on_a_new_sheet_past_the_row_limit(ctx, tmp_path):
+    add_events()
+    path = tmp_path / "history.xlsx"
+    count = exports.write_xlsx(exports.iter_rows(exports.HistoryFilter()), str(path), sheet_rows=4)
+    workbook = load_workbook(path, read_only=True)
+    sheets = [list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets]
+    names = workbook.sheetnames
+    workbook.close()
+    assert names[:2] == ["变更历史", "变更历史（2）"]
+    assert all(rows[0] == tuple(TWELVE) and 1 < len(rows) <= 4 for rows in sheets)
+    seqs = [row[0] for rows in sheets for row in rows[1:]]
+    assert seqs == list(range(1, count + 1))
+
+
 def test_xlsx_formula_is_stored_as_text(ctx, tmp_path):
     add_events()
     path = tmp_path / "history.xlsx"
@@ -342,3 +367,19 @@ def test_download_refused_by_get_and_for_other_roles(app, client, auth):
     auth.logout()
     auth.login("supervisor", PASSWORD)
     assert client.post("/admin/history/export/csv").status_code == 403
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "jsonl"])
+def test_export_matching_nothing_is_still_a_valid_file(ctx, tmp_path, fmt):
+    flt = exports.HistoryFilter(period="1999Q1")
+    data = collect(exports.export_history(ADMIN, fmt, flt))
+    if fmt == "csv":
+        assert data.decode("utf-8-sig").splitlines() == [",".join(TWELVE)]
+    elif fmt == "jsonl":
+        assert data == b""
+    else:
+        path = tmp_path / "empty.xlsx"
+        path.write_bytes(data)
+        workbook = load_workbook(path, read_only=True)
+        assert list(workbook.active.iter_rows(values_only=True)) == [tuple(TWELVE)]
+        workbook.close()

@@ -18,10 +18,13 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
+import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
+from json.encoder import encode_basestring
 from urllib.parse import quote
 
 from sqlalchemy import and_, or_, select
@@ -144,9 +147,11 @@ def iter_rows(
     conditions = flt.conditions()
     if up_to is not None:
         conditions.append(HistoryEvent.seq <= up_to)
+    # Core execution on the session's connection: plain rows, no ORM bookkeeping.
+    connection = session.connection()
     after = 0
     while True:
-        rows = session.execute(
+        rows = connection.execute(
             select(*_COLUMNS)
             .where(HistoryEvent.seq > after, *conditions)
             .order_by(HistoryEvent.seq)
@@ -221,12 +226,18 @@ def neutralize(value):
     return value
 
 
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
+
+
 def _cells(row) -> list:
     """Return an exported row: ``seq`` a number, every text neutralized, null as empty."""
-    cells: list = [row.seq]
-    for name in history.EXPORT_FIELDS[1:]:
-        value = getattr(row, name)
-        cells.append("" if value is None else neutralize(value))
+    cells = list(row)  # in EXPORT_FIELDS order; seq first
+    for index in range(1, len(cells)):
+        value = cells[index]
+        if value is None:
+            cells[index] = ""
+        elif value and value[0] in _FORMULA_FIRST:
+            cells[index] = "'" + value
     return cells
 
 
@@ -251,17 +262,28 @@ def csv_chunks(rows: Iterable, *, rows_per_chunk: int = 1000) -> Iterator[bytes]
     yield buffer.getvalue().encode("utf-8")
 
 
+#: Positions of ``before`` and ``after``: stored as the JSON text of an object (or null)
+#: and embedded as the object itself.
+_JSON_OBJECT_FIELDS = frozenset(
+    i for i, name in enumerate(history.EXPORT_FIELDS) if name in ("before", "after")
+)
+_KEYS = [json.dumps(name) + ":" for name in history.EXPORT_FIELDS]
+
+
 def jsonl_line(row) -> str:
     """Return one event as a JSON line with exactly the twelve fields, in order."""
     parts = []
-    for name in history.EXPORT_FIELDS:
-        value = getattr(row, name)
-        if name in ("before", "after"):
-            # Stored as the JSON text of an object (or null): embed it as the object.
-            text = "null" if value is None else value
+    for index, value in enumerate(row):
+        if value is None:
+            text = "null"
+        elif index in _JSON_OBJECT_FIELDS:
+            text = value
+        elif isinstance(value, str):
+            # The same text json.dumps(value, ensure_ascii=False) gives, without its overhead.
+            text = encode_basestring(value)
         else:
-            text = json.dumps(value, ensure_ascii=False)
-        parts.append(f'"{name}":{text}')
+            text = json.dumps(value)
+        parts.append(_KEYS[index] + text)
     return "{" + ",".join(parts) + "}\n"
 
 
@@ -277,24 +299,151 @@ def jsonl_chunks(rows: Iterable, *, rows_per_chunk: int = 1000) -> Iterator[byte
         yield "".join(lines).encode("utf-8")
 
 
-def write_xlsx(rows: Iterable, path: str) -> int:
-    """Write the XLSX workbook to ``path`` (openpyxl write-only: constant memory)."""
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+#: Excel's rows per sheet (header included); a longer export continues on a new sheet.
+SHEET_ROWS = 1_048_576
+#: Start a new sheet before a sheet's XML nears the 4 GiB a plain zip entry can hold.
+SHEET_BYTES = 2 * 1024**3
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_STYLES = (
+    f'{_XML_HEAD}<styleSheet xmlns="{_MAIN_NS}"><fonts count="1"><font><sz val="11"/>'
+    '<name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill '
+    'patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+    '</cellStyleXfs><cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" '
+    'xfId="0"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" '
+    'builtinId="0"/></cellStyles></styleSheet>'
+)
+_LETTERS = "ABCDEFGHIJKL"
+#: Characters XML 1.0 cannot hold at all (openpyxl refuses them too).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_SPECIAL = re.compile("[&<>\r]")
+_XML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"}
+_XML_ANY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff&<>\r]")
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("变更历史")
-    sheet.append(list(history.EXPORT_FIELDS))
+
+def _xml_text(text: str) -> str:
+    if not _XML_ANY.search(text):
+        return text
+    if _XML_ILLEGAL.search(text):
+        text = _XML_ILLEGAL.sub("\ufffd", text)
+    if _XML_SPECIAL.search(text):
+        # A carriage return as a character reference survives XML's newline folding.
+        text = _XML_SPECIAL.sub(lambda m: _XML_ENTITIES[m.group()], text)
+    return text
+
+
+def _xlsx_row(number: int, cells: list) -> str:
+    parts = [f'<row r="{number}">']
+    for letter, value in zip(_LETTERS, cells, strict=False):
+        if isinstance(value, int):
+            parts.append(f'<c r="{letter}{number}"><v>{value}</v></c>')
+        elif value:
+            parts.append(
+                f'<c r="{letter}{number}" t="inlineStr"><is><t xml:space="preserve">'
+                f"{_xml_text(value)}</t></is></c>"
+            )
+    parts.append("</row>")
+    return "".join(parts)
+
+
+def write_xlsx(rows: Iterable, path: str, *, sheet_rows: int = SHEET_ROWS) -> int:
+    """Write the XLSX workbook to ``path``, streaming (constant memory).
+
+    The sheet XML is written straight into the zip (inline strings, ``seq`` as a
+    number): an order of magnitude faster than openpyxl for a million events.
+    """
     count = 0
-    for row in rows:
-        cells = _cells(row)
-        # XML cannot hold most control characters; openpyxl refuses them outright.
-        sheet.append(
-            [ILLEGAL_CHARACTERS_RE.sub("\ufffd", c) if isinstance(c, str) else c for c in cells]
-        )
-        count += 1
-    workbook.save(path)
+    sheets = 0
+    header = list(history.EXPORT_FIELDS)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        stream = None
+        written = 0
+        row_number = 0
+        pending: list[str] = []
+
+        def flush() -> int:
+            data = "".join(pending).encode("utf-8")
+            pending.clear()
+            stream.write(data)
+            return len(data)
+
+        for row in rows:
+            if stream is None or row_number >= sheet_rows or written >= SHEET_BYTES:
+                if stream is not None:
+                    pending.append("</sheetData></worksheet>")
+                    flush()
+                    stream.close()
+                sheets += 1
+                stream = archive.open(f"xl/worksheets/sheet{sheets}.xml", "w")
+                pending.append(f'{_XML_HEAD}<worksheet xmlns="{_MAIN_NS}"><sheetData>')
+                pending.append(_xlsx_row(1, header))
+                row_number, written = 1, 0
+            row_number += 1
+            pending.append(_xlsx_row(row_number, _cells(row)))
+            count += 1
+            if len(pending) >= 1000:
+                written += flush()
+        if stream is None:  # no events: a sheet with the header alone
+            sheets = 1
+            stream = archive.open("xl/worksheets/sheet1.xml", "w")
+            pending.append(f'{_XML_HEAD}<worksheet xmlns="{_MAIN_NS}"><sheetData>')
+            pending.append(_xlsx_row(1, header))
+        pending.append("</sheetData></worksheet>")
+        flush()
+        stream.close()
+        _write_xlsx_package(archive, sheets)
     return count
+
+
+def _write_xlsx_package(archive: zipfile.ZipFile, sheets: int) -> None:
+    """Write the parts around the sheets: content types, relationships, workbook, styles."""
+    names = ["变更历史"] + [f"变更历史（{n}）" for n in range(2, sheets + 1)]
+    sheet_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{sheet_type}"/>'
+        for n in range(1, sheets + 1)
+    )
+    archive.writestr(
+        "[Content_Types].xml",
+        f'{_XML_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/styles.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        f"{overrides}</Types>",
+    )
+    archive.writestr(
+        "_rels/.rels",
+        f'{_XML_HEAD}<Relationships xmlns="{_PKG_REL_NS}"><Relationship Id="rId1" '
+        f'Type="{_REL_NS}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+    )
+    sheet_list = "".join(
+        f'<sheet name="{name}" sheetId="{n}" r:id="rId{n}"/>'
+        for n, name in enumerate(names, start=1)
+    )
+    archive.writestr(
+        "xl/workbook.xml",
+        f'{_XML_HEAD}<workbook xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">'
+        f"<sheets>{sheet_list}</sheets></workbook>",
+    )
+    sheet_rels = "".join(
+        f'<Relationship Id="rId{n}" Type="{_REL_NS}/worksheet" Target="worksheets/sheet{n}.xml"/>'
+        for n in range(1, sheets + 1)
+    )
+    archive.writestr(
+        "xl/_rels/workbook.xml.rels",
+        f'{_XML_HEAD}<Relationships xmlns="{_PKG_REL_NS}">{sheet_rels}'
+        f'<Relationship Id="rId{sheets + 1}" Type="{_REL_NS}/styles" Target="styles.xml"/>'
+        "</Relationships>",
+    )
+    archive.writestr("xl/styles.xml", _STYLES)
 
 
 def xlsx_chunks(rows: Iterable, *, chunk_size: int = 1 << 16) -> Iterator[bytes]:
