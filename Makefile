@@ -43,8 +43,10 @@ lint: install-dev
 	$(BIN)/bandit -q -c pyproject.toml -r evaluation models forms config.py wsgi.py
 	$(BIN)/pip-audit -r requirements.txt --progress-spinner off
 
+# Every SPEC §10 figure with its target and a floor; SQLite in a temporary directory, or
+# `make bench DATABASE_URL=postgresql+psycopg://…` (an empty database). BENCH_ARGS=--keep reuses it.
 bench: install-dev
-	$(BIN)/python bench/engine.py
+	DATABASE_URL="$(DATABASE_URL)" $(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV)

@@ -1,0 +1,108 @@
+"""Benchmark the history and ranking pages at province scale (SPEC §10).
+
+Server time of each page through the Flask test client (the whole WSGI stack, no
+network): one warm-up request, then the median of a few. The auditor opens the history
+(first page, a page deep in the table, one period's events); the supervisor opens the
+ranking of an approved period (its stored snapshot) and of the open one (computed).
+The floor is the smallest signed-in page (the password form), timed the same way.
+Run from the repository root::
+
+    .venv/bin/python bench/pages.py [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from common import (
+    BENCH_PASSWORD,
+    Row,
+    add_arguments,
+    prepare,
+    print_rows,
+    seconds,
+)
+from sqlalchemy import func, select
+
+from models import HistoryEvent, db
+
+TARGET = 0.2
+RUNS = 5
+
+
+def _client_as(app, username: str):
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": BENCH_PASSWORD})
+    if response.status_code != 302:
+        raise SystemExit(f"could not sign in as {username}: {response.status_code}")
+    return client
+
+
+def _server_time(client, url: str) -> tuple[float, int, float]:
+    """Return the median wall time, the last status and the median CPU time of a page."""
+    response = client.get(url)  # warm-up: templates compiled, caches filled
+    status = response.status_code
+    times, cpu = [], []
+    for _ in range(RUNS):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        response = client.get(url)
+        times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+        status = response.status_code
+    times.sort()
+    cpu.sort()
+    return times[len(times) // 2], status, cpu[len(cpu) // 2]
+
+
+def measure(bench) -> list[Row]:
+    """Time each page against the smallest signed-in page."""
+    app = bench.app()
+    with app.app_context():
+        top = db.session.scalar(select(func.max(HistoryEvent.seq)))
+        db.session.remove()
+    # Requests run outside any outer app context: each gets its own, as in a server
+    # (a shared one would share ``g`` and so the signed-in user between clients).
+    auditor = _client_as(app, "auditor")
+    supervisor = _client_as(app, "supervisor")
+    floor, _, _ = _server_time(auditor, "/account/password")
+    floor_text = f"password form {seconds(floor)}"
+    pages = [
+        (auditor, "history list, first page", "/admin/history/"),
+        (auditor, "history list, a page mid-table", f"/admin/history/?before={top // 2}"),
+        (auditor, "history list, one period's events", "/admin/history/?period=2026-06"),
+        (supervisor, "ranking page, approved period", "/admin/ranking/?period=2026-11"),
+        (supervisor, "ranking page, open period", "/admin/ranking/?period=2026-12"),
+        (supervisor, "village list (26,500 rows)", "/admin/village/"),
+    ]
+    rows = []
+    for client, label, url in pages:
+        median, status, cpu = _server_time(client, url)
+        ok = status == 200 and median < TARGET
+        rows.append(
+            Row(
+                label,
+                seconds(median),
+                f"< {seconds(TARGET)}",
+                floor_text,
+                ok,
+                f"GET {url} → {status}, cpu {seconds(cpu)}",
+            )
+        )
+    with app.app_context():
+        db.engine.dispose()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    bench = prepare(parser.parse_args())
+    try:
+        print_rows(measure(bench))
+    finally:
+        bench.cleanup()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Benchmark ``rank`` from the database for one province period (SPEC §10).
+
+The open period (2026-12) is ranked from its rows (``loading.ranking``: the engine
+document read with plain column SELECTs, then ``scoring.compute``); the floor is a plain
+SELECT of the same period's town score rows. An approved period, answered from its
+stored snapshot, is shown beside it. Run from the repository root::
+
+    .venv/bin/python bench/ranking.py [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from common import (
+    Row,
+    add_arguments,
+    app_context,
+    best_cpu_of,
+    best_of,
+    prepare,
+    print_rows,
+    seconds,
+)
+from sqlalchemy import select
+
+from evaluation import loading
+from models import Indicator, Period, Score, db
+
+OPEN_PERIOD = "2026-12"
+APPROVED_PERIOD = "2026-11"
+RUNS = 3
+
+
+def measure(bench) -> list[Row]:
+    """Time ranking one open and one approved province period against a plain SELECT."""
+    with app_context(bench):
+        period = db.session.scalar(select(Period).where(Period.code == OPEN_PERIOD))
+        approved = db.session.scalar(select(Period).where(Period.code == APPROVED_PERIOD))
+        town_indicators = select(Indicator.id).where(Indicator.scheme_id == period.town_scheme_id)
+
+        def plain_select():
+            return db.session.execute(
+                select(Score.unit_id, Score.indicator_id, Score.number, Score.grade).where(
+                    Score.period_id == period.id, Score.indicator_id.in_(town_indicators)
+                )
+            ).all()
+
+        rows = len(plain_select())
+        floor = best_of(plain_select, RUNS)
+        ranked = best_of(lambda: loading.ranking(period, "town"), RUNS)
+        ranked_cpu = best_cpu_of(lambda: loading.ranking(period, "town"), RUNS)
+        floor_cpu = best_cpu_of(plain_select, RUNS)
+        document = loading.engine_input(period, "town")
+        read = best_of(lambda: loading.engine_input(period, "town"), RUNS)
+        engine = best_of(lambda: loading.compute(document), RUNS)
+        from_snapshot = best_of(lambda: loading.ranking(approved, "town"), RUNS)
+        db.session.rollback()
+    return [
+        Row(
+            f"rank from the database, one province period ({rows:,} values)",
+            seconds(ranked),
+            f"≤ 3 × floor = {seconds(3 * floor)}",
+            f"SELECT the rows {seconds(floor)}",
+            ranked <= 3 * floor,
+            f"{ranked / floor:.1f} × floor; read {seconds(read)} + engine {seconds(engine)}; "
+            f"cpu {seconds(ranked_cpu)} vs floor cpu {seconds(floor_cpu)}",
+        ),
+        Row(
+            "  approved period, from its stored snapshot",
+            seconds(from_snapshot),
+            "(cached snapshot)",
+            f"SELECT the rows {seconds(floor)}",
+            None,
+        ),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    bench = prepare(parser.parse_args())
+    try:
+        print_rows(measure(bench))
+    finally:
+        bench.cleanup()
+
+
+if __name__ == "__main__":
+    main()
