@@ -454,7 +454,7 @@ def test_cli_reports_bad_rows_and_fails(app, runner, tmp_path):
 @pytest.mark.slow
 def test_killed_import_leaves_the_database_as_before(app, tmp_path):
     """kill -9 the CLI while it is writing: nothing it wrote survives."""
-    towns = 1200
+    towns = 3000
     with app.app_context():
         world = build_world()
         open_period(world)
