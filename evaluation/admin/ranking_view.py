@@ -23,14 +23,15 @@ from flask_login import current_user
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import not_, or_, select
+from sqlalchemy import not_, or_, select, true
 from sqlalchemy.orm import aliased
 
 from evaluation import loading
 from evaluation.admin.access import AccessMixin
 from evaluation.i18n import local_time
 from evaluation.services.core import ServiceError
-from models import AnalysisGroup, Cadre, Indicator, Period, RankingSnapshot, Unit, User, db
+from evaluation.services.exports import neutralize
+from models import AnalysisGroup, Cadre, Indicator, Period, Unit, User, db
 from models.periods import PERIOD_STATUSES
 from models.types import utcnow
 
@@ -42,13 +43,6 @@ TABLE_ROWS = 300
 #: At most this many periods are drawn in the rank trend, the latest ones.
 TREND_PERIODS = 12
 LEVEL_TITLES = {"town": _l("镇街"), "village": _l("典型村")}
-#: Text cells starting with these are formulas to a spreadsheet (SPEC §6).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralize(text: str) -> str:
-    """Keep a spreadsheet from reading a text cell as a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 @dataclass(frozen=True)
@@ -114,7 +108,6 @@ class RankingPage:
     indicators: list[dict]
     previous: Period | None
     uncertainty: bool
-    snapshot: RankingSnapshot | None
     approver: str = ""
     submitter: str = ""
 
@@ -129,7 +122,7 @@ class RankingPage:
 
 def default_period() -> Period | None:
     """Return the period a reader most likely wants: the latest approved, else the latest."""
-    for condition in (Period.status == "approved", Period.status != "draft", True):
+    for condition in (Period.status == "approved", Period.status != "draft", true()):
         period = db.session.scalar(
             select(Period)
             .where(condition)
@@ -278,7 +271,6 @@ def build_page(
             row.town, row.batch, row.group = villages.get(result["unit"], ("", None, ""))
         rows.append(row)
     dimensions, indicators = scheme_layout(period, level)
-    snapshot = loading.current_snapshot(period, level) if period.status == "approved" else None
     return RankingPage(
         period=period,
         level=level,
@@ -288,7 +280,6 @@ def build_page(
         indicators=indicators,
         previous=previous if had_previous else None,
         uncertainty=uncertainty,
-        snapshot=snapshot,
         approver=_person(period.approved_by),
         submitter=_person(period.submitted_by),
     )
