@@ -282,6 +282,7 @@ def test_xlsx_export_keeps_numbers_and_neutralizes_text(demo_app):
     assert "'" + FORMULA_NAME in heads
     assert not any(h.startswith("=") for h in heads)
     about = dict(book["说明"].iter_rows(values_only=True))
+    assert "演示数据" in about  # the file says it holds sample data
     assert about["状态"] == "已审定"
     assert len(about["快照 SHA-256"]) == 64
 

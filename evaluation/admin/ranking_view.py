@@ -31,6 +31,7 @@ from evaluation.admin.access import AccessMixin
 from evaluation.i18n import local_time
 from evaluation.services.core import ServiceError
 from evaluation.services.exports import neutralize
+from evaluation.web import demo_data_loaded
 from models import AnalysisGroup, Cadre, Indicator, Period, Unit, User, db
 from models.periods import PERIOD_STATUSES
 from models.types import utcnow
@@ -454,6 +455,9 @@ def ranking_workbook(page: RankingPage) -> bytes:
     sheet.freeze_panes = "A2"
 
     about = book.create_sheet(_("说明"))
+    if demo_data_loaded():
+        # The sheet travels without the page's banner: it must say so itself.
+        about.append([_("演示数据"), _("本文件数据为演示数据，不代表真实考核结果")])
     for label, value in _stamp_lines(page):
         about.append([_text(label), _text(value)])
     about.column_dimensions["A"].width = 16
