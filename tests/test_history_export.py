@@ -383,3 +383,16 @@ def test_export_matching_nothing_is_still_a_valid_file(ctx, tmp_path, fmt):
         workbook = load_workbook(path, read_only=True)
         assert list(workbook.active.iter_rows(values_only=True)) == [tuple(TWELVE)]
         workbook.close()
+
+
+def test_changes_read_as_field_old_new():
+    from evaluation.admin.history_view import action_label, field_changes
+
+    changed = {"before": {"note": "", "value": "1.50"}, "after": {"note": "核实", "value": "2.25"}}
+    assert field_changes(changed) == [("数值", "1.50", "2.25"), ("备注", "（空白）", "核实")]
+    created = {"before": None, "after": {"note": "", "value": "优", "active": True}}
+    assert field_changes(created) == [("数值", None, "优"), ("启用", None, "是")]
+    deleted = {"before": {"name": "第一研判组"}, "after": None}
+    assert field_changes(deleted) == [("名称", "第一研判组", None)]
+    assert action_label("score.set") == "录入分数"
+    assert action_label("cadre.update") == "修改"
