@@ -396,3 +396,14 @@ def test_changes_read_as_field_old_new():
     assert field_changes(deleted) == [("名称", "第一研判组", None)]
     assert action_label("score.set") == "录入分数"
     assert action_label("cadre.update") == "修改"
+
+
+def test_verify_and_export_need_the_csrf_token(app, client, auth):
+    auth.login("auditor", PASSWORD)
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert client.post("/admin/history/verify").status_code == 400
+    assert client.post("/admin/history/export/csv").status_code == 400
+    page = client.get("/admin/history/").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    response = client.post("/admin/history/verify", data={"csrf_token": token})
+    assert response.status_code == 200 and "哈希链校验通过" in response.get_data(as_text=True)

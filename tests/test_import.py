@@ -664,3 +664,12 @@ def test_parser_reads_back_what_was_written(case, as_csv):
             assert got.grade == value and got.number is None
         else:
             assert got.number == value and got.grade is None
+
+
+def test_upload_needs_the_csrf_token(app, client, auth, web_world):
+    auth.login("assessor", PASSWORD)
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = upload(client, csv_bytes(full_rows()), mode="apply")
+    assert response.status_code in (400, 422)
+    with app.app_context():
+        assert score_rows() == {}
