@@ -407,3 +407,10 @@ def test_verify_and_export_need_the_csrf_token(app, client, auth):
     token = page.split('name="csrf_token" value="')[1].split('"')[0]
     response = client.post("/admin/history/verify", data={"csrf_token": token})
     assert response.status_code == 200 and "哈希链校验通过" in response.get_data(as_text=True)
+
+
+def test_export_history_command_says_why_it_cannot_write(runner, tmp_path):
+    target = tmp_path / "missing-dir" / "history.csv"
+    result = runner.invoke(args=["export-history", "--format", "csv", "--output", str(target)])
+    assert result.exit_code == 1
+    assert "无法写入" in result.output and "Traceback" not in result.output

@@ -75,7 +75,10 @@ def import_scores(file, period, level, dry_run, username):
 def export_history(period, fmt, output):
     """Export the change history as CSV, XLSX or JSONL (streamed; the export is logged)."""
     flt = exports.HistoryFilter(period=period)
-    count = exports.write_export(CLI_ACTOR, fmt, flt, output)
+    try:
+        count = exports.write_export(CLI_ACTOR, fmt, flt, output)
+    except OSError as error:
+        raise click.ClickException(f"无法写入 {output}：{error.strerror or error}") from None
     click.echo(f"已导出 {count} 条变更历史到 {Path(output).resolve()}")
 
 
