@@ -156,3 +156,14 @@ def test_api_reads_follow_the_roles(app, client, tokens, role):
         expected = 200 if can(users[role], permission) else 403
         assert response.status_code == expected, (role, rule.rule, permission)
         assert response.is_json
+
+
+def test_every_admin_page_renders_in_english_too(app, client):
+    """A translated label with a broken placeholder would only fail in English."""
+    client.post("/login", data={"username": "admin", "password": PASSWORD})
+    client.get("/lang/en")
+    for rule in get_rules(app, "/admin/"):
+        response = client.get(rule.rule)
+        assert response.status_code < 500, rule.rule
+    page = client.get("/admin/town/").get_data(as_text=True)
+    assert "Towns" in page and "Division code" in page
