@@ -673,3 +673,24 @@ def test_upload_needs_the_csrf_token(app, client, auth, web_world):
     assert response.status_code in (400, 422)
     with app.app_context():
         assert score_rows() == {}
+
+
+def test_village_import_takes_typical_villages_only(world):
+    header = ["考核周期", "单位代码", "指标代码", "数值"]
+    rows = [
+        ["2026Q3", "445203100201", "V01", "40"],  # 新桃村, typical: fine
+        ["2026Q3", "445203100201", "V02", "良"],
+        ["2026Q3", "445203100204", "V01", "30"],  # 普通村: not typical
+        ["2026Q3", "445203100000", "V01", "30"],  # a town
+        ["2026Q3", "445203101202", "E01", "3"],  # a town indicator
+    ]
+    data = csv_bytes(rows, header)
+    report = importer.import_scores(
+        assessor(world), "2026Q3", data, filename="v.csv", level="village", dry_run=True
+    )
+    assert problems_of(report) == [(4, "单位代码"), (5, "单位代码"), (6, "指标代码")]
+    assert "不是典型村" in str(report.problems[0])
+    fixed = csv_bytes(rows[:2], header)
+    done = importer.import_scores(assessor(world), "2026Q3", fixed, level="village")
+    assert done.applied and done.new == 2
+    assert score_rows()[("445203100201", "V02")] == ("良", "")
