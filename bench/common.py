@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -174,14 +175,10 @@ class BenchDatabase:
         return env
 
     def cleanup(self) -> None:
-        if self.keep or self.dialect != "sqlite":
+        """Remove the working folder (and so the SQLite file) unless ``--keep`` was given."""
+        if self.keep and self.dialect == "sqlite":
             return
-        for path in self.folder.glob(SQLITE_FILE + "*"):
-            path.unlink()
-        try:
-            self.folder.rmdir()
-        except OSError:
-            pass
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def open_database(keep: bool) -> BenchDatabase:
