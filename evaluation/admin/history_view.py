@@ -6,6 +6,8 @@ import json
 
 from flask import Response, abort, request, stream_with_context
 from flask_admin import BaseView, expose
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -17,115 +19,115 @@ from models import Period, db
 
 #: Chinese names of the fields events most often carry; others show their code.
 FIELD_LABELS = {
-    "name": "名称",
-    "code": "代码",
-    "number": "数值",
-    "grade": "等次",
-    "value": "数值",
-    "note": "备注",
-    "status": "状态",
-    "reason": "原因",
-    "points": "分值",
-    "kind": "类型",
-    "level": "层级",
-    "active": "启用",
-    "version": "版本",
-    "role": "角色",
-    "username": "用户名",
-    "display_name": "显示名",
-    "group": "研判组",
-    "typical_batch": "典型村批次",
-    "analysis_group": "研判组",
-    "parent": "所属镇街",
-    "secretary": "村党组织书记",
-    "county": "区县",
-    "sort_order": "排序",
-    "order": "排序",
-    "unit": "单位",
-    "cadre": "干部",
-    "gender": "性别",
-    "position": "职务",
-    "tags": "标签",
-    "assignment": "专班",
-    "mentor": "结对培养人",
-    "date": "日期",
-    "period": "考核周期",
-    "orientation": "导向",
-    "title": "标题",
-    "detail": "详情",
-    "evaluation": "评价",
-    "evidence": "佐证材料",
-    "recorded_by": "记录人",
-    "entered_by": "录入人",
-    "lead_cadre": "牵头干部",
-    "due_date": "完成时限",
-    "progress": "进度",
-    "leader": "组长",
-    "scheme": "指标方案",
-    "dimension": "方面",
-    "method": "计分方法",
-    "direction": "方向",
-    "target": "目标值",
-    "floor": "保底比例",
-    "grade_fractions": "等次系数",
-    "measure_unit": "计量单位",
-    "data_source": "数据来源",
-    "rule_text": "评分细则",
-    "total": "总分",
-    "bonus_cap": "加分上限",
-    "penalty_cap": "减分上限",
-    "tie_method": "并列规则",
-    "grades": "等次划分",
-    "start_date": "开始日期",
-    "end_date": "结束日期",
-    "town_scheme": "镇街方案",
-    "village_scheme": "村级方案",
-    "submitted_by": "提交人",
-    "approved_by": "审定人",
-    "format": "格式",
-    "filters": "筛选条件",
+    "name": _l("名称"),
+    "code": _l("代码"),
+    "number": _l("数值"),
+    "grade": _l("等次"),
+    "value": _l("数值"),
+    "note": _l("备注"),
+    "status": _l("状态"),
+    "reason": _l("原因"),
+    "points": _l("分值"),
+    "kind": _l("类型"),
+    "level": _l("层级"),
+    "active": _l("启用"),
+    "version": _l("版本"),
+    "role": _l("角色"),
+    "username": _l("用户名"),
+    "display_name": _l("显示名"),
+    "group": _l("研判组"),
+    "typical_batch": _l("典型村批次"),
+    "analysis_group": _l("研判组"),
+    "parent": _l("所属镇街"),
+    "secretary": _l("村党组织书记"),
+    "county": _l("区县"),
+    "sort_order": _l("排序"),
+    "order": _l("排序"),
+    "unit": _l("单位"),
+    "cadre": _l("干部"),
+    "gender": _l("性别"),
+    "position": _l("职务"),
+    "tags": _l("标签"),
+    "assignment": _l("专班"),
+    "mentor": _l("结对培养人"),
+    "date": _l("日期"),
+    "period": _l("考核周期"),
+    "orientation": _l("导向"),
+    "title": _l("标题"),
+    "detail": _l("详情"),
+    "evaluation": _l("评价"),
+    "evidence": _l("佐证材料"),
+    "recorded_by": _l("记录人"),
+    "entered_by": _l("录入人"),
+    "lead_cadre": _l("牵头干部"),
+    "due_date": _l("完成时限"),
+    "progress": _l("进度"),
+    "leader": _l("组长"),
+    "scheme": _l("指标方案"),
+    "dimension": _l("方面"),
+    "method": _l("计分方法"),
+    "direction": _l("方向"),
+    "target": _l("目标值"),
+    "floor": _l("保底比例"),
+    "grade_fractions": _l("等次系数"),
+    "measure_unit": _l("计量单位"),
+    "data_source": _l("数据来源"),
+    "rule_text": _l("评分细则"),
+    "total": _l("总分"),
+    "bonus_cap": _l("加分上限"),
+    "penalty_cap": _l("减分上限"),
+    "tie_method": _l("并列规则"),
+    "grades": _l("等次划分"),
+    "start_date": _l("开始日期"),
+    "end_date": _l("结束日期"),
+    "town_scheme": _l("镇街方案"),
+    "village_scheme": _l("村级方案"),
+    "submitted_by": _l("提交人"),
+    "approved_by": _l("审定人"),
+    "format": _l("格式"),
+    "filters": _l("筛选条件"),
 }
 #: Chinese names of the common actions; ``<entity>.create/update/delete`` are composed.
 ACTION_LABELS = {
-    "score.set": "录入分数",
-    "score.clear": "清除分数",
-    "adjustment.add": "加减分",
-    "adjustment.remove": "撤销加减分",
-    "veto.set": "一票否决",
-    "veto.remove": "撤销一票否决",
-    "period.open": "开启填报",
-    "period.submit": "提交审核",
-    "period.return": "退回",
-    "period.approve": "审定",
-    "period.reopen": "重新开启",
-    "scheme.publish": "发布方案",
-    "scheme.copy": "复制方案",
-    "user.password_set": "重置密码",
-    "user.password_change": "修改密码",
-    "history.export": "导出变更历史",
-    "setting.set": "修改设置",
+    "score.set": _l("录入分数"),
+    "score.clear": _l("清除分数"),
+    "adjustment.add": _l("加减分"),
+    "adjustment.remove": _l("撤销加减分"),
+    "veto.set": _l("一票否决"),
+    "veto.remove": _l("撤销一票否决"),
+    "period.open": _l("开启填报"),
+    "period.submit": _l("提交审核"),
+    "period.return": _l("退回"),
+    "period.approve": _l("审定"),
+    "period.reopen": _l("重新开启"),
+    "scheme.publish": _l("发布方案"),
+    "scheme.copy": _l("复制方案"),
+    "user.password_set": _l("重置密码"),
+    "user.password_change": _l("修改密码"),
+    "history.export": _l("导出变更历史"),
+    "setting.set": _l("修改设置"),
 }
-VERBS = {"create": "新增", "update": "修改", "delete": "删除"}
+VERBS = {"create": _l("新增"), "update": _l("修改"), "delete": _l("删除")}
 
 
 def action_label(action: str) -> str:
     """Return a Chinese name for an action code ("" when there is none)."""
     if action in ACTION_LABELS:
-        return ACTION_LABELS[action]
+        return str(ACTION_LABELS[action])
     _, _, verb = action.rpartition(".")
-    return VERBS.get(verb, "")
+    return str(VERBS.get(verb, ""))
 
 
 def readable(value) -> str:
     """Show a history value to a person: decimals stay as their text, null as （空）."""
     if value is None:
-        return "（空）"
+        return gettext("（空）")
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return gettext("是") if value else gettext("否")
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
     if value == "":
-        return "（空白）"
+        return gettext("（空白）")
     return str(value)
 
 
@@ -169,7 +171,7 @@ class HistoryView(AccessMixin, BaseView):
     def _render(self, flt: exports.HistoryFilter | None, verification=None, status=200):
         error = None
         if flt is None:
-            error = "日期格式应为 YYYY-MM-DD"
+            error = gettext("日期格式应为 YYYY-MM-DD")
             flt = exports.HistoryFilter()
         before = request.args.get("before", type=int)
         after = request.args.get("after", type=int)
