@@ -11,6 +11,7 @@ from evaluation.services import history, province
 from evaluation.services.core import StateError
 from models import (
     Adjustment,
+    Cadre,
     HistoryEvent,
     Period,
     RankingSnapshot,
@@ -61,6 +62,12 @@ def test_builds_the_province_with_its_periods(seeded):
 
 def test_every_row_has_its_event_and_the_chain_verifies(seeded):
     assert events("unit.create") == count(Unit)
+    assert (
+        events("cadre.create")
+        == count(Cadre)
+        == 2 * 10 + count(Unit, Unit.typical_batch.is_not(None))
+    )
+    assert events("unit.update") == count(Unit, Unit.secretary_id.is_not(None)) > 0
     assert events("score.set") == count(Score)
     assert events("adjustment.add") == count(Adjustment)
     assert events("veto.set") == count(Veto)

@@ -31,7 +31,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select, update
 
 from evaluation.services import (
     accounts,
@@ -46,6 +46,7 @@ from evaluation.services.core import InvalidInput, StateError, SystemActor, writ
 from evaluation.services.history import PendingEvent
 from models import (
     AnalysisGroup,
+    Cadre,
     Dimension,
     HistoryEvent,
     Indicator,
@@ -189,6 +190,7 @@ class _ProvinceSeeder:
         self.create_users()
         admin = self.actor("admin")
         self.create_units(admin)
+        self.create_cadres(admin)
         self.create_schemes(admin)
         for month in range(1, self.scale.periods + 1):
             self.run_period(month, last=month == self.scale.periods)
@@ -361,6 +363,84 @@ class _ProvinceSeeder:
             events.append(PendingEvent("unit.create", "unit", row["code"], after=after))
         db.session.execute(insert(Unit.__table__), rows)
         history.append_many(admin, events)
+
+    # --- cadres -----------------------------------------------------------------------
+
+    def create_cadres(self, admin) -> None:
+        """Give each town its 书记 and 镇长 (主任) and each typical village its 领头雁.
+
+        Rows and ``cadre.create`` events as ``records.create`` makes them; the villages'
+        ``secretary`` is then set with a ``unit.update`` event each, as ``records.update``.
+        """
+        town_codes = {unit_id: code for unit_id, code in self.towns}
+        streets = {
+            unit_id
+            for unit_id, kind in db.session.execute(
+                select(Unit.id, Unit.kind).where(Unit.level == "town")
+            )
+            if kind == "街道"
+        }
+        plan: list[tuple[int, str, str]] = []  # (unit id, unit code, position)
+        for unit_id, code in self.towns:
+            street = unit_id in streets
+            plan.append((unit_id, code, "街道党工委书记" if street else "镇党委书记"))
+            plan.append((unit_id, code, "街道办事处主任" if street else "镇长"))
+        plan += [(unit_id, code, "村党组织书记") for unit_id, code in self.typical]
+        total = len(plan)
+        self.progress("cadres", 0, total)
+        with writing(admin, "cadre.write") as session, writing(admin, "base_data.write"):
+            for begin in range(0, total, self.scale.chunk):
+                part = plan[begin : begin + self.scale.chunk]
+                rows = [
+                    {
+                        "name": self.person_name(),
+                        "gender": "女" if self.rng.random() < 0.3 else "男",
+                        "unit_id": unit_id,
+                        "position": position,
+                        "tags": "年轻干部" if self.rng.random() < 0.15 else "",
+                        "assignment": "",
+                        "mentor_id": None,
+                        "active": True,
+                    }
+                    for unit_id, _, position in part
+                ]
+                ids = session.scalars(
+                    insert(Cadre).returning(Cadre.id, sort_by_parameter_order=True), rows
+                ).all()
+                events = []
+                secretaries = []
+                for (unit_id, code, _), row, cadre_id in zip(part, rows, ids, strict=True):
+                    after = {k: v for k, v in row.items() if k not in ("unit_id", "mentor_id")}
+                    after["unit"] = code
+                    events.append(PendingEvent("cadre.create", "cadre", str(cadre_id), after=after))
+                    if unit_id not in town_codes:
+                        secretaries.append((unit_id, code, cadre_id))
+                history.append_many(admin, events)
+                if secretaries:
+                    table = Unit.__table__
+                    session.execute(
+                        update(table)
+                        .where(table.c.id == bindparam("unit"))
+                        .values(secretary_id=bindparam("cadre")),
+                        [
+                            {"unit": unit_id, "cadre": cadre_id}
+                            for unit_id, _, cadre_id in secretaries
+                        ],
+                    )
+                    history.append_many(
+                        admin,
+                        [
+                            PendingEvent(
+                                "unit.update",
+                                "unit",
+                                code,
+                                before={"secretary": None},
+                                after={"secretary": str(cadre_id)},
+                            )
+                            for _, code, cadre_id in secretaries
+                        ],
+                    )
+                self.progress("cadres", begin + len(part), total)
 
     # --- schemes -------------------------------------------------------------------
 
@@ -631,6 +711,7 @@ class _ProvinceSeeder:
             "villages": n(Unit, Unit.level == "village"),
             "typical_villages": n(Unit, Unit.typical_batch.is_not(None)),
             "analysis_groups": n(AnalysisGroup),
+            "cadres": n(Cadre),
             "periods": n(Period),
             "approved_periods": n(Period, Period.status == "approved"),
             "scores": n(Score),
