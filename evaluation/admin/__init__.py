@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
 
 from evaluation.admin.access import DashboardView
 from evaluation.web import APP_TITLE
@@ -15,8 +16,10 @@ def init_admin(app: Flask) -> Admin:
     admin = Admin(
         app,
         name=APP_TITLE,
-        index_view=DashboardView(url="/admin", name="首页"),
-        theme=Bootstrap4Theme(swatch="default", fluid=True, base_template="admin/ledger_master.html"),
+        index_view=DashboardView(url="/admin", name=_l("首页")),
+        theme=Bootstrap4Theme(
+            swatch="default", fluid=True, base_template="admin/ledger_master.html"
+        ),
     )
     from evaluation.admin.views import register_views
 
