@@ -13,8 +13,10 @@ class LoginForm(FlaskForm):
 class PasswordForm(FlaskForm):
     current = PasswordField(_l("当前密码"), validators=[DataRequired()])
     new = PasswordField(
-        _l("新密码"), validators=[DataRequired(), Length(min=10, max=256, message=_l("新密码至少 10 位"))]
+        _l("新密码"),
+        validators=[DataRequired(), Length(min=10, max=256, message=_l("新密码至少 10 位"))],
     )
     confirm = PasswordField(
-        _l("确认新密码"), validators=[DataRequired(), EqualTo("new", message=_l("两次输入的新密码不一致"))]
+        _l("确认新密码"),
+        validators=[DataRequired(), EqualTo("new", message=_l("两次输入的新密码不一致"))],
     )

@@ -23,15 +23,15 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 
-from models.users import ROLES, ApiToken, LoginFailure, User  # noqa: E402
-from models.units import AnalysisGroup, Unit  # noqa: E402
 from models.cadres import Cadre, CadreRecord, KeyProject, ProjectUpdate  # noqa: E402
-from models.schemes import Dimension, Indicator, Scheme  # noqa: E402
-from models.periods import Period  # noqa: E402
-from models.ledger import Adjustment, RankingSnapshot, Score, Veto  # noqa: E402
-from models.reviews import ReviewCase, ReviewRecord  # noqa: E402
 from models.history import HistoryEvent  # noqa: E402
+from models.ledger import Adjustment, RankingSnapshot, Score, Veto  # noqa: E402
+from models.periods import Period  # noqa: E402
+from models.reviews import ReviewCase, ReviewRecord  # noqa: E402
+from models.schemes import Dimension, Indicator, Scheme  # noqa: E402
 from models.settings import Setting  # noqa: E402
+from models.units import AnalysisGroup, Unit  # noqa: E402
+from models.users import ROLES, ApiToken, LoginFailure, User  # noqa: E402
 
 __all__ = [
     "ROLES",

@@ -55,7 +55,8 @@ def app(backend, tmp_path):
     with app.app_context():
         db.create_all()
         for role in ROLES:
-            accounts.create_user(SEED_ACTOR, role, role, PASSWORD, display_name=f"测试{ROLES[role]}")
+            display_name = f"测试{ROLES[role]}"
+            accounts.create_user(SEED_ACTOR, role, role, PASSWORD, display_name=display_name)
         db.session.remove()
     yield app
     with app.app_context():

@@ -304,7 +304,7 @@ def test_failure_midway_leaves_the_database_as_before(world, monkeypatch):
         return real(*args, **kwargs)
 
     # Small batches, so two are written (scores and events) before the third fails.
-    monkeypatch.setattr(importer, "APPLY_BATCH", 3)
+    monkeypatch.setattr(ledger, "WRITE_BATCH", 3)
     monkeypatch.setattr(history, "append_many", failing)
     with pytest.raises(RuntimeError, match="power cut"):
         run(world, csv_bytes(rows))

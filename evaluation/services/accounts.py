@@ -97,9 +97,8 @@ def token_digest(token: str) -> str:
 def create_token(actor, user: User, name: str = "") -> str:
     """Create an API token for ``user``; return the token (shown once, stored hashed)."""
     token = "ldg_" + secrets.token_urlsafe(32)
-    records.create(
-        actor, ApiToken, {"user": user, "name": name or user.username, "token_hash": token_digest(token)}
-    )
+    values = {"user": user, "name": name or user.username, "token_hash": token_digest(token)}
+    records.create(actor, ApiToken, values)
     return token
 
 

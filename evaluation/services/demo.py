@@ -4,8 +4,8 @@ Every row goes through the service layer (records, accounts, schemes, periods,
 ledger, reviews), so each change carries its history event and ``verify-history``
 passes afterwards; the actors are the demo users themselves (base data by the admin,
 scores and the submit by the assessor, the approval by the supervisor, reviews by
-the analysis groups' reviewers). The scores go in by ``enter_values``, a bulk form of
-``ledger.set_score`` under the same checks. It is all one transaction: a failure
+the analysis groups' reviewers). The scores go in by ``ledger.write_values``, the batched
+form of ``ledger.set_score`` under the same checks. It is all one transaction: a failure
 leaves the ledger empty. The same ``seed`` gives the same data; only the generated
 passwords differ.
 
@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from evaluation.i18n import SHANGHAI
 from evaluation.services import accounts, history, ledger, periods, records, reviews, schemes
@@ -42,13 +42,11 @@ from models import (
     ReviewCase,
     ReviewRecord,
     Scheme,
-    Score,
     Setting,
     Unit,
     User,
     db,
 )
-from models.types import plain, utcnow
 
 DEFAULT_SEED = 2026
 #: Who creates the first admin (as ``flask create-user`` would); the admin does the rest.
@@ -452,50 +450,6 @@ def seed_demo(
             raise StateError("数据库中已有行政单元，不再载入演示数据（请使用空数据库）")
         seeder.run()
     return seeder.result
-
-
-def enter_values(actor, period: Period, cells: list[tuple[Unit, Indicator, object]]) -> int:
-    """Enter first values into empty cells in bulk, by the rules of ``ledger.set_score``.
-
-    Each cell passes the ledger's own checks (role, open period, unit and indicator in
-    the period's scheme, value) and leaves the ``score.set`` event ``set_score`` would,
-    but the rows go in as one executemany: the demo's ~1,300 values take a moment
-    instead of thousands of round trips. Returns the number of values entered.
-    """
-    with writing(actor, "score.write") as session:
-        session.refresh(period)
-        ledger.require_open(period)
-        moment = utcnow()
-        rows, events = [], []
-        for unit, indicator, value in cells:
-            ledger.check_indicator(period, unit, indicator)
-            number, grade = ledger.check_value(indicator, value)
-            rows.append(
-                {
-                    "period_id": period.id,
-                    "indicator_id": indicator.id,
-                    "unit_id": unit.id,
-                    "number": number,
-                    "grade": grade,
-                    "note": "",
-                    "entered_by": actor.username,
-                    "updated_at": moment,
-                    "version": 1,
-                }
-            )
-            events.append(
-                history.PendingEvent(
-                    "score.set",
-                    "score",
-                    f"{unit.code}/{indicator.code}",
-                    period=period.code,
-                    after={"value": grade if grade is not None else plain(number), "note": ""},
-                )
-            )
-        if rows:
-            session.execute(insert(Score), rows)
-            history.append_many(actor, events)
-    return len(rows)
 
 
 # --- the seeder ---------------------------------------------------------------
@@ -922,7 +876,11 @@ class _Seeder:
                         continue  # the 暗访 result is not in yet: INCOMPLETE
                 value = self.sample_value(ind, self.quality(base))
                 cells.append((self.villages[name], indicator, value))
-        enter_values(assessor, period, cells)
+        ledger.write_values(
+            assessor,
+            period,
+            [ledger.ValueWrite(unit, indicator, value) for unit, indicator, value in cells],
+        )
         for town, kind, points, reason in ADJUSTMENTS.get(spec.code, []):
             ledger.add_adjustment(assessor, period, self.towns[town], kind, _d(points), reason)
         for name, kind, points, reason in VILLAGE_ADJUSTMENTS.get(spec.code, []):

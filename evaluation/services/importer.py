@@ -10,8 +10,8 @@ stored notes.
 *every* problem out (第N行 列名：…, the header being row 1). ``import_scores`` applies a
 clean file in ONE write transaction (``writing(actor, "score.write")``) with the
 ledger's own rules — ``ledger.require_open``, ``ledger.check_unit``,
-``ledger.check_value`` — and writes each changed cell as ``ledger.set_score`` would,
-one ``score.set`` event per change, but in batches (see ``_apply_changes``). One
+``ledger.check_value`` — and writes the changed cells through ``ledger.write_values``,
+the batched form of ``ledger.set_score`` (one ``score.set`` event per change). One
 problem anywhere, or a failure midway, writes nothing. Re-importing the same values
 changes nothing and writes no event.
 """
@@ -27,13 +27,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from xml.etree import ElementTree
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 
-from evaluation.services import history, ledger
+from evaluation.services import ledger
 from evaluation.services.core import InvalidInput, NotFound, require, writing
 from models import Indicator, Period, Score, Unit, db
 from models.schemes import DEFAULT_GRADE_FRACTIONS, METHODS
-from models.types import plain, utcnow
+from models.types import plain
 from models.units import LEVELS
 
 #: Column key → (Chinese header, English header). The Chinese name is used in messages.
@@ -55,10 +55,6 @@ MAX_ROWS = 200_000
 #: Above this many template rows only each indicator's first row carries the rule as a
 #: comment (tens of thousands of comments make Excel crawl); the 指标说明 sheet has all.
 COMMENT_ROWS_LIMIT = 2000
-#: Changes written per batch (one INSERT, one UPDATE and one history insert each).
-APPLY_BATCH = 1000
-SCORES = Score.__table__
-UPDATED_COLUMNS = ("number", "grade", "note", "entered_by", "updated_at", "version")
 
 _HEADER_LOOKUP = {name.casefold(): key for key, names in COLUMNS.items() for name in names}
 
@@ -703,70 +699,29 @@ def import_scores(
 
 
 def _apply_changes(actor, session, period: Period, catalog: Catalog, changes, progress) -> None:
-    """Write planned changes exactly as ``ledger.set_score`` would, in batches.
+    """Write the planned changes through the ledger's bulk path (``ledger.write_values``).
 
-    Same rules (the ledger's ``require_open`` ran under the lock, ``check_unit`` runs per
-    unit here, ``check_value`` ran per cell in the parser), same columns (version + 1,
-    entered_by, updated_at) and the same ``score.set`` event per cell; but a few
-    statements per batch of cells instead of four per cell, so a province period
-    (30,571 values) fits SPEC §10's 15 seconds. The caller's ``writing`` makes it one
-    transaction: all or nothing.
+    Same rules, columns and ``score.set`` events as ``ledger.set_score``; the caller's
+    ``writing`` makes the whole file one transaction: all or nothing.
     """
-    for code in dict.fromkeys(c.unit for c in changes):
-        ledger.check_unit(period, catalog.unit_rows[code])
-    total = len(changes)
-    for start in range(0, total, APPLY_BATCH):
-        batch = changes[start : start + APPLY_BATCH]
-        now = utcnow()
-        created, updated, events = [], [], []
-        for change in batch:
-            columns = {
-                "number": change.number,
-                "grade": change.grade,
-                "note": change.new_note,
-                "entered_by": actor.username,
-                "updated_at": now,
-            }
-            if change.is_new:
-                created.append(
-                    {
-                        "period_id": period.id,
-                        "unit_id": catalog.unit_rows[change.unit].id,
-                        "indicator_id": catalog.indicator_rows[change.indicator].id,
-                        "version": 1,
-                        **columns,
-                    }
-                )
-                before = None
-            else:
-                updated.append(
-                    {"score_id": change.score_id, "version": change.version + 1, **columns}
-                )
-                before = {"value": change.old_value, "note": change.old_note}
-            events.append(
-                history.PendingEvent(
-                    "score.set",
-                    "score",
-                    f"{change.unit}/{change.indicator}",
-                    period=period.code,
-                    before=before,
-                    after={"value": change.new_value, "note": change.new_note},
-                )
+    ledger.write_values(
+        actor,
+        period,
+        [
+            ledger.ValueWrite(
+                unit=catalog.unit_rows[change.unit],
+                indicator=catalog.indicator_rows[change.indicator],
+                value=change.grade if change.grade is not None else change.number,
+                note=change.new_note,
+                score_id=change.score_id,
+                version=change.version,
+                old_value=change.old_value,
+                old_note=change.old_note,
             )
-        # Core statements: one executemany each (the ORM's bulk insert would split the
-        # batch wherever the None pattern of number/grade changes).
-        if created:
-            session.execute(insert(SCORES), created)
-        if updated:
-            session.execute(
-                update(SCORES)
-                .where(SCORES.c.id == bindparam("score_id"))
-                .values({name: bindparam(name) for name in UPDATED_COLUMNS}),
-                updated,
-            )
-        history.append_many(actor, events)
-        if progress is not None:
-            progress(start + len(batch), total)
+            for change in changes
+        ],
+        progress=progress,
+    )
 
 
 # --- the template -----------------------------------------------------------------------
