@@ -171,6 +171,23 @@ def test_verify_names_swapped_events(ctx):
     assert result.first_bad_seq == first
 
 
+def test_verify_judges_the_json_not_its_spelling(ctx):
+    """Stored JSON re-spelled (spaces, key order) still hashes as the same event; a
+    changed value inside it does not."""
+    town = make_town()
+    records.update(ADMIN, town, {"name": "云路镇（新）", "sort_order": 3})
+    target = last_event().seq
+    respelled = '{ "sort_order" : 3, "name" : "云路镇（新）" }'
+    tamper(("UPDATE history_event SET after = :a WHERE seq = :s", {"a": respelled, "s": target}))
+    assert history.verify().ok
+    altered = '{"name":"云路镇（新）","sort_order":4}'
+    tamper(("UPDATE history_event SET after = :a WHERE seq = :s", {"a": altered, "s": target}))
+    result = history.verify()
+    assert not result.ok and result.first_bad_seq == target
+    tamper(("UPDATE history_event SET after = :a WHERE seq = :s", {"a": "{broken", "s": target}))
+    assert history.verify().first_bad_seq == target
+
+
 @pytest.mark.parametrize(
     "statement",
     [
