@@ -12,9 +12,6 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
-import time
-from hashlib import sha256
-from json.encoder import encode_basestring
 
 from common import Row, add_arguments, app_context, flask_measured, prepare, print_rows, seconds
 from common import python_measured as python_run
@@ -23,10 +20,6 @@ from sqlalchemy import func, select
 from models import HistoryEvent, db
 
 RATE_TARGET = 100_000
-HISTORY_COLUMNS = (
-    "seq", "at", "actor", "action", "entity", "entity_key", "period",
-    "before", "after", "reason", "prev_hash", "hash",
-)  # fmt: skip
 MEMORY_TARGET_MB = 200
 
 READ_TABLE = """
@@ -102,75 +95,7 @@ def measure(bench, *, xlsx: bool = False) -> list[Row]:
             + f"; {_cpu(run, events)}; floor {_cpu(floor, events)}; {start_note}",
         )
     )
-    with app_context(bench):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        valid, checked = prototype_verify()
-        wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
-    rows.append(
-        Row(
-            "  proposed verify without JSON parsing (prototype)",
-            f"{checked / wall:,.0f} events/s ({seconds(wall)})",
-            f"≥ {RATE_TARGET:,} events/s",
-            floor_text,
-            None,
-            f"{'chain valid' if valid else 'MISMATCH'}; cpu {seconds(cpu)} = "
-            f"{checked / cpu:,.0f}/s; in-process, not yet the product",
-        )
-    )
     return rows
-
-
-def prototype_verify(batch: int = 10_000) -> tuple[bool, int]:
-    """Verify the chain without parsing JSON: the proposed fast path for ``history.verify``.
-
-    ``before``/``after`` are stored as the very text that was hashed (compact, sorted
-    keys), so the canonical form of an event is that text spliced between the JSON of
-    the other fields, in sorted key order. Rows stay tuples from keyset pages. A
-    mismatch would be re-checked by the parsing path before calling the chain broken.
-    """
-    columns = [getattr(HistoryEvent, name) for name in HISTORY_COLUMNS]
-    text = encode_basestring
-
-    def field(value):
-        return "null" if value is None else text(value)
-
-    prev, expected, after_seq = "0" * 64, 1, 0
-    connection = db.session.connection()
-    while True:
-        rows = connection.execute(
-            select(*columns)
-            .where(HistoryEvent.seq > after_seq)
-            .order_by(HistoryEvent.seq)
-            .limit(batch)
-        ).all()
-        if not rows:
-            return True, expected - 1
-        for (
-            seq,
-            at,
-            actor,
-            action,
-            entity,
-            key,
-            period,
-            before,
-            after,
-            reason,
-            prev_hash,
-            digest,
-        ) in rows:
-            if seq != expected or prev_hash != prev:
-                return False, seq
-            canonical = (
-                f'{{"action":{field(action)},"actor":{field(actor)},"after":{after or "null"},'
-                f'"at":{field(at)},"before":{before or "null"},"entity":{field(entity)},'
-                f'"entity_key":{field(key)},"period":{field(period)},"reason":{field(reason)},'
-                f'"seq":{seq}}}'
-            )
-            if sha256((prev + canonical).encode("utf-8")).hexdigest() != digest:
-                return False, seq
-            prev, expected = digest, expected + 1
-        after_seq = rows[-1][0]
 
 
 def _cpu(run, events: int) -> str:
