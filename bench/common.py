@@ -267,6 +267,7 @@ def build(bench: BenchDatabase, *, events: int, seed: int) -> None:
             flush=True,
         )
         top_up_history(events)
+        province.refresh_statistics()
         db.session.remove()
         db.engine.dispose()
     print(f"  bench database built in {seconds(time.perf_counter() - started)}", flush=True)

@@ -31,7 +31,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 
 from evaluation.services import (
     accounts,
@@ -62,7 +62,7 @@ from models import (
 )
 from models.types import plain, utcnow
 
-__all__ = ["PROVINCE", "ProvinceScale", "seed_province"]
+__all__ = ["PROVINCE", "ProvinceScale", "refresh_statistics", "seed_province"]
 
 #: ``progress(stage, done, total)``: called as each stage advances.
 Progress = Callable[[str, int, int], None]
@@ -145,6 +145,20 @@ def seed_province(
     return seeder.result
 
 
+def refresh_statistics() -> None:
+    """Refresh the planner's statistics after a bulk load (PostgreSQL: ``ANALYZE``).
+
+    Until autovacuum gets to it, PostgreSQL plans with the statistics of the empty
+    tables: a keyset page of the history (``seq > a AND seq <= b ORDER BY seq LIMIT n``)
+    then becomes a bitmap scan of the whole remaining table, 500 ms instead of 2 ms.
+    SQLite's planner needs no statistics for these queries.
+    """
+    if db.engine.dialect.name == "postgresql":
+        db.session.commit()
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+
+
 # --- the seeder ---------------------------------------------------------------
 
 
@@ -195,6 +209,7 @@ class _ProvinceSeeder:
         for month in range(1, self.scale.periods + 1):
             self.run_period(month, last=month == self.scale.periods)
         demo.mark_demo_data(admin)
+        refresh_statistics()
         self.count()
         self.result.counts["seconds"] = round(time.perf_counter() - started)
 
