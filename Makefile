@@ -38,10 +38,38 @@ run: install
 test: install-dev
 	$(BIN)/pytest
 
+# pip-audit looks every pinned requirement up in an advisory database (PyPI's JSON API). Where
+# that cannot be reached — this network serves packages but not the JSON API, and api.osv.dev
+# does not resolve — it skips every dependency yet says "No known vulnerabilities found" and
+# exits 0. AUDIT_REPORT says plainly that nothing was audited (without failing lint: the
+# network, not the code, is at fault), and fails on any vulnerability that is found.
+define AUDIT_REPORT
+import json, pathlib, sys
+path = pathlib.Path(sys.argv[1])
+if not path.exists():
+    sys.exit("pip-audit failed before it could report (see above)")
+deps = json.loads(path.read_text())["dependencies"]
+found = [f"{d['name']} {d['version']}: {v['id']}" for d in deps for v in d.get("vulns", [])]
+skipped = [d for d in deps if "skip_reason" in d]
+for line in found:
+    print("pip-audit: VULNERABLE", line)
+if deps and len(skipped) == len(deps):
+    print(f"pip-audit: NOT AUDITED — the advisory database could not be consulted, so its "
+          f"'No known vulnerabilities found' means nothing: all {len(deps)} dependencies "
+          f"were skipped ({skipped[0]['skip_reason']})")
+else:
+    print(f"pip-audit: {len(deps) - len(skipped)} dependencies audited, {len(skipped)} skipped, "
+          f"{len(found)} known vulnerabilities")
+sys.exit(1 if found else 0)
+endef
+export AUDIT_REPORT
+
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/bandit -q -c pyproject.toml -r evaluation models forms config.py wsgi.py
-	$(BIN)/pip-audit -r requirements.txt --progress-spinner off
+	@rm -f $(VENV)/pip-audit.json
+	$(BIN)/pip-audit -r requirements.txt --progress-spinner off -f json -o $(VENV)/pip-audit.json; \
+		$(BIN)/python -c "$$AUDIT_REPORT" $(VENV)/pip-audit.json
 
 # Every SPEC §10 figure with its target and a floor; SQLite in a temporary directory, or
 # `make bench DATABASE_URL=postgresql+psycopg://…` (an empty database). BENCH_ARGS=--keep reuses it.

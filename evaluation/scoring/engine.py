@@ -10,7 +10,7 @@ from .amounts import CONTEXT, ZERO, format_amount, q
 from .flags import Flag, FlagInput, flag_units
 from .methods import score_column
 from .ranking import grade_for, rank_keys, ranking_key
-from .validation import Document, parse_document
+from .validation import Document, Sensitivity, parse_document
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ def _score(document: Document) -> ScoreResult:
     ranks = rank_keys([ranking_key(r.total, r.vetoed) for r in results], scheme.tie_method)
     intervals: list[RankInterval | None] = [None] * len(results)
     if document.sensitivity is not None:
-        intervals = list(_rank_intervals(document, results))
+        intervals = list(_rank_intervals(document, document.sensitivity, results))
     results = [
         replace(result, rank=rank, sensitivity=interval)
         for result, rank, interval in zip(results, ranks, intervals, strict=True)
@@ -186,15 +186,15 @@ def _score(document: Document) -> ScoreResult:
     return ScoreResult(tuple(results[i] for i in ordered), flags)
 
 
-def _rank_intervals(document: Document, results: list[UnitResult]) -> list[RankInterval]:
+def _rank_intervals(
+    document: Document, settings: Sensitivity, results: list[UnitResult]
+) -> list[RankInterval]:
     # numpy is loaded only when intervals are asked for, so the plain engine starts fast.
     import numpy as np
 
     from .uncertainty import rank_intervals
 
     scheme = document.scheme
-    settings = document.sensitivity
-    assert settings is not None
     indicators = scheme.indicators
     full = [float(i.points) for i in indicators]
     fractions = np.array(

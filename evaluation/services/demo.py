@@ -443,7 +443,7 @@ def seed_demo(
     """
     if scale != "district":
         raise InvalidInput(PROVINCE_NOT_YET)
-    seeder = _Seeder(random.Random(seed), password_factory)
+    seeder = _Seeder(random.Random(seed), password_factory)  # nosec B311  # seeded demo data
     # The services below join this transaction; each still checks its own actor's role.
     with writing(SEED_ACTOR, "user.write"):
         if has_units():
