@@ -8,17 +8,19 @@ typical village scored, with some bonus and penalty items and vetoes.
 
 Written in bulk but through the same rules as every other write:
 
-- each stage runs inside ``services.core.writing`` with the permission the single-row
-  service would demand, and appends one history event per row with
-  ``history.append_many`` in the same transaction, events shaped exactly as
-  ``records.create`` and ``ledger.set_score`` shape them;
-- values pass ``ledger.check_value`` and the period must be open, as in ``set_score``;
+- scores go in by ``ledger.write_values``, ``set_score``'s corridor in batches (role,
+  open period, unit and indicator in the period's scheme, the value; one ``score.set``
+  event per value);
+- units, cadres and review visits are inserted per stage inside ``services.core.writing``
+  with the permission the single-row service demands, one event per row appended with
+  ``history.append_many`` in the same transaction, shaped exactly as ``records.create``,
+  ``records.update`` and ``reviews.record_review`` shape them;
 - adjustments, vetoes and the workflow (open, submit, approve with its engine snapshot
   and SHA-256, review cases) go through the services themselves.
 
-Rows are inserted with ``insert(Model)`` executemany, never one ORM object per score, so
-366,852 scores and their events take minutes, not hours. The same ``seed`` gives the
-same data; only the generated passwords differ.
+Rows are inserted with Core executemany, never one ORM object per score, so 531,972
+scores (towns and typical villages, 12 months) and their events take a minute or two,
+not hours. The same ``seed`` gives the same data; only the generated passwords differ.
 """
 
 from __future__ import annotations
@@ -60,7 +62,6 @@ from models import (
     User,
     db,
 )
-from models.types import plain, utcnow
 
 __all__ = ["PROVINCE", "ProvinceScale", "refresh_statistics", "seed_province"]
 
@@ -567,51 +568,35 @@ class _ProvinceSeeder:
         return _number(low + (high - low) * share, spec.places)
 
     def enter_scores(self, assessor, period: Period, stage: str) -> None:
-        """Enter every town's and typical village's values, checked as ``set_score`` checks."""
-        cells = [
-            (unit_id, code, indicator, spec)
-            for level, units in (("town", self.towns), ("village", self.typical))
-            for unit_id, code in units
-            for indicator, spec in self.indicators[level]
-        ]
-        total = len(cells)
-        self.progress(f"{stage} scores", 0, total)
-        for begin in range(0, total, self.scale.chunk):
-            with writing(assessor, "score.write") as session:
-                session.refresh(period)
-                ledger.require_open(period)
-                moment = utcnow()
-                rows, events = [], []
-                for unit_id, code, indicator, spec in cells[begin : begin + self.scale.chunk]:
-                    number, grade = ledger.check_value(indicator, self.draw(unit_id, spec))
-                    rows.append(
-                        {
-                            "period_id": period.id,
-                            "indicator_id": indicator.id,
-                            "unit_id": unit_id,
-                            "number": number,
-                            "grade": grade,
-                            "note": "",
-                            "entered_by": assessor.username,
-                            "updated_at": moment,
-                            "version": 1,
-                        }
-                    )
-                    events.append(
-                        PendingEvent(
-                            "score.set",
-                            "score",
-                            f"{code}/{indicator.code}",
-                            period=period.code,
-                            after={
-                                "value": grade if grade is not None else plain(number),
-                                "note": "",
-                            },
-                        )
-                    )
-                session.execute(insert(Score.__table__), rows)
-                history.append_many(assessor, events)
-            self.progress(f"{stage} scores", min(begin + self.scale.chunk, total), total)
+        """Enter every town's and typical village's values through ``ledger.write_values``.
+
+        That is ``set_score``'s corridor in batches: the same role, period, unit,
+        indicator and value checks and one ``score.set`` event per value.
+        """
+        with writing(assessor, "score.write") as session:
+            # One query refreshes the units the commit before expired (not one per unit).
+            ids = [unit_id for unit_id, _ in self.towns + self.typical]
+            units = {
+                unit.id: unit
+                for start in range(0, len(ids), 5000)
+                for unit in session.scalars(
+                    select(Unit).where(Unit.id.in_(ids[start : start + 5000]))
+                )
+            }
+            writes = [
+                ledger.ValueWrite(units[unit_id], indicator, self.draw(unit_id, spec))
+                for level, listed in (("town", self.towns), ("village", self.typical))
+                for unit_id, _ in listed
+                for indicator, spec in self.indicators[level]
+            ]
+            total = len(writes)
+            self.progress(f"{stage} scores", 0, total)
+
+            def batch_done(done: int, _total: int) -> None:
+                if done % self.scale.chunk < ledger.WRITE_BATCH or done == total:
+                    self.progress(f"{stage} scores", done, total)
+
+            ledger.write_values(assessor, period, writes, progress=batch_done)
 
     def enter_adjustments(self, assessor, period: Period) -> None:
         """Give some towns a bonus or penalty and veto a few, through the ledger services."""
