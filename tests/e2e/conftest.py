@@ -7,6 +7,7 @@ Playwright never downloads a browser here: it launches ``/usr/bin/chromium``.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -15,10 +16,13 @@ from werkzeug.serving import make_server
 
 from evaluation import create_app
 from evaluation.services import accounts
+from evaluation.services.demo import seed_demo
 from models import ROLES, db
 from tests.conftest import PASSWORD, SEED_ACTOR
 
 CHROMIUM = Path("/usr/bin/chromium")
+#: Every journey's screenshots are copied here too, for a person to look at after the run.
+SHOTS = Path("/tmp/journeys")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -103,6 +107,30 @@ def live_server(tmp_path):
         db.engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory) -> Path:
+    """The demo ledger (SPEC §11) seeded once; each demo_server starts on its own copy."""
+    folder = tmp_path_factory.mktemp("demo-seed")
+    app = build_live_app(folder, seed=lambda app: seed_demo(password_factory=lambda: PASSWORD))
+    with app.app_context():
+        db.engine.dispose()  # closes the file, so the copy below is complete
+    return folder / "e2e.sqlite3"
+
+
+@pytest.fixture
+def demo_server(demo_database, tmp_path):
+    """A live server on a fresh copy of the demo ledger: journeys that write stay apart.
+
+    The demo users log in with ``tests.conftest.PASSWORD``.
+    """
+    shutil.copyfile(demo_database, tmp_path / "e2e.sqlite3")
+    server = LiveServer(build_live_app(tmp_path, seed=lambda app: None)).start()
+    yield server
+    server.stop()
+    with server.app.app_context():
+        db.engine.dispose()
+
+
 @pytest.fixture
 def page(browser, tmp_path):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
@@ -119,3 +147,18 @@ def login(page, server, username: str, password: str = PASSWORD) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+def logout(page) -> None:
+    page.click("#user-menu")
+    page.click("text=退出登录")
+    page.wait_for_url("**/login")
+
+
+def screenshot(page, tmp_path, name: str) -> Path:
+    """Save a full-page screenshot under the test's folder and copy it to /tmp/journeys/."""
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, SHOTS / path.name)
+    return path
