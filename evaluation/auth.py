@@ -54,15 +54,15 @@ def login():
     if form.validate_on_submit():
         username = form.username.data.strip()
         address = request.remote_addr or "unknown"
-        if accounts.login_locked(username, address):
+        attempt = accounts.claim_login_attempt(username, address)
+        if attempt is None:
             flash(LOCKED_MESSAGE, "error")
             return render_template("login.html", form=form, next_url=next_url), 429
         user = db.session.scalar(db.select(User).where(User.username == username))
         if accounts.check_password(user, form.password.data) and user.active:
-            accounts.clear_login_failures(username)
+            accounts.clear_login_failures(username, attempt)
             login_user(user)
             return redirect(next_url or url_for("admin.index"))
-        accounts.record_login_failure(username, address)
         flash("用户名或密码不正确。", "error")
         return render_template("login.html", form=form, next_url=next_url), 401
     return render_template("login.html", form=form, next_url=next_url)

@@ -20,6 +20,8 @@ write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 #: Any constant will do; it names "the ledger's write lock" for PostgreSQL.
 ADVISORY_LOCK_KEY = 4_452_030_001
+#: The login-throttling counters' lock: logins need not wait for a long import on PostgreSQL.
+LOGIN_LOCK_KEY = 4_452_030_002
 
 
 def configure_engine(engine: Engine) -> None:
@@ -48,8 +50,9 @@ def configure_engine(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
-def take_write_lock(session) -> None:
-    """Start the session's write transaction, holding the ledger's write lock."""
+def take_write_lock(session, key: int = ADVISORY_LOCK_KEY) -> None:
+    """Start the session's write transaction, holding the ledger's write lock (or, on
+    PostgreSQL, the advisory lock ``key``)."""
     bind = session.get_bind()
     if bind.dialect.name == "sqlite":
         write_intent.set(True)
@@ -58,4 +61,4 @@ def take_write_lock(session) -> None:
         finally:
             write_intent.set(False)
     else:
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

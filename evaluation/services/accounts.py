@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from contextlib import contextmanager
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -11,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import delete, func, select
 
+from evaluation.database import LOGIN_LOCK_KEY, take_write_lock
 from evaluation.services import history, records
 from evaluation.services.core import InvalidInput, writing
 from models import ROLES, ApiToken, LoginFailure, User, db
@@ -142,16 +144,52 @@ def login_locked(username: str, address: str) -> bool:
     )
 
 
-def record_login_failure(username: str, address: str) -> None:
-    """Count one failed login against the account and the address."""
-    db.session.add_all(
-        [LoginFailure(key=f"user:{username.lower()[:100]}"), LoginFailure(key=f"addr:{address}")]
-    )
-    db.session.execute(delete(LoginFailure).where(LoginFailure.at < _window_start()))
-    db.session.commit()
+@contextmanager
+def _counting():
+    """One short write transaction on the login counters, serialized across every worker.
+
+    A plain session would read first and write later; on SQLite two workers doing that at
+    once make one fail with "database is locked", and two checks could both pass before
+    either failure is counted. So the transaction begins holding the lock.
+    """
+    session = db.session
+    session.commit()  # end any read transaction, so the lock is taken on fresh data
+    try:
+        take_write_lock(session, LOGIN_LOCK_KEY)
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
 
 
-def clear_login_failures(username: str) -> None:
-    """Forget an account's failures after a successful login."""
-    db.session.execute(delete(LoginFailure).where(LoginFailure.key == f"user:{username.lower()}"))
-    db.session.commit()
+def claim_login_attempt(username: str, address: str) -> list[int] | None:
+    """Count a login attempt as a failure of the account and the address before its
+    password is checked; return the ids of what was counted (for
+    ``clear_login_failures`` on success), or None when either is locked out.
+
+    Check and count are one serialized transaction, so a burst of guesses in parallel,
+    across any number of workers, gets no more password checks than the limit allows.
+    """
+    with _counting() as session:
+        if login_locked(username, address):
+            return None
+        counted = [
+            LoginFailure(key=f"user:{username.lower()[:100]}"),
+            LoginFailure(key=f"addr:{address}"),
+        ]
+        session.add_all(counted)
+        session.execute(delete(LoginFailure).where(LoginFailure.at < _window_start()))
+        session.flush()
+        return [row.id for row in counted]
+
+
+def clear_login_failures(username: str, attempt: list[int] | tuple = ()) -> None:
+    """Forget an account's failures after a successful login, and the attempt itself."""
+    with _counting() as session:
+        session.execute(
+            delete(LoginFailure).where(
+                (LoginFailure.key == f"user:{username.lower()[:100]}")
+                | LoginFailure.id.in_(list(attempt))
+            )
+        )
