@@ -13,3 +13,10 @@ def test_login_reaches_dashboard(client, auth):
     page = client.get("/admin/")
     assert page.status_code == 200
     assert "系统管理员" in page.get_data(as_text=True)
+
+
+def test_anonymous_visitor_is_asked_to_log_in(client):
+    response = client.get("/admin/entry/", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.request.path == "/login"
+    assert "请先登录" in page

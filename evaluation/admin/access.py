@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
@@ -22,6 +22,7 @@ class AccessMixin:
 
     def inaccessible_callback(self, name, **kwargs):
         if not current_user.is_authenticated:
+            flash("请先登录。", "warning")
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         abort(403)
 
