@@ -29,7 +29,7 @@ from models import Indicator, Period, Score, db
 
 OPEN_PERIOD = "2026-12"
 APPROVED_PERIOD = "2026-11"
-RUNS = 3
+RUNS = 5
 
 
 def measure(bench) -> list[Row]:
@@ -47,8 +47,11 @@ def measure(bench) -> list[Row]:
             ).all()
 
         rows = len(plain_select())
-        floor = best_of(plain_select, RUNS)
-        ranked = best_of(lambda: loading.ranking(period, "town"), RUNS)
+        # Interleaved, best of several: both figures see the same machine (it is shared).
+        floor = ranked = float("inf")
+        for _ in range(RUNS):
+            floor = min(floor, best_of(plain_select, 1))
+            ranked = min(ranked, best_of(lambda: loading.ranking(period, "town"), 1))
         ranked_cpu = best_cpu_of(lambda: loading.ranking(period, "town"), RUNS)
         floor_cpu = best_cpu_of(plain_select, RUNS)
         document = loading.engine_input(period, "town")
