@@ -353,7 +353,7 @@ def test_seed_again_refused_or_skipped(seeded):
     assert refused.exit_code != 0
     assert "已有行政单元" in refused.output and len(refused.output.strip().splitlines()) == 1
     province = runner.invoke(args=["seed-demo", "--scale", "province"])
-    assert province.exit_code != 0 and "--scale district" in province.output
+    assert province.exit_code != 0 and "已有行政单元" in province.output
     with seeded.app.app_context():
         assert db.session.scalar(select(func.max(HistoryEvent.seq))) == events
         assert db.session.scalar(select(func.count()).select_from(Unit)) == 13 + 65

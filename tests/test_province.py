@@ -103,3 +103,16 @@ def test_progress_is_reported_by_stage(seeded):
 def test_refuses_a_ledger_that_already_has_units(seeded):
     with pytest.raises(StateError):
         province.seed_province(scale=SMALL)
+
+
+def test_seed_demo_command_builds_the_province_with_progress(app, monkeypatch, tmp_path):
+    """``flask seed-demo --scale province`` (at a small scale here) shows its progress."""
+    monkeypatch.setattr(province, "PROVINCE", SMALL)
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--scale", "province", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert "0/" in result.output and "已载入省级规模演示数据" in result.output
+    assert "镇街 10 个" in result.output
+    assert (tmp_path / "demo-credentials.txt").exists()
+    with app.app_context():
+        assert history.verify().ok

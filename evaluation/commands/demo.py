@@ -18,7 +18,7 @@ from evaluation.services import demo
     type=click.Choice(demo.SCALES),
     default="district",
     show_default=True,
-    help="district: 揭东区 (13 镇街); province comes with a later version.",
+    help="district: 揭东区 (13 镇街); province: 122 区县, 1,609 镇街, 26,500 村居, 12 months.",
 )
 @click.option("--seed", type=int, default=demo.DEFAULT_SEED, show_default=True)
 @click.option(
@@ -28,14 +28,14 @@ from evaluation.services import demo
 @fails_in_one_line
 def seed_demo(scale, seed, if_empty):
     """Load the demo data (演示数据); passwords go to instance/demo-credentials.txt."""
-    if scale != "district":
-        raise click.ClickException(demo.PROVINCE_NOT_YET)
     if demo.has_units():
         if if_empty:
             click.echo("数据库中已有数据，未载入演示数据")
             return
         raise click.ClickException("数据库中已有行政单元，不再载入演示数据（请使用空数据库）")
     started = time.perf_counter()
+    if scale == "province":
+        return seed_province(seed, started)
     result = demo.seed_demo(scale=scale, seed=seed)
     path = demo.write_credentials(current_app.instance_path, result.credentials)
     counts = result.counts
@@ -45,6 +45,30 @@ def seed_demo(scale, seed, if_empty):
         f"村居 {counts['villages']} 个（典型村 {counts['typical_villages']} 个），"
         f"干部 {counts['cadres']} 名，重点项目 {counts['key_projects']} 个，"
         f"考核周期 {counts['periods']} 个"
+    )
+    for username in result.kept_users:
+        click.echo(f"用户 {username} 已存在，沿用原密码")
+    click.echo(f"演示账号（角色 用户名 密码），已写入 {path}：")
+    for cred in result.credentials:
+        click.echo(f"{cred.role} {cred.username} {cred.password}")
+
+
+def seed_province(seed: int, started: float) -> None:
+    """Load the province-scale demo (SPEC §10), showing each stage's progress."""
+    from evaluation.services import province
+
+    def progress(stage: str, done: int, total: int) -> None:
+        click.echo(f"[{time.perf_counter() - started:7.1f}s] {stage} {done:,}/{total:,}")
+
+    result = province.seed_province(seed=seed, progress=progress, scale=province.PROVINCE)
+    path = demo.write_credentials(current_app.instance_path, result.credentials)
+    counts = result.counts
+    click.echo(
+        f"已载入省级规模演示数据（种子 {seed}，用时 {time.perf_counter() - started:.1f} 秒）："
+        f"区县 {counts['counties']} 个，镇街 {counts['towns']:,} 个，"
+        f"村居 {counts['villages']:,} 个（典型村 {counts['typical_villages']:,} 个），"
+        f"考核周期 {counts['periods']} 个，分数 {counts['scores']:,} 条，"
+        f"变更历史 {counts['history_events']:,} 条"
     )
     for username in result.kept_users:
         click.echo(f"用户 {username} 已存在，沿用原密码")
