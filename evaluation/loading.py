@@ -10,11 +10,16 @@ Who is computed:
 - ``village``: the active *typical* villages (典型村) only, on the period's village scheme.
 
 An approved period answers ``ranking`` from its stored snapshot, not by recomputing.
+Any other period's computed ranking is kept per app process, keyed by the history's
+last ``seq``: every change that can move a figure appends an event, so a new event
+means a new key and nothing stale is ever served (and no other server depends on it).
 """
 
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from decimal import Decimal
 
 from flask import current_app
@@ -25,6 +30,7 @@ from evaluation.services.core import InvalidInput, NotFound
 from models import (
     Adjustment,
     AnalysisGroup,
+    HistoryEvent,
     Indicator,
     Period,
     RankingSnapshot,
@@ -292,8 +298,47 @@ def ranking(period: Period, level: str = "town", *, sensitivity=None) -> dict:
         answer["from_snapshot"] = True
         answer["results"] = json.loads(snapshot.payload)["results"]
         return answer
-    answer["results"] = compute(engine_input(period, level, sensitivity=sensitivity))["results"]
+    if sensitivity is not None:
+        answer["results"] = compute(engine_input(period, level, sensitivity=sensitivity))[
+            "results"
+        ]
+        return answer
+    key = (period.id, level, db.session.scalar(select(func.max(HistoryEvent.seq))))
+    # Kept as JSON text, parsed per call like a snapshot: callers may change what they get.
+    text = _computed().get(key)
+    if text is None:
+        text = json.dumps(compute(engine_input(period, level))["results"], ensure_ascii=False)
+        _computed().put(key, text)
+    answer["results"] = json.loads(text)
     return answer
+
+
+class _ComputedRankings:
+    """A small, thread-safe LRU: (period, level, head seq) → the results as JSON text."""
+
+    size = 8
+
+    def __init__(self):
+        self._entries: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        return None
+
+    def put(self, key, text: str) -> None:
+        with self._lock:
+            self._entries[key] = text
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+def _computed() -> _ComputedRankings:
+    return current_app.extensions.setdefault("computed_rankings", _ComputedRankings())
 
 
 def flags(period: Period) -> dict:

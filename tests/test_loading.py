@@ -164,3 +164,22 @@ def test_flags_use_previous_totals_review_dates_and_configured_thresholds(app, w
 def test_a_period_without_village_scheme_has_no_flags(world):
     records.update(SETUP, world.period(), {"village_scheme": None})
     assert loading.flags(world.period()) == {"period": "2026Q3", "flags": []}
+
+
+def test_open_period_ranking_follows_every_change(world):
+    """A computed ranking is reused only until the next change of any kind."""
+    period = open_period(world)
+    fill_towns(world, period)
+    first = loading.ranking(period)
+    assert loading.ranking(period) == first
+    first["results"][0]["total"] = "999.99"  # a caller's change stays its own
+    assert loading.ranking(period)["results"][0]["total"] != "999.99"
+
+    town = world.unit("玉滘镇")
+    ledger.add_adjustment(world.user("assessor"), period, town, "bonus", "3", "表彰")
+    after = {r["unit"]: r for r in loading.ranking(period)["results"]}
+    before = {r["unit"]: r for r in first["results"]}
+    assert after[town.code]["bonus"] == "3.00" and before[town.code]["bonus"] == "0.00"
+
+    records.update(SETUP, town, {"active": False})
+    assert town.code not in {r["unit"] for r in loading.ranking(period)["results"]}
