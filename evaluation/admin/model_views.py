@@ -17,7 +17,6 @@ import csv
 import io
 from datetime import date, datetime
 from decimal import Decimal
-from urllib.parse import quote
 
 import tablib
 from flask import Response, abort, flash, redirect, request, stream_with_context
@@ -41,6 +40,7 @@ from evaluation.i18n import SHANGHAI, local_time
 from evaluation.permissions import can
 from evaluation.services import accounts, records, schemes
 from evaluation.services.core import InvalidInput, ServiceError, writing
+from evaluation.services.exports import content_disposition
 from models import (
     ROLES,
     AnalysisGroup,
@@ -102,11 +102,6 @@ def display_decimal(value: Decimal) -> str:
     """
     cents = value.quantize(Decimal("0.01"))
     return format(cents if cents == value else value.normalize(), "f")
-
-
-def content_disposition(filename: str, fallback: str) -> str:
-    """Return an attachment header with an ASCII fallback and the UTF-8 name (RFC 5987)."""
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
 
 
 class LiveOptions:

@@ -534,9 +534,10 @@ class _Counter:
             yield row
 
 
-def content_disposition(filename: str) -> str:
+def content_disposition(filename: str, fallback: str | None = None) -> str:
     """Return an attachment header with an ASCII fallback and the RFC 5987 UTF-8 name."""
     fallback = "".join(
-        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_"
+        for c in (fallback or filename)
     )
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
