@@ -452,6 +452,60 @@ def seed_demo(
     return seeder.result
 
 
+def create_scheme(
+    admin, spec: SchemeSpec, *, code: str | None = None, name: str | None = None
+) -> tuple[Scheme, list[tuple[Indicator, IndicatorSpec]]]:
+    """Create a scheme with its dimensions and indicators from ``spec``, and publish it.
+
+    Returns the scheme and its indicators beside their specs, in scheme order.
+    """
+    listed: list[tuple[Indicator, IndicatorSpec]] = []
+    with writing(admin, "scheme.write"):
+        scheme = records.create(
+            admin,
+            Scheme,
+            {
+                "code": code or spec.code,
+                "name": name or spec.name,
+                "level": spec.level,
+                "total": Decimal(100),
+                "bonus_cap": Decimal(5),
+                "tie_method": "competition",
+            },
+        )
+        order = 0
+        for dim_order, (dim_code, dim_name, indicators) in enumerate(spec.dimensions, start=1):
+            dimension = records.create(
+                admin,
+                Dimension,
+                {"scheme": scheme, "code": dim_code, "name": dim_name, "order": dim_order},
+            )
+            for ind in indicators:
+                order += 1
+                indicator = records.create(
+                    admin,
+                    Indicator,
+                    {
+                        "scheme": scheme,
+                        "dimension": dimension,
+                        "code": ind.code,
+                        "name": ind.name,
+                        "points": _d(ind.points),
+                        "method": ind.method,
+                        "direction": ind.direction,
+                        "target": None if ind.target is None else _d(ind.target),
+                        "floor": None if ind.floor is None else _d(ind.floor),
+                        "measure_unit": ind.measure_unit,
+                        "data_source": ind.data_source,
+                        "rule_text": ind.rule_text,
+                        "order": order,
+                    },
+                )
+                listed.append((indicator, ind))
+    schemes.publish_scheme(admin, scheme)
+    return scheme, listed
+
+
 # --- the seeder ---------------------------------------------------------------
 
 
@@ -753,51 +807,7 @@ class _Seeder:
 
     def create_schemes(self, admin) -> None:
         for spec in (TOWN_SCHEME, VILLAGE_SCHEME):
-            scheme = records.create(
-                admin,
-                Scheme,
-                {
-                    "code": spec.code,
-                    "name": spec.name,
-                    "level": spec.level,
-                    "total": Decimal(100),
-                    "bonus_cap": Decimal(5),
-                    "tie_method": "competition",
-                },
-            )
-            order = 0
-            for dim_order, (code, name, indicators) in enumerate(spec.dimensions, start=1):
-                dimension = records.create(
-                    admin,
-                    Dimension,
-                    {"scheme": scheme, "code": code, "name": name, "order": dim_order},
-                )
-                for ind in indicators:
-                    order += 1
-                    records.create(
-                        admin,
-                        Indicator,
-                        {
-                            "scheme": scheme,
-                            "dimension": dimension,
-                            "code": ind.code,
-                            "name": ind.name,
-                            "points": _d(ind.points),
-                            "method": ind.method,
-                            "direction": ind.direction,
-                            "target": None if ind.target is None else _d(ind.target),
-                            "floor": None if ind.floor is None else _d(ind.floor),
-                            "measure_unit": ind.measure_unit,
-                            "data_source": ind.data_source,
-                            "rule_text": ind.rule_text,
-                            "order": order,
-                        },
-                    )
-            self.publish(admin, scheme)
-            self.schemes[spec.level] = scheme
-
-    def publish(self, admin, scheme: Scheme) -> None:
-        schemes.publish_scheme(admin, scheme)
+            self.schemes[spec.level], _ = create_scheme(admin, spec)
 
     # --- periods and scores -------------------------------------------------------------
 

@@ -42,14 +42,12 @@ from evaluation.services import (
     ledger,
     periods,
     records,
-    schemes,
 )
 from evaluation.services.core import InvalidInput, StateError, SystemActor, writing
 from evaluation.services.history import PendingEvent
 from models import (
     AnalysisGroup,
     Cadre,
-    Dimension,
     HistoryEvent,
     Indicator,
     Period,
@@ -467,52 +465,7 @@ class _ProvinceSeeder:
             (VILLAGE_SCHEME_CODE, "广东省典型村培育创建考核指标（2026 版）", demo.VILLAGE_SCHEME),
         ]
         for done, (code, name, spec) in enumerate(specs, start=1):
-            with writing(admin, "scheme.write"):
-                scheme = records.create(
-                    admin,
-                    Scheme,
-                    {
-                        "code": code,
-                        "name": name,
-                        "level": spec.level,
-                        "total": Decimal(100),
-                        "bonus_cap": Decimal(5),
-                        "tie_method": "competition",
-                    },
-                )
-                listed = []
-                order = 0
-                for dim_order, (dim_code, dim_name, indicators) in enumerate(
-                    spec.dimensions, start=1
-                ):
-                    dimension = records.create(
-                        admin,
-                        Dimension,
-                        {"scheme": scheme, "code": dim_code, "name": dim_name, "order": dim_order},
-                    )
-                    for ind in indicators:
-                        order += 1
-                        indicator = records.create(
-                            admin,
-                            Indicator,
-                            {
-                                "scheme": scheme,
-                                "dimension": dimension,
-                                "code": ind.code,
-                                "name": ind.name,
-                                "points": Decimal(ind.points),
-                                "method": ind.method,
-                                "direction": ind.direction,
-                                "target": None if ind.target is None else Decimal(ind.target),
-                                "floor": None if ind.floor is None else Decimal(ind.floor),
-                                "measure_unit": ind.measure_unit,
-                                "data_source": ind.data_source,
-                                "rule_text": ind.rule_text,
-                                "order": order,
-                            },
-                        )
-                        listed.append((indicator, ind))
-            schemes.publish_scheme(admin, scheme)
+            scheme, listed = demo.create_scheme(admin, spec, code=code, name=name)
             self.schemes[spec.level] = scheme
             self.indicators[spec.level] = listed
             self.progress("schemes", done, len(specs))
