@@ -22,6 +22,7 @@ from common import (
     print_rows,
     seconds,
 )
+from flask import current_app
 from sqlalchemy import select
 
 from evaluation import loading
@@ -46,13 +47,18 @@ def measure(bench) -> list[Row]:
                 )
             ).all()
 
+        def computed_ranking():
+            # Forget the per-process reuse (loading._computed): time the computation itself.
+            current_app.extensions.pop("computed_rankings", None)
+            return loading.ranking(period, "town")
+
         rows = len(plain_select())
         # Interleaved, best of several: both figures see the same machine (it is shared).
         floor = ranked = float("inf")
         for _ in range(RUNS):
             floor = min(floor, best_of(plain_select, 1))
-            ranked = min(ranked, best_of(lambda: loading.ranking(period, "town"), 1))
-        ranked_cpu = best_cpu_of(lambda: loading.ranking(period, "town"), RUNS)
+            ranked = min(ranked, best_of(computed_ranking, 1))
+        ranked_cpu = best_cpu_of(computed_ranking, RUNS)
         floor_cpu = best_cpu_of(plain_select, RUNS)
         document = loading.engine_input(period, "town")
         read = best_of(lambda: loading.engine_input(period, "town"), RUNS)

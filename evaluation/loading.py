@@ -303,7 +303,8 @@ def ranking(period: Period, level: str = "town", *, sensitivity=None) -> dict:
             "results"
         ]
         return answer
-    key = (period.id, level, db.session.scalar(select(func.max(HistoryEvent.seq))))
+    head = select(HistoryEvent.seq).order_by(HistoryEvent.seq.desc()).limit(1)
+    key = (period.id, level, db.session.scalar(head))
     # Kept as JSON text, parsed per call like a snapshot: callers may change what they get.
     text = _computed().get(key)
     if text is None:

@@ -139,7 +139,8 @@ def seed_province(
         raise InvalidInput("省级演示数据的考核周期数须在 1 至 12 之间")
     if demo.has_units():
         raise StateError("数据库中已有行政单元，不再载入演示数据（请使用空数据库）")
-    seeder = _ProvinceSeeder(random.Random(seed), scale, progress or _quiet, password_factory)
+    rng = random.Random(seed)  # nosec B311  # seeded demo data, not secrets
+    seeder = _ProvinceSeeder(rng, scale, progress or _quiet, password_factory)
     seeder.run()
     return seeder.result
 
