@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from urllib.parse import unquote
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -414,3 +416,23 @@ def test_export_history_command_says_why_it_cannot_write(runner, tmp_path):
     result = runner.invoke(args=["export-history", "--format", "csv", "--output", str(target)])
     assert result.exit_code == 1
     assert "无法写入" in result.output and "Traceback" not in result.output
+
+
+_text = st.one_of(st.none(), st.text(alphabet=st.characters(codec="utf-8"), max_size=12))
+
+
+@given(
+    actor=_text.filter(lambda t: t is not None),
+    key=_text.filter(lambda t: t is not None),
+    period=_text,
+    reason=_text,
+    note=st.text(max_size=12),
+)
+def test_csv_lines_are_what_the_csv_module_writes(actor, key, period, reason, note):
+    """The hand-built CSV line quotes and neutralizes exactly as ``csv.writer`` would."""
+    after = json.dumps({"note": note}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    row = (7, "2026-11-27T08:00:00.123456Z", actor, "score.set", "score", key, period,
+           None, after, reason, "0" * 64, "f" * 64)  # fmt: skip
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(exports._cells(row))
+    assert exports.csv_line(row) + "\r\n" == buffer.getvalue()

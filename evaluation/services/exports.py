@@ -14,8 +14,6 @@ objects) so anyone can re-verify the chain without this application.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import re
@@ -227,39 +225,88 @@ def neutralize(value):
 
 
 _FORMULA_FIRST = frozenset(FORMULA_STARTS)
+#: Columns whose text could start like a formula. The others cannot: ``at`` starts with
+#: a digit, the hashes are hex, ``before``/``after`` are JSON objects (``{``) or null.
+_FREE_TEXT = tuple(
+    i
+    for i, name in enumerate(history.EXPORT_FIELDS)
+    if name in ("actor", "action", "entity", "entity_key", "period", "reason")
+)
+_NULLABLE = tuple(
+    i for i, name in enumerate(history.EXPORT_FIELDS) if name in ("before", "after")
+)
 
 
 def _cells(row) -> list:
     """Return an exported row: ``seq`` a number, every text neutralized, null as empty."""
     cells = list(row)  # in EXPORT_FIELDS order; seq first
-    for index in range(1, len(cells)):
+    for index in _FREE_TEXT:
         value = cells[index]
         if value is None:
             cells[index] = ""
         elif value and value[0] in _FORMULA_FIRST:
             cells[index] = "'" + value
+    for index in _NULLABLE:
+        if cells[index] is None:
+            cells[index] = ""
     return cells
 
 
 # --- writers --------------------------------------------------------------------------
 
 
+def _csv_field(text: str) -> str:
+    """Quote a CSV field as ``csv.QUOTE_MINIMAL`` does (delimiter, quote or line break)."""
+    if '"' in text:
+        return '"' + text.replace('"', '""') + '"'
+    if "," in text or "\n" in text or "\r" in text:
+        return '"' + text + '"'
+    return text
+
+
+def _csv_text(value) -> str:
+    if value is None:
+        return ""
+    if value and value[0] in _FORMULA_FIRST:
+        value = "'" + value
+    return _csv_field(value)
+
+
+def csv_line(row) -> str:
+    """Return one event as a CSV line: the twelve fields, texts neutralized, nulls empty.
+
+    The same bytes ``csv.writer`` gives for ``_cells(row)``, built directly: the
+    columns that cannot start like a formula or hold a delimiter skip the checks.
+    """
+    seq, at, actor, action, entity, entity_key, period, before, after, reason, prev, digest = row
+    return ",".join(
+        (
+            str(seq),
+            at,
+            _csv_text(actor),
+            _csv_text(action),
+            _csv_text(entity),
+            _csv_text(entity_key),
+            _csv_text(period),
+            "" if before is None else _csv_field(before),
+            "" if after is None else _csv_field(after),
+            _csv_text(reason),
+            prev,
+            digest,
+        )
+    )
+
+
 def csv_chunks(rows: Iterable, *, rows_per_chunk: int = 1000) -> Iterator[bytes]:
     """Yield the CSV bytes: UTF-8 BOM, the twelve field names, one line per event."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    buffer.write("\ufeff")
-    writer.writerow(history.EXPORT_FIELDS)
-    pending = 0
+    lines = ["\ufeff" + ",".join(history.EXPORT_FIELDS)]
     for row in rows:
-        writer.writerow(_cells(row))
-        pending += 1
-        if pending >= rows_per_chunk:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-            pending = 0
-    yield buffer.getvalue().encode("utf-8")
+        lines.append(csv_line(row))
+        if len(lines) >= rows_per_chunk:
+            yield ("\r\n".join(lines) + "\r\n").encode("utf-8")
+            lines.clear()
+    if lines:
+        yield ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
 #: Positions of ``before`` and ``after``: stored as the JSON text of an object (or null)
