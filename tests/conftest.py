@@ -40,20 +40,34 @@ def backend(request) -> str:
     return request.param
 
 
-@pytest.fixture
-def app(backend, tmp_path):
+def test_app(url: str, instance=None):
+    """Create a test app on ``url`` with an empty schema (instance folder optional)."""
     app = create_app(
         {
             "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url(backend, tmp_path),
+            "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "test-secret-key",
             "WTF_CSRF_ENABLED": False,
             "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": True,
             "PASSWORD_HASH_FAST": True,
         }
     )
+    if instance is not None:
+        # Demo credentials go to the instance folder: keep the project's own out of tests.
+        app.instance_path = str(instance)
     with app.app_context():
         db.create_all()
+        db.session.remove()
+    return app
+
+
+test_app.__test__ = False  # a helper, not a test
+
+
+@pytest.fixture
+def app(backend, tmp_path):
+    app = test_app(database_url(backend, tmp_path))
+    with app.app_context():
         for role in ROLES:
             display_name = f"测试{ROLES[role]}"
             accounts.create_user(SEED_ACTOR, role, role, PASSWORD, display_name=display_name)

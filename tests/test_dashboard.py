@@ -11,13 +11,13 @@ import re
 import pytest
 from sqlalchemy import event, func, select
 
-from evaluation import create_app, loading
+from evaluation import loading
 from evaluation.services import accounts
 from evaluation.services.core import SystemActor
 from evaluation.services.demo import seed_demo
 from models import HistoryEvent, Period, ReviewCase, Unit, User, db
 from models.reviews import REASONS
-from tests.conftest import BACKENDS, PASSWORD, database_url
+from tests.conftest import BACKENDS, PASSWORD, database_url, test_app
 
 PANELS = ("panel-waiting", "panel-ends", "panel-flagged", "panel-cases", "panel-missing")
 PANELS += ("panel-events", "panel-counts")
@@ -26,19 +26,8 @@ PANELS += ("panel-events", "panel-counts")
 @pytest.fixture(scope="module", params=BACKENDS)
 def demo_app(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp(f"dashboard-{request.param}")
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url(request.param, tmp),
-            "SECRET_KEY": "test-secret-key",
-            "WTF_CSRF_ENABLED": False,
-            "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": True,
-            "PASSWORD_HASH_FAST": True,
-        }
-    )
-    app.instance_path = str(tmp / "instance")
+    app = test_app(database_url(request.param, tmp), tmp / "instance")
     with app.app_context():
-        db.create_all()
         seed_demo(password_factory=lambda: PASSWORD)
         accounts.create_user(SystemActor("test-setup"), "lone-reviewer", "reviewer", PASSWORD)
         db.session.remove()

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from evaluation import create_app, loading
+from evaluation import loading
 from evaluation.services import accounts, demo
 from evaluation.services.core import SystemActor
 from models import (
@@ -39,7 +39,7 @@ from models import (
     Veto,
     db,
 )
-from tests.conftest import BACKENDS, PASSWORD, database_url
+from tests.conftest import BACKENDS, PASSWORD, database_url, test_app
 
 TOWN_NAMES = [
     "曲溪街道", "磐东街道", "云路镇", "玉滘镇", "锡场镇", "新亨镇", "玉湖镇",
@@ -49,22 +49,7 @@ NAMED_VILLAGES = {"新桃村": "云路镇", "瑞联村": "白塔镇", "汾水村
 
 
 def make_app(url: str, instance: Path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "test-secret-key",
-            "WTF_CSRF_ENABLED": False,
-            "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": True,
-            "PASSWORD_HASH_FAST": True,
-        }
-    )
-    # Credentials go to the instance folder: keep the project's own out of the tests.
-    app.instance_path = str(instance)
-    with app.app_context():
-        db.create_all()
-        db.session.remove()
-    return app
+    return test_app(url, instance)
 
 
 def fingerprint() -> dict:

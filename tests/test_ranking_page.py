@@ -16,12 +16,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from evaluation import create_app, loading
+from evaluation import loading
 from evaluation.admin.ranking_view import RankChange, neutralize, rank_change
 from evaluation.services import records
 from evaluation.services.demo import seed_demo
 from models import Cadre, Period, Unit, User, db
-from tests.conftest import BACKENDS, PASSWORD, database_url
+from tests.conftest import BACKENDS, PASSWORD, database_url, test_app
 
 FORMULA_NAME = "=HYPERLINK(1)"
 
@@ -31,19 +31,8 @@ def demo_app(request, tmp_path_factory):
     """The demo ledger (13 towns, 4 periods: 2 approved, 1 submitted, 1 open), plus a
     镇长 renamed to what a spreadsheet would run as a formula."""
     tmp = tmp_path_factory.mktemp(f"ranking-{request.param}")
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url(request.param, tmp),
-            "SECRET_KEY": "test-secret-key",
-            "WTF_CSRF_ENABLED": False,
-            "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": True,
-            "PASSWORD_HASH_FAST": True,
-        }
-    )
-    app.instance_path = str(tmp / "instance")
+    app = test_app(database_url(request.param, tmp), tmp / "instance")
     with app.app_context():
-        db.create_all()
         seed_demo(password_factory=lambda: PASSWORD)
         admin = db.session.scalar(select(User).where(User.username == "admin"))
         town = db.session.scalar(select(Unit).where(Unit.name == "月城镇"))

@@ -11,29 +11,17 @@ import re
 import pytest
 from sqlalchemy import select
 
-from evaluation import create_app
 from evaluation.services.demo import seed_demo
 from models import Cadre, KeyProject, Unit, User, db
 from models.reviews import REASONS
-from tests.conftest import BACKENDS, PASSWORD, database_url
+from tests.conftest import BACKENDS, PASSWORD, database_url, test_app
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def demo_app(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp(f"desk-demo-{request.param}")
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url(request.param, tmp),
-            "SECRET_KEY": "test-secret-key",
-            "WTF_CSRF_ENABLED": False,
-            "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": True,
-            "PASSWORD_HASH_FAST": True,
-        }
-    )
-    app.instance_path = str(tmp / "instance")
+    app = test_app(database_url(request.param, tmp), tmp / "instance")
     with app.app_context():
-        db.create_all()
         seed_demo(password_factory=lambda: PASSWORD)
         db.session.remove()
     yield app
