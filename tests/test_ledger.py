@@ -134,6 +134,7 @@ def test_creating_a_score_that_exists_is_a_conflict(world, period):
         ("E01", "", "须为数字"),
         ("E01", True, "须为数字"),
         ("E01", "1.1234567", "6 位小数"),
+        ("E01", "1234567890.123456", "有效数字"),
         ("E01", "NaN", "有限"),
         ("U01", "E", "A"),
         ("U01", 1, "等次"),
@@ -153,6 +154,17 @@ def test_invalid_values_are_refused_with_the_reason(world, period, indicator, va
     db.session.rollback()
     assert event_count() == before
     assert stored(world, period, "云路镇", indicator) is None
+
+
+def test_the_largest_exact_values_are_stored_exactly(world, period):
+    """Fifteen significant digits survive the database as typed (SQLite: a float)."""
+    assessor = world.user("assessor")
+    for name, value in [("云路镇", "123456789.123456"), ("玉滘镇", "99999999999999")]:
+        ledger.set_score(
+            assessor, period, world.unit(name), world.indicator("E01"), value, version=None
+        )
+        db.session.expire_all()  # read back what the database holds
+        assert stored(world, period, name, "E01").value == value
 
 
 def test_lower_is_better_target_refuses_a_negative_value():

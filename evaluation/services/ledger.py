@@ -35,6 +35,9 @@ from models.types import plain, utcnow
 #: Raw values are stored as Numeric(20, 6).
 VALUE_DECIMALS = 6
 LARGEST_VALUE = Decimal(10) ** 14
+#: SQLite keeps NUMERIC values as binary floats, exact to 15 significant digits only;
+#: refusing more keeps every stored value exactly what was entered, on both databases.
+SIGNIFICANT_DIGITS = 15
 #: Adjustment points are stored as Numeric(9, 2).
 LARGEST_POINTS = Decimal(10) ** 7
 
@@ -134,6 +137,10 @@ def check_value(indicator: Indicator, value) -> tuple[Decimal | None, str | None
         raise _invalid_value(f"指标 {indicator.code} 的数值过大（整数部分至多 14 位）")
     if number != number.quantize(Decimal(1).scaleb(-VALUE_DECIMALS)):
         raise _invalid_value(f"指标 {indicator.code} 的数值至多保留 {VALUE_DECIMALS} 位小数")
+    if number and len(number.normalize().as_tuple().digits) > SIGNIFICANT_DIGITS:
+        raise _invalid_value(
+            f"指标 {indicator.code} 的数值有效数字不能超过 {SIGNIFICANT_DIGITS} 位"
+        )
     if indicator.method == "direct" and not 0 <= number <= indicator.points:
         raise _invalid_value(
             f"指标 {indicator.code} 直接打分，须在 0 至 {plain(indicator.points)} 分之间"
