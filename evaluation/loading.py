@@ -10,9 +10,11 @@ Who is computed:
 - ``village``: the active *typical* villages (典型村) only, on the period's village scheme.
 
 An approved period answers ``ranking`` from its stored snapshot, not by recomputing.
-Any other period's computed ranking is kept per app process, keyed by the history's
-last ``seq``: every change that can move a figure appends an event, so a new event
-means a new key and nothing stale is ever served (and no other server depends on it).
+Any other period's computed ranking is kept per app process, keyed by the last history
+``seq`` of that period and the last of the events without a period (units, schemes):
+every change that can move its figures appends one of those, so a new event means a
+new key and nothing stale is ever served (and no other server depends on it). Entry
+in one period leaves another period's computed ranking in place.
 """
 
 from __future__ import annotations
@@ -303,8 +305,8 @@ def ranking(period: Period, level: str = "town", *, sensitivity=None) -> dict:
             "results"
         ]
         return answer
-    head = select(HistoryEvent.seq).order_by(HistoryEvent.seq.desc()).limit(1)
-    key = (period.id, level, db.session.scalar(head))
+    key = (period.id, level, _last_seq(HistoryEvent.period == period.code),
+           _last_seq(HistoryEvent.period.is_(None)))  # fmt: skip
     # Kept as JSON text, parsed per call like a snapshot: callers may change what they get.
     text = _computed().get(key)
     if text is None:
@@ -312,6 +314,12 @@ def ranking(period: Period, level: str = "town", *, sensitivity=None) -> dict:
         _computed().put(key, text)
     answer["results"] = json.loads(text)
     return answer
+
+
+def _last_seq(condition) -> int | None:
+    """Return the last history ``seq`` matching ``condition`` (an index lookup)."""
+    query = select(HistoryEvent.seq).where(condition).order_by(HistoryEvent.seq.desc())
+    return db.session.scalar(query.limit(1))
 
 
 class _ComputedRankings:

@@ -183,3 +183,18 @@ def test_open_period_ranking_follows_every_change(world):
 
     records.update(SETUP, town, {"active": False})
     assert town.code not in {r["unit"] for r in loading.ranking(period)["results"]}
+
+
+def test_entry_in_another_period_keeps_a_computed_ranking(app, world):
+    q3 = open_period(world)
+    fill_towns(world, q3)
+    loading.ranking(q3)
+    computed = app.extensions["computed_rankings"]
+    keys = list(computed._entries)
+    q2 = open_period(world, "2026Q2")
+    fill_towns(world, q2)
+    loading.ranking(q3)
+    assert list(computed._entries) == keys  # reused: nothing of 2026Q3 changed
+    ledger.set_veto(world.user("assessor"), q3, world.unit("云路镇"), "安全事故")
+    vetoed = {r["unit"]: r for r in loading.ranking(q3)["results"]}
+    assert vetoed[world.unit("云路镇").code]["vetoed"] is True
