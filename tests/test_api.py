@@ -328,3 +328,11 @@ def test_history_pages_by_seq_for_auditors_only(api):
     assert api.get("/history?after_seq=x", role="auditor").status_code == 422
     for role in ("assessor", "supervisor", "reviewer"):
         assert api.get("/history", role=role).status_code == 403
+
+
+def test_a_disabled_users_token_no_longer_opens_the_api(api):
+    assert api.get("/summary", role="auditor").status_code == 200
+    with api.app.app_context():
+        records.update(SETUP, api.world.user("auditor"), {"active": False})
+    refused = api.get("/summary", role="auditor")
+    assert refused.status_code == 401 and "error" in refused.get_json()

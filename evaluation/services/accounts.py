@@ -111,14 +111,15 @@ def revoke_token(actor, token: ApiToken) -> None:
 
 def user_for_token(token: str) -> User | None:
     """Return the active user an unrevoked token belongs to."""
-    row = db.session.scalar(
-        select(ApiToken).where(
-            ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None)
+    return db.session.scalar(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == token_digest(token),
+            ApiToken.revoked_at.is_(None),
+            User.active,
         )
     )
-    if row is None or not row.user.active:
-        return None
-    return row.user
 
 
 # --- login throttling (kept in the database: holds across worker processes) ----
