@@ -222,6 +222,14 @@ class _Reader:
         """Record a problem at a path."""
         self.problems.append(Problem(path, message))
 
+    def first_time(self, key, seen: dict, where: str, path: str, what: str) -> bool:
+        """Record ``key`` as seen at ``where``; refuse (at ``path``) a key seen before."""
+        if key in seen:
+            self.fail(path, f"duplicate {what} (first at {seen[key]})")
+            return False
+        seen[key] = where
+        return True
+
     # -- scalar readers: each returns None after recording a problem -------------------
 
     def number(self, raw: object, path: str) -> Decimal | None:
@@ -397,14 +405,11 @@ class _Reader:
                     ok = False
                     continue
                 d_code = self.code(dim.get("code"), _at(d_path, "code"))
-                if d_code is not None and d_code in first_dimension:
-                    self.fail(
-                        _at(d_path, "code"),
-                        f"duplicate dimension code {d_code!r} (first at {first_dimension[d_code]})",
-                    )
+                if d_code is not None and not self.first_time(
+                    d_code, first_dimension, d_path, _at(d_path, "code"),
+                    f"dimension code {d_code!r}",
+                ):  # fmt: skip
                     d_code = None
-                if d_code is not None:
-                    first_dimension[d_code] = d_path
                 d_name = self.name(dim, d_path, d_code or "")
                 inds_path = _at(d_path, "indicators")
                 inds_raw = self.sequence(dim.get("indicators"), inds_path)
@@ -500,14 +505,10 @@ class _Reader:
         if ind is None:
             return None
         code = self.code(ind.get("code"), _at(path, "code"))
-        if code is not None and code in first_seen:
-            self.fail(
-                _at(path, "code"),
-                f"duplicate indicator code {code!r} (first at {first_seen[code]})",
-            )
+        if code is not None and not self.first_time(
+            code, first_seen, path, _at(path, "code"), f"indicator code {code!r}"
+        ):
             code = None
-        if code is not None:
-            first_seen[code] = path
         name = self.name(ind, path, code or "")
 
         points = self.number(ind.get("points"), _at(path, "points"))
@@ -611,12 +612,8 @@ class _Reader:
             code = self.code(unit.get("code"), _at(u_path, "code"))
             if code is None:
                 continue
-            if code in first_seen:
-                self.fail(
-                    _at(u_path, "code"), f"duplicate unit {code!r} (first at {first_seen[code]})"
-                )
+            if not self.first_time(code, first_seen, u_path, _at(u_path, "code"), f"unit {code!r}"):
                 continue
-            first_seen[code] = u_path
             units.append(Unit(code, self.name(unit, u_path, code)))
         return tuple(units)
 
@@ -653,14 +650,9 @@ class _Reader:
             if code is not None and indicator is None:
                 self.fail(i_path, f"unknown indicator {code!r}")
             if unit is not None and code is not None:
-                if (unit, code) in first_seen:
-                    self.fail(
-                        v_path,
-                        f"duplicate value for unit {unit!r} and indicator {code!r} "
-                        f"(first at {first_seen[(unit, code)]})",
-                    )
+                what = f"value for unit {unit!r} and indicator {code!r}"
+                if not self.first_time((unit, code), first_seen, v_path, v_path, what):
                     continue
-                first_seen[(unit, code)] = v_path
             value_path = _at(v_path, "value")
             raw_value = item.get("value")
             if raw_value is None:
