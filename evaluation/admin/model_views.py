@@ -216,32 +216,37 @@ class LedgerModelConverter(AdminModelConverter):
         return PlainDecimalField(**field_args)
 
 
-class GradeFractionsField(StringField):
+class _PairsField(StringField):
+    """A JSON column typed as ``name=value`` pairs: ``show`` writes them, ``read`` parses."""
+
+    stored_type: type = dict
+    show = staticmethod(lambda data: "")
+    read = staticmethod(lambda text: None)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.show(self.data) if isinstance(self.data, self.stored_type) else ""
+
+    def process_formdata(self, valuelist) -> None:
+        if valuelist:
+            self.data = None
+            self.data = self.read(valuelist[0])
+
+
+class GradeFractionsField(_PairsField):
     """Grade fractions typed as ``A=1, B=0.85`` and stored as ``{"A": "1", "B": "0.85"}``."""
 
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return schemes.format_grade_fractions(self.data) if isinstance(self.data, dict) else ""
-
-    def process_formdata(self, valuelist) -> None:
-        if valuelist:
-            self.data = None
-            self.data = schemes.parse_grade_fractions(valuelist[0])
+    show = staticmethod(schemes.format_grade_fractions)
+    read = staticmethod(schemes.parse_grade_fractions)
 
 
-class GradeBandsField(StringField):
+class GradeBandsField(_PairsField):
     """Grade bands typed as ``好=90, 较好=80, 一般=60, 较差=0``."""
 
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return schemes.format_grade_bands(self.data) if isinstance(self.data, list) else ""
-
-    def process_formdata(self, valuelist) -> None:
-        if valuelist:
-            self.data = None
-            self.data = schemes.parse_grade_bands(valuelist[0])
+    stored_type = list
+    show = staticmethod(schemes.format_grade_bands)
+    read = staticmethod(schemes.parse_grade_bands)
 
 
 class LedgerModelView(AccessMixin, ModelView):
