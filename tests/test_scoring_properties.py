@@ -194,3 +194,45 @@ def test_sensitivity_is_reproducible_with_the_same_seed(document, seed, spread):
         interval = result["sensitivity"]
         assert 1 <= interval["q5_rank"] <= interval["median_rank"] <= interval["q95_rank"]
         assert interval["q95_rank"] <= len(first["results"])
+
+
+def messy_value_items(units: list[str], codes: list[str]) -> st.SearchStrategy[object]:
+    """Value items as a careless file gives them: right, wrong, duplicated or malformed."""
+    raw = (
+        st.none()
+        | st.sampled_from(GRADES + ("", "Z"))
+        | st.integers(-5, 5000)
+        | cents(-100000, 500000)
+        | st.sampled_from((Decimal("NaN"), Decimal("Infinity"), Decimal(10) ** 16, True, 1.5))
+        | st.just([1])
+    )
+    item = st.fixed_dictionaries(
+        {
+            "unit": st.sampled_from(units) | st.sampled_from(("nobody", " ", 3)),
+            "indicator": st.sampled_from(codes) | st.sampled_from(("X9", "")),
+            "value": raw,
+        }
+    )
+    return item | st.sampled_from((None, "text", 7))
+
+
+@engine_settings
+@given(data=st.data(), document=documents())
+def test_values_read_quickly_or_carefully_give_the_same_answer_and_problems(data, document):
+    # Well-formed values are accepted without building paths (validation._accepted);
+    # whatever that quick check accepts or leaves, the answer and every problem listed
+    # must be exactly those of reading each value carefully.
+    from evaluation.scoring import validation
+
+    units = [u["code"] for u in document["units"]]
+    codes = [i["code"] for d in document["scheme"]["dimensions"] for i in d["indicators"]]
+    extra = data.draw(st.lists(messy_value_items(units, codes), max_size=12))
+    document["values"] = data.draw(st.permutations(document["values"] + extra))
+    quick = validation.read_document(document)
+    original = validation._accepted
+    validation._accepted = lambda raw, indicator: validation._REFUSED
+    try:
+        careful = validation.read_document(document)
+    finally:
+        validation._accepted = original
+    assert quick == careful

@@ -209,6 +209,43 @@ def _plain(number: Decimal) -> str:
     return format(number.normalize(CONTEXT), "f")
 
 
+_REFUSED = object()
+
+
+def _accepted(raw: object, indicator: Indicator) -> Value | None | object:
+    """Return a value that ``_Reader.value`` would accept unchanged, else ``_REFUSED``.
+
+    ``None`` (not entered yet) is accepted as it is. Only exact types are taken here
+    (a grade ``str``, a finite ``Decimal`` or an ``int``); anything else, and every
+    value out of its indicator's range, is left to ``_Reader.value`` to judge and explain.
+    """
+    if raw is None:
+        return None
+    method = indicator.method
+    if method == "grade":
+        grades = indicator.grade_fractions
+        return raw if type(raw) is str and grades is not None and raw in grades else _REFUSED
+    if method not in METHODS:
+        return _REFUSED
+    if type(raw) is Decimal:
+        if not raw.is_finite():
+            return _REFUSED
+        number = raw
+    elif type(raw) is int:
+        number = Decimal(raw)
+    else:
+        return _REFUSED
+    if abs(number) >= LARGEST_NUMBER:
+        return _REFUSED
+    if method == "direct":
+        points = indicator.points
+        if points is None or not 0 <= number <= points:
+            return _REFUSED
+    if method == "target" and indicator.direction == "lower" and number < 0:
+        return _REFUSED
+    return number
+
+
 class _Reader:
     """Walks a document, turning raw JSON-like data into typed objects."""
 
@@ -632,35 +669,67 @@ class _Reader:
         known_units: set[str],
         indicators: Mapping[str, Indicator],
     ) -> dict[tuple[str, str], Value]:
-        """Read the raw values, one per unit and indicator."""
+        """Read the raw values, one per unit and indicator.
+
+        A province period has some 30,000 values, nearly all well-formed: each is first
+        tried by ``_accepted``, which builds no path or message; any value it does not
+        accept is read again by ``_value_item``, which names the problem and where it is.
+        """
         values_raw = self.sequence(raw, path)
         if values_raw is None:
             return {}
         values: dict[tuple[str, str], Value] = {}
-        first_seen: dict[tuple[str, str], str] = {}
-        for index, value_raw in enumerate(values_raw):
-            v_path = _at(path, index)
-            item = self.mapping(value_raw, v_path)
-            if item is None:
-                continue
-            unit = self.unit_ref(item.get("unit"), _at(v_path, "unit"), known_units)
-            i_path = _at(v_path, "indicator")
-            code = self.code(item.get("indicator"), i_path)
-            indicator = indicators.get(code) if code is not None else None
-            if code is not None and indicator is None:
-                self.fail(i_path, f"unknown indicator {code!r}")
-            if unit is not None and code is not None:
-                what = f"value for unit {unit!r} and indicator {code!r}"
-                if not self.first_time((unit, code), first_seen, v_path, v_path, what):
-                    continue
-            value_path = _at(v_path, "value")
-            raw_value = item.get("value")
-            if raw_value is None:
-                continue  # null means not entered yet: the unit's value is missing
-            value = self.value(raw_value, value_path, indicator)
-            if value is not None and unit is not None and indicator is not None:
-                values[(unit, indicator.code)] = value
+        first_seen: dict[tuple[str, str], int] = {}
+        for index, item in enumerate(values_raw):
+            if isinstance(item, dict):
+                unit, code = item.get("unit"), item.get("indicator")
+                if type(unit) is str and type(code) is str and unit in known_units:
+                    indicator = indicators.get(code)
+                    key = (unit, code)
+                    if indicator is not None and key not in first_seen:
+                        value = _accepted(item.get("value"), indicator)
+                        if value is not _REFUSED:
+                            first_seen[key] = index
+                            if value is not None:
+                                values[key] = value
+                            continue
+            self._value_item(item, index, path, known_units, indicators, values, first_seen)
         return values
+
+    def _value_item(
+        self,
+        item: object,
+        index: int,
+        path: str,
+        known_units: set[str],
+        indicators: Mapping[str, Indicator],
+        values: dict[tuple[str, str], Value],
+        first_seen: dict[tuple[str, str], int],
+    ) -> None:
+        """Read one value carefully, recording every problem with its path."""
+        v_path = _at(path, index)
+        item = self.mapping(item, v_path)
+        if item is None:
+            return
+        unit = self.unit_ref(item.get("unit"), _at(v_path, "unit"), known_units)
+        i_path = _at(v_path, "indicator")
+        code = self.code(item.get("indicator"), i_path)
+        indicator = indicators.get(code) if code is not None else None
+        if code is not None and indicator is None:
+            self.fail(i_path, f"unknown indicator {code!r}")
+        if unit is not None and code is not None:
+            if (unit, code) in first_seen:
+                first = _at(path, first_seen[(unit, code)])
+                what = f"value for unit {unit!r} and indicator {code!r}"
+                self.fail(v_path, f"duplicate {what} (first at {first})")
+                return
+            first_seen[(unit, code)] = index
+        raw_value = item.get("value")
+        if raw_value is None:
+            return  # null means not entered yet: the unit's value is missing
+        value = self.value(raw_value, _at(v_path, "value"), indicator)
+        if value is not None and unit is not None and indicator is not None:
+            values[(unit, indicator.code)] = value
 
     def value(self, raw: object, path: str, indicator: Indicator | None) -> Value | None:
         """Check one value against its indicator's method."""
