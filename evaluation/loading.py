@@ -179,7 +179,8 @@ def engine_input(
     ).all():
         position = unit_position.get(unit_id)
         if position is not None:
-            grid[position][indicator_position[indicator_id]] = grade if grade is not None else number
+            value = grade if grade is not None else number
+            grid[position][indicator_position[indicator_id]] = value
     values = [
         {"unit": unit[1], "indicator": indicator[1], "value": value}
         for unit, row in zip(unit_rows, grid, strict=True)

@@ -236,3 +236,15 @@ def test_values_read_quickly_or_carefully_give_the_same_answer_and_problems(data
     finally:
         validation._accepted = original
     assert quick == careful
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(
+    amount=st.decimals(allow_nan=False, allow_infinity=False, min_value=-(10**15), max_value=10**15)
+)
+def test_amounts_print_with_two_decimals_in_plain_notation(amount):
+    from evaluation.scoring.amounts import format_amount, q
+
+    shown = format_amount(amount)
+    assert shown == format(q(amount), "f")
+    assert re.fullmatch(r"-?\d+\.\d\d", shown) and shown != "-0.00"

@@ -20,8 +20,11 @@ def q(amount: Decimal) -> Decimal:
 
 
 def format_amount(amount: Decimal) -> str:
-    """Format an amount as a string with exactly two decimals."""
-    return format(q(amount), "f")
+    """Format an amount as a string with exactly two decimals (``12.30``, ``0.00``)."""
+    # q inlined: a province ranking formats some 40,000 amounts. With exponent -2,
+    # str() never uses exponent notation, so it prints what format(..., "f") would.
+    rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP, context=CONTEXT)
+    return str(rounded.copy_abs() if rounded.is_zero() else rounded)
 
 
 def has_two_decimals_at_most(amount: Decimal) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
 from .amounts import CONTEXT, ZERO, format_amount, q
@@ -130,7 +130,8 @@ def _score(document: Document) -> ScoreResult:
         column = [document.values.get((code, indicator.code)) for code in codes]
         columns.append(score_column(indicator, column))
 
-    results: list[UnitResult] = []
+    # Each unit's figures first; its UnitResult is made once its rank is known.
+    figures: list[dict] = []
     for position, unit in enumerate(units):
         points: dict[str, Decimal] = {}
         missing: list[str] = []
@@ -148,29 +149,28 @@ def _score(document: Document) -> ScoreResult:
         penalty = _capped(document.penalty.get(unit.code, ZERO), scheme.penalty_cap)
         total = max(ZERO, sum(subtotals.values(), ZERO) + bonus - penalty)
         vetoed = unit.code in document.vetoed
-        results.append(
-            UnitResult(
-                unit=unit.code,
-                name=unit.name,
-                rank=0,  # set below, once every total is known
-                total=total,
-                dimensions=subtotals,
-                indicators=points,
-                bonus=bonus,
-                penalty=penalty,
-                grade=grade_for(total, scheme.grades, vetoed),
-                vetoed=vetoed,
-                missing=tuple(missing),
-            )
+        figures.append(
+            {
+                "unit": unit.code,
+                "name": unit.name,
+                "total": total,
+                "dimensions": subtotals,
+                "indicators": points,
+                "bonus": bonus,
+                "penalty": penalty,
+                "grade": grade_for(total, scheme.grades, vetoed),
+                "vetoed": vetoed,
+                "missing": tuple(missing),
+            }
         )
 
-    ranks = rank_keys([ranking_key(r.total, r.vetoed) for r in results], scheme.tie_method)
-    intervals: list[RankInterval | None] = [None] * len(results)
+    ranks = rank_keys([ranking_key(f["total"], f["vetoed"]) for f in figures], scheme.tie_method)
+    intervals: list[RankInterval | None] = [None] * len(figures)
     if document.sensitivity is not None:
-        intervals = list(_rank_intervals(document, document.sensitivity, results))
+        intervals = list(_rank_intervals(document, document.sensitivity, figures))
     results = [
-        replace(result, rank=rank, sensitivity=interval)
-        for result, rank, interval in zip(results, ranks, intervals, strict=True)
+        UnitResult(rank=rank, sensitivity=interval, **unit_figures)
+        for unit_figures, rank, interval in zip(figures, ranks, intervals, strict=True)
     ]
 
     flags = None
@@ -187,7 +187,7 @@ def _score(document: Document) -> ScoreResult:
 
 
 def _rank_intervals(
-    document: Document, settings: Sensitivity, results: list[UnitResult]
+    document: Document, settings: Sensitivity, figures: list[dict]
 ) -> list[RankInterval]:
     # numpy is loaded only when intervals are asked for, so the plain engine starts fast.
     import numpy as np
@@ -199,17 +199,17 @@ def _rank_intervals(
     full = [float(i.points) for i in indicators]
     fractions = np.array(
         [
-            [float(r.indicators[i.code]) / p for i, p in zip(indicators, full, strict=True)]
-            for r in results
+            [float(f["indicators"][i.code]) / p for i, p in zip(indicators, full, strict=True)]
+            for f in figures
         ],
         dtype=np.float64,
-    ).reshape(len(results), len(indicators))
+    ).reshape(len(figures), len(indicators))
     found = rank_intervals(
         fractions=fractions,
         points=np.array(full, dtype=np.float64),
         total=float(scheme.total),
-        adjustment=np.array([float(r.bonus - r.penalty) for r in results], dtype=np.float64),
-        vetoed=np.array([r.vetoed for r in results], dtype=bool),
+        adjustment=np.array([float(f["bonus"] - f["penalty"]) for f in figures], dtype=np.float64),
+        vetoed=np.array([f["vetoed"] for f in figures], dtype=bool),
         tie_method=scheme.tie_method,
         band_min_cents=[float(band.min * 100) for band in scheme.grades],
         samples=settings.samples,
@@ -223,7 +223,7 @@ def _rank_intervals(
             q95_rank=q(Decimal(repr(float(found.q95_rank[k])))),
             grade_at_risk=bool(found.grade_at_risk[k]),
         )
-        for k in range(len(results))
+        for k in range(len(figures))
     ]
 
 
