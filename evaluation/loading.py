@@ -10,11 +10,11 @@ Who is computed:
 - ``village``: the active *typical* villages (典型村) only, on the period's village scheme.
 
 An approved period answers ``ranking`` from its stored snapshot, not by recomputing.
-Any other period's computed ranking is kept per app process, keyed by the last history
-``seq`` of that period and the last of the events without a period (units, schemes):
-every change that can move its figures appends one of those, so a new event means a
-new key and nothing stale is ever served (and no other server depends on it). Entry
-in one period leaves another period's computed ranking in place.
+Any other ranking, and every one with rank intervals, is kept per app process, keyed
+by the last history ``seq`` of that period and the last of the events without a period
+(units, schemes): every change that can move its figures appends one of those, so a
+new event means a new key and nothing stale is ever served (and no other server
+depends on it). Entry in one period leaves another period's computed ranking in place.
 """
 
 from __future__ import annotations
@@ -316,18 +316,18 @@ def ranking(period: Period, level: str = "town", *, sensitivity=None) -> dict:
         answer["from_snapshot"] = True
         answer["results"] = json.loads(snapshot.payload)["results"]
         return answer
-    if sensitivity is not None:
-        answer["results"] = compute(engine_input(period, level, sensitivity=sensitivity))[
-            "results"
-        ]
-        return answer
-    key = (period.id, level, _last_seq(HistoryEvent.period == period.code),
+    settings = None
+    if sensitivity is not None:  # the uncertainty page and its charts compute it once
+        settings = tuple(sorted((name, str(v)) for name, v in sensitivity.items()))
+    key = (period.id, level, settings, _last_seq(HistoryEvent.period == period.code),
            _last_seq(HistoryEvent.period.is_(None)))  # fmt: skip
     # Kept as JSON text, parsed per call like a snapshot: callers may change what they get.
     text = _computed().get(key)
     if text is None:
-        text = json.dumps(compute(engine_input(period, level))["results"], ensure_ascii=False)
-        _computed().put(key, text)
+        results = compute(engine_input(period, level, sensitivity=sensitivity))["results"]
+        _computed().put(key, json.dumps(results, ensure_ascii=False))
+        answer["results"] = results  # made for this call: no other caller holds it
+        return answer
     answer["results"] = json.loads(text)
     return answer
 

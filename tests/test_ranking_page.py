@@ -98,12 +98,19 @@ def table_rows(html: str) -> list[dict]:
     return reader.rows
 
 
-def chart_json(html: str) -> dict:
+def chart_settings(html: str) -> dict:
     match = re.search(
         r'<script type="application/json" id="ranking-data">(.*?)</script>', html, re.S
     )
-    assert match, "the chart data block is missing"
+    assert match, "the chart settings block is missing"
     return json.loads(match.group(1))
+
+
+def chart_json(client, html: str) -> dict:
+    """Fetch the chart figures the way ranking.js does: from the URL the page names."""
+    response = client.get(chart_settings(html)["charts_url"])
+    assert response.status_code == 200
+    return response.get_json()
 
 
 def test_rank_change_labels():
@@ -164,15 +171,19 @@ def test_first_period_has_no_change_to_show(demo_app):
 
 
 def test_chart_data_contains_every_town_and_the_trend(demo_app):
-    html = login(demo_app).get("/admin/ranking/?period=2026Q2").get_data(as_text=True)
-    charts = chart_json(html)
+    client = login(demo_app)
+    html = client.get("/admin/ranking/?period=2026Q2").get_data(as_text=True)
+    settings = chart_settings(html)
+    assert settings["trend_url"] == "/admin/ranking/trend.json?period=2026Q2&level=town"
+    assert settings["charts_url"] == "/admin/ranking/charts.json?period=2026Q2&level=town"
+    charts = chart_json(client, html)
     expected = expected_ranking(demo_app, "2026Q2")["results"]
 
     assert [u["unit"] for u in charts["units"]] == [r["unit"] for r in expected]
     assert {u["name"] for u in charts["units"]} == {r["name"] for r in expected}
+    assert [u["total"] for u in charts["units"]] == [r["total"] for r in expected]
     assert [d["name"] for d in charts["dimensions"]] == ["镇域经济发展", "城乡融合", "乡村振兴"]
     assert len(charts["indicators"]) == 19
-    assert charts["trend_url"] == "/admin/ranking/trend.json?period=2026Q2&level=town"
     # the page loads ECharts from the app itself, never from a CDN
     assert "/static/vendor/echarts/echarts.min.js" in html
     assert "/static/ranking.js" in html
@@ -204,11 +215,12 @@ def test_echarts_is_served_with_its_licence(demo_app):
 
 
 def test_uncertainty_adds_rank_intervals(demo_app):
-    html = login(demo_app).get("/admin/ranking/?period=2026Q2&uncertainty=1").get_data(as_text=True)
+    client = login(demo_app)
+    html = client.get("/admin/ranking/?period=2026Q2&uncertainty=1").get_data(as_text=True)
     rows = table_rows(html)
     assert len(rows) == 13
     assert all(re.match(r"^[\d.]+–[\d.]+（[\d.]+）", r["interval"]) for r in rows)
-    charts = chart_json(html)
+    charts = chart_json(client, html)
     assert charts["uncertainty"] is True
     for unit in charts["units"]:
         interval = unit["sensitivity"]
@@ -235,12 +247,13 @@ def test_responsible_cadres_are_the_secretary_and_the_head(demo_app):
 
 def test_village_level_ranks_the_typical_villages(demo_app):
     expected = expected_ranking(demo_app, "2026Q2", "village")
-    html = login(demo_app).get("/admin/ranking/?period=2026Q2&level=village").get_data(as_text=True)
+    client = login(demo_app)
+    html = client.get("/admin/ranking/?period=2026Q2&level=village").get_data(as_text=True)
     rows = table_rows(html)
     assert len(rows) == 21
     assert [r["unit"] for r in rows] == [r["unit"] for r in expected["results"]]
     assert "典型村排名" in html and "领头雁" in html
-    assert len(chart_json(html)["units"]) == 21
+    assert len(chart_json(client, html)["units"]) == 21
 
 
 def test_xlsx_export_keeps_numbers_and_neutralizes_text(demo_app):
@@ -297,6 +310,8 @@ def test_unknown_period_is_not_found(demo_app):
     client = login(demo_app)
     assert client.get("/admin/ranking/?period=1999Q1").status_code == 404
     assert client.get("/admin/ranking/?level=county").status_code == 404
+    assert client.get("/admin/ranking/charts.json?period=1999Q1").status_code == 404
+    assert client.get("/admin/ranking/charts.json?level=county").status_code == 404
 
 
 @pytest.mark.parametrize("role", ["assessor", "auditor", "admin", "supervisor"])
@@ -304,6 +319,7 @@ def test_readers_of_rankings_may_open_the_page(demo_app, role):
     client = login(demo_app, role)
     assert client.get("/admin/ranking/").status_code == 200
     assert client.get("/admin/ranking/export.xlsx").status_code == 200
+    assert client.get("/admin/ranking/charts.json").status_code == 200
 
 
 def test_reviewer_is_refused_and_anonymous_sent_to_login(demo_app):
@@ -312,6 +328,8 @@ def test_reviewer_is_refused_and_anonymous_sent_to_login(demo_app):
     assert reviewer.get("/admin/ranking/export.xlsx").status_code == 403
     assert reviewer.get("/admin/ranking/?print=1").status_code == 403
     assert reviewer.get("/admin/ranking/trend.json").status_code == 403
+    assert reviewer.get("/admin/ranking/charts.json").status_code == 403
+    assert demo_app.test_client().get("/admin/ranking/charts.json").status_code in (302, 401)
     anonymous = demo_app.test_client().get("/admin/ranking/?period=2026Q1")
     assert anonymous.status_code == 302
     assert "/login" in anonymous.headers["Location"]

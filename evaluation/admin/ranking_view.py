@@ -107,6 +107,8 @@ class RankingPage:
     uncertainty: bool
     approver: str = ""
     submitter: str = ""
+    #: How many units were ranked; ``rows`` may hold only the first of them.
+    unit_count: int = 0
 
     @property
     def level_title(self) -> str:
@@ -236,9 +238,18 @@ class RankingCache:
 
 
 def build_page(
-    period: Period, level: str, *, uncertainty: bool = False, cache: RankingCache | None = None
+    period: Period,
+    level: str,
+    *,
+    uncertainty: bool = False,
+    cache: RankingCache | None = None,
+    limit: int | None = None,
 ) -> RankingPage:
-    """Rank a period and gather everything the table shows (raises ServiceError)."""
+    """Rank a period and gather everything the table shows (raises ServiceError).
+
+    ``limit``: make rows (with their cadres and change) for the first units only; the
+    page's table stops there, the XLSX and the print sheet take every row.
+    """
     cache = cache or RankingCache()
     answer = loading.ranking(period, level, sensitivity=UNCERTAINTY if uncertainty else None)
     if not uncertainty:
@@ -251,11 +262,12 @@ def build_page(
         if earlier is not None:
             had_previous = True
             previous_ranks = {r["unit"]: r["rank"] for r in earlier["results"]}
-    codes = [r["unit"] for r in answer["results"]]
+    shown = answer["results"] if limit is None else answer["results"][:limit]
+    codes = [r["unit"] for r in shown]
     cadres = responsible_cadres(level, codes)
     villages = village_context(codes) if level == "village" else {}
     rows = []
-    for result in answer["results"]:
+    for result in shown:
         row = RankingRow(
             result=result,
             change=rank_change(
@@ -279,6 +291,7 @@ def build_page(
         uncertainty=uncertainty,
         approver=_person(period.approved_by),
         submitter=_person(period.submitted_by),
+        unit_count=len(answer["results"]),
     )
 
 
@@ -345,25 +358,42 @@ def chart_labels() -> dict[str, str]:
         "grade_at_risk": _("等次可能变化"),
         "loading": _("正在读取各期排名…"),
         "trend_failed": _("各期排名读取失败"),
+        "charts_failed": _("图表数据读取失败，请刷新页面重试；上表不受影响。"),
     }
 
 
-def chart_data(page: RankingPage, trend_url: str) -> dict:
+def chart_settings(period: Period, level: str, uncertainty: bool) -> dict:
+    """Return what the page itself tells its charts: where their figures come from.
+
+    The figures of every unit (at province scale, most of a megabyte) are fetched from
+    ``charts.json`` after the page, so the table never waits for the charts.
+    """
+    args = {"period": period.code, "level": level}
+    return {
+        "charts_url": url_for(".charts", **args, **({"uncertainty": "1"} if uncertainty else {})),
+        "trend_url": url_for(".trend", **args),
+        "labels": chart_labels(),
+        "uncertainty": uncertainty,
+    }
+
+
+def chart_data(period: Period, level: str, answer: dict, uncertainty: bool) -> dict:
     """Return the JSON the charts are drawn from (amounts as two-decimal strings).
 
     Averages for the radar are left to the browser: they are drawn, never signed.
     """
-    results = page.answer["results"]
+    results = answer["results"]
+    dimensions, indicators = scheme_layout(period, level)
     return {
-        "period": {"code": page.period.code, "name": page.period.name},
-        "level": page.level,
+        "period": {"code": period.code, "name": period.name},
+        "level": level,
         "dimensions": [
             {"code": d["code"], "name": d["name"], "points": f"{d['points']:.2f}"}
-            for d in page.dimensions
+            for d in dimensions
         ],
         "indicators": [
             {"code": i["code"], "name": i["name"], "points": f"{i['points']:.2f}"}
-            for i in page.indicators
+            for i in indicators
         ],
         "units": [
             {
@@ -380,9 +410,7 @@ def chart_data(page: RankingPage, trend_url: str) -> dict:
             }
             for r in results
         ],
-        "trend_url": trend_url,
-        "labels": chart_labels(),
-        "uncertainty": page.uncertainty,
+        "uncertainty": uncertainty,
     }
 
 
@@ -517,7 +545,7 @@ class RankingView(AccessMixin, BaseView):
 
     permission = "ranking.view"
 
-    def _request_page(self) -> tuple[RankingPage | None, dict]:
+    def _request_page(self, limit: int | None = None) -> tuple[RankingPage | None, dict]:
         code = request.args.get("period", "").strip()
         period = period_by_code(code) if code else default_period()
         if code and period is None:
@@ -544,7 +572,7 @@ class RankingView(AccessMixin, BaseView):
             return None, context
         cache = RankingCache()
         try:
-            page = build_page(period, level, uncertainty=uncertainty, cache=cache)
+            page = build_page(period, level, uncertainty=uncertainty, cache=cache, limit=limit)
         except ServiceError as error:
             context["error"] = error.message
             return None, context
@@ -552,8 +580,10 @@ class RankingView(AccessMixin, BaseView):
 
     @expose("/")
     def index(self):
-        page, context = self._request_page()
-        if page is not None and request.args.get("print") == "1":
+        printing = request.args.get("print") == "1"
+        every_row = printing or request.args.get("all") == "1"
+        page, context = self._request_page(limit=None if every_row else TABLE_ROWS)
+        if page is not None and printing:
             return self.render(
                 "admin/ranking_print.html",
                 page=page,
@@ -564,19 +594,31 @@ class RankingView(AccessMixin, BaseView):
             )
         charts = None
         if page is not None:
-            trend_url = url_for(".trend", period=page.period.code, level=page.level)
-            charts = chart_data(page, trend_url)
-        shown_rows = page.rows if page is not None else []
-        if request.args.get("all") != "1":
-            shown_rows = shown_rows[:TABLE_ROWS]
+            charts = chart_settings(page.period, page.level, page.uncertainty)
         return self.render(
             "admin/ranking.html",
             page=page,
-            rows=shown_rows,
+            rows=page.rows if page is not None else [],
             charts=charts,
             source=source_note(page) if page else "",
             **context,
         )
+
+    @expose("/charts.json")
+    def charts(self):
+        code = request.args.get("period", "")
+        period = period_by_code(code) if code else default_period()
+        level = request.args.get("level", "town")
+        if period is None or level not in LEVEL_TITLES:
+            abort(404)
+        uncertainty = request.args.get("uncertainty") == "1"
+        try:
+            answer = loading.ranking(
+                period, level, sensitivity=UNCERTAINTY if uncertainty else None
+            )
+        except ServiceError as error:
+            return jsonify({"error": error.message}), error.status
+        return jsonify(chart_data(period, level, answer, uncertainty))
 
     @expose("/trend.json")
     def trend(self):
