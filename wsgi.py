@@ -1,3 +1,4 @@
-from evaluation import create_app
+from evaluation import create_app, settle_worker
 
 app = create_app()
+settle_worker()
