@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import current_app
@@ -151,9 +152,8 @@ def engine_input(
 ) -> dict:
     """Build the engine document of one period and level (SPEC §8.4).
 
-    A province period has some 30,000 values: they are read as bare table rows (ids, not
-    joined codes; ORM-attribute selects cost three times as much per row), kept to the
-    units in scope and the scheme's indicators here, and listed by unit then indicator.
+    Its values (some 30,000 in a province period) come from ``stored_values``, which
+    keeps them per process and brings them up to date from the history.
     """
     scheme = scheme_for(period, level)
     unit_rows = db.session.execute(
@@ -161,32 +161,7 @@ def engine_input(
         .where(*in_level(level))
         .order_by(Unit.sort_order, Unit.code)
     ).all()
-    unit_position = {unit_id: position for position, (unit_id, *_) in enumerate(unit_rows)}
-    indicators = db.session.execute(
-        select(Indicator.id, Indicator.code)
-        .where(Indicator.scheme_id == scheme.id)
-        .order_by(Indicator.order, Indicator.id)
-    ).all()
-    indicator_position = {indicator_id: k for k, (indicator_id, _) in enumerate(indicators)}
-    # grid[unit][indicator]: the stored value (a row holds a number or a grade, never
-    # neither), None where nothing is stored.
-    grid: list[list] = [[None] * len(indicators) for _ in unit_rows]
-    score = Score.__table__.c
-    for unit_id, indicator_id, number, grade in db.session.execute(
-        select(score.unit_id, score.indicator_id, score.number, score.grade).where(
-            score.period_id == period.id, score.indicator_id.in_(list(indicator_position))
-        )
-    ).all():
-        position = unit_position.get(unit_id)
-        if position is not None:
-            value = grade if grade is not None else number
-            grid[position][indicator_position[indicator_id]] = value
-    values = [
-        {"unit": unit[1], "indicator": indicator[1], "value": value}
-        for unit, row in zip(unit_rows, grid, strict=True)
-        for indicator, value in zip(indicators, row, strict=True)
-        if value is not None
-    ]
+    values = stored_values(period, level, scheme.id, unit_rows)
     in_scope = select(Unit.id).where(*in_level(level))
     adjustments = [
         {"unit": unit, "kind": kind, "points": points, "reason": reason}
@@ -219,6 +194,151 @@ def engine_input(
         typical = {code: batch for _, code, _, batch in unit_rows if batch is not None}
         document["flags"] = _flag_rules(period, typical)
     return document
+
+
+@dataclass(frozen=True)
+class _StoredValues:
+    """A period's stored values at a level, as of (at least) history event ``head``.
+
+    Never changed once made: an update makes a new one.
+    """
+
+    head: int
+    units: tuple[str, ...]
+    indicators: tuple[str, ...]
+    #: (unit code, indicator code) → the number or the grade stored.
+    cells: dict[tuple[str, str], object]
+    #: The engine's ``values``: one item per cell, by unit then indicator.
+    values: list[dict]
+    #: (unit code, indicator code) → the cell's place in ``values``.
+    index: dict[tuple[str, str], int]
+
+
+#: Beyond this many new events in the period, its values are read afresh instead.
+_CHANGES_READ_ONE_BY_ONE = 500
+#: Entities whose events in a period never add, change or remove a stored value.
+_NO_VALUE_CHANGES = frozenset({"period", "adjustment", "veto", "review_case", "review_record"})
+
+
+def stored_values(period: Period, level: str, scheme_id: int, unit_rows) -> list[dict]:
+    """Return the engine's ``values`` of a period for the units in ``unit_rows``.
+
+    Read in full once per process; afterwards only the cells that history events of the
+    period name since then (``score.set`` / ``score.clear`` keys are ``unit/indicator``)
+    are read again, from the score table itself. Any change to units, schemes or the
+    period's scheme is an event without a period, which keys a new read in full; so is
+    an event of an entity not known to leave values alone, or a long run of changes.
+    The list returned is shared: callers only read it (the engine does).
+    """
+    base = _last_seq(HistoryEvent.period.is_(None))
+    head = _last_seq(HistoryEvent.period == period.code) or 0
+    key = (period.id, level, scheme_id, base)
+    cache = _stored_values_cache()
+    known = cache.get(key)
+    if known is not None and known.head >= head:
+        return known.values
+    fresh = None
+    if known is not None:
+        fresh = _brought_up_to_date(period, scheme_id, known, head)
+    if fresh is None:
+        fresh = _read_stored_values(period, scheme_id, unit_rows, head)
+    cache.put(key, fresh)
+    return fresh.values
+
+
+def _read_stored_values(period: Period, scheme_id: int, unit_rows, head: int) -> _StoredValues:
+    # Bare table rows by id (ORM-attribute selects cost three times as much per row),
+    # kept to the units in scope and the scheme's indicators.
+    unit_codes = {unit_id: code for unit_id, code, *_ in unit_rows}
+    indicators = db.session.execute(
+        select(Indicator.id, Indicator.code)
+        .where(Indicator.scheme_id == scheme_id)
+        .order_by(Indicator.order, Indicator.id)
+    ).all()
+    indicator_codes = dict(indicators)
+    score = Score.__table__.c
+    cells = {}
+    for unit_id, indicator_id, number, grade in db.session.execute(
+        select(score.unit_id, score.indicator_id, score.number, score.grade).where(
+            score.period_id == period.id, score.indicator_id.in_(list(indicator_codes))
+        )
+    ).all():
+        unit = unit_codes.get(unit_id)
+        if unit is not None:
+            # A row holds a number or a grade, never neither.
+            cells[(unit, indicator_codes[indicator_id])] = grade if grade is not None else number
+    units = tuple(code for _, code, *_ in unit_rows)
+    return _laid_out(head, units, tuple(code for _, code in indicators), cells)
+
+
+def _laid_out(head: int, units, indicators, cells: dict) -> _StoredValues:
+    values, index = [], {}
+    for unit in units:
+        for indicator in indicators:
+            value = cells.get((unit, indicator))
+            if value is not None:
+                index[(unit, indicator)] = len(values)
+                values.append({"unit": unit, "indicator": indicator, "value": value})
+    return _StoredValues(head, units, indicators, cells, values, index)
+
+
+def _brought_up_to_date(
+    period: Period, scheme_id: int, known: _StoredValues, head: int
+) -> _StoredValues | None:
+    """Re-read the cells named by the period's events after ``known.head``; None: read all."""
+    events = db.session.execute(
+        select(HistoryEvent.entity, HistoryEvent.entity_key)
+        .where(HistoryEvent.period == period.code, HistoryEvent.seq > known.head)
+        .order_by(HistoryEvent.seq)
+        .limit(_CHANGES_READ_ONE_BY_ONE + 1)
+    ).all()
+    if len(events) > _CHANGES_READ_ONE_BY_ONE:
+        return None
+    in_scope = set(known.units)
+    measured = set(known.indicators)
+    named = set()
+    for entity, entity_key in events:
+        if entity == "score":
+            unit, _, indicator = entity_key.partition("/")
+            if unit in in_scope and indicator in measured:
+                named.add((unit, indicator))
+        elif entity not in _NO_VALUE_CHANGES:
+            return None
+    if not named:
+        return _StoredValues(head, known.units, known.indicators, known.cells,
+                             known.values, known.index)  # fmt: skip
+    score = Score.__table__.c
+    now = {
+        (unit, indicator): grade if grade is not None else number
+        for unit, indicator, number, grade in db.session.execute(
+            select(Unit.code, Indicator.code, score.number, score.grade)
+            .join(Unit, Unit.id == score.unit_id)
+            .join(Indicator, Indicator.id == score.indicator_id)
+            .where(
+                score.period_id == period.id,
+                Indicator.scheme_id == scheme_id,
+                Unit.code.in_({unit for unit, _ in named}),
+                Indicator.code.in_({indicator for _, indicator in named}),
+            )
+        )
+        if (unit, indicator) in named
+    }
+    cells = dict(known.cells)
+    values = list(known.values)
+    reshaped = False  # a cell stored or removed: the values are laid out again
+    for cell in named:
+        value = now.get(cell)
+        if (value is None) != (cell not in cells):
+            reshaped = True
+        if value is None:
+            cells.pop(cell, None)
+            continue
+        cells[cell] = value
+        if not reshaped:
+            values[known.index[cell]] = {"unit": cell[0], "indicator": cell[1], "value": value}
+    if reshaped:
+        return _laid_out(head, known.units, known.indicators, cells)
+    return _StoredValues(head, known.units, known.indicators, cells, values, known.index)
 
 
 def _flag_rules(period: Period, typical: dict[str, int]) -> dict:
@@ -338,12 +458,11 @@ def _last_seq(condition) -> int | None:
     return db.session.scalar(query.limit(1))
 
 
-class _ComputedRankings:
-    """A small, thread-safe LRU: (period, level, head seq) → the results as JSON text."""
+class _Recent:
+    """A small, thread-safe LRU kept per app process."""
 
-    size = 8
-
-    def __init__(self):
+    def __init__(self, size: int):
+        self.size = size
         self._entries: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
@@ -354,16 +473,22 @@ class _ComputedRankings:
                 return self._entries[key]
         return None
 
-    def put(self, key, text: str) -> None:
+    def put(self, key, entry) -> None:
         with self._lock:
-            self._entries[key] = text
+            self._entries[key] = entry
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
 
-def _computed() -> _ComputedRankings:
-    return current_app.extensions.setdefault("computed_rankings", _ComputedRankings())
+def _computed() -> _Recent:
+    """(period, level, intervals, head seqs) → the ranking's results as JSON text."""
+    return current_app.extensions.setdefault("computed_rankings", _Recent(8))
+
+
+def _stored_values_cache() -> _Recent:
+    """(period, level, scheme, base seq) → that period's _StoredValues."""
+    return current_app.extensions.setdefault("stored_values", _Recent(4))
 
 
 def flags(period: Period) -> dict:

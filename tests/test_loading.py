@@ -10,7 +10,7 @@ import pytest
 from evaluation import loading, scoring
 from evaluation.services import ledger, periods, records
 from evaluation.services.core import NotFound
-from models import ReviewCase, ReviewRecord, db
+from models import ReviewCase, ReviewRecord, Score, db
 from tests.ledger_world import SETUP, build_world, fill_towns, open_period
 
 
@@ -198,3 +198,88 @@ def test_entry_in_another_period_keeps_a_computed_ranking(app, world):
     ledger.set_veto(world.user("assessor"), q3, world.unit("云路镇"), "安全事故")
     vetoed = {r["unit"]: r for r in loading.ranking(q3)["results"]}
     assert vetoed[world.unit("云路镇").code]["vetoed"] is True
+
+
+def test_stored_values_follow_every_change_as_a_fresh_read_would(app, world, monkeypatch):
+    """The values kept between rankings, brought up to date from the history, always
+    equal what a read of the whole period gives; only base-data changes, unknown events
+    or a long run of changes read the period in full again."""
+    period = open_period(world)
+    assessor = world.user("assessor")
+    full_reads = []
+    read = loading._read_stored_values
+    monkeypatch.setattr(
+        loading, "_read_stored_values", lambda *a: full_reads.append(a[3]) or read(*a)
+    )
+
+    def check(level="town"):
+        kept = loading.engine_input(period, level)
+        app.extensions.pop("stored_values")
+        fresh = loading.engine_input(period, level)
+        assert kept == fresh
+        assert scoring.compute(kept) == scoring.compute(fresh)
+        return kept
+
+    def stored(unit, code):
+        return db.session.scalar(
+            db.select(Score).where(
+                Score.period_id == period.id,
+                Score.unit_id == world.unit(unit).id,
+                Score.indicator_id == world.indicator(code).id,
+            )
+        )
+
+    check()  # nothing entered yet
+    fill_towns(world, period)  # every value new
+    check()
+    loading.engine_input(period)
+    reads = len(full_reads)
+
+    u02 = stored("玉滘镇", "U02")
+    ledger.set_score(assessor, period, world.unit("玉滘镇"), world.indicator("U02"), "12.5",
+                     version=u02.version)  # fmt: skip
+    document = check()
+    assert {"unit": world.unit("玉滘镇").code, "indicator": "U02", "value": Decimal("12.5")} in (
+        document["values"]
+    )
+    ledger.clear_score(assessor, stored("云路镇", "E01"), version=stored("云路镇", "E01").version)
+    document = check()
+    assert not [v for v in document["values"]
+                if v["unit"] == world.unit("云路镇").code and v["indicator"] == "E01"]  # fmt: skip
+    ledger.set_score(assessor, period, world.unit("云路镇"), world.indicator("E01"), "7.1",
+                     version=None)  # fmt: skip
+    ledger.add_adjustment(assessor, period, world.unit("玉滘镇"), "bonus", "2", "表彰")
+    ledger.set_veto(assessor, period, world.unit("曲溪街道"), "安全事故")
+    u01 = stored("曲溪街道", "U01")
+    ledger.set_score(assessor, period, world.unit("曲溪街道"), world.indicator("U01"), "差",
+                     version=u01.version)  # fmt: skip
+    check()
+    # Village values of the same period change nothing at the town level, and the
+    # village level keeps its own.
+    enter_villages(world, period, {"新桃村": ("40", "优")})
+    check()
+    check("village")
+    # Since ``reads``, five checks each read in full once, after dropping the kept values
+    # on purpose; the village level's first reading is the only other one.
+    assert len(full_reads) == reads + 5 + 1
+
+    # A base-data change (a town leaves) keys a read in full.
+    records.update(SETUP, world.unit("玉滘镇"), {"active": False})
+    before = len(full_reads)
+    loading.engine_input(period)
+    assert len(full_reads) == before + 1
+    check()
+
+    # So does a long run of changes.
+    loading.engine_input(period)
+    monkeypatch.setattr(loading, "_CHANGES_READ_ONE_BY_ONE", 1)
+    for value in ("1", "2"):
+        score = stored("曲溪街道", "U02")
+        ledger.set_score(assessor, period, world.unit("曲溪街道"), world.indicator("U02"), value,
+                         version=score.version)  # fmt: skip
+    before = len(full_reads)
+    document = loading.engine_input(period)
+    assert len(full_reads) == before + 1
+    assert {"unit": world.unit("曲溪街道").code, "indicator": "U02", "value": Decimal(2)} in (
+        document["values"]
+    )
