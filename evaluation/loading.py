@@ -56,6 +56,7 @@ __all__ = [
     "ranking",
     "scheme_document",
     "current_snapshot",
+    "unit_ranks",
 ]
 
 
@@ -452,6 +453,26 @@ def ranking(period: Period, level: str = "town", *, sensitivity=None) -> dict:
     return answer
 
 
+def unit_ranks(period: Period, level: str = "town") -> dict[str, int]:
+    """Return each unit's rank in a period's ranking (a new dict on every call).
+
+    What the "change since the previous period" column needs, kept per process by the
+    snapshot's hash (an approved period) or by the same history keys as ``ranking``.
+    """
+    scheme_for(period, level)
+    snapshot = current_snapshot(period, level) if period.status == "approved" else None
+    if snapshot is not None:
+        key = ("snapshot", snapshot.sha256)
+    else:
+        key = (period.id, level, _last_seq(HistoryEvent.period == period.code),
+               _last_seq(HistoryEvent.period.is_(None)))  # fmt: skip
+    ranks = _ranks().get(key)
+    if ranks is None:
+        ranks = {r["unit"]: r["rank"] for r in ranking(period, level)["results"]}
+        _ranks().put(key, ranks)
+    return dict(ranks)
+
+
 def _last_seq(condition) -> int | None:
     """Return the last history ``seq`` matching ``condition`` (an index lookup)."""
     query = select(HistoryEvent.seq).where(condition).order_by(HistoryEvent.seq.desc())
@@ -484,6 +505,11 @@ class _Recent:
 def _computed() -> _Recent:
     """(period, level, intervals, head seqs) → the ranking's results as JSON text."""
     return current_app.extensions.setdefault("computed_rankings", _Recent(8))
+
+
+def _ranks() -> _Recent:
+    """A snapshot's hash, or (period, level, head seqs) → {unit: rank}."""
+    return current_app.extensions.setdefault("unit_ranks", _Recent(16))
 
 
 def _stored_values_cache() -> _Recent:

@@ -283,3 +283,18 @@ def test_stored_values_follow_every_change_as_a_fresh_read_would(app, world, mon
     assert {"unit": world.unit("曲溪街道").code, "indicator": "U02", "value": Decimal(2)} in (
         document["values"]
     )
+
+
+def test_unit_ranks_are_the_ranking_s_ranks_and_follow_changes(world):
+    period = open_period(world)
+    fill_towns(world, period)
+    ranks = loading.unit_ranks(period)
+    assert ranks == {r["unit"]: r["rank"] for r in loading.ranking(period)["results"]}
+    ranks.clear()  # a caller's change stays its own
+    assert loading.unit_ranks(period) != {}
+
+    town = world.unit("云路镇")
+    ledger.set_veto(world.user("assessor"), period, town, "安全事故")
+    after = loading.unit_ranks(period)
+    assert after[town.code] == len(after)  # vetoed units come last
+    assert after == {r["unit"]: r["rank"] for r in loading.ranking(period)["results"]}

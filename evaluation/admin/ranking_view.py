@@ -217,32 +217,11 @@ def scheme_layout(period: Period, level: str) -> tuple[list[dict], list[dict]]:
     return dimensions, indicators
 
 
-class RankingCache:
-    """The rankings computed while answering one request, so no period is ranked twice."""
-
-    def __init__(self) -> None:
-        self._answers: dict[tuple[int, str], dict | None] = {}
-
-    def get(self, period: Period, level: str) -> dict | None:
-        """Return a period's ranking, or None when it cannot be computed."""
-        key = (period.id, level)
-        if key not in self._answers:
-            try:
-                self._answers[key] = loading.ranking(period, level)
-            except ServiceError:
-                self._answers[key] = None
-        return self._answers[key]
-
-    def put(self, period: Period, level: str, answer: dict) -> None:
-        self._answers.setdefault((period.id, level), answer)
-
-
 def build_page(
     period: Period,
     level: str,
     *,
     uncertainty: bool = False,
-    cache: RankingCache | None = None,
     limit: int | None = None,
 ) -> RankingPage:
     """Rank a period and gather everything the table shows (raises ServiceError).
@@ -250,18 +229,16 @@ def build_page(
     ``limit``: make rows (with their cadres and change) for the first units only; the
     page's table stops there, the XLSX and the print sheet take every row.
     """
-    cache = cache or RankingCache()
     answer = loading.ranking(period, level, sensitivity=UNCERTAINTY if uncertainty else None)
-    if not uncertainty:
-        cache.put(period, level, answer)
     previous = loading.previous_period(period)
     previous_ranks: dict[str, int] = {}
     had_previous = False
     if previous is not None:
-        earlier = cache.get(previous, level)
-        if earlier is not None:
+        try:
+            previous_ranks = loading.unit_ranks(previous, level)
             had_previous = True
-            previous_ranks = {r["unit"]: r["rank"] for r in earlier["results"]}
+        except ServiceError:
+            pass  # a previous period that cannot be ranked: nothing to compare with
     shown = answer["results"] if limit is None else answer["results"][:limit]
     codes = [r["unit"] for r in shown]
     cadres = responsible_cadres(level, codes)
@@ -302,13 +279,12 @@ def _person(username: str | None) -> str:
     return f"{name}（{username}）" if name and name != username else username
 
 
-def rank_trend(period: Period, level: str, cache: RankingCache | None = None) -> dict:
+def rank_trend(period: Period, level: str) -> dict:
     """Return every unit's rank in each period up to this one that can be ranked.
 
     Served apart from the page (``trend.json``): at province scale it reads a dozen
     snapshots, which the table should not wait for.
     """
-    cache = cache or RankingCache()
     periods = list(
         db.session.scalars(
             select(Period)
@@ -323,9 +299,10 @@ def rank_trend(period: Period, level: str, cache: RankingCache | None = None) ->
     for each in periods:
         if each.scheme_for(level) is None:
             continue
-        answer = cache.get(each, level)
-        if answer is None:
-            continue
+        try:
+            answer = loading.ranking(each, level)
+        except ServiceError:
+            continue  # a period that cannot be ranked is left out of the trend
         shown_periods.append({"code": each.code, "name": each.name})
         for result in answer["results"]:
             ranks.setdefault(result["unit"], {})[each.code] = result["rank"]
@@ -570,9 +547,8 @@ class RankingView(AccessMixin, BaseView):
         }
         if period is None:
             return None, context
-        cache = RankingCache()
         try:
-            page = build_page(period, level, uncertainty=uncertainty, cache=cache, limit=limit)
+            page = build_page(period, level, uncertainty=uncertainty, limit=limit)
         except ServiceError as error:
             context["error"] = error.message
             return None, context
