@@ -248,3 +248,42 @@ def test_amounts_print_with_two_decimals_in_plain_notation(amount):
     shown = format_amount(amount)
     assert shown == format(q(amount), "f")
     assert re.fullmatch(r"-?\d+\.\d\d", shown) and shown != "-0.00"
+
+
+def _forget_scored_columns():
+    from evaluation.scoring import engine
+
+    engine._scored_column.__self__._entries.clear()
+
+
+@engine_settings
+@given(data=st.data(), document=documents())
+def test_columns_scored_before_give_the_figures_a_fresh_engine_gives(data, document):
+    # The engine keeps its last columns' points (engine._RecentColumns): whatever it has
+    # kept, every figure must be what scoring from nothing gives.
+    _forget_scored_columns()
+    fresh = compute(document)
+    assert compute(document) == fresh  # now every column comes from what was kept
+
+    # The same amounts written with more zeros (5.2 as 5.2000) score alike.
+    padded = {
+        **document,
+        "values": [
+            {**v, "value": v["value"] + Decimal("0.0000")} if isinstance(v["value"], Decimal)
+            else v
+            for v in document["values"]
+        ],
+    }
+    assert compute(padded) == fresh
+
+    # One value changed: only its column is scored again, and the answer is a fresh one.
+    if document["values"]:
+        k = data.draw(st.integers(0, len(document["values"]) - 1))
+        specs = {i["code"]: i for d in document["scheme"]["dimensions"] for i in d["indicators"]}
+        changed = dict(document["values"][k])
+        changed["value"] = data.draw(value_for(specs[changed["indicator"]]))
+        moved = {**document, "values": [*document["values"][:k], changed,
+                                         *document["values"][k + 1:]]}  # fmt: skip
+        kept = compute(moved)
+        _forget_scored_columns()
+        assert kept == compute(moved)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
@@ -10,7 +12,7 @@ from .amounts import CONTEXT, ZERO, format_amount, q
 from .flags import Flag, FlagInput, flag_units
 from .methods import score_column
 from .ranking import grade_for, rank_keys, ranking_key
-from .validation import Document, Sensitivity, parse_document
+from .validation import Document, Indicator, Sensitivity, parse_document
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,47 @@ def _rank_number(rank: Decimal) -> int | float:
     return int(rank) if rank == rank.to_integral_value() else float(rank)
 
 
+class _RecentColumns:
+    """The last columns scored, so a ranking redone after one change scores one column.
+
+    ``score_column`` is a pure function of the indicator's scoring rule and the column's
+    values (in the engine's fixed context), so a column seen before has the same points.
+    Values are compared by amount: 5.2 and 5.20 score alike (every result is rounded).
+    """
+
+    size = 64
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def points(self, indicator: Indicator, column: tuple) -> tuple[Decimal | None, ...]:
+        fractions = indicator.grade_fractions
+        key = (
+            indicator.method,
+            indicator.points,
+            indicator.direction,
+            indicator.target,
+            indicator.floor,
+            tuple(sorted(fractions.items())) if fractions is not None else None,
+            column,
+        )
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        found = tuple(score_column(indicator, column))
+        with self._lock:
+            self._entries[key] = found
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return found
+
+
+_scored_column = _RecentColumns().points
+
+
 def _capped(amount: Decimal, cap: Decimal | None) -> Decimal:
     return q(amount if cap is None else min(amount, cap))
 
@@ -127,8 +170,8 @@ def _score(document: Document) -> ScoreResult:
     # Score indicator by indicator: a relative indicator needs the whole column at once.
     columns = []
     for indicator in indicators:
-        column = [document.values.get((code, indicator.code)) for code in codes]
-        columns.append(score_column(indicator, column))
+        column = tuple(document.values.get((code, indicator.code)) for code in codes)
+        columns.append(_scored_column(indicator, column))
 
     # Each unit's figures first; its UnitResult is made once its rank is known.
     figures: list[dict] = []
