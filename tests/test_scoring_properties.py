@@ -251,9 +251,9 @@ def test_amounts_print_with_two_decimals_in_plain_notation(amount):
 
 
 def _forget_scored_columns():
-    from evaluation.scoring import engine
+    from evaluation.scoring.engine import forget_scored_columns
 
-    engine._scored_column.__self__._entries.clear()
+    forget_scored_columns()
 
 
 @engine_settings

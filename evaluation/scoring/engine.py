@@ -147,8 +147,18 @@ class _RecentColumns:
                 self._entries.popitem(last=False)
         return found
 
+    def forget(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
-_scored_column = _RecentColumns().points
+
+_recent_columns = _RecentColumns()
+_scored_column = _recent_columns.points
+
+
+def forget_scored_columns() -> None:
+    """Forget the columns kept, so the next computation scores every column (benchmarks)."""
+    _recent_columns.forget()
 
 
 def _capped(amount: Decimal, cap: Decimal | None) -> Decimal:
