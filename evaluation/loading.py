@@ -29,7 +29,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from evaluation import scoring
-from evaluation.services.core import InvalidInput, NotFound
+from evaluation.services.core import InvalidInput, NotFound, in_write
 from models import (
     Adjustment,
     AnalysisGroup,
@@ -502,19 +502,30 @@ class _Recent:
                 self._entries.popitem(last=False)
 
 
+def _kept(name: str, size: int) -> _Recent:
+    """Return the app's LRU ``name``; inside a write transaction, one that keeps nothing.
+
+    Keys hold history ``seq`` numbers, and a write transaction's events may yet roll
+    back, their numbers then going to other events: nothing read inside one is kept.
+    """
+    if in_write():
+        return _Recent(0)
+    return current_app.extensions.setdefault(name, _Recent(size))
+
+
 def _computed() -> _Recent:
     """(period, level, intervals, head seqs) → the ranking's results as JSON text."""
-    return current_app.extensions.setdefault("computed_rankings", _Recent(8))
+    return _kept("computed_rankings", 8)
 
 
 def _ranks() -> _Recent:
     """A snapshot's hash, or (period, level, head seqs) → {unit: rank}."""
-    return current_app.extensions.setdefault("unit_ranks", _Recent(16))
+    return _kept("unit_ranks", 16)
 
 
 def _stored_values_cache() -> _Recent:
     """(period, level, scheme, base seq) → that period's _StoredValues."""
-    return current_app.extensions.setdefault("stored_values", _Recent(4))
+    return _kept("stored_values", 4)
 
 
 def flags(period: Period) -> dict:

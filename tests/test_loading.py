@@ -298,3 +298,35 @@ def test_unit_ranks_are_the_ranking_s_ranks_and_follow_changes(world):
     after = loading.unit_ranks(period)
     assert after[town.code] == len(after)  # vetoed units come last
     assert after == {r["unit"]: r["rank"] for r in loading.ranking(period)["results"]}
+
+
+def test_nothing_read_inside_a_rolled_back_write_is_kept(app, world):
+    """A write's events take the next seq numbers; rolled back, those numbers go to the
+    next events, so what was read inside the write must not be kept under them."""
+    from evaluation.services import history
+    from evaluation.services.core import writing
+
+    period = open_period(world)
+    fill_towns(world, period)
+    for name in ("computed_rankings", "stored_values", "unit_ranks"):
+        app.extensions.pop(name, None)
+    town = world.unit("玉滘镇")
+    with pytest.raises(RuntimeError):
+        with writing(world.user("assessor"), "score.write"):
+            history.append(SETUP, "period.note", "period", period.code, period=period.code)
+            inside = loading.ranking(period)
+            loading.unit_ranks(period)
+            raise RuntimeError("the write fails after reading")
+    for name in ("computed_rankings", "stored_values", "unit_ranks"):
+        assert not getattr(app.extensions.get(name), "_entries", None)
+
+    # The next event takes the rolled-back one's seq: its change must show.
+    u02 = db.session.scalar(db.select(Score).where(
+        Score.period_id == period.id, Score.unit_id == town.id,
+        Score.indicator_id == world.indicator("U02").id))  # fmt: skip
+    ledger.set_score(world.user("assessor"), period, town, world.indicator("U02"), "1",
+                     version=u02.version)  # fmt: skip
+    after = {r["unit"]: r for r in loading.ranking(period)["results"]}
+    before = {r["unit"]: r for r in inside["results"]}
+    assert after[town.code]["indicators"]["U02"] == "1.00"
+    assert before[town.code]["indicators"]["U02"] != "1.00"
