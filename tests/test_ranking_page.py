@@ -333,3 +333,23 @@ def test_reviewer_is_refused_and_anonymous_sent_to_login(demo_app):
     anonymous = demo_app.test_client().get("/admin/ranking/?period=2026Q1")
     assert anonymous.status_code == 302
     assert "/login" in anonymous.headers["Location"]
+
+
+def test_a_long_ranking_shows_its_first_rows_and_offers_every_row(demo_app, monkeypatch):
+    from evaluation.admin import ranking_view
+
+    monkeypatch.setattr(ranking_view, "TABLE_ROWS", 5)
+    client = login(demo_app)
+    expected = [r["unit"] for r in expected_ranking(demo_app, "2026Q2")["results"]]
+    html = client.get("/admin/ranking/?period=2026Q2").get_data(as_text=True)
+    assert [r["unit"] for r in table_rows(html)] == expected[:5]
+    assert "表中列出前 5 名（共 13 个单位）" in html
+    every = client.get("/admin/ranking/?period=2026Q2&all=1").get_data(as_text=True)
+    assert [r["unit"] for r in table_rows(every)] == expected
+    assert 'id="rows-cut"' not in every
+    # The charts, the print sheet and the XLSX always hold every unit.
+    assert len(chart_json(client, html)["units"]) == 13
+    printed = client.get("/admin/ranking/?period=2026Q2&print=1").get_data(as_text=True)
+    assert "共 13 个单位" in printed
+    book = load_workbook(io.BytesIO(client.get("/admin/ranking/export.xlsx?period=2026Q2").data))
+    assert book.active.max_row == 1 + 13
