@@ -231,8 +231,8 @@ def stored_values(period: Period, level: str, scheme_id: int, unit_rows) -> list
     an event of an entity not known to leave values alone, or a long run of changes.
     The list returned is shared: callers only read it (the engine does).
     """
-    base = _last_seq(HistoryEvent.period.is_(None))
-    head = _last_seq(HistoryEvent.period == period.code) or 0
+    head, base = _heads(period)
+    head = head or 0
     key = (period.id, level, scheme_id, base)
     cache = _stored_values_cache()
     known = cache.get(key)
@@ -440,8 +440,7 @@ def ranking(period: Period, level: str = "town", *, sensitivity=None) -> dict:
     settings = None
     if sensitivity is not None:  # the uncertainty page and its charts compute it once
         settings = tuple(sorted((name, str(v)) for name, v in sensitivity.items()))
-    key = (period.id, level, settings, _last_seq(HistoryEvent.period == period.code),
-           _last_seq(HistoryEvent.period.is_(None)))  # fmt: skip
+    key = (period.id, level, settings, *_heads(period))
     # Kept as JSON text, parsed per call like a snapshot: callers may change what they get.
     text = _computed().get(key)
     if text is None:
@@ -464,8 +463,7 @@ def unit_ranks(period: Period, level: str = "town") -> dict[str, int]:
     if snapshot is not None:
         key = ("snapshot", snapshot.sha256)
     else:
-        key = (period.id, level, _last_seq(HistoryEvent.period == period.code),
-               _last_seq(HistoryEvent.period.is_(None)))  # fmt: skip
+        key = (period.id, level, *_heads(period))
     ranks = _ranks().get(key)
     if ranks is None:
         ranks = {r["unit"]: r["rank"] for r in ranking(period, level)["results"]}
@@ -473,10 +471,29 @@ def unit_ranks(period: Period, level: str = "town") -> dict[str, int]:
     return dict(ranks)
 
 
-def _last_seq(condition) -> int | None:
-    """Return the last history ``seq`` matching ``condition`` (an index lookup)."""
-    query = select(HistoryEvent.seq).where(condition).order_by(HistoryEvent.seq.desc())
-    return db.session.scalar(query.limit(1))
+def _heads(period: Period) -> tuple[int | None, int | None]:
+    """Return the last history ``seq`` of the period's events and of those without one."""
+    return _last_seq(period.code), _last_seq(None)
+
+
+def _last_seq(period_code: str | None) -> int | None:
+    """Return the last ``seq`` of a period's events (None: of the events without a period).
+
+    Ordered as the (period, seq) index is, so that PostgreSQL walks that index backwards
+    rather than the primary key, filtering every event since the last one without a
+    period (at province scale, tens of thousands of rows).
+    """
+    if period_code is None:
+        condition = HistoryEvent.period.is_(None)
+    else:
+        condition = HistoryEvent.period == period_code
+    query = (
+        select(HistoryEvent.seq)
+        .where(condition)
+        .order_by(HistoryEvent.period.desc(), HistoryEvent.seq.desc())
+        .limit(1)
+    )
+    return db.session.scalar(query)
 
 
 class _Recent:
