@@ -441,15 +441,24 @@ def ranking(period: Period, level: str = "town", *, sensitivity=None) -> dict:
     if sensitivity is not None:  # the uncertainty page and its charts compute it once
         settings = tuple(sorted((name, str(v)) for name, v in sensitivity.items()))
     key = (period.id, level, settings, *_heads(period))
-    # Kept as JSON text, parsed per call like a snapshot: callers may change what they get.
-    text = _computed().get(key)
-    if text is None:
-        results = compute(engine_input(period, level, sensitivity=sensitivity))["results"]
-        _computed().put(key, json.dumps(results, ensure_ascii=False))
-        answer["results"] = results  # made for this call: no other caller holds it
-        return answer
-    answer["results"] = json.loads(text)
+    kept = _computed().get(key)
+    if kept is None:
+        kept = compute(engine_input(period, level, sensitivity=sensitivity))["results"]
+        _computed().put(key, kept)
+    # Callers may change what they get: each gets its own copy of what is kept.
+    answer["results"] = [_result_copy(result) for result in kept]
     return answer
+
+
+def _result_copy(result: dict) -> dict:
+    """Copy one engine result (SPEC §8.4 shape) down to its innermost values."""
+    copy = dict(result)
+    copy["dimensions"] = dict(result["dimensions"])
+    copy["indicators"] = dict(result["indicators"])
+    copy["missing"] = list(result["missing"])
+    if result.get("sensitivity") is not None:
+        copy["sensitivity"] = dict(result["sensitivity"])
+    return copy
 
 
 def unit_ranks(period: Period, level: str = "town") -> dict[str, int]:
@@ -531,7 +540,7 @@ def _kept(name: str, size: int) -> _Recent:
 
 
 def _computed() -> _Recent:
-    """(period, level, intervals, head seqs) → the ranking's results as JSON text."""
+    """(period, level, intervals, head seqs) → the ranking's results (never handed out)."""
     return _kept("computed_rankings", 8)
 
 

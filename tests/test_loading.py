@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 from decimal import Decimal
 
@@ -172,13 +173,19 @@ def test_open_period_ranking_follows_every_change(world):
     fill_towns(world, period)
     first = loading.ranking(period)
     assert loading.ranking(period) == first
-    first["results"][0]["total"] = "999.99"  # a caller's change stays its own
-    assert loading.ranking(period)["results"][0]["total"] != "999.99"
+    kept = copy.deepcopy(first)
+    # A caller's change stays its own, down to the innermost values.
+    first["results"][0]["total"] = "999.99"
+    first["results"][0]["indicators"]["E01"] = "999.99"
+    first["results"][0]["dimensions"].clear()
+    first["results"][0]["missing"].append("U02")
+    first["results"].pop()
+    assert loading.ranking(period) == kept
 
     town = world.unit("玉滘镇")
     ledger.add_adjustment(world.user("assessor"), period, town, "bonus", "3", "表彰")
     after = {r["unit"]: r for r in loading.ranking(period)["results"]}
-    before = {r["unit"]: r for r in first["results"]}
+    before = {r["unit"]: r for r in kept["results"]}
     assert after[town.code]["bonus"] == "3.00" and before[town.code]["bonus"] == "0.00"
 
     records.update(SETUP, town, {"active": False})
