@@ -19,15 +19,24 @@ from evaluation.scoring import (
     score_period,
 )
 
-EXAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "examples"
+#: The specification's worked example (``shared/examples``), kept with the tests so
+#: they run wherever the repository is cloned; test_example_copies_match_the_shared_ones
+#: compares them with the originals where those are present.
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+SHARED_EXAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "examples"
 SCORING = Path(__file__).resolve().parent.parent / "evaluation" / "scoring"
 
 
 def example(name: str) -> object:
-    path = EXAMPLES / name
-    if not path.exists():
-        pytest.skip(f"the shared worked example {path} is not present")
-    return loads(path.read_text(encoding="utf-8"))
+    return loads((EXAMPLES / name).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", ["engine-input.json", "engine-output.json"])
+def test_example_copies_match_the_shared_ones(name):
+    original = SHARED_EXAMPLES / name
+    if not original.exists():
+        pytest.skip(f"the shared examples are not beside this clone ({original})")
+    assert (EXAMPLES / name).read_bytes() == original.read_bytes()
 
 
 def document(indicators, values, **options):
