@@ -522,7 +522,9 @@ class RankingView(AccessMixin, BaseView):
 
     permission = "ranking.view"
 
-    def _request_page(self, limit: int | None = None) -> tuple[RankingPage | None, dict]:
+    @staticmethod
+    def _period_and_level() -> tuple[Period | None, str]:
+        """Read ``?period=&level=`` (404 for an unknown one); no period: the default one."""
         code = request.args.get("period", "").strip()
         period = period_by_code(code) if code else default_period()
         if code and period is None:
@@ -530,6 +532,10 @@ class RankingView(AccessMixin, BaseView):
         level = request.args.get("level", "town")
         if level not in LEVEL_TITLES:
             abort(404)
+        return period, level
+
+    def _request_page(self, limit: int | None = None) -> tuple[RankingPage | None, dict]:
+        period, level = self._period_and_level()
         uncertainty = request.args.get("uncertainty") == "1"
         context: dict = {
             "period": period,
@@ -582,10 +588,8 @@ class RankingView(AccessMixin, BaseView):
 
     @expose("/charts.json")
     def charts(self):
-        code = request.args.get("period", "")
-        period = period_by_code(code) if code else default_period()
-        level = request.args.get("level", "town")
-        if period is None or level not in LEVEL_TITLES:
+        period, level = self._period_and_level()
+        if period is None:
             abort(404)
         uncertainty = request.args.get("uncertainty") == "1"
         try:
@@ -598,10 +602,8 @@ class RankingView(AccessMixin, BaseView):
 
     @expose("/trend.json")
     def trend(self):
-        code = request.args.get("period", "")
-        period = period_by_code(code) if code else default_period()
-        level = request.args.get("level", "town")
-        if period is None or level not in LEVEL_TITLES:
+        period, level = self._period_and_level()
+        if period is None:
             abort(404)
         return jsonify(rank_trend(period, level))
 
