@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from decimal import Decimal
 
 from common import (
     BENCH_PASSWORD,
@@ -56,8 +57,10 @@ def _change_a_score(app, period_code: str) -> None:
             .limit(1)
         )
         assessor = db.session.scalar(select(User).where(User.username == "assessor"))
-        # Step between two values within the indicator's points.
-        value = score.number - 1 if score.number >= 1 else score.number + 1
+        # A cent up, or down where that would pass the indicator's points.
+        cent = Decimal("0.01")
+        up = score.number + cent <= score.indicator.points
+        value = score.number + cent if up else score.number - cent
         ledger.set_score(
             assessor, period, score.unit, score.indicator, str(value), version=score.version
         )
