@@ -107,8 +107,11 @@ class RankingPage:
     uncertainty: bool
     approver: str = ""
     submitter: str = ""
-    #: How many units were ranked; ``rows`` may hold only the first of them.
-    unit_count: int = 0
+
+    @property
+    def unit_count(self) -> int:
+        """How many units were ranked; ``rows`` may hold only the first of them."""
+        return len(self.answer["results"])
 
     @property
     def level_title(self) -> str:
@@ -268,7 +271,6 @@ def build_page(
         uncertainty=uncertainty,
         approver=_person(period.approved_by),
         submitter=_person(period.submitted_by),
-        unit_count=len(answer["results"]),
     )
 
 
