@@ -25,7 +25,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "project.view": frozenset({"admin", "assessor", "supervisor", "auditor"}),
     "history.view": frozenset({"admin", "auditor"}),
     "history.export": frozenset({"admin", "auditor"}),
-    "user.view": frozenset({"admin"}),
+    #: The auditor reads everything, users and token names included (never hashes).
+    "user.view": frozenset({"admin", "auditor"}),
     "entry.view": frozenset({"admin", "assessor", "supervisor", "auditor"}),
     #: The import page and its dry run; applying an import needs score.write.
     "import.view": frozenset({"admin", "assessor"}),

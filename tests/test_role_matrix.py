@@ -8,10 +8,7 @@ so a wrong permission there makes a cell here fail.
 
 Where the rules are silent (for instance whether an assessor may read the cadre
 list), the cell records today's behaviour: changing it is then a decision someone
-makes on purpose, by editing this table. Where today's behaviour disagrees with the
-rules, the cell holds what the rules say and the disagreement is listed in
-``DISAGREEMENTS`` (a strict xfail: it turns red once the app is fixed, so the entry
-is removed rather than forgotten).
+makes on purpose, by editing this table.
 
 Cells: ``200`` the page answers; ``403`` refused; ``LOGIN`` a redirect to the login
 page (anonymous on the web); ``401`` no valid token (anonymous on the API).
@@ -49,7 +46,7 @@ PAGES: dict[str, tuple] = {
     "/admin/dimension/":                  (200, 200, 200, 200, 403, LOGIN),
     "/admin/indicator/":                  (200, 200, 200, 200, 403, LOGIN),
     "/admin/period/":                     (200, 200, 200, 200, 200, LOGIN),
-    # users and tokens: the admin's; the auditor reads everything (see DISAGREEMENTS)
+    # users and tokens: the admin's; the auditor reads everything
     "/admin/user/":                       (200, 403, 403, 200, 403, LOGIN),
     "/admin/token/":                      (200, 403, 403, 200, 403, LOGIN),
     # creating base data, schemes and users is the admin's alone
@@ -101,16 +98,6 @@ PUT_SCORE = "/api/v1/periods/2026Q3/scores/445203100000/U02"
 PUT_SCORE_EXPECTED = (403, 200, 403, 403, 403, 401)
 # fmt: on
 
-#: Cells where the app disagrees with the rules today: (door, role) → what it does instead.
-#: The rules say the auditor "reads everything"; the user and token lists refuse them.
-DISAGREEMENTS: dict[tuple[str, str], str] = {
-    ("/admin/user/", "auditor"): "403 today: the user list needs user.view (admin only)",
-    ("/admin/token/", "auditor"): "403 today: the token list needs user.view (admin only)",
-}
-
-
-def expected(table: dict[str, tuple], door: str, role: str):
-    return table[door][COLUMNS.index(role)]
 
 
 @pytest.fixture
@@ -152,9 +139,6 @@ def test_the_table_is_well_formed():
     for table in (PAGES, API):
         for door, row in table.items():
             assert len(row) == len(COLUMNS), door
-    for door, role in DISAGREEMENTS:
-        assert door in PAGES or door in API, door
-        assert role in COLUMNS, role
 
 
 def test_every_admin_view_has_a_row(app):
@@ -171,24 +155,10 @@ def test_web_doors_answer_each_role_as_the_table_says(app, ledger, role):
     client = signed_in_client(app, role)
     wrong = []
     for door, row in PAGES.items():
-        if (door, role) in DISAGREEMENTS:
-            continue  # checked on its own below, as an expected failure
         response = client.get(door.format(**ids))
         if answer(response) != row[COLUMNS.index(role)]:
             wrong.append((door, row[COLUMNS.index(role)], answer(response)))
     assert not wrong, f"{role}: (door, expected, got) {wrong}"
-
-
-@pytest.mark.parametrize(
-    ("door", "role"),
-    [pytest.param(door, role, id=f"{role}-{door}") for door, role in DISAGREEMENTS],
-)
-@pytest.mark.xfail(strict=True, reason="the app disagrees with the rules (see DISAGREEMENTS)")
-def test_disagreements_with_the_rules(app, ledger, door, role):
-    ids, _ = ledger
-    client = signed_in_client(app, role)
-    table = PAGES if door in PAGES else API
-    assert answer(client.get(door.format(**ids))) == expected(table, door, role)
 
 
 @pytest.mark.parametrize("role", COLUMNS)
