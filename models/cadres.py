@@ -7,6 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
+from models.states import ProjectStatus
 from models.types import utcnow
 
 #: The 四个导向 of a cadre record.
@@ -17,7 +18,7 @@ ORIENTATIONS = {
     "integrity": "廉洁导向",
 }
 EVALUATIONS = ("好", "较好", "一般", "较差")
-PROJECT_STATUSES = {"on_track": "正常推进", "behind": "滞后", "done": "已完成"}
+PROJECT_STATUSES = ProjectStatus.labels()
 
 
 class Cadre(db.Model):
@@ -89,7 +90,7 @@ class KeyProject(db.Model):
     __tablename__ = "key_project"
     __table_args__ = (
         CheckConstraint("progress >= 0 AND progress <= 100", name="progress_percent"),
-        CheckConstraint("status IN ('on_track', 'behind', 'done')", name="status_known"),
+        ProjectStatus.check(),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,7 +100,7 @@ class KeyProject(db.Model):
     lead_cadre_id: Mapped[int | None] = mapped_column(ForeignKey("cadre.id"), index=True)
     due_date: Mapped[date | None]
     progress: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
-    status: Mapped[str] = mapped_column(String(16), default="on_track")
+    status: Mapped[str] = mapped_column(String(16), default=ProjectStatus.ON_TRACK)
 
     unit = relationship("Unit")
     lead_cadre = relationship("Cadre", back_populates="projects")

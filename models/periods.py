@@ -6,13 +6,10 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
+from models.states import PeriodStatus
 
-PERIOD_STATUSES = {
-    "draft": "草稿",
-    "open": "填报中",
-    "submitted": "已提交",
-    "approved": "已审定",
-}
+PERIOD_STATUSES = PeriodStatus.labels()
+
 
 
 class Period(db.Model):
@@ -20,9 +17,7 @@ class Period(db.Model):
 
     __tablename__ = "period"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('draft', 'open', 'submitted', 'approved')", name="status_known"
-        ),
+        PeriodStatus.check(),
         CheckConstraint("start_date <= end_date", name="start_before_end"),
     )
 
@@ -35,7 +30,7 @@ class Period(db.Model):
     end_date: Mapped[date]
     town_scheme_id: Mapped[int] = mapped_column(ForeignKey("scheme.id"))
     village_scheme_id: Mapped[int | None] = mapped_column(ForeignKey("scheme.id"))
-    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=PeriodStatus.DRAFT, index=True)
     submitted_by: Mapped[str | None] = mapped_column(String(64))
     submitted_at: Mapped[datetime | None]
     approved_by: Mapped[str | None] = mapped_column(String(64))
@@ -46,7 +41,7 @@ class Period(db.Model):
 
     @property
     def status_name(self) -> str:
-        return PERIOD_STATUSES.get(self.status, self.status)
+        return PeriodStatus.label_of(self.status)
 
     def scheme_for(self, level: str):
         return self.village_scheme if level == "village" else self.town_scheme

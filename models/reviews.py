@@ -6,6 +6,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
+from models.states import ReviewCaseStatus
 from models.types import utcnow
 
 REASONS = {
@@ -26,7 +27,7 @@ class ReviewCase(db.Model):
     __tablename__ = "review_case"
     __table_args__ = (
         UniqueConstraint("period_id", "unit_id", name="uq_review_case_period_unit"),
-        CheckConstraint("status IN ('open', 'closed')", name="status_known"),
+        ReviewCaseStatus.check(),
         CheckConstraint(
             "priority IS NULL OR priority IN ('high', 'medium', 'low')", name="priority_known"
         ),
@@ -39,7 +40,7 @@ class ReviewCase(db.Model):
     #: Reason codes in SPEC §7's order.
     reasons: Mapped[list] = mapped_column(JSON, default=list)
     priority: Mapped[str | None] = mapped_column(String(8))
-    status: Mapped[str] = mapped_column(String(8), default="open")
+    status: Mapped[str] = mapped_column(String(8), default=ReviewCaseStatus.OPEN)
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(64))

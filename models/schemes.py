@@ -6,6 +6,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
+from models.states import SchemeStatus
 from models.types import Fraction, Points, Value
 
 METHODS = {
@@ -16,7 +17,7 @@ METHODS = {
 }
 DIRECTIONS = {"higher": "越高越好", "lower": "越低越好"}
 TIE_METHODS = {"competition": "竞争排名 (1, 2, 2, 4)", "dense": "中国式排名 (1, 2, 2, 3)"}
-SCHEME_STATUSES = {"draft": "草稿", "published": "已发布"}
+SCHEME_STATUSES = SchemeStatus.labels()
 DEFAULT_GRADES = [
     {"name": "好", "min": "90"},
     {"name": "较好", "min": "80"},
@@ -42,7 +43,7 @@ class Scheme(db.Model):
     __table_args__ = (
         CheckConstraint("level IN ('town', 'village')", name="level_known"),
         CheckConstraint("tie_method IN ('competition', 'dense')", name="tie_method_known"),
-        CheckConstraint("status IN ('draft', 'published')", name="status_known"),
+        SchemeStatus.check(),
         CheckConstraint("total > 0", name="total_positive"),
         CheckConstraint("bonus_cap IS NULL OR bonus_cap >= 0", name="bonus_cap_nonnegative"),
         CheckConstraint(
@@ -61,7 +62,7 @@ class Scheme(db.Model):
     tie_method: Mapped[str] = mapped_column(String(16), default="competition")
     #: Grade bands ``[{"name", "min"}]`` by descending ``min`` (amounts as strings).
     grades: Mapped[list] = mapped_column(JSON, default=lambda: [dict(g) for g in DEFAULT_GRADES])
-    status: Mapped[str] = mapped_column(String(16), default="draft")
+    status: Mapped[str] = mapped_column(String(16), default=SchemeStatus.DRAFT)
     version: Mapped[int] = mapped_column(default=1)
     #: The published scheme this version was copied from.
     based_on_id: Mapped[int | None] = mapped_column(ForeignKey("scheme.id"))
@@ -74,7 +75,7 @@ class Scheme(db.Model):
 
     @property
     def published(self) -> bool:
-        return self.status == "published"
+        return self.status == SchemeStatus.PUBLISHED
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"

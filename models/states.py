@@ -1,0 +1,79 @@
+"""The states the ledger stores, one ``StrEnum`` each, with their Chinese labels.
+
+A state is stored as its text value (``"open"``), guarded by a CHECK built from the
+enum, and shown by its label. Which transitions a workflow allows, and who may take
+them, is one table in ``evaluation.core.states`` (docs/rules.md#period-workflow).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint
+
+
+class State(StrEnum):
+    """A stored state: its value is the text in the database, ``label`` its Chinese name."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        """Return ``(value, label)`` pairs for selects and filters, in declaration order."""
+        return [(member.value, member.label) for member in cls]
+
+    @classmethod
+    def labels(cls) -> dict[str, str]:
+        """Return ``{value: label}``, for templates that show a stored state."""
+        return dict(cls.choices())
+
+    @classmethod
+    def label_of(cls, value: str | None) -> str:
+        """Return the label of a stored value, or the value itself when it is unknown."""
+        try:
+            return cls(value).label
+        except ValueError:
+            return value or ""
+
+    @classmethod
+    def check(cls, column: str = "status", name: str = "status_known") -> CheckConstraint:
+        """Return the CHECK that keeps ``column`` to this enum's values."""
+        values = ", ".join(f"'{member.value}'" for member in cls)
+        return CheckConstraint(f"{column} IN ({values})", name=name)
+
+
+class PeriodStatus(State):
+    """考核周期的状态 (docs/rules.md#period-workflow)."""
+
+    DRAFT = "draft", "草稿"
+    OPEN = "open", "填报中"
+    SUBMITTED = "submitted", "已提交"
+    APPROVED = "approved", "已审定"
+
+
+class ReviewCaseStatus(State):
+    """研判案件的状态: opened by a flag, closed by a review's conclusion."""
+
+    OPEN = "open", "研判中"
+    CLOSED = "closed", "已办结"
+
+
+class SchemeStatus(State):
+    """指标方案的状态: a published scheme is frozen; change means a new version."""
+
+    DRAFT = "draft", "草稿"
+    PUBLISHED = "published", "已发布"
+
+
+class ProjectStatus(State):
+    """挂图作战重点项目的进展状态."""
+
+    ON_TRACK = "on_track", "正常推进"
+    BEHIND = "behind", "滞后"
+    DONE = "done", "已完成"
