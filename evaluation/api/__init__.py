@@ -18,7 +18,7 @@ from evaluation.api.schemas import PROBLEMS, OpenApiDocument, answers
 from evaluation.extensions import csrf
 from evaluation.permissions import can
 from evaluation.services import accounts
-from evaluation.services.core import InvalidInput, ServiceError
+from evaluation.services.core import InvalidInput, NotFound, ServiceError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -93,6 +93,14 @@ def _service_error(error: ServiceError):
         # The engine's contract names the list of problems "errors" (docs/api.md).
         extra["errors"] = error.details
     return json_error(error.status, error.message, **extra)
+
+
+@bp.url_value_preprocessor
+def _no_such_code(endpoint, values) -> None:
+    """A code in the path with a NUL character names nothing (and PostgreSQL refuses it)."""
+    for value in (values or {}).values():
+        if isinstance(value, str) and "\x00" in value:
+            raise NotFound("路径中的代码不能含 NUL 字符")
 
 
 def token_required(permission: str = "api.read"):

@@ -15,7 +15,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     RootModel,
@@ -24,7 +23,6 @@ from pydantic import (
     StrictStr,
 )
 from pydantic.json_schema import SkipJsonSchema
-from pydantic_core import PydanticUseDefault
 from spectree import Response
 
 #: The largest number a sequence or version may carry (a signed 64-bit integer column).
@@ -35,22 +33,22 @@ HISTORY_PAGE_MAX = 1000
 PROBLEMS = {
     "": "须为 JSON 对象 {\"value\", \"note\", \"version\"}",
     "value": "须为数值（数字或数字文本）或等次，不能为空",
-    "note": "须为字符串",
+    "note": "须为字符串（不含 NUL 字符）",
     "version": "须为正整数，新建时为 null",
     "level": "只能是 town 或 village",
+    "unit": "不能含 NUL 字符",
+    "indicator": "不能含 NUL 字符",
+    "period": "不能含 NUL 字符",
     "after_seq": "须为整数（≥ 0）",
     "limit": f"须为整数（1–{HISTORY_PAGE_MAX}）",
 }
 
 
-def _blank_as_default(value: Any) -> Any:
-    """``?limit=`` means "not given", as it always has."""
-    if value == "":
-        raise PydanticUseDefault()
-    return value
-
-
 # --- requests ------------------------------------------------------------------------------
+
+#: Text the database can store: PostgreSQL refuses the NUL character in any text value.
+STORABLE_TEXT = r"^[^\x00]*$"
+StorableText = Annotated[str, Field(pattern=STORABLE_TEXT)]
 
 
 class LevelQuery(BaseModel):
@@ -60,18 +58,18 @@ class LevelQuery(BaseModel):
 
 
 class ScoresQuery(LevelQuery):
-    unit: str | SkipJsonSchema[None] = Field(None, description="只看这个单位（代码）")
-    indicator: str | SkipJsonSchema[None] = Field(None, description="只看这个指标（代码）")
+    unit: StorableText | SkipJsonSchema[None] = Field(None, description="只看这个单位（代码）")
+    indicator: StorableText | SkipJsonSchema[None] = Field(None, description="只看这个指标（代码）")
 
 
 class HistoryQuery(BaseModel):
-    after_seq: Annotated[int, BeforeValidator(_blank_as_default)] = Field(
+    after_seq: int = Field(
         0, ge=0, le=INT64_MAX, description="只返回 seq 大于此值的事件"
     )
-    limit: Annotated[int, BeforeValidator(_blank_as_default)] = Field(
+    limit: int = Field(
         100, ge=1, le=HISTORY_PAGE_MAX, description="每页条数"
     )
-    period: str | SkipJsonSchema[None] = Field(None, description="只看这个周期的事件")
+    period: StorableText | SkipJsonSchema[None] = Field(None, description="只看这个周期的事件")
 
 
 class ScoreChange(BaseModel):
@@ -83,7 +81,9 @@ class ScoreChange(BaseModel):
     value: StrictStr | StrictInt | Annotated[StrictFloat, Field(allow_inf_nan=False)] = Field(
         description="数值（JSON 数字或十进制文本，按原样精确读取）或等次（如 A）"
     )
-    note: StrictStr | None = Field(None, description="备注；省略或 null 则保留原备注")
+    note: Annotated[StrictStr, Field(pattern=STORABLE_TEXT)] | None = Field(
+        None, description="备注；省略或 null 则保留原备注"
+    )
     version: Annotated[StrictInt, Field(ge=1, le=INT64_MAX)] | None = Field(
         None, description="新建时为 null，修改时为读到的版本"
     )
