@@ -66,6 +66,79 @@ def _node_id_for_schemathesis(request):
     request.node._nodeid = request.node.nodeid
 
 
+# --- the document and the door agree -------------------------------------------------------
+
+
+def test_the_document_is_the_schemas_with_bearer_security(ledger):
+    app, _ = ledger
+    document = app.test_client().get("/api/v1/openapi.json").json
+    assert document["openapi"] == "3.1.0"
+    assert document["components"]["securitySchemes"]["bearer"] == {
+        "type": "http", "scheme": "bearer", "description": "flask create-token 生成的令牌",
+    }
+    assert document["security"] == [{"bearer": []}]
+    assert document["paths"]["/api/v1/openapi.json"]["get"]["security"] == []
+    body = document["components"]["schemas"]["ScoreChange"]
+    assert body["required"] == ["value"]
+    version = body["properties"]["version"]["anyOf"]
+    assert {"type": "null"} in version
+    assert [s["minimum"] for s in version if s.get("type") == "integer"] == [1]
+    put = document["paths"][PUT_PATH]["put"]
+    assert [p["name"] for p in put["parameters"]] == ["code", "unit_code", "indicator_code"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "path"),
+    [
+        ({"value": "5", "version": 0}, 422, "version"),  # the schema says minimum 1
+        ({"value": "5", "version": -3}, 422, "version"),
+        ({"value": "5", "version": 1.5}, 422, "version"),
+        ({"value": "5", "version": 7}, 409, None),  # not the current version (none yet)
+        ({"value": "5"}, 200, None),  # version left out is null: a new value
+        ({"value": "5", "note": "a\x00b", "version": None}, 422, "note"),
+    ],
+)
+def test_put_version_is_null_or_at_least_1(ledger, body, status, path):
+    app, tokens = ledger
+    response = app.test_client().put(
+        "/api/v1/periods/2026Q3/scores/445203100201/V01",  # 新桃村, no value yet
+        json=body,
+        headers={"Authorization": f"Bearer {tokens['assessor']}"},
+    )
+    assert response.status_code == status
+    if path is not None:
+        assert [p["path"] for p in response.json["details"]] == [path]
+        assert response.json["errors"] == response.json["details"]
+
+
+def test_a_body_that_is_not_json_is_refused_like_any_malformed_body(ledger):
+    app, tokens = ledger
+    response = app.test_client().put(
+        "/api/v1/periods/2026Q3/scores/445203100201/V01",
+        data='{"value": "5", "version": null}',
+        headers={"Authorization": f"Bearer {tokens['assessor']}", "Content-Type": "text/plain"},
+    )
+    assert response.status_code == 422
+    assert [p["path"] for p in response.json["details"]] == [""]
+
+
+def test_405_names_the_allowed_methods_and_stays_json(ledger):
+    app, tokens = ledger
+    client = app.test_client()
+    response = client.delete(
+        "/api/v1/periods/2026Q3/scores/445203100201/V01",
+        headers={"Authorization": f"Bearer {tokens['assessor']}"},
+    )
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) == {"PUT", "OPTIONS"}
+    assert response.json == {"error": "不支持的请求方式", "status": 405}
+    allowed = client.post("/api/v1/summary").headers["Allow"]
+    assert set(allowed.split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    page = client.post("/")  # a web page answers 405 with Allow too, as an HTML page
+    assert page.status_code == 405 and "GET" in page.headers["Allow"]
+    assert page.mimetype == "text/html"
+
+
 FUZZ = settings(
     max_examples=30,
     derandomize=True,  # the same requests on every run
