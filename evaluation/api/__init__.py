@@ -55,7 +55,7 @@ def _refuse_invalid_request(req, resp, error, instance, model_adapter) -> None:
 
 spec = SpecTree(
     "flask",
-    mode="strict",  # only the views decorated below; the admin pages are not the API
+    mode="strict",  # only views decorated with spec.validate; the admin pages are not the API
     title="担当作为考核评价台账 API",
     version="1",
     description="Bearer 令牌（flask create-token 生成）；角色权限与网页一致；错误为 JSON。",
