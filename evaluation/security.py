@@ -42,7 +42,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
-        return _error_response(error.code or 500)
+        body, code = _error_response(error.code or 500)
+        # Keep what the error itself says in headers (405's Allow, 401's WWW-Authenticate),
+        # never its Content-Type: the body is ours.
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+        return body, code, headers
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -82,10 +82,9 @@ def test_openapi_document_is_public_and_describes_every_endpoint(api):
         if not rule.rule.startswith("/api/v1/"):
             continue
         path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
-        path = path.replace("{unit_code}", "{unit}").replace("{indicator_code}", "{indicator}")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method.lower()) in documented, f"{method} {path} is not documented"
-    put = document["paths"]["/api/v1/periods/{code}/scores/{unit}/{indicator}"]["put"]
+    put = document["paths"]["/api/v1/periods/{code}/scores/{unit_code}/{indicator_code}"]["put"]
     assert set(put["responses"]) == {"200", "401", "403", "404", "409", "422"}
 
 

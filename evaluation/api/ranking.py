@@ -1,0 +1,24 @@
+"""``GET /api/v1/periods/<code>/ranking``: the engine's result, live or from the snapshot."""
+
+from __future__ import annotations
+
+from flask import jsonify
+
+from evaluation import loading
+from evaluation.api import bp, spec, token_required
+from evaluation.api.periods import PATH_PARAMETERS, _level_arg, _period_or_404
+from evaluation.api.schemas import LevelQuery, Ranking, answers
+
+
+@bp.get("/periods/<code>/ranking")
+@token_required("ranking.view")
+@spec.validate(
+    query=LevelQuery,
+    resp=answers(Ranking, "排名", 401, 403, 404, 422),
+    path_parameter_descriptions=PATH_PARAMETERS,
+    tags=["排名"],
+)
+def period_ranking(code: str):
+    """排名（已审定周期取自快照并给出哈希）"""
+    period = _period_or_404(code)
+    return jsonify(loading.ranking(period, _level_arg()))
