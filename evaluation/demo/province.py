@@ -35,9 +35,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, insert, select, text, update
 
+from evaluation.demo import district as demo
 from evaluation.services import (
     accounts,
-    demo,
     history,
     ledger,
     periods,
