@@ -38,8 +38,13 @@ HASHED_FIELDS = (
 EXPORT_FIELDS = (*HASHED_FIELDS, "prev_hash", "hash")
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def jsonable(value):
     """Turn a field value into JSON data: decimals and dates as strings."""
+    if type(value) in _PLAIN:  # the common case first: every event goes through here
+        return value
     if isinstance(value, Decimal):
         text = format(value, "f")
         return text

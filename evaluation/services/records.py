@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from types import SimpleNamespace
 
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import func, insert, inspect, select
 from sqlalchemy.orm import selectinload
 
 from evaluation.services import history
@@ -88,26 +89,33 @@ def snapshot(obj, model_class: type | None = None) -> dict:
     ``obj`` is a mapped object, or (for the bulk ``create_rows``) a plain namespace of
     ``model_class``'s column values and many-to-one related objects.
     """
-    mapper = inspect(model_class or type(obj))
     data: dict = {}
+    for name, relation in _recordable(model_class or type(obj)):
+        if relation is None:
+            data[name] = getattr(obj, name)
+            continue
+        related = getattr(obj, relation)
+        rel_spec = SPECS.get(type(related)) if related is not None else None
+        data[relation] = (
+            None if related is None else (rel_spec.key(related) if rel_spec else str(related))
+        )
+    return data
+
+
+@cache
+def _recordable(model_class: type) -> tuple[tuple[str, str | None], ...]:
+    """(column, many-to-one relationship or None) of each column ``snapshot`` records."""
+    mapper = inspect(model_class)
     fk_names = {}
     for rel in mapper.relationships:
         if rel.direction.name == "MANYTOONE":
             for column in rel.local_columns:
                 fk_names[column.key] = rel.key
-    for attr in mapper.column_attrs:
-        name = attr.key
-        if name == "id" or name in SECRET_COLUMNS:
-            continue
-        if name in fk_names:
-            related = getattr(obj, fk_names[name])
-            rel_spec = SPECS.get(type(related)) if related is not None else None
-            data[fk_names[name]] = (
-                None if related is None else (rel_spec.key(related) if rel_spec else str(related))
-            )
-            continue
-        data[name] = getattr(obj, name)
-    return data
+    return tuple(
+        (attr.key, fk_names.get(attr.key))
+        for attr in mapper.column_attrs
+        if attr.key != "id" and attr.key not in SECRET_COLUMNS
+    )
 
 
 def _apply(obj, values: dict, spec: EntitySpec) -> None:
@@ -216,6 +224,27 @@ def _with_defaults(table, row: dict) -> dict:
     return full
 
 
+def insert_rows(session, table, rows: Sequence[dict]) -> list[int]:
+    """Insert rows in one executemany; return their new ids in the order of ``rows``.
+
+    PostgreSQL returns them through ``RETURNING`` in parameter order. SQLite would run
+    that one row per statement, so there the rows go in by plain executemany and the ids
+    are read back: under the write lock nobody else inserts, and SQLite numbers new rows
+    upward in the order they are inserted.
+    """
+    if not rows:
+        return []
+    if session.get_bind().dialect.name != "sqlite":
+        returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list(session.scalars(returning, rows))
+    last = session.scalar(select(func.max(table.c.id))) or 0
+    session.execute(insert(table), rows)
+    ids = list(session.scalars(select(table.c.id).where(table.c.id > last).order_by(table.c.id)))
+    if len(ids) != len(rows):
+        raise RuntimeError(f"{table.name}: {len(rows)} rows inserted, {len(ids)} found")
+    return ids
+
+
 def _many_to_one(model_class: type) -> list[tuple[str, str, type]]:
     """(relationship name, local column name, related class) of each many-to-one."""
     return [
@@ -263,9 +292,7 @@ def create_rows(
         full = [_with_defaults(table, row) for row in rows]
         if not full:
             return []
-        ids = list(
-            session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), full)
-        )
+        ids = insert_rows(session, table, full)
         relations = _many_to_one(model_class)
         related = {
             rel: _load(session, target, (row[column] for row in full))

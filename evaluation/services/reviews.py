@@ -11,11 +11,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import false, insert, select
+from sqlalchemy import false, select
 
 from evaluation.i18n import SHANGHAI
 from evaluation.permissions import can
-from evaluation.services import history
+from evaluation.services import history, records
 from evaluation.services.core import Forbidden, InvalidInput, NotFound, StateError, writing
 from models import HistoryEvent, Period, ReviewCase, ReviewRecord, Unit, db
 from models.reviews import CONCLUSIONS
@@ -246,10 +246,7 @@ def record_reviews(actor, visits: Sequence[Visit], *, period: Period | None = No
             planned.append((unit.code, case, fields))
         if not rows:
             return []
-        table = ReviewRecord.__table__
-        new_ids = list(
-            session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-        )
+        new_ids = records.insert_rows(session, ReviewRecord.__table__, rows)
         history.append_many(
             actor,
             [
