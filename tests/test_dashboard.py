@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import event, func, select
 
 from evaluation import loading
+from evaluation.demo.district import seed_demo
 from evaluation.services import accounts
 from evaluation.services.core import SystemActor
-from evaluation.services.demo import seed_demo
 from models import HistoryEvent, Period, ReviewCase, Unit, User, db
 from models.reviews import REASONS
 from tests.conftest import BACKENDS, PASSWORD, database_url, test_app

@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import func, select
 
 from evaluation import loading
-from evaluation.services import accounts, demo
+from evaluation.demo import district as demo
+from evaluation.services import accounts
 from evaluation.services.core import SystemActor
 from models import (
     ROLES,

@@ -7,7 +7,8 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from evaluation.services import history, province
+from evaluation.demo import province
+from evaluation.services import history
 from evaluation.services.core import StateError
 from models import (
     Adjustment,

@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from evaluation import loading
 from evaluation.admin.ranking_view import RankChange, neutralize, rank_change
+from evaluation.demo.district import seed_demo
 from evaluation.services import records
-from evaluation.services.demo import seed_demo
 from models import Cadre, Period, Unit, User, db
 from tests.conftest import BACKENDS, PASSWORD, database_url, test_app
 

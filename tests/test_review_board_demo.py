@@ -11,7 +11,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from evaluation.services.demo import seed_demo
+from evaluation.demo.district import seed_demo
 from models import Cadre, KeyProject, Unit, User, db
 from models.reviews import REASONS
 from tests.conftest import BACKENDS, PASSWORD, database_url, test_app

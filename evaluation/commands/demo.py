@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from evaluation.cli import fails_in_one_line
-from evaluation.services import demo
+from evaluation.demo import district as demo
 
 
 @click.command("seed-demo")
@@ -55,7 +55,7 @@ def seed_demo(scale, seed, if_empty):
 
 def seed_province(seed: int, started: float) -> None:
     """Load the province-scale demo (SPEC §10), showing each stage's progress."""
-    from evaluation.services import province
+    from evaluation.demo import province
 
     def progress(stage: str, done: int, total: int) -> None:
         click.echo(f"[{time.perf_counter() - started:7.1f}s] {stage} {done:,}/{total:,}")

@@ -38,8 +38,13 @@ HASHED_FIELDS = (
 EXPORT_FIELDS = (*HASHED_FIELDS, "prev_hash", "hash")
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def jsonable(value):
     """Turn a field value into JSON data: decimals and dates as strings."""
+    if type(value) in _PLAIN:  # the common case first: every event goes through here
+        return value
     if isinstance(value, Decimal):
         text = format(value, "f")
         return text
@@ -109,6 +114,11 @@ def _tail(session) -> tuple[int, str]:
     return tail
 
 
+def now() -> datetime:
+    """The clock events are stamped with (the one place tests freeze time)."""
+    return datetime.now(UTC)
+
+
 @dataclass
 class PendingEvent:
     action: str
@@ -141,12 +151,17 @@ def append(
 
 
 def append_many(actor, events: Iterable[PendingEvent], *, at: datetime | None = None) -> list:
-    """Append events in order, in one bulk insert, inside the write transaction."""
+    """Append events in order, in one bulk insert, inside the write transaction.
+
+    The one writer of the event format: ``append`` is this with one event, and the
+    bulk services (``records.create_rows``, ``ledger.write_values`` …) hand their
+    events here, so a stored event is the same however many are written at once.
+    """
     session = db.session
     if not in_write(session):
         raise RuntimeError("history events are appended inside services.core.writing only")
     seq, prev = _tail(session)
-    moment = at or datetime.now(UTC)
+    moment = at or now()
     rows = []
     for pending in events:
         seq += 1

@@ -8,12 +8,14 @@ CLI) meets it. Each change appends exactly one history event.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import false, select
 
 from evaluation.i18n import SHANGHAI
 from evaluation.permissions import can
-from evaluation.services import history
+from evaluation.services import history, records
 from evaluation.services.core import Forbidden, InvalidInput, NotFound, StateError, writing
 from models import HistoryEvent, Period, ReviewCase, ReviewRecord, Unit, db
 from models.reviews import CONCLUSIONS
@@ -137,63 +139,143 @@ def record_review(
     with writing(actor, "review.write") as session:
         unit = _require_typical(session.get(Unit, unit.id))
         _require_own_group(actor, unit)
-        visitors = _clean_text(visitors)
-        findings = _clean_text(findings)
-        actions = _clean_text(actions)
-        problems = []
-        if not isinstance(date, dt.date):
-            problems.append("请填写研判日期")
-        elif date > _shanghai_today():
-            problems.append("研判日期不能晚于今天")
-        if conclusion not in CONCLUSIONS:
-            problems.append(f"研判结论须为 {'/'.join(CONCLUSIONS)} 之一")
-        if not visitors:
-            problems.append("请填写走访人员")
-        elif len(visitors) > VISITORS_MAX:
-            problems.append(f"走访人员不超过 {VISITORS_MAX} 个字符")
-        if not findings:
-            problems.append("请填写发现的问题或情况")
-        if next_visit is not None and isinstance(date, dt.date) and next_visit <= date:
-            problems.append("下次走访日期须晚于本次研判日期")
-        if problems:
-            raise InvalidInput("；".join(problems), details=problems)
-
-        case = (case_for(period, unit) if period is not None else None) or _latest_open_case(
-            unit
-        )
-        record = ReviewRecord(
-            case=case,
-            unit_id=unit.id,
-            date=date,
-            visitors=visitors,
-            findings=findings,
-            conclusion=conclusion,
-            actions=actions,
-            next_visit=next_visit,
-            recorded_by=actor.username,
-        )
+        fields = _visit_fields(date, visitors, findings, conclusion, actions, next_visit)
+        case = (case_for(period, unit) if period is not None else None) or _latest_open_case(unit)
+        record = ReviewRecord(case=case, unit_id=unit.id, recorded_by=actor.username, **fields)
         session.add(record)
         session.flush()
-        history.append(
-            actor,
-            "review.record",
-            "review_record",
-            f"{unit.code}/{record.id}",
-            period=case.period.code if case is not None else None,
-            after=history.jsonable(
-                {
-                    "unit": unit.code,
-                    "case": case_key(case) if case is not None else None,
-                    "date": date,
-                    "visitors": visitors,
-                    "findings": findings,
-                    "conclusion": conclusion,
-                    "actions": actions,
-                    "next_visit": next_visit,
-                }
-            ),
-        )
+        history.append_many(actor, [_visit_event(unit.code, record.id, case, fields)])
     return record
+
+
+def _visit_fields(date, visitors, findings, conclusion, actions, next_visit) -> dict:
+    """Check a visit's fields; return them cleaned (InvalidInput lists every problem)."""
+    visitors = _clean_text(visitors)
+    findings = _clean_text(findings)
+    actions = _clean_text(actions)
+    problems = []
+    if not isinstance(date, dt.date):
+        problems.append("请填写研判日期")
+    elif date > _shanghai_today():
+        problems.append("研判日期不能晚于今天")
+    if conclusion not in CONCLUSIONS:
+        problems.append(f"研判结论须为 {'/'.join(CONCLUSIONS)} 之一")
+    if not visitors:
+        problems.append("请填写走访人员")
+    elif len(visitors) > VISITORS_MAX:
+        problems.append(f"走访人员不超过 {VISITORS_MAX} 个字符")
+    if not findings:
+        problems.append("请填写发现的问题或情况")
+    if next_visit is not None and isinstance(date, dt.date) and next_visit <= date:
+        problems.append("下次走访日期须晚于本次研判日期")
+    if problems:
+        raise InvalidInput("；".join(problems), details=problems)
+    return {
+        "date": date,
+        "visitors": visitors,
+        "findings": findings,
+        "conclusion": conclusion,
+        "actions": actions,
+        "next_visit": next_visit,
+    }
+
+
+def _visit_event(unit_code: str, record_id: int, case, fields: dict) -> history.PendingEvent:
+    """The ``review.record`` event of a visit (``record_review`` and ``record_reviews``)."""
+    return history.PendingEvent(
+        "review.record",
+        "review_record",
+        f"{unit_code}/{record_id}",
+        period=case.period.code if case is not None else None,
+        after=history.jsonable(
+            {"unit": unit_code, "case": case_key(case) if case is not None else None, **fields}
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One visit for ``record_reviews``: the arguments ``record_review`` takes."""
+
+    unit_id: int
+    date: dt.date
+    visitors: str
+    findings: str
+    conclusion: str
+    actions: str = ""
+    next_visit: dt.date | None = None
+
+
+def record_reviews(actor, visits: Sequence[Visit], *, period: Period | None = None) -> list[int]:
+    """Record many visits, each as ``record_review`` records it, in one write.
+
+    The same checks (typical village of the actor's group, the fields), the same case
+    (``period``'s case of the village, else its latest open case), the same row and
+    ``review.record`` event per visit; one INSERT and one history insert for the lot.
+    Returns the new records' ids in the order of ``visits``.
+    """
+    with writing(actor, "review.write") as session:
+        ids = sorted({visit.unit_id for visit in visits})
+        units = {}
+        for start in range(0, len(ids), 5000):
+            query = select(Unit).where(Unit.id.in_(ids[start : start + 5000]))
+            units.update((unit.id, unit) for unit in session.scalars(query))
+        cases = _cases_by_unit(session, ids, period)
+        rows, planned = [], []
+        for visit in visits:
+            unit = _require_typical(units.get(visit.unit_id))
+            _require_own_group(actor, unit)
+            fields = _visit_fields(
+                visit.date,
+                visit.visitors,
+                visit.findings,
+                visit.conclusion,
+                visit.actions,
+                visit.next_visit,
+            )
+            case = cases.get(unit.id)
+            rows.append(
+                {
+                    "case_id": case.id if case is not None else None,
+                    "unit_id": unit.id,
+                    "recorded_by": actor.username,
+                    "recorded_at": utcnow(),
+                    **fields,
+                }
+            )
+            planned.append((unit.code, case, fields))
+        if not rows:
+            return []
+        new_ids = records.insert_rows(session, ReviewRecord.__table__, rows)
+        history.append_many(
+            actor,
+            [
+                _visit_event(code, record_id, case, fields)
+                for (code, case, fields), record_id in zip(planned, new_ids, strict=True)
+            ],
+        )
+    return new_ids
+
+
+def _cases_by_unit(session, unit_ids: list[int], period: Period | None) -> dict:
+    """The case each village's visit answers, as ``record_review`` finds it one by one."""
+    found: dict[int, ReviewCase] = {}
+    for start in range(0, len(unit_ids), 5000):
+        part = unit_ids[start : start + 5000]
+        if period is not None:
+            query = select(ReviewCase).where(
+                ReviewCase.period_id == period.id, ReviewCase.unit_id.in_(part)
+            )
+            found.update((case.unit_id, case) for case in session.scalars(query))
+        latest = (
+            select(ReviewCase)
+            .join(Period, ReviewCase.period_id == Period.id)
+            .where(ReviewCase.unit_id.in_(part), ReviewCase.status == "open")
+            .order_by(ReviewCase.unit_id, Period.end_date.desc())
+        )
+        for case in session.scalars(latest):
+            found.setdefault(case.unit_id, case)
+    return found
 
 
 def close_case(actor, case: ReviewCase, reason: str) -> ReviewCase:

@@ -1,4 +1,4 @@
-"""Province-scale demo data (``flask seed-demo --scale province``, SPEC §10, §11).
+"""Province-scale demo data (``flask seed-demo --scale province``; see docs/demo.md).
 
 Guangdong's 百千万工程 at full size: 122 counties (区县) under the 21 prefecture cities,
 1,609 镇街, 26,500 村居 (about one in ten a typical village, batches 1 and 2, reviewed by
@@ -6,21 +6,21 @@ one analysis group per city), the district demo's town and village schemes, and 
 monthly periods (2026-01 … 2026-12): eleven approved, the last one open, every town and
 typical village scored, with some bonus and penalty items and vetoes.
 
-Written in bulk but through the same rules as every other write:
+Written in bulk, but only through the services' bulk forms, which check what the
+single-row service checks and build each history event with the same function:
 
-- scores go in by ``ledger.write_values``, ``set_score``'s corridor in batches (role,
-  open period, unit and indicator in the period's scheme, the value; one ``score.set``
-  event per value);
-- units, cadres and review visits are inserted per stage inside ``services.core.writing``
-  with the permission the single-row service demands, one event per row appended with
-  ``history.append_many`` in the same transaction, shaped exactly as ``records.create``,
-  ``records.update`` and ``reviews.record_review`` shape them;
+- units and cadres by ``records.create_rows`` (one ``unit.create`` / ``cadre.create``
+  event per row, as ``records.create``), the villages' secretaries by
+  ``records.update_many`` (``unit.update``, as ``records.update``);
+- scores by ``ledger.write_values`` (``set_score``'s checks, one ``score.set`` per value);
+- review visits by ``reviews.record_reviews`` (as ``record_review``);
 - adjustments, vetoes and the workflow (open, submit, approve with its engine snapshot
-  and SHA-256, review cases) go through the services themselves.
+  and SHA-256, review cases) by the services themselves.
 
-Rows are inserted with Core executemany, never one ORM object per score, so 531,972
-scores (towns and typical villages, 12 months) and their events take a minute or two,
-not hours. The same ``seed`` gives the same data; only the generated passwords differ.
+This module builds no history event itself. Rows are inserted with Core executemany,
+never one ORM object per score, so 531,972 scores (towns and typical villages, 12
+months) and their events take a minute or two, not hours. The same ``seed`` gives the
+same data; only the generated passwords differ.
 """
 
 from __future__ import annotations
@@ -33,18 +33,17 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import func, select, text
 
+from evaluation.demo import district as demo
 from evaluation.services import (
     accounts,
-    demo,
-    history,
     ledger,
     periods,
     records,
+    reviews,
 )
 from evaluation.services.core import InvalidInput, StateError, SystemActor, writing
-from evaluation.services.history import PendingEvent
 from models import (
     AnalysisGroup,
     Cadre,
@@ -281,7 +280,7 @@ class _ProvinceSeeder:
         towns_per_county = _spread(scale.towns, scale.counties)
         villages_per_town = _spread(scale.villages, scale.towns)
         total = scale.towns + scale.villages
-        with writing(admin, "base_data.write") as session:
+        with writing(admin, "base_data.write"):
             town_rows: list[dict] = []
             town_city: list[int] = []
             order = 0
@@ -303,14 +302,9 @@ class _ProvinceSeeder:
                         }
                     )
                     town_city.append(city_index)
-            self._insert_units(admin, town_rows, {}, {})
+            town_ids = records.create_rows(admin, Unit, town_rows)
             self.progress("units", len(town_rows), total)
-            town_ids = dict(
-                session.execute(select(Unit.code, Unit.id).where(Unit.level == "town")).all()
-            )
-            self.towns = [(town_ids[row["code"]], row["code"]) for row in town_rows]
-            group_names = {group.id: group.name for group in self.groups}
-            town_codes = {town_id: code for town_id, code in self.towns}
+            self.towns = [(i, row["code"]) for i, row in zip(town_ids, town_rows, strict=True)]
 
             village_rows: list[dict] = []
             done = len(town_rows)
@@ -344,12 +338,12 @@ class _ProvinceSeeder:
                         }
                     )
                     if len(village_rows) >= scale.chunk:
-                        self._insert_units(admin, village_rows, town_codes, group_names)
+                        records.create_rows(admin, Unit, village_rows)
                         done += len(village_rows)
                         self.progress("units", done, total)
                         village_rows = []
             if village_rows:
-                self._insert_units(admin, village_rows, town_codes, group_names)
+                records.create_rows(admin, Unit, village_rows)
                 done += len(village_rows)
                 self.progress("units", done, total)
         self.typical = list(
@@ -362,30 +356,13 @@ class _ProvinceSeeder:
         for unit_id, _ in self.towns + self.typical:
             self.strength[unit_id] = min(1.0, max(0.45, self.rng.gauss(0.8, 0.1)))
 
-    def _insert_units(self, admin, rows, town_codes: dict, group_names: dict) -> None:
-        """Insert unit rows and their events, shaped as ``records.create`` shapes them."""
-        events = []
-        for row in rows:
-            after = {
-                key: value
-                for key, value in row.items()
-                if value is not None and key not in ("parent_id", "analysis_group_id")
-            }
-            if row.get("parent_id") is not None:
-                after["parent"] = town_codes[row["parent_id"]]
-            if row.get("analysis_group_id") is not None:
-                after["analysis_group"] = group_names[row["analysis_group_id"]]
-            events.append(PendingEvent("unit.create", "unit", row["code"], after=after))
-        db.session.execute(insert(Unit.__table__), rows)
-        history.append_many(admin, events)
-
     # --- cadres -----------------------------------------------------------------------
 
     def create_cadres(self, admin) -> None:
         """Give each town its 书记 and 镇长 (主任) and each typical village its 领头雁.
 
-        Rows and ``cadre.create`` events as ``records.create`` makes them; the villages'
-        ``secretary`` is then set with a ``unit.update`` event each, as ``records.update``.
+        Rows and ``cadre.create`` events by ``records.create_rows``; the villages'
+        ``secretary`` is then set by ``records.update_many`` (a ``unit.update`` event each).
         """
         town_codes = {unit_id: code for unit_id, code in self.towns}
         streets = {
@@ -419,41 +396,23 @@ class _ProvinceSeeder:
                     }
                     for unit_id, _, position in part
                 ]
-                ids = session.scalars(
-                    insert(Cadre).returning(Cadre.id, sort_by_parameter_order=True), rows
-                ).all()
-                events = []
-                secretaries = []
-                for (unit_id, code, _), row, cadre_id in zip(part, rows, ids, strict=True):
-                    after = {k: v for k, v in row.items() if k not in ("unit_id", "mentor_id")}
-                    after["unit"] = code
-                    events.append(PendingEvent("cadre.create", "cadre", str(cadre_id), after=after))
-                    if unit_id not in town_codes:
-                        secretaries.append((unit_id, code, cadre_id))
-                history.append_many(admin, events)
+                ids = records.create_rows(admin, Cadre, rows)
+                secretaries = [
+                    (unit_id, cadre_id)
+                    for (unit_id, _, _), cadre_id in zip(part, ids, strict=True)
+                    if unit_id not in town_codes
+                ]
                 if secretaries:
-                    table = Unit.__table__
-                    session.execute(
-                        update(table)
-                        .where(table.c.id == bindparam("unit"))
-                        .values(secretary_id=bindparam("cadre")),
-                        [
-                            {"unit": unit_id, "cadre": cadre_id}
-                            for unit_id, _, cadre_id in secretaries
-                        ],
-                    )
-                    history.append_many(
+                    cadres = {
+                        cadre.id: cadre
+                        for cadre in session.scalars(
+                            select(Cadre).where(Cadre.id.in_([c for _, c in secretaries]))
+                        )
+                    }
+                    records.update_many(
                         admin,
-                        [
-                            PendingEvent(
-                                "unit.update",
-                                "unit",
-                                code,
-                                before={"secretary": None},
-                                after={"secretary": str(cadre_id)},
-                            )
-                            for _, code, cadre_id in secretaries
-                        ],
+                        Unit,
+                        [(unit_id, {"secretary": cadres[c]}) for unit_id, c in secretaries],
                     )
                 self.progress("cadres", begin + len(part), total)
 
@@ -584,69 +543,30 @@ class _ProvinceSeeder:
                 ledger.set_veto(assessor, period, units[unit_id], VETO_REASON)
 
     def record_visits(self, supervisor, period: Period) -> None:
-        """Record a quarter's review visits to most typical villages (as ``record_review``).
+        """Record a quarter's review visits to most typical villages (``record_reviews``).
 
         Most villages are visited each quarter, so only some are flagged for want of a
-        recent review (SPEC §7) and the review board stays a working list.
+        recent review and the review board stays a working list.
         """
         latest = min(period.end_date, _shanghai_today())
         days = (latest - period.start_date).days
         if days < 0 or not self.typical:
             return
         visited = [(unit_id, code) for unit_id, code in self.typical if self.rng.random() < 0.85]
-        rows = []
+        visits = []
         for unit_id, _ in visited:
             strength = self.strength[unit_id]
-            rows.append(
-                {
-                    "case_id": None,
-                    "unit_id": unit_id,
-                    "date": period.start_date + timedelta(days=self.rng.randint(0, days)),
-                    "visitors": self.rng.choice(self.groups).leader + "等",
-                    "findings": self.rng.choice(VISIT_FINDINGS),
-                    "conclusion": (
-                        "好" if strength >= 0.85 else "较好" if strength >= 0.72 else "一般"
-                    ),
-                    "actions": "",
-                    "next_visit": None,
-                    "recorded_by": supervisor.username,
-                }
+            visits.append(
+                reviews.Visit(
+                    unit_id=unit_id,
+                    date=period.start_date + timedelta(days=self.rng.randint(0, days)),
+                    visitors=self.rng.choice(self.groups).leader + "等",
+                    findings=self.rng.choice(VISIT_FINDINGS),
+                    conclusion="好" if strength >= 0.85 else "较好" if strength >= 0.72 else "一般",
+                )
             )
-        with writing(supervisor, "review.write") as session:
-            ids = session.scalars(
-                insert(ReviewRecord).returning(ReviewRecord.id, sort_by_parameter_order=True),
-                rows,
-            ).all()
-            history.append_many(
-                supervisor,
-                [
-                    PendingEvent(
-                        "review.record",
-                        "review_record",
-                        f"{code}/{record_id}",
-                        period=period.code,
-                        after=history.jsonable(
-                            {
-                                "unit": code,
-                                "case": None,
-                                **{
-                                    name: row[name]
-                                    for name in (
-                                        "date",
-                                        "visitors",
-                                        "findings",
-                                        "conclusion",
-                                        "actions",
-                                        "next_visit",
-                                    )
-                                },
-                            }
-                        ),
-                    )
-                    for (_, code), record_id, row in zip(visited, ids, rows, strict=True)
-                ],
-            )
-        self.progress(f"period {period.code} review visits", len(rows), len(rows))
+        reviews.record_reviews(supervisor, visits, period=period)
+        self.progress(f"period {period.code} review visits", len(visits), len(visits))
 
     def _units(self, ids: list[int]) -> dict[int, Unit]:
         """Load the few units the adjustments need, not the whole province."""
