@@ -609,6 +609,7 @@ INDICATORS = {
     "T1": IndicatorInfo("T1", "目标", "target", Decimal("20")),
     "R1": IndicatorInfo("R1", "横向", "relative", Decimal("20")),
     "G1": IndicatorInfo("G1", "等次", "grade", Decimal("30")),
+    "P1": IndicatorInfo("P1", "增速", "target", Decimal("10"), measure_unit="%"),
 }
 ENGLISH = {
     "考核周期": "period",
@@ -622,6 +623,10 @@ ENGLISH = {
 def value_for(indicator: str):
     if indicator == "G1":
         return st.sampled_from(["A", "B", "C", "D", "优", "良", "中", "差"])
+    if indicator == "P1":  # measured in %: with or without a percent sign, all the same
+        number = st.decimals(min_value=-100, max_value=1000, places=2)
+        signs = st.sampled_from(["", "%", " %", "％"])
+        return st.tuples(number, signs).map(lambda pair: f"{pair[0]}{pair[1]}")
     bounds = {"D1": (0, 30)}.get(indicator, (-(10**6), 10**6))
     return st.decimals(
         min_value=bounds[0], max_value=bounds[1], places=3, allow_nan=False, allow_infinity=False
@@ -682,6 +687,8 @@ def test_parser_reads_back_what_was_written(case, as_csv):
         assert (got.unit, got.indicator, got.note) == (unit, indicator, note)
         if indicator == "G1":
             assert got.grade == value and got.number is None
+        elif indicator == "P1":
+            assert got.number == Decimal(value.rstrip("%％ ")) and got.grade is None
         else:
             assert got.number == value and got.grade is None
 
