@@ -381,9 +381,10 @@ def parse_table(
                     version,
                 )
             )
-            result.warnings.extend(
-                ValueWarning(number, "数值", kind, message) for kind, message in notices
-            )
+            if notices:
+                result.warnings.extend(
+                    ValueWarning(number, "数值", kind, message) for kind, message in notices
+                )
     return result
 
 
