@@ -900,6 +900,14 @@ def template_row(data: bytes, unit: str, indicator: str) -> int:
     raise AssertionError((unit, indicator))
 
 
+def test_template_tells_how_to_fill_in_a_percent_indicator(world):
+    percent_indicator(world)
+    sheet = load_workbook(io.BytesIO(importer.template_bytes(world.period())))["指标说明"]
+    rules = {row[0]: row[2] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert "数值填百分数：95% 填 95 或 95% 均可（0.95 表示 0.95%）" in rules["E01"].splitlines()
+    assert "数值填百分数" not in rules["E02"]
+
+
 def test_template_carries_versions_and_its_export_time(world):
     fill_towns(world, world.period())
     correct(world, "445203100000", "U02", "26", "复核")

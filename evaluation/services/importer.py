@@ -1172,6 +1172,8 @@ def rule_comment(indicator: Indicator) -> str:
         lines.append(f"目标值 {plain(indicator.target)}{unit}")
     elif indicator.measure_unit:
         lines.append(f"计量单位：{indicator.measure_unit}")
+    if (indicator.measure_unit or "").strip() == PERCENT and indicator.method != "grade":
+        lines.append("数值填百分数：95% 填 95 或 95% 均可（0.95 表示 0.95%）")
     if indicator.rule_text:
         lines.append(f"评分细则：{indicator.rule_text}")
     return "\n".join(lines)
