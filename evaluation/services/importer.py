@@ -844,15 +844,23 @@ def plan_changes(
             plan.unchanged += 1
             continue
         reason = None
+        changed_since_export = (
+            exported_at is not None
+            and old is not None
+            and old.updated_at is not None
+            and old.updated_at > exported_at
+        )
         if row.version is not None:
-            if row.version != (old.version if old else 0):
+            # A cell cleared and entered again starts again at version 1: the export
+            # time tells that version 1 from the one the file was made with.
+            if row.version != (old.version if old else 0) or changed_since_export:
                 cell = _cell_label(row, units, indicators)
                 since = "在您下载模板之后" if row.version == 0 or old is None else ""
                 plan.refused.append(_stale(row, note, old, cell, since=since))
                 continue
         elif old is not None:
             if exported_at is not None:
-                if old.updated_at is not None and old.updated_at > exported_at:
+                if changed_since_export:
                     cell = _cell_label(row, units, indicators)
                     since = f"在文件导出（{local_time(exported_at)}）之后"
                     plan.refused.append(_stale(row, note, old, cell, since=since))
