@@ -555,6 +555,9 @@ def test_page_template_download(app, client, auth, web_world):
     assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
     rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
     assert len(rows) == 13
+    # Uploaded back, the report says when the template was made.
+    text = upload(client, response.data, filename="t.xlsx").get_data(as_text=True)
+    assert 'id="import-exported-at"' in text and "文件为本系统导出的模板，导出时间：" in text
 
 
 def upload(client, data: bytes, *, filename="scores.csv", mode="dry_run", period="2026Q3"):
