@@ -1,12 +1,13 @@
-"""The score-import page's form (SPEC §8.5): period, level, file and dry run or apply."""
+"""The score-import page's form (SPEC §8.5): period, level, file, dry run or apply, and
+whether to overwrite stored values a file without versions would change (with a reason)."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import RadioField, SelectField
-from wtforms.validators import DataRequired
+from wtforms import BooleanField, RadioField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 from models.units import LEVELS
 
@@ -26,3 +27,7 @@ class ImportForm(FlaskForm):
         ],
     )
     mode = RadioField(_l("方式"), choices=MODES, default="dry_run", validators=[DataRequired()])
+    overwrite = BooleanField(_l("覆盖已有数值（文件没有版本号和导出时间时，允许修改已录入的数值）"))
+    #: Required with ``overwrite`` (the import service refuses it blank); it becomes the
+    #: ``reason`` of the history events of the values overwritten.
+    reason = TextAreaField(_l("覆盖原因"), validators=[Length(max=500)])

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,8 +19,9 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, insert, select
 
+from evaluation.i18n import local_time
 from evaluation.services import history, importer, ledger
-from evaluation.services.core import Forbidden, InvalidInput, StateError
+from evaluation.services.core import Forbidden, InvalidInput, StateError, SystemActor
 from evaluation.services.importer import IndicatorInfo, UnitInfo, parse_table
 from models import HistoryEvent, Score, Unit, db
 from tests.conftest import PASSWORD
@@ -92,9 +94,20 @@ def assessor(world):
     return world.user("assessor")
 
 
-def run(world, data: bytes, *, filename="scores.csv", dry_run=False, period="2026Q3", actor=None):
+def run(
+    world,
+    data: bytes,
+    *,
+    filename="scores.csv",
+    dry_run=False,
+    period="2026Q3",
+    actor=None,
+    reason=None,
+):
+    """Import as the assessor; ``reason`` overwrites values a hand-made file changes."""
+    overwrite = {} if reason is None else {"overwrite": True, "reason": reason}
     return importer.import_scores(
-        actor or assessor(world), period, data, filename=filename, dry_run=dry_run
+        actor or assessor(world), period, data, filename=filename, dry_run=dry_run, **overwrite
     )
 
 
@@ -151,7 +164,7 @@ def test_changes_are_made_against_current_versions(world):
     rows = full_rows()
     rows[3][5] = "28"  # 曲溪街道 U02 30 → 28
     rows[0][6] = "核实后"  # a note only
-    report = run(world, csv_bytes(rows))
+    report = run(world, csv_bytes(rows), reason="复核更正")
     assert (report.new, report.changed, report.unchanged) == (0, 2, 10)
     changes = {(c.unit, c.indicator): (c.old_value, c.new_value) for c in report.changes}
     assert changes[("445203001000", "U02")] == ("30", "28")
@@ -166,7 +179,7 @@ def test_blank_values_and_missing_note_column_leave_cells_alone(world):
     run(world, csv_bytes([["2026Q3", "445203100000", "", "U02", "", "25.5", "原备注"]]))
     header = ["考核周期", "单位代码", "指标代码", "数值"]
     rows = [["2026Q3", "445203100000", "U02", "26"], ["2026Q3", "445203100000", "U01", ""]]
-    report = run(world, csv_bytes(rows, header))
+    report = run(world, csv_bytes(rows, header), reason="复核更正")
     assert report.ok and report.changed == 1 and report.blank == 1
     assert score_rows()[("445203100000", "U02")] == ("26", "原备注")
     assert ("445203100000", "U01") not in score_rows()
@@ -177,7 +190,7 @@ def test_dry_run_writes_nothing_and_lists_changes(world):
     before, stored = event_count(), score_rows()
     rows = full_rows()
     rows[0][5] = "6"
-    report = run(world, csv_bytes(rows), dry_run=True)
+    report = run(world, csv_bytes(rows), dry_run=True, reason="复核更正")
     assert report.ok and report.dry_run and not report.applied
     assert (report.new, report.changed, report.unchanged) == (10, 1, 1)
     first = report.changes[0]
@@ -307,7 +320,7 @@ def test_failure_midway_leaves_the_database_as_before(world, monkeypatch):
     monkeypatch.setattr(ledger, "WRITE_BATCH", 3)
     monkeypatch.setattr(history, "append_many", failing)
     with pytest.raises(RuntimeError, match="power cut"):
-        run(world, csv_bytes(rows))
+        run(world, csv_bytes(rows), reason="复核更正")
     db.session.remove()
     assert len(batches) == 3
     assert score_rows() == before_scores and event_count() == before_events
@@ -320,18 +333,25 @@ def test_import_writes_what_set_score_writes(world):
     q3 = world.period()
     first = {"445203100000": {"E01": "5.2", "U01": "B"}, "445203101000": {"U02": "20"}}
     second = {"445203100000": {"E01": "5.3", "U01": "B"}, "445203101000": {"U02": "21"}}
+    def stored(period, unit, indicator):
+        return db.session.scalar(
+            select(Score).where(
+                Score.period_id == period.id,
+                Score.unit_id == world.unit(unit).id,
+                Score.indicator_id == world.indicator(indicator).id,
+            )
+        )
+
     for values, note in ((first, "初录"), (second, "复核")):
-        rows = [[r[0], r[1], "", r[3], "", r[5], note] for r in full_rows("2026Q2", values)]
-        assert run(world, csv_bytes(rows), period="2026Q2").ok
+        # The file states each cell's version, as the template does (0: no value yet).
+        rows = [
+            [r[0], r[1], "", r[3], "", r[5], note, getattr(stored(q2, r[1], r[3]), "version", 0)]
+            for r in full_rows("2026Q2", values)
+        ]
+        assert run(world, csv_bytes(rows, [*HEADER, "版本"]), period="2026Q2").ok
         for unit, row in values.items():
             for indicator, value in row.items():
-                current = db.session.scalar(
-                    select(Score).where(
-                        Score.period_id == q3.id,
-                        Score.unit_id == world.unit(unit).id,
-                        Score.indicator_id == world.indicator(indicator).id,
-                    )
-                )
+                current = stored(q3, unit, indicator)
                 ledger.set_score(
                     assessor(world),
                     q3,
@@ -371,7 +391,7 @@ def test_template_lists_every_town_and_indicator_with_rules_and_values(world):
     workbook = load_workbook(io.BytesIO(importer.template_bytes(period)))
     sheet = workbook["分数导入"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert list(rows[0]) == HEADER
+    assert list(rows[0]) == [*HEADER, "版本"]
     assert len(rows) == 1 + 3 * 4
     by_cell = {(r[1], r[3]): r for r in rows[1:]}
     assert by_cell[("445203100000", "U02")][5] == 25.5
@@ -535,6 +555,9 @@ def test_page_template_download(app, client, auth, web_world):
     assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
     rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
     assert len(rows) == 13
+    # Uploaded back, the report says when the template was made.
+    text = upload(client, response.data, filename="t.xlsx").get_data(as_text=True)
+    assert 'id="import-exported-at"' in text and "文件为本系统导出的模板，导出时间：" in text
 
 
 def upload(client, data: bytes, *, filename="scores.csv", mode="dry_run", period="2026Q3"):
@@ -589,6 +612,7 @@ INDICATORS = {
     "T1": IndicatorInfo("T1", "目标", "target", Decimal("20")),
     "R1": IndicatorInfo("R1", "横向", "relative", Decimal("20")),
     "G1": IndicatorInfo("G1", "等次", "grade", Decimal("30")),
+    "P1": IndicatorInfo("P1", "增速", "target", Decimal("10"), measure_unit="%"),
 }
 ENGLISH = {
     "考核周期": "period",
@@ -602,6 +626,10 @@ ENGLISH = {
 def value_for(indicator: str):
     if indicator == "G1":
         return st.sampled_from(["A", "B", "C", "D", "优", "良", "中", "差"])
+    if indicator == "P1":  # measured in %: with or without a percent sign, all the same
+        number = st.decimals(min_value=-100, max_value=1000, places=2)
+        signs = st.sampled_from(["", "%", " %", "％"])
+        return st.tuples(number, signs).map(lambda pair: f"{pair[0]}{pair[1]}")
     bounds = {"D1": (0, 30)}.get(indicator, (-(10**6), 10**6))
     return st.decimals(
         min_value=bounds[0], max_value=bounds[1], places=3, allow_nan=False, allow_infinity=False
@@ -662,6 +690,8 @@ def test_parser_reads_back_what_was_written(case, as_csv):
         assert (got.unit, got.indicator, got.note) == (unit, indicator, note)
         if indicator == "G1":
             assert got.grade == value and got.number is None
+        elif indicator == "P1":
+            assert got.number == Decimal(value.rstrip("%％ ")) and got.grade is None
         else:
             assert got.number == value and got.grade is None
 
@@ -694,3 +724,441 @@ def test_village_import_takes_typical_villages_only(world):
     done = importer.import_scores(assessor(world), "2026Q3", fixed, level="village")
     assert done.applied and done.new == 2
     assert score_rows()[("445203100201", "V02")] == ("良", "")
+
+
+# --- percent cells and "88%" text -------------------------------------------------------
+
+
+def percent_indicator(world, code="E01"):
+    """Measure E01 (地区生产总值增速, target 6.5) in %, as growth rates are."""
+    from evaluation.services import records
+    from tests.ledger_world import SETUP
+
+    records.update(SETUP, world.indicator(code), {"measure_unit": "%"})
+
+
+def formatted_xlsx(rows, header=HEADER) -> bytes:
+    """An XLSX whose rows are ``[..., (value, number_format), ...]`` where formatted."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    for number, row in enumerate(rows, start=2):
+        for column, item in enumerate(row, start=1):
+            cell = sheet.cell(row=number, column=column)
+            if isinstance(item, tuple):
+                cell.value, cell.number_format = item
+            else:
+                cell.value = item
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_percent_cells_of_a_percent_indicator_read_as_the_percentage_shown(world):
+    percent_indicator(world)
+    rows = [
+        ["2026Q3", "445203001000", "", "E01", "", (0.95, "0%"), ""],  # typed 95%
+        ["2026Q3", "445203100000", "", "E01", "", (0.0725, "0.00%"), ""],  # typed 7.25%
+        ["2026Q3", "445203101000", "", "E01", "", (-0.012, "0.0%;[Red]-0.0%"), ""],
+        # A literal "%" in quotes shows the number as it is: no × 100.
+        ["2026Q3", "445203001000", "", "E02", "", (8, '0"%"'), ""],
+    ]
+    data = formatted_xlsx(rows)
+    report = run(world, data, filename="growth.xlsx")
+    assert report.ok, [str(p) for p in report.problems]
+    assert report.warnings == []
+    stored = score_rows()
+    assert stored[("445203001000", "E01")] == ("95", "")
+    assert stored[("445203100000", "E01")] == ("7.25", "")
+    assert stored[("445203101000", "E01")] == ("-1.2", "")
+    assert stored[("445203001000", "E02")] == ("8", "")
+    # The fast XML reader and the openpyxl fallback read the same cells.
+    assert importer.read_table(data) == importer._read_xlsx_with_openpyxl(data).rows
+
+
+def test_percent_text_of_a_percent_indicator_reads_as_the_number(world):
+    percent_indicator(world)
+    rows = [
+        ["2026Q3", "445203001000", "", "E01", "", "88%", ""],
+        ["2026Q3", "445203100000", "", "E01", "", "6.5 %", ""],
+        ["2026Q3", "445203101000", "", "E01", "", "12.25％", ""],
+    ]
+    report = run(world, csv_bytes(rows))
+    assert report.ok, [str(p) for p in report.problems]
+    stored = score_rows()
+    assert stored[("445203001000", "E01")] == ("88", "")
+    assert stored[("445203100000", "E01")] == ("6.5", "")
+    assert stored[("445203101000", "E01")] == ("12.25", "")
+
+
+def test_percentages_for_an_indicator_not_measured_in_percent_are_refused(world):
+    percent_indicator(world)
+    rows = [
+        ["2026Q3", "445203001000", "", "U02", "", (0.2, "0%"), ""],  # 2 direct, cell 20%
+        ["2026Q3", "445203100000", "", "U02", "", "20%", ""],  # 3 direct, text
+        ["2026Q3", "445203101000", "", "U01", "", "85%", ""],  # 4 grade
+        ["2026Q3", "445203101000", "", "E01", "", "abc%", ""],  # 5 not a number
+        ["2026Q3", "445203001000", "", "E01", "", "95", ""],  # 6 fine
+    ]
+    report = run(world, formatted_xlsx(rows), filename="bad.xlsx")
+    assert [str(p) for p in report.problems] == [
+        "第2行 数值：指标 U02 不以 % 计量，但该单元格是百分比格式（显示为 20%）；"
+        "请将单元格格式改为「常规」或「数值」后填写",
+        "第3行 数值：指标 U02 不以 % 计量，数值不能填百分数（收到 20%）",
+        "第4行 数值：指标 U01 不以 % 计量，数值不能填百分数（收到 85%）",
+        "第5行 数值：指标 E01 的数值须为数字，收到：abc%",
+    ]
+    assert score_rows() == {}
+
+
+def test_a_fraction_for_a_percent_indicator_is_warned_about_not_refused(world):
+    percent_indicator(world)
+    rows = [
+        ["2026Q3", "445203001000", "", "E01", "", "0.95", ""],  # 2 likely 95%
+        ["2026Q3", "445203100000", "", "E01", "", "0.5%", ""],  # 3 said with a %: meant
+        ["2026Q3", "445203101000", "", "E01", "", "1", ""],  # 4 not strictly inside 0..1
+        ["2026Q3", "445203101000", "", "U02", "", "0.5", ""],  # 5 points, not %: fine
+    ]
+    dry = run(world, csv_bytes(rows), dry_run=True)
+    assert dry.ok and dry.new == 4
+    assert [(w.row, w.column, w.kind) for w in dry.warnings] == [(2, "数值", "percent_fraction")]
+    assert str(dry.warnings[0]) == (
+        "第2行 数值：指标 E01 以 % 计量，0.95 介于 0 与 1 之间，可能是把 95% 填成了小数；"
+        "如应为 95%，请填 95 或 95%"
+    )
+    assert dry.summary() == "试导入（未写入）：新增 4 项，修改 0 项，未变 0 项；1 处提示请核对"
+    done = run(world, csv_bytes(rows))
+    assert done.applied
+    assert score_rows()[("445203001000", "E01")] == ("0.95", "")
+    assert score_rows()[("445203100000", "E01")] == ("0.5", "")
+
+
+def test_page_and_cli_dry_runs_show_the_warnings(app, client, auth, runner, web_world, tmp_path):
+    with app.app_context():
+        percent_indicator(web_world)
+    rows = [["2026Q3", "445203001000", "", "E01", "", "0.95", ""]]
+    auth.login("assessor", PASSWORD)
+    page = upload(client, csv_bytes(rows)).get_data(as_text=True)
+    assert 'id="import-warnings"' in page
+    assert "第2行 数值：指标 E01 以 % 计量，0.95 介于 0 与 1 之间" in page
+    path = tmp_path / "fraction.csv"
+    path.write_bytes(csv_bytes(rows))
+    dry = runner.invoke(args=["import-scores", str(path), "--period", "2026Q3", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "提示：第2行 数值：指标 E01 以 % 计量，0.95 介于 0 与 1 之间" in dry.output
+    with app.app_context():
+        assert score_rows() == {}
+
+
+# --- stale files: versions, export time, explicit overwrite ------------------------------
+
+#: A colleague who corrects a value after the template was downloaded.
+COLLEAGUE = SystemActor("wangli", role="assessor")
+
+
+def stored_score(world, unit: str, indicator: str) -> Score:
+    return db.session.scalar(
+        select(Score).where(
+            Score.period_id == world.period().id,
+            Score.unit_id == world.unit(unit).id,
+            Score.indicator_id == world.indicator(indicator).id,
+        )
+    )
+
+
+def correct(world, unit: str, indicator: str, value: str, note: str) -> Score:
+    """The colleague's correction on the entry page (against the current version)."""
+    current = stored_score(world, unit, indicator)
+    return ledger.set_score(
+        COLLEAGUE,
+        world.period(),
+        world.unit(unit),
+        world.indicator(indicator),
+        value,
+        note=note,
+        version=current.version if current else None,
+    )
+
+
+def edit_template(data: bytes, edits: dict[tuple[str, str], object], *, drop_versions=False):
+    """Change 数值 of template rows (unit, indicator) as a user does in Excel."""
+    workbook = load_workbook(io.BytesIO(data))
+    sheet = workbook["分数导入"]
+    for row in sheet.iter_rows(min_row=2):
+        key = (row[1].value, row[3].value)
+        if key in edits:
+            row[5].value = edits[key]
+    if drop_versions:
+        sheet.delete_cols(8)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def template_row(data: bytes, unit: str, indicator: str) -> int:
+    sheet = load_workbook(io.BytesIO(data))["分数导入"]
+    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if (row[1], row[3]) == (unit, indicator):
+            return number
+    raise AssertionError((unit, indicator))
+
+
+def test_template_tells_how_to_fill_in_a_percent_indicator(world):
+    percent_indicator(world)
+    sheet = load_workbook(io.BytesIO(importer.template_bytes(world.period())))["指标说明"]
+    rules = {row[0]: row[2] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert "数值填百分数：95% 填 95 或 95% 均可（0.95 表示 0.95%）" in rules["E01"].splitlines()
+    assert "数值填百分数" not in rules["E02"]
+
+
+def test_template_carries_versions_and_its_export_time(world):
+    fill_towns(world, world.period())
+    correct(world, "445203100000", "U02", "26", "复核")
+    data = importer.template_bytes(world.period())
+    workbook = load_workbook(io.BytesIO(data))
+    sheet = workbook["分数导入"]
+    assert sheet.column_dimensions["H"].hidden
+    versions = {(r[1], r[3]): r[7] for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert versions[("445203100000", "U02")] == 2
+    assert versions[("445203100000", "E01")] == 1
+    info = workbook[importer.INFO_SHEET]
+    assert info.sheet_state == "hidden"
+    assert info["A1"].value == "导出时间"
+    assert importer.read_file(data).exported_at == datetime.strptime(
+        info["B1"].value, "%Y-%m-%dT%H:%M:%S.%fZ"
+    )
+
+
+def test_stale_template_row_is_refused_naming_who_changed_it(world):
+    fill_towns(world, world.period())
+    data = importer.template_bytes(world.period())  # U02 of 云路镇 is 25.5 (version 1)
+    score = correct(world, "445203100000", "U02", "26", "复核更正")
+    # The user fills in another cell and uploads the old template.
+    uploaded = edit_template(data, {("445203101000", "E01"): 3.5})
+    stale_row = template_row(data, "445203100000", "U02")
+    before = event_count()
+    for dry_run in (True, False):
+        report = run(world, uploaded, filename="old.xlsx", dry_run=dry_run)
+        assert [str(p) for p in report.problems] == [
+            f"第{stale_row}行 数值：云路镇（445203100000）/ U02 典型村培育创建成效："
+            f"文件中为 25.5，但该数值已被 wangli 于 {local_time(score.updated_at)} "
+            "改为 26（第 2 版）；请重新下载模板后填写，或清空此行数值以保留现值"
+        ]
+        assert not report.applied and report.changes == []
+    assert event_count() == before
+    assert score_rows()[("445203100000", "U02")] == ("26", "复核更正")
+    assert score_rows()[("445203101000", "E01")] == ("3.25", "")
+    # Clearing the stale row's value keeps the correction and lets the rest in.
+    kept = edit_template(uploaded, {("445203100000", "U02"): None})
+    report = run(world, kept, filename="old.xlsx")
+    assert report.applied and (report.changed, report.unchanged, report.blank) == (1, 10, 1)
+    assert score_rows()[("445203100000", "U02")] == ("26", "复核更正")
+    assert score_rows()[("445203101000", "E01")] == ("3.5", "")
+
+
+def test_template_cell_empty_at_export_is_refused_once_someone_filled_it(world):
+    data = importer.template_bytes(world.period())  # nothing entered: every version 0
+    score = correct(world, "445203100000", "U02", "26", "")
+    uploaded = edit_template(data, {("445203100000", "U02"): 20, ("445203100000", "E01"): 5})
+    report = run(world, uploaded, filename="old.xlsx")
+    row = template_row(data, "445203100000", "U02")
+    assert [str(p) for p in report.problems] == [
+        f"第{row}行 数值：云路镇（445203100000）/ U02 典型村培育创建成效：文件中为 20，"
+        f"但该数值在您下载模板之后已被 wangli 于 {local_time(score.updated_at)} "
+        "改为 26（第 1 版）；请重新下载模板后填写，或清空此行数值以保留现值"
+    ]
+    assert score_rows() == {("445203100000", "U02"): ("26", "")}
+    # A fresh template knows the value: the same edit goes in.
+    fresh = edit_template(importer.template_bytes(world.period()), {("445203100000", "U02"): 20})
+    assert run(world, fresh, filename="new.xlsx").applied
+    assert score_rows()[("445203100000", "U02")] == ("20", "")
+
+
+def test_a_value_cleared_and_entered_again_is_not_taken_for_the_exported_one(world):
+    fill_towns(world, world.period())
+    data = importer.template_bytes(world.period())  # U02 of 云路镇: 25.5, version 1
+    ledger.clear_score(COLLEAGUE, stored_score(world, "445203100000", "U02"), version=1)
+    score = correct(world, "445203100000", "U02", "26", "重新录入")  # version 1 again
+    assert score.version == 1
+    uploaded = edit_template(data, {("445203101000", "E01"): 3.5})
+    report = run(world, uploaded, filename="old.xlsx")
+    row = template_row(data, "445203100000", "U02")
+    assert [str(p) for p in report.problems] == [
+        f"第{row}行 数值：云路镇（445203100000）/ U02 典型村培育创建成效：文件中为 25.5，"
+        f"但该数值已被 wangli 于 {local_time(score.updated_at)} 改为 26（第 1 版）；"
+        "请重新下载模板后填写，或清空此行数值以保留现值"
+    ]
+    assert score_rows()[("445203100000", "U02")] == ("26", "重新录入")
+
+
+def test_a_file_without_versions_is_checked_against_its_export_time(world):
+    fill_towns(world, world.period())
+    data = importer.template_bytes(world.period())
+    score = correct(world, "445203100000", "U02", "26", "复核更正")
+    # The 版本 column deleted; the hidden sheet still says when the file was made.
+    edits = {("445203101000", "E01"): 3.5}
+    uploaded = edit_template(data, edits, drop_versions=True)
+    exported_at = importer.read_file(data).exported_at
+    report = run(world, uploaded, filename="old.xlsx")
+    row = template_row(data, "445203100000", "U02")
+    assert [str(p) for p in report.problems] == [
+        f"第{row}行 数值：云路镇（445203100000）/ U02 典型村培育创建成效：文件中为 25.5，"
+        f"但该数值在文件导出（{local_time(exported_at)}）之后已被 wangli 于 "
+        f"{local_time(score.updated_at)} 改为 26（第 2 版）；"
+        "请重新下载模板后填写，或清空此行数值以保留现值"
+    ]
+    # Without the stale row, a change to a value older than the file needs no overwrite.
+    kept = edit_template(uploaded, {("445203100000", "U02"): None})
+    report = run(world, kept, filename="old.xlsx")
+    assert report.applied and report.changed == 1 and report.overwritten == 0
+    assert score_rows()[("445203101000", "E01")] == ("3.5", "")
+    assert score_rows()[("445203100000", "U02")] == ("26", "复核更正")
+
+
+def test_hand_made_file_changes_stored_values_only_with_an_overwrite_reason(world):
+    fill_towns(world, world.period())
+    correct(world, "445203100000", "U02", "26", "复核更正")
+    score = stored_score(world, "445203100000", "U02")
+    header = ["考核周期", "单位代码", "指标代码", "数值"]
+    rows = [
+        ["2026Q3", "445203100000", "U02", "25.5"],  # 2 would undo the correction
+        ["2026Q3", "445203100000", "E01", "5.2"],  # 3 same as stored: fine
+        ["2026Q3", "445203101000", "E01", "3.5"],  # 4 changes 3.25
+    ]
+    data = csv_bytes(rows, header)
+    before = event_count()
+    report = run(world, data)
+    assert [str(p) for p in report.problems] == [
+        "第2行 数值：云路镇（445203100000）/ U02 典型村培育创建成效：文件中为 25.5，"
+        f"现值为 26（wangli 于 {local_time(score.updated_at)} 录入）；"
+        "文件没有版本号和导出时间，修改已有数值须选择覆盖"
+        "（导入页面勾选「覆盖已有数值」，命令行加 --overwrite）并填写原因",
+        "第4行 数值：玉滘镇（445203101000）/ E01 地区生产总值增速：文件中为 3.5，"
+        f"现值为 3.25（assessor 于 "
+        f"{local_time(stored_score(world, '445203101000', 'E01').updated_at)} 录入）；"
+        "文件没有版本号和导出时间，修改已有数值须选择覆盖"
+        "（导入页面勾选「覆盖已有数值」，命令行加 --overwrite）并填写原因",
+    ]
+    assert report.needs_overwrite
+    assert event_count() == before and score_rows()[("445203100000", "U02")] == ("26", "复核更正")
+    with pytest.raises(InvalidInput, match="选择覆盖已有数值时须填写原因"):
+        importer.import_scores(assessor(world), "2026Q3", data, overwrite=True, reason="  ")
+    # Overwriting, with a reason that every overwritten value's event carries.
+    rows.append(["2026Q3", "445203001000", "E02", "11"])  # 5 changes 10
+    report = run(world, csv_bytes(rows, header), reason="以区统计局终审数据为准")
+    assert report.applied
+    assert (report.new, report.changed, report.unchanged, report.overwritten) == (0, 3, 1, 3)
+    events = db.session.execute(
+        select(HistoryEvent.entity_key, HistoryEvent.reason)
+        .where(HistoryEvent.seq > before)
+        .order_by(HistoryEvent.seq)
+    ).all()
+    assert [tuple(e) for e in events] == [
+        ("445203100000/U02", "以区统计局终审数据为准"),
+        ("445203101000/E01", "以区统计局终审数据为准"),
+        ("445203001000/E02", "以区统计局终审数据为准"),
+    ]
+    assert score_rows()[("445203100000", "U02")] == ("25.5", "复核更正")
+    # The same file again changes nothing, overwrite or not.
+    after = event_count()
+    again = run(world, csv_bytes(rows, header))
+    assert again.ok and again.changes == [] and again.unchanged == 4
+    assert event_count() == after
+
+
+def test_overwrite_reason_goes_to_overwritten_values_only(world):
+    fill_towns(world, world.period(), values={"445203100000": {"U02": "25.5"}})
+    header = ["考核周期", "单位代码", "指标代码", "数值"]
+    rows = [["2026Q3", "445203100000", "U02", "24"], ["2026Q3", "445203100000", "E01", "5"]]
+    before = event_count()
+    report = run(world, csv_bytes(rows, header), reason="更正笔误")
+    assert (report.new, report.changed, report.overwritten) == (1, 1, 1)
+    reasons = db.session.execute(
+        select(HistoryEvent.entity_key, HistoryEvent.reason).where(HistoryEvent.seq > before)
+    ).all()
+    assert sorted(tuple(r) for r in reasons) == [
+        ("445203100000/E01", None),
+        ("445203100000/U02", "更正笔误"),
+    ]
+
+
+def test_bad_version_cells_are_reported(world):
+    rows = [
+        ["2026Q3", "445203100000", "", "U02", "", "20", "", "二"],
+        ["2026Q3", "445203100000", "", "E01", "", "5", "", "-1"],
+        ["2026Q3", "445203101000", "", "E01", "", "5", "", ""],  # no version: fine (new)
+    ]
+    report = run(world, csv_bytes(rows, [*HEADER, "version"]))
+    assert [str(p) for p in report.problems] == [
+        "第2行 版本：版本号须为非负整数（由模板自动填写，请勿修改此列）",
+        "第3行 版本：版本号须为非负整数（由模板自动填写，请勿修改此列）",
+    ]
+    assert score_rows() == {}
+
+
+def test_cli_overwrite_needs_a_reason(app, runner, tmp_path):
+    with app.app_context():
+        world = build_world()
+        open_period(world)
+        fill_towns(world, world.period())
+        db.session.remove()
+    path = tmp_path / "hand.csv"
+    header = ["考核周期", "单位代码", "指标代码", "数值"]
+    path.write_bytes(csv_bytes([["2026Q3", "445203100000", "U02", "24"]], header))
+    args = ["import-scores", str(path), "--period", "2026Q3"]
+    refused = runner.invoke(args=args)
+    assert refused.exit_code == 1
+    expected = (
+        "第2行 数值：云路镇（445203100000）/ U02 典型村培育创建成效：文件中为 24，现值为 25.5"
+    )
+    assert expected in refused.output
+    assert "命令行加 --overwrite" in refused.output
+    no_reason = runner.invoke(args=[*args, "--overwrite"])
+    assert no_reason.exit_code == 1 and "选择覆盖已有数值时须填写原因" in no_reason.output
+    done = runner.invoke(args=[*args, "--overwrite", "--reason", "更正笔误"])
+    assert done.exit_code == 0, done.output
+    assert "（其中覆盖已有数值 1 项）" in done.output
+    with app.app_context():
+        assert score_rows()[("445203100000", "U02")] == ("24", "")
+        last = db.session.scalar(select(HistoryEvent).order_by(HistoryEvent.seq.desc()).limit(1))
+        assert (last.entity_key, last.reason) == ("445203100000/U02", "更正笔误")
+
+
+def test_page_overwrite_checkbox_and_reason(app, client, auth, web_world):
+    with app.app_context():
+        fill_towns(web_world, web_world.period())
+        db.session.remove()
+    header = ["考核周期", "单位代码", "指标代码", "数值"]
+    data = csv_bytes([["2026Q3", "445203100000", "U02", "24"]], header)
+    auth.login("assessor", PASSWORD)
+    refused = upload(client, data, mode="apply")
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert 'id="import-overwrite-hint"' in text and "文件中为 24，现值为 25.5" in text
+
+    def overwrite(reason):
+        return client.post(
+            "/admin/import/",
+            data={
+                "period": "2026Q3",
+                "level": "town",
+                "mode": "apply",
+                "overwrite": "y",
+                "reason": reason,
+                "file": (io.BytesIO(data), "hand.csv"),
+            },
+            content_type="multipart/form-data",
+        )
+
+    blank = overwrite("")
+    assert blank.status_code == 422
+    assert "选择覆盖已有数值时须填写原因" in blank.get_data(as_text=True)
+    done = overwrite("以镇街复核表为准")
+    assert done.status_code == 200
+    assert "已导入：新增 0 项，修改 1 项，未变 0 项（其中覆盖已有数值 1 项）" in done.get_data(
+        as_text=True
+    )
+    with app.app_context():
+        assert score_rows()[("445203100000", "U02")] == ("24", "")
+        last = db.session.scalar(select(HistoryEvent).order_by(HistoryEvent.seq.desc()).limit(1))
+        assert last.reason == "以镇街复核表为准"

@@ -21,8 +21,10 @@ from forms.importing import ImportForm
 from models import Period, db
 from models.units import LEVELS
 
-#: The report lists at most this many problems and changes (the counts are complete).
+#: The report lists at most this many problems, warnings and changes (the counts are
+#: complete).
 PROBLEMS_SHOWN = 1000
+WARNINGS_SHOWN = 500
 CHANGES_SHOWN = 500
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -55,6 +57,8 @@ class ImportView(AccessMixin, BaseView):
                     filename=upload.filename or "",
                     level=form.level.data,
                     dry_run=form.mode.data != "apply",
+                    overwrite=form.overwrite.data,
+                    reason=form.reason.data,
                 )
             except ServiceError as refused:
                 error, status = refused.message, refused.status
@@ -72,6 +76,7 @@ class ImportView(AccessMixin, BaseView):
                 error=error,
                 can_apply=can(current_user, "score.write"),
                 problems_shown=PROBLEMS_SHOWN,
+                warnings_shown=WARNINGS_SHOWN,
                 changes_shown=CHANGES_SHOWN,
             ),
             status,

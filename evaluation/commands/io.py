@@ -19,6 +19,8 @@ from models import User, db
 CLI_ASSESSOR = SystemActor("cli", role="assessor")
 #: Changes listed by a dry run before "… and N more".
 LISTED_CHANGES = 200
+#: Warnings listed before "… and N more".
+LISTED_WARNINGS = 200
 
 
 @click.command("import-scores")
@@ -27,9 +29,15 @@ LISTED_CHANGES = 200
 @click.option("--level", default="town", type=click.Choice(["town", "village"]))
 @click.option("--dry-run", is_flag=True, help="Check and show what would change; write nothing.")
 @click.option("--user", "username", default="", help="Record the import as this assessor.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Let a file without versions or export time change stored values (needs --reason).",
+)
+@click.option("--reason", default="", help="Why stored values are overwritten (kept in history).")
 @with_appcontext
 @fails_in_one_line
-def import_scores(file, period, level, dry_run, username):
+def import_scores(file, period, level, dry_run, username, overwrite, reason):
     """Import scores from an XLSX or CSV file, all or nothing (SPEC §8.5)."""
     actor = CLI_ASSESSOR
     if username:
@@ -42,8 +50,20 @@ def import_scores(file, period, level, dry_run, username):
         click.echo(f"正在写入：{done}/{total}", err=True)
 
     report = importer.import_scores(
-        actor, period, data, filename=file, level=level, dry_run=dry_run, progress=progress
+        actor,
+        period,
+        data,
+        filename=file,
+        level=level,
+        dry_run=dry_run,
+        overwrite=overwrite,
+        reason=reason,
+        progress=progress,
     )
+    for warning in report.warnings[:LISTED_WARNINGS]:
+        click.echo(f"提示：{warning}")
+    if len(report.warnings) > LISTED_WARNINGS:
+        click.echo(f"……另有 {len(report.warnings) - LISTED_WARNINGS} 处提示")
     if report.problems:
         for problem in report.problems:
             click.echo(str(problem), err=True)
@@ -57,9 +77,10 @@ def import_scores(file, period, level, dry_run, username):
             note = (
                 f"（备注：{change.new_note}）" if change.new_note != (change.old_note or "") else ""
             )
+            overwrites = "（覆盖）" if change.overwrites else ""
             click.echo(
                 f"第{change.row}行 {change.unit} {change.unit_name} / {change.indicator} "
-                f"{change.indicator_name}：{old} → {change.new_value}{note}"
+                f"{change.indicator_name}：{old} → {change.new_value}{note}{overwrites}"
             )
         if len(report.changes) > LISTED_CHANGES:
             click.echo(f"……另有 {len(report.changes) - LISTED_CHANGES} 项变更")

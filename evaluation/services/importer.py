@@ -2,9 +2,12 @@
 
 A file is XLSX or CSV (UTF-8, with or without BOM). Columns are found by header,
 Chinese or English — 考核周期/period, 单位代码/unit_code, 指标代码/indicator_code,
-数值/value, 备注/note — and other columns (names for the reader) are ignored. A row
-whose 数值 is blank leaves that cell as it is; a file without a 备注 column keeps the
-stored notes.
+数值/value, 备注/note, 版本/version — and other columns (names for the reader) are
+ignored. A row whose 数值 is blank leaves that cell as it is; a file without a 备注
+column keeps the stored notes. docs/import.md describes, for users and maintainers,
+what is accepted: percent cells and "88%" text for indicators measured in %, the
+warnings of a dry run, and how a file's versions (or its export time, or an explicit
+overwrite with a reason) keep a stale file from undoing later corrections.
 
 ``parse_table`` is pure: rows of cells and the period's catalog in, parsed rows and
 *every* problem out (第N行 列名：…, the header being row 1). ``import_scores`` applies a
@@ -20,20 +23,22 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from xml.etree import ElementTree  # nosec B405  # see "XML safety" below
 
 from sqlalchemy import select
 
+from evaluation.i18n import local_time
 from evaluation.services import ledger
 from evaluation.services.core import InvalidInput, NotFound, require, writing
 from models import Indicator, Period, Score, Unit, db
 from models.schemes import DEFAULT_GRADE_FRACTIONS, METHODS
-from models.types import plain
+from models.types import plain, utcnow
 from models.units import LEVELS
 
 #: Column key → (Chinese header, English header). The Chinese name is used in messages.
@@ -43,10 +48,22 @@ COLUMNS = {
     "indicator_code": ("指标代码", "indicator_code"),
     "value": ("数值", "value"),
     "note": ("备注", "note"),
+    #: The stored version each row was exported with (0: no value then); the template
+    #: writes it in a hidden column so a stale row is refused rather than put back.
+    "version": ("版本", "version"),
 }
 REQUIRED = ("period", "unit_code", "indicator_code", "value")
+#: Columns whose content alone makes a row worth reading (a lone version is not).
+_CONTENT = ("period", "unit_code", "indicator_code", "value", "note")
 #: The template's columns, in order (names beside the codes, for the reader).
-TEMPLATE_HEADERS = ("考核周期", "单位代码", "单位名称", "指标代码", "指标名称", "数值", "备注")
+TEMPLATE_HEADERS = (
+    "考核周期", "单位代码", "单位名称", "指标代码", "指标名称", "数值", "备注", "版本"
+)
+#: The template's hidden sheet stating when it was made (the first sheet holds the data).
+INFO_SHEET = "模板信息"
+EXPORTED_AT_LABEL = "导出时间"
+#: Indicator.measure_unit of indicators measured in percent.
+PERCENT = "%"
 NOTE_MAX = 2000
 #: Files larger than this are refused before parsing (a province period is ~1 MB).
 MAX_BYTES = 30 * 1024 * 1024
@@ -86,6 +103,8 @@ class IndicatorInfo:
     points: Decimal
     direction: str = "higher"
     grade_fractions: Mapping[str, str] | None = None
+    #: 计量单位; "%" makes percent cells and "88%" text read as 88.
+    measure_unit: str = ""
 
     @property
     def fractions(self) -> Mapping[str, str]:
@@ -98,6 +117,24 @@ class Problem:
 
     row: int
     column: str
+    message: str
+    #: What kind of refusal, when the page offers a way out ("overwrite"), else "".
+    code: str = ""
+
+    def __str__(self) -> str:
+        return f"第{self.row}行 {self.column}：{self.message}"
+
+
+@dataclass(frozen=True)
+class ValueWarning:
+    """A value that is accepted but looks wrong (shown by the dry run, never blocking).
+
+    ``kind`` is a key of ``VALUE_CHECKS``.
+    """
+
+    row: int
+    column: str
+    kind: str
     message: str
 
     def __str__(self) -> str:
@@ -113,6 +150,8 @@ class ImportRow:
     grade: str | None
     #: None when the file has no 备注 column (the stored note is kept).
     note: str | None
+    #: The 版本 the row was exported with (0: the cell was empty); None: not stated.
+    version: int | None = None
 
     @property
     def value(self) -> str:
@@ -123,8 +162,32 @@ class ImportRow:
 class Parsed:
     rows: list[ImportRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[ValueWarning] = field(default_factory=list)
     #: Rows naming a cell but leaving 数值 blank (left as they are).
     blank: int = 0
+
+
+@dataclass(frozen=True)
+class PercentCell:
+    """A spreadsheet number shown as a percentage: Excel and WPS store 95% as 0.95."""
+
+    fraction: Decimal
+
+    @property
+    def percent(self) -> Decimal:
+        return self.fraction * 100  # exact: Decimal multiplication by 100 never rounds
+
+    def __str__(self) -> str:
+        return f"{plain(self.percent)}%"
+
+
+@dataclass
+class ImportFile:
+    """What a file holds: its first sheet's rows and, for a template, when it was made."""
+
+    rows: list[tuple]
+    #: The template's 导出时间 (naive UTC); None when the file does not state one.
+    exported_at: datetime | None = None
 
 
 # --- cells ------------------------------------------------------------------------------
@@ -143,16 +206,24 @@ def _text(cell) -> str:
     return str(cell).strip()
 
 
-def _number(cell) -> Decimal | str:
+def _excel_decimal(number: float) -> Decimal:
+    """Read a spreadsheet float to Excel's 15 significant digits, what the user saw
+    (so 0.1 + 0.2 computed in a cell reads as 0.3)."""
+    return Decimal(format(number, ".15g"))
+
+
+def _number(cell) -> Decimal | PercentCell | str:
     """Return a value cell as Decimal when it is numeric, else as stripped text.
 
-    A float comes from a spreadsheet: read it to Excel's 15 significant digits, which
-    is what the user saw (so 0.1 + 0.2 computed in a cell reads as 0.3).
+    A percent-formatted cell stays a ``PercentCell``: what it means depends on the
+    indicator (``_read_value``).
     """
+    if isinstance(cell, PercentCell):
+        return cell
     if isinstance(cell, bool):
         return str(cell)
     if isinstance(cell, float):
-        return Decimal(format(cell, ".15g"))
+        return _excel_decimal(cell)
     if isinstance(cell, int | Decimal):
         return Decimal(cell)
     return _text(cell)
@@ -211,7 +282,7 @@ def parse_table(
             index = positions.get(key)
             return cells[index] if index is not None and index < len(cells) else None
 
-        mine = [cell(key) for key in COLUMNS]
+        mine = [cell(key) for key in _CONTENT]
         if _blank_row(mine):
             continue
         problems: list[Problem] = []
@@ -263,12 +334,21 @@ def parse_table(
             if len(note) > NOTE_MAX:
                 problems.append(Problem(number, "备注", f"不能超过 {NOTE_MAX} 个字"))
 
+        version = None
+        if "version" in positions:
+            version_text = _text(cell("version"))
+            if version_text.isascii() and version_text.isdigit():
+                version = int(version_text)
+            elif version_text:
+                problems.append(Problem(number, "版本", VERSION_INVALID))
+
         raw = _number(cell("value"))
         parsed_value: tuple[Decimal | None, str | None] | None = None
+        notices: list[tuple[str, str]] = []
         if raw == "":
             pass  # blank: leave the stored value as it is
         elif indicator is not None:
-            parsed_value, message = _check_value(indicator, raw)
+            parsed_value, message, notices = _read_value(indicator, raw)
             if message:
                 problems.append(Problem(number, "数值", message))
 
@@ -291,20 +371,99 @@ def parse_table(
             result.blank += 1
         elif parsed_value is not None:
             result.rows.append(
-                ImportRow(number, unit_code, indicator_code, parsed_value[0], parsed_value[1], note)
+                ImportRow(
+                    number,
+                    unit_code,
+                    indicator_code,
+                    parsed_value[0],
+                    parsed_value[1],
+                    note,
+                    version,
+                )
             )
+            if notices:
+                result.warnings.extend(
+                    ValueWarning(number, "数值", kind, message) for kind, message in notices
+                )
     return result
 
 
-def _check_value(indicator: IndicatorInfo, raw) -> tuple[tuple | None, str | None]:
-    if indicator.method == "grade" and isinstance(raw, str):
+VERSION_INVALID = "版本号须为非负整数（由模板自动填写，请勿修改此列）"
+
+
+def _percent_text(raw) -> Decimal | None:
+    """Return 88 for the text "88%", "88 %" or "88％"; None for anything else."""
+    if not isinstance(raw, str) or not raw.endswith(("%", "％")):
+        return None
+    try:
+        number = Decimal(raw[:-1].strip().replace(",", ""))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def _not_percent_indicator(indicator: IndicatorInfo, raw) -> str:
+    unit = f"计量单位为「{indicator.measure_unit}」" if indicator.measure_unit else "不以 % 计量"
+    if isinstance(raw, PercentCell):
+        return (
+            f"指标 {indicator.code} {unit}，但该单元格是百分比格式（显示为 {raw}）；"
+            "请将单元格格式改为「常规」或「数值」后填写"
+        )
+    return f"指标 {indicator.code} {unit}，数值不能填百分数（收到 {raw}）"
+
+
+def _read_value(
+    indicator: IndicatorInfo, raw
+) -> tuple[tuple | None, str | None, list[tuple[str, str]]]:
+    """Read a non-blank value cell: ``((number, grade), problem, [(kind, warning)])``.
+
+    For an indicator measured in %, a percent cell (0.95 shown as 95%) and the text
+    "95%" both mean 95; for any other indicator they are refused.
+    """
+    if isinstance(raw, PercentCell):
+        percent = raw.percent
+    else:
+        percent = _percent_text(raw)
+    if percent is not None:
+        if indicator.measure_unit != PERCENT:
+            return None, _not_percent_indicator(indicator, raw), []
+        raw = percent
+    elif indicator.method == "grade" and isinstance(raw, str):
         # 等次 keys are letters or Chinese; accept "a" for "A".
         if raw not in indicator.fractions and raw.upper() in indicator.fractions:
             raw = raw.upper()
     try:
-        return ledger.check_value(indicator, raw), None
+        value = ledger.check_value(indicator, raw)
     except InvalidInput as error:
-        return None, error.message
+        return None, error.message, []
+    if percent is not None or value[0] is None:
+        return value, None, []  # typed as a percentage, or a grade: nothing to doubt
+    notices = []
+    for kind, check in VALUE_CHECKS.items():
+        message = check(indicator, value[0])
+        if message:
+            notices.append((kind, message))
+    return value, None, notices
+
+
+# --- warnings: accepted values that look wrong ------------------------------------------
+
+
+def _fraction_for_percent(indicator: IndicatorInfo, number: Decimal) -> str | None:
+    if indicator.measure_unit != PERCENT or not 0 < number < 1:
+        return None
+    meant = plain(number * 100)
+    return (
+        f"指标 {indicator.code} 以 % 计量，{plain(number)} 介于 0 与 1 之间，"
+        f"可能是把 {meant}% 填成了小数；如应为 {meant}%，请填 {meant} 或 {meant}%"
+    )
+
+
+#: Checks run on every number read without a percent sign: kind → check(indicator,
+#: number) returning a warning or None. A new kind of warning is one more entry.
+VALUE_CHECKS: dict[str, Callable[[IndicatorInfo, Decimal], str | None]] = {
+    "percent_fraction": _fraction_for_percent,
+}
 
 
 # --- reading files ----------------------------------------------------------------------
@@ -312,6 +471,11 @@ def _check_value(indicator: IndicatorInfo, raw) -> tuple[tuple | None, str | Non
 
 def read_table(data: bytes, filename: str = "") -> list[tuple]:
     """Return the rows of the first sheet of an XLSX file, or of a UTF-8 CSV file."""
+    return read_file(data, filename).rows
+
+
+def read_file(data: bytes, filename: str = "") -> ImportFile:
+    """Read an XLSX or UTF-8 CSV file: its rows and, for a template, its export time."""
     if len(data) > MAX_BYTES:
         raise InvalidInput(f"文件过大（上限 {MAX_BYTES // (1024 * 1024)} MB）")
     name = filename.lower()
@@ -327,10 +491,10 @@ def read_table(data: bytes, filename: str = "") -> list[tuple]:
         raise InvalidInput(
             "CSV 文件须为 UTF-8 编码（在 Excel 中另存为「CSV UTF-8（逗号分隔）」）"
         ) from None
-    return [tuple(row) for row in csv.reader(io.StringIO(text, newline=""))]
+    return ImportFile([tuple(row) for row in csv.reader(io.StringIO(text, newline=""))])
 
 
-def _read_xlsx(data: bytes) -> list[tuple]:
+def _read_xlsx(data: bytes) -> ImportFile:
     try:
         return _read_sheet_xml(data)
     except InvalidInput:
@@ -339,7 +503,7 @@ def _read_xlsx(data: bytes) -> list[tuple]:
         return _read_xlsx_with_openpyxl(data)
 
 
-def _read_xlsx_with_openpyxl(data: bytes) -> list[tuple]:
+def _read_xlsx_with_openpyxl(data: bytes) -> ImportFile:
     from openpyxl import load_workbook
 
     try:
@@ -348,9 +512,54 @@ def _read_xlsx_with_openpyxl(data: bytes) -> list[tuple]:
         raise InvalidInput("无法读取该 XLSX 文件：文件已损坏或不是 Excel 工作簿") from None
     try:
         sheet = workbook.worksheets[0]
-        return [tuple(row) for row in sheet.iter_rows(values_only=True)]
+        rows = [tuple(_openpyxl_value(cell) for cell in row) for row in sheet.iter_rows()]
+        exported_at = None
+        if INFO_SHEET in workbook.sheetnames and workbook[INFO_SHEET] is not sheet:
+            exported_at = _stated_time(workbook[INFO_SHEET].iter_rows(values_only=True))
+        return ImportFile(rows, exported_at)
     finally:
         workbook.close()
+
+
+def _openpyxl_value(cell):
+    value = cell.value
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and is_percent_format(getattr(cell, "number_format", None) or "")
+    ):
+        return PercentCell(_excel_decimal(float(value)))
+    return value
+
+
+#: Built-in number formats 9 (0%) and 10 (0.00%); custom ones are read from their code.
+_PERCENT_BUILTINS = frozenset({"9", "10"})
+#: Parts of a number format that display text rather than format the number: quoted
+#: text, escaped characters, padding (_x), fills (*x), and [colours/conditions/locales].
+_LITERALS = re.compile(r'"[^"]*"|\\.|_.|\*.|\[[^\]]*\]')
+
+
+def is_percent_format(code: str) -> bool:
+    """Whether a number format shows the value × 100 (a bare % outside quotes)."""
+    return "%" in _LITERALS.sub("", code)
+
+
+def _stated_time(rows: Iterable[Sequence]) -> datetime | None:
+    """Return the 导出时间 of a template's info sheet (naive UTC), if it states one."""
+    for row in rows:
+        if len(row) >= 2 and _text(row[0]) == EXPORTED_AT_LABEL:
+            stated = row[1]
+            if isinstance(stated, datetime):
+                return stated.replace(tzinfo=None)
+            try:
+                return datetime.strptime(_text(stated), EXPORTED_AT_FORMAT)
+            except ValueError:
+                return None  # edited out of shape: the file states no time
+    return None
+
+
+#: How the template writes its 导出时间 (UTC, as the history writes times).
+EXPORTED_AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 # XML safety (bandit B405/B314): an uploaded workbook's parts are parsed with the standard
@@ -370,16 +579,50 @@ def _local(tag: str) -> str:
     return name
 
 
-def _first_sheet_path(archive: zipfile.ZipFile) -> str:
-    """Return the part name of the workbook's first sheet (by workbook order)."""
+def _part_path(target: str) -> str:
+    return target.lstrip("/") if target.startswith("/") else "xl/" + target
+
+
+def _workbook_parts(archive: zipfile.ZipFile) -> tuple[list[tuple[str, str]], str | None]:
+    """Return the sheets' (name, part) in workbook order and the styles part, if any."""
     workbook_xml = archive.read("xl/workbook.xml")
     workbook = ElementTree.fromstring(workbook_xml)  # nosec B314  # XML safety
-    first = next(el for el in workbook.iter() if _local(el.tag) == "sheet")
-    rel_id = next(v for k, v in first.attrib.items() if _local(k) == "id")
     rels_xml = archive.read("xl/_rels/workbook.xml.rels")
     rels = ElementTree.fromstring(rels_xml)  # nosec B314  # XML safety
-    target = next(el.get("Target") for el in rels if el.get("Id") == rel_id)
-    return target.lstrip("/") if target.startswith("/") else "xl/" + target
+    targets = {el.get("Id"): el.get("Target") for el in rels}
+    sheets = []
+    for element in workbook.iter():
+        if _local(element.tag) == "sheet":
+            rel_id = next(v for k, v in element.attrib.items() if _local(k) == "id")
+            sheets.append((element.get("name", ""), _part_path(targets[rel_id])))
+    if not sheets:
+        raise ValueError("a workbook without sheets")
+    styles = next(
+        (_part_path(el.get("Target")) for el in rels if el.get("Type", "").endswith("/styles")),
+        None,
+    )
+    return sheets, styles
+
+
+def _percent_styles(archive: zipfile.ZipFile, part: str | None) -> frozenset[str]:
+    """Return the cell style indexes (``s="…"``) whose number format is a percentage."""
+    if part is None or part not in archive.namelist():
+        return frozenset()
+    styles = ElementTree.fromstring(archive.read(part))  # nosec B314  # XML safety
+    custom = {
+        el.get("numFmtId"): el.get("formatCode", "")
+        for el in styles.iter()
+        if _local(el.tag) == "numFmt"
+    }
+    cell_xfs = next((el for el in styles if _local(el.tag) == "cellXfs"), None)
+    if cell_xfs is None:
+        return frozenset()
+    found = set()
+    for index, xf in enumerate(el for el in cell_xfs if _local(el.tag) == "xf"):
+        fmt = xf.get("numFmtId", "0")
+        if is_percent_format(custom[fmt]) if fmt in custom else fmt in _PERCENT_BUILTINS:
+            found.add(str(index))
+    return frozenset(found)
 
 
 def _shared_strings(archive: zipfile.ZipFile) -> list[str]:
@@ -416,15 +659,31 @@ def _column_index(reference: str) -> int:
     return index - 1
 
 
-def _read_sheet_xml(data: bytes) -> list[tuple]:
+def _read_sheet_xml(data: bytes) -> ImportFile:
     """Read the first sheet's cell values straight from its XML (several times faster
-    than openpyxl). Rows keep their sheet numbers (gaps become empty rows) so 第N行 is
-    the row the user sees; numbers come back as int or float, as openpyxl gives them.
+    than openpyxl), and the 导出时间 of a template's info sheet. Rows keep their sheet
+    numbers (gaps become empty rows) so 第N行 is the row the user sees; numbers come
+    back as int or float, as openpyxl gives them, or as ``PercentCell`` when the cell
+    is formatted as a percentage.
     """
     archive = zipfile.ZipFile(io.BytesIO(data))
+    sheets, styles = _workbook_parts(archive)
     shared = _shared_strings(archive)
+    percent = _percent_styles(archive, styles)
+    rows = _sheet_rows(archive, sheets[0][1], shared, percent)
+    exported_at = None
+    for name, part in sheets[1:]:
+        if name == INFO_SHEET:
+            exported_at = _stated_time(_sheet_rows(archive, part, shared, frozenset()))
+            break
+    return ImportFile(rows, exported_at)
+
+
+def _sheet_rows(
+    archive: zipfile.ZipFile, part: str, shared: list[str], percent: frozenset[str]
+) -> list[tuple]:
     rows: list[tuple] = []
-    with archive.open(_first_sheet_path(archive)) as stream:
+    with archive.open(part) as stream:
         cells: list = []
         for _, element in ElementTree.iterparse(stream):  # nosec B314  # XML safety
             name = _local(element.tag)
@@ -432,7 +691,7 @@ def _read_sheet_xml(data: bytes) -> list[tuple]:
                 reference = element.get("r")
                 column = _column_index(reference) if reference else len(cells)
                 cells.extend([None] * (column - len(cells)))
-                cells.append(_cell_value(element, shared))
+                cells.append(_cell_value(element, shared, percent))
                 element.clear()
             elif name == "row":
                 number = int(element.get("r") or len(rows) + 1)
@@ -445,7 +704,7 @@ def _read_sheet_xml(data: bytes) -> list[tuple]:
     return rows
 
 
-def _cell_value(element, shared: list[str]):
+def _cell_value(element, shared: list[str], percent: frozenset[str]):
     kind = element.get("t", "n")
     if kind == "inlineStr":
         inline = next((c for c in element if _local(c.tag) == "is"), None)
@@ -459,6 +718,8 @@ def _cell_value(element, shared: list[str]):
         return value == "1"
     if kind in ("str", "e", "d"):
         return value
+    if percent and element.get("s") in percent:
+        return PercentCell(_excel_decimal(float(value)))
     if any(c in value for c in ".eE"):
         return float(value)
     return int(value)
@@ -474,6 +735,9 @@ class Stored:
     note: str
     version: int
     score_id: int | None = None
+    entered_by: str = ""
+    #: Naive UTC, as stored.
+    updated_at: datetime | None = None
 
     @property
     def value(self) -> str:
@@ -497,10 +761,61 @@ class Change:
     number: Decimal | None
     grade: str | None
     score_id: int | None = None
+    #: The overwrite reason, when the change replaces a value the file did not know.
+    reason: str | None = None
 
     @property
     def is_new(self) -> bool:
         return self.version is None
+
+    @property
+    def overwrites(self) -> bool:
+        return self.reason is not None
+
+
+@dataclass
+class Plan:
+    changes: list[Change] = field(default_factory=list)
+    unchanged: int = 0
+    #: Rows that would undo a later change, or overwrite without being told to.
+    refused: list[Problem] = field(default_factory=list)
+
+
+def _cell_label(row: ImportRow, units, indicators) -> str:
+    indicator = indicators[row.indicator]
+    return f"{units[row.unit].name}（{row.unit}）/ {row.indicator} {indicator.name}"
+
+
+def _file_side(row: ImportRow, note: str, old: Stored | None) -> str:
+    if old is not None and row.value == old.value and note != old.note:
+        return f"文件中为 {row.value}，备注「{note}」（现备注「{old.note}」）"
+    return f"文件中为 {row.value}"
+
+
+KEEP_CURRENT = "请重新下载模板后填写，或清空此行数值以保留现值"
+
+
+def _stale(row: ImportRow, note: str, old: Stored | None, cell: str, *, since: str) -> Problem:
+    """A row made before a later change of its cell: refused, with who changed it when."""
+    if old is None:
+        message = f"{cell}：{_file_side(row, note, old)}，但该数值{since}已被清除；{KEEP_CURRENT}"
+    else:
+        message = (
+            f"{cell}：{_file_side(row, note, old)}，但该数值{since}已被 {old.entered_by} "
+            f"于 {local_time(old.updated_at)} 改为 {old.value}（第 {old.version} 版）；"
+            f"{KEEP_CURRENT}"
+        )
+    return Problem(row.row, "数值", message, "stale")
+
+
+def _unconfirmed(row: ImportRow, note: str, old: Stored, cell: str) -> Problem:
+    """A row without version or export time that would change a stored value."""
+    message = (
+        f"{cell}：{_file_side(row, note, old)}，现值为 {old.value}（{old.entered_by} 于 "
+        f"{local_time(old.updated_at)} 录入）；文件没有版本号和导出时间，修改已有数值须选择"
+        "覆盖（导入页面勾选「覆盖已有数值」，命令行加 --overwrite）并填写原因"
+    )
+    return Problem(row.row, "数值", message, "overwrite")
 
 
 def plan_changes(
@@ -508,17 +823,56 @@ def plan_changes(
     stored: Mapping[tuple[str, str], Stored],
     units: Mapping[str, UnitInfo],
     indicators: Mapping[str, IndicatorInfo],
-) -> tuple[list[Change], int]:
-    """Compare parsed rows with the stored values; return the changes and the unchanged count."""
-    changes = []
-    unchanged = 0
+    *,
+    exported_at: datetime | None = None,
+    overwrite_reason: str | None = None,
+) -> Plan:
+    """Compare parsed rows with the stored values: what changes, what is the same, and
+    which rows are refused.
+
+    A row that changes nothing is fine whatever it states. A row that would change a
+    stored cell must know the cell as it is now: its 版本 equals the stored version
+    (0: the cell was empty); without a version, the cell was not changed after the
+    file's ``exported_at``; a file stating neither may change stored cells only with
+    ``overwrite_reason`` (which goes into those changes' history events).
+    """
+    plan = Plan()
     for row in rows:
         old = stored.get((row.unit, row.indicator))
         note = row.note if row.note is not None else (old.note if old else "")
         if old is not None and (old.number, old.grade, old.note) == (row.number, row.grade, note):
-            unchanged += 1
+            plan.unchanged += 1
             continue
-        changes.append(
+        reason = None
+        changed_since_export = (
+            exported_at is not None
+            and old is not None
+            and old.updated_at is not None
+            and old.updated_at > exported_at
+        )
+        if row.version is not None:
+            # A cell cleared and entered again starts again at version 1: the export
+            # time tells that version 1 from the one the file was made with.
+            if row.version != (old.version if old else 0) or changed_since_export:
+                cell = _cell_label(row, units, indicators)
+                since = "在您下载模板之后" if row.version == 0 or old is None else ""
+                plan.refused.append(_stale(row, note, old, cell, since=since))
+                continue
+        elif old is not None:
+            if exported_at is not None:
+                if changed_since_export:
+                    cell = _cell_label(row, units, indicators)
+                    since = f"在文件导出（{local_time(exported_at)}）之后"
+                    plan.refused.append(_stale(row, note, old, cell, since=since))
+                    continue
+            elif overwrite_reason is None:
+                plan.refused.append(
+                    _unconfirmed(row, note, old, _cell_label(row, units, indicators))
+                )
+                continue
+            else:
+                reason = overwrite_reason
+        plan.changes.append(
             Change(
                 row=row.row,
                 unit=row.unit,
@@ -533,9 +887,10 @@ def plan_changes(
                 number=row.number,
                 grade=row.grade,
                 score_id=old.score_id if old else None,
+                reason=reason,
             )
         )
-    return changes, unchanged
+    return plan
 
 
 @dataclass
@@ -547,10 +902,14 @@ class ImportReport:
     #: False when the period is not open (a dry run still shows what would change).
     period_open: bool
     problems: list[Problem] = field(default_factory=list)
+    #: Values accepted that look wrong: shown, never blocking.
+    warnings: list[ValueWarning] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     unchanged: int = 0
     blank: int = 0
     applied: bool = False
+    #: The template's 导出时间 (naive UTC), when the file states one.
+    exported_at: datetime | None = None
 
     @property
     def ok(self) -> bool:
@@ -564,13 +923,26 @@ class ImportReport:
     def changed(self) -> int:
         return len(self.changes) - self.new
 
+    @property
+    def overwritten(self) -> int:
+        return sum(1 for c in self.changes if c.overwrites)
+
+    @property
+    def needs_overwrite(self) -> bool:
+        """Whether some refusal would go away by choosing to overwrite (with a reason)."""
+        return any(p.code == "overwrite" for p in self.problems)
+
     def summary(self) -> str:
         """One line for the CLI and the page."""
         if self.problems:
             return f"发现 {len(self.problems)} 处问题，未写入任何数据"
         counts = f"新增 {self.new} 项，修改 {self.changed} 项，未变 {self.unchanged} 项"
+        if self.overwritten:
+            counts += f"（其中覆盖已有数值 {self.overwritten} 项）"
         if self.blank:
             counts += f"，空白 {self.blank} 行（保持原值）"
+        if self.warnings:
+            counts += f"；{len(self.warnings)} 处提示请核对"
         if self.dry_run:
             return f"试导入（未写入）：{counts}"
         return f"已导入：{counts}"
@@ -625,7 +997,13 @@ def load_catalog(period: Period, level: str) -> Catalog:
         units[code] = UnitInfo(code, name, unit_level)
     indicators = {
         code: IndicatorInfo(
-            i.code, i.name, i.method, i.points, i.direction, i.grade_fractions or None
+            i.code,
+            i.name,
+            i.method,
+            i.points,
+            i.direction,
+            i.grade_fractions or None,
+            (i.measure_unit or "").strip(),
         )
         for code, i in indicator_rows.items()
     }
@@ -633,7 +1011,17 @@ def load_catalog(period: Period, level: str) -> Catalog:
     by_indicator_id = {i.id: i.code for i in indicator_rows.values()}
     stored = {}
     if by_indicator_id:
-        for score_id, unit_id, indicator_id, number, grade, note, version in db.session.execute(
+        for (
+            score_id,
+            unit_id,
+            indicator_id,
+            number,
+            grade,
+            note,
+            version,
+            entered_by,
+            updated_at,
+        ) in db.session.execute(
             select(
                 Score.id,
                 Score.unit_id,
@@ -642,18 +1030,29 @@ def load_catalog(period: Period, level: str) -> Catalog:
                 Score.grade,
                 Score.note,
                 Score.version,
+                Score.entered_by,
+                Score.updated_at,
             ).where(Score.period_id == period.id, Score.indicator_id.in_(by_indicator_id))
         ):
             if unit_id in by_unit_id:
                 key = (by_unit_id[unit_id], by_indicator_id[indicator_id])
-                stored[key] = Stored(number, grade, note or "", version, score_id)
+                stored[key] = Stored(
+                    number, grade, note or "", version, score_id, entered_by or "", updated_at
+                )
     return Catalog(units, indicators, stored, unit_rows, indicator_rows)
 
 
-def _prepare(period: Period, table, level: str, *, dry_run: bool) -> tuple[ImportReport, Catalog]:
+def _prepare(
+    period: Period,
+    source: ImportFile,
+    level: str,
+    *,
+    dry_run: bool,
+    overwrite_reason: str | None,
+) -> tuple[ImportReport, Catalog]:
     catalog = load_catalog(period, level)
     parsed = parse_table(
-        table,
+        source.rows,
         period=period.code,
         units=catalog.units,
         indicators=catalog.indicators,
@@ -665,14 +1064,34 @@ def _prepare(period: Period, table, level: str, *, dry_run: bool) -> tuple[Impor
         level=level,
         dry_run=dry_run,
         period_open=period.status == "open",
-        problems=parsed.problems,
+        warnings=parsed.warnings,
         blank=parsed.blank,
+        exported_at=source.exported_at,
     )
-    if not parsed.problems:
-        report.changes, report.unchanged = plan_changes(
-            parsed.rows, catalog.stored, catalog.units, catalog.indicators
-        )
+    # The good rows are planned even beside bad ones, so the report names every row
+    # that would be refused, not only the first kind found.
+    plan = plan_changes(
+        parsed.rows,
+        catalog.stored,
+        catalog.units,
+        catalog.indicators,
+        exported_at=source.exported_at,
+        overwrite_reason=overwrite_reason,
+    )
+    report.problems = sorted(parsed.problems + plan.refused, key=lambda p: p.row)
+    if not report.problems:
+        report.changes, report.unchanged = plan.changes, plan.unchanged
     return report, catalog
+
+
+def _overwrite_reason(overwrite: bool, reason: str | None) -> str | None:
+    if not overwrite:
+        return None
+    text = (reason or "").strip()
+    if not text:
+        message = "选择覆盖已有数值时须填写原因"
+        raise InvalidInput(message, details=[{"path": "reason", "message": message}])
+    return text
 
 
 def import_scores(
@@ -683,25 +1102,33 @@ def import_scores(
     filename: str = "",
     level: str = "town",
     dry_run: bool = False,
+    overwrite: bool = False,
+    reason: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Check an import file and, unless ``dry_run``, apply it all or nothing.
 
     The report lists every problem (nothing is written when there is one) or the
-    changes made / that would be made. ``progress(done, total)`` is called while
-    applying, after each batch of changes.
+    changes made / that would be made. ``overwrite`` (with a ``reason``) lets a file
+    that states neither versions nor an export time change stored values.
+    ``progress(done, total)`` is called while applying, after each batch of changes.
     """
-    table = read_table(data, filename)
+    overwrite_reason = _overwrite_reason(overwrite, reason)
+    source = read_file(data, filename)
     if dry_run:
         require(actor, "import.view")
         period = find_period(period_code)
-        report, _ = _prepare(period, table, level, dry_run=True)
+        report, _ = _prepare(
+            period, source, level, dry_run=True, overwrite_reason=overwrite_reason
+        )
         return report
     with writing(actor, "score.write") as session:
         period = find_period(period_code)
         session.refresh(period)
         ledger.require_open(period)
-        report, catalog = _prepare(period, table, level, dry_run=False)
+        report, catalog = _prepare(
+            period, source, level, dry_run=False, overwrite_reason=overwrite_reason
+        )
         if report.problems:
             return report
         _apply_changes(actor, session, period, catalog, report.changes, progress)
@@ -728,6 +1155,7 @@ def _apply_changes(actor, session, period: Period, catalog: Catalog, changes, pr
                 version=change.version,
                 old_value=change.old_value,
                 old_note=change.old_note,
+                reason=change.reason,
             )
             for change in changes
         ],
@@ -752,6 +1180,8 @@ def rule_comment(indicator: Indicator) -> str:
         lines.append(f"目标值 {plain(indicator.target)}{unit}")
     elif indicator.measure_unit:
         lines.append(f"计量单位：{indicator.measure_unit}")
+    if (indicator.measure_unit or "").strip() == PERCENT and indicator.method != "grade":
+        lines.append("数值填百分数：95% 填 95 或 95% 均可（0.95 表示 0.95%）")
     if indicator.rule_text:
         lines.append(f"评分细则：{indicator.rule_text}")
     return "\n".join(lines)
@@ -766,7 +1196,9 @@ def write_template(period: Period, stream, level: str = "town") -> int:
 
     One row per unit × indicator of the level's scheme, names beside the codes, the
     current value and note prefilled, the scoring rule as a comment on the indicator
-    name; a second sheet lists every indicator with its rule.
+    name, and each cell's version in a hidden 版本 column (0: no value yet); a second
+    sheet lists every indicator with its rule; a hidden third sheet states when the
+    template was made (导出时间), so an upload can tell what changed after it.
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -775,6 +1207,8 @@ def write_template(period: Period, stream, level: str = "town") -> int:
 
     from evaluation.loading import level_units
 
+    # Taken before the values are read: a change made meanwhile counts as "after".
+    exported_at = utcnow()
     catalog = load_catalog(period, level)
     units = level_units(level)
     indicators = list(catalog.indicator_rows.values())
@@ -782,8 +1216,10 @@ def write_template(period: Period, stream, level: str = "town") -> int:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("分数导入")
     sheet.freeze_panes = "A2"
-    for letter, width in zip("ABCDEFG", (10, 15, 16, 10, 28, 12, 30), strict=True):
+    for letter, width in zip("ABCDEFGH", (10, 15, 16, 10, 28, 12, 30, 8), strict=True):
         sheet.column_dimensions[letter].width = width
+    # The version is for the import, not for the reader (who should not edit it).
+    sheet.column_dimensions["H"].hidden = True
     bold = Font(bold=True)
 
     def cell(value, *, comment: str | None = None, font=None):
@@ -820,6 +1256,7 @@ def write_template(period: Period, stream, level: str = "town") -> int:
                 indicator.name,
                 value,
                 old.note if old and old.note else None,
+                old.version if old else 0,
             ]
             if rows_total <= COMMENT_ROWS_LIMIT or indicator.code not in commented:
                 commented.add(indicator.code)
@@ -842,8 +1279,33 @@ def write_template(period: Period, stream, level: str = "town") -> int:
             item.data_type = "s"
             row.append(item)
         guide.append(row)
+    info = workbook.create_sheet(INFO_SHEET)
+    info.sheet_state = "hidden"
+    info.column_dimensions["A"].width = 12
+    info.column_dimensions["B"].width = 60
+    for label, value in (
+        (EXPORTED_AT_LABEL, exported_at.strftime(EXPORTED_AT_FORMAT)),
+        ("北京时间", local_time(exported_at)),
+        ("考核周期", period.code),
+        ("层级", LEVELS.get(level, level)),
+        ("说明", TEMPLATE_NOTE),
+    ):
+        row = []
+        for text in (label, value):
+            item = WriteOnlyCell(info, value=text)
+            item.data_type = "s"
+            row.append(item)
+        info.append(row)
     workbook.save(stream)
     return rows_total
+
+
+#: The info sheet's explanation of the hidden 版本 column and the 导出时间.
+TEMPLATE_NOTE = (
+    "「分数导入」表隐藏的「版本」列记录导出时每项数值的版本（0 表示当时尚无数值）。"
+    "导入时，若某项数值在导出后已被他人修改，该行将被拒绝，以免旧值覆盖新的更正；"
+    "请勿修改版本列和本表。"
+)
 
 
 def template_bytes(period: Period, level: str = "town") -> bytes:

@@ -255,6 +255,8 @@ class ValueWrite:
     version: int | None = None
     old_value: str | None = None
     old_note: str | None = None
+    #: Why the value is changed (the event's ``reason``), e.g. an import's overwrite.
+    reason: str | None = None
 
 
 #: Values written per batch: one INSERT, one UPDATE and one history insert each.
@@ -326,6 +328,7 @@ def write_values(
                         period=period.code,
                         before=before,
                         after={"value": _value_text(number, grade), "note": note},
+                        reason=write.reason,
                     )
                 )
             # Core statements, one executemany each (the ORM's bulk insert would split
