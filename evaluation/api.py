@@ -12,6 +12,7 @@ from sqlalchemy.orm import contains_eager
 
 from evaluation import loading
 from evaluation.extensions import csrf
+from evaluation.grades import shown_grade
 from evaluation.permissions import can
 from evaluation.scoring import format_amount
 from evaluation.services import accounts, history, ledger
@@ -179,7 +180,12 @@ def period_scheme(code: str):
 @token_required("ranking.view")
 def period_ranking(code: str):
     period = _period_or_404(code)
-    return jsonify(loading.ranking(period, _level_arg()))
+    answer = loading.ranking(period, _level_arg())
+    # ``grade`` stays the engine's; ``grade_shown`` is what a reader should see
+    # (数据不全 while a value is missing, docs/missing-values.md).
+    for result in answer["results"]:
+        result["grade_shown"] = shown_grade(result)
+    return jsonify(answer)
 
 
 @bp.get("/periods/<code>/flags")
@@ -510,6 +516,13 @@ def openapi_document() -> dict:
                 "bonus": amount,
                 "penalty": amount,
                 "grade": {"type": "string"},
+                "grade_shown": {
+                    "type": "string",
+                    "description": (
+                        "页面显示的等次：有缺项的单位为“数据不全”"
+                        "（grade 仍为引擎按缺项 0 分算出的等次）"
+                    ),
+                },
                 "vetoed": {"type": "boolean"},
                 "complete": {"type": "boolean"},
                 "missing": {"type": "array", "items": {"type": "string"}},
@@ -552,6 +565,7 @@ def openapi_document() -> dict:
                 },
                 "priority": {"type": ["string", "null"], "enum": ["high", "medium", "low", None]},
                 "flagged": {"type": "boolean"},
+                "complete": {"type": "boolean", "description": "该村全部指标均已填报"},
             },
         },
         "Score": {

@@ -24,6 +24,7 @@ from sqlalchemy.orm import aliased
 
 from evaluation import loading
 from evaluation.admin.access import AccessMixin
+from evaluation.grades import shown_grade
 from evaluation.i18n import local_time
 from evaluation.services.core import ServiceError
 from evaluation.services.exports import content_disposition, neutralize
@@ -328,6 +329,7 @@ def chart_labels() -> dict[str, str]:
         "bonus": _("加分"),
         "penalty": _("减分"),
         "total": _("总分"),
+        "grade": _("等次"),
         "vetoed": _("一票否决"),
         "points": _("分"),
         "average": _("平均"),
@@ -385,6 +387,8 @@ def chart_data(period: Period, level: str, answer: dict, uncertainty: bool) -> d
                 "bonus": r["bonus"],
                 "penalty": r["penalty"],
                 "vetoed": r["vetoed"],
+                "complete": r["complete"],
+                "grade": shown_grade(r),
                 "sensitivity": r.get("sensitivity"),
             }
             for r in results
@@ -443,7 +447,7 @@ def ranking_workbook(page: RankingPage) -> bytes:
         line += [Decimal(r["dimensions"].get(d["code"], "0")) for d in page.dimensions]
         line += [Decimal(r["bonus"]), Decimal(r["penalty"]), Decimal(r["total"])]
         amount_columns = list(range(first_amount, len(line) + 1))
-        line += [_text(r["grade"]), _("是") if r["vetoed"] else _("否"), len(r["missing"])]
+        line += [_text(shown_grade(r)), _("是") if r["vetoed"] else _("否"), len(r["missing"])]
         line.append(_text("、".join(r["missing"])))
         if page.uncertainty:
             s = r.get("sensitivity") or {}
