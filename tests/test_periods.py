@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import pytest
 
@@ -368,3 +369,17 @@ def test_every_transition_is_one_history_event(world):
         "period.open", "period.submit", "period.return", "period.submit", "period.approve",
         "period.reopen",
     ]
+
+
+def test_the_auditor_sees_the_override_reason_and_the_gaps_in_the_history(app, client, auth):
+    with app.app_context():
+        world = build_world()
+        submitted(world, villages=False)
+        periods.approve(world.user("supervisor"), world.period(), override_reason="村级数据延期")
+        db.session.remove()
+    auth.login("auditor")
+    page = client.get("/admin/history/?action=period.approve").get_data(as_text=True)
+    row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*村级数据延期.*?</tr>", page, re.S)
+    assert row, "the approval's reason is not on the history page"
+    assert "审定时数据不全的单位" in row.group(0)
+    assert "445203100201" in row.group(0) and "V01" in row.group(0)
