@@ -400,3 +400,30 @@ def test_an_incomplete_typical_village_shows_incomplete_data(demo_app):
     # 马头村 lacks its 暗访 grade: its total 71.45 would read 一般.
     assert shown["马头村"] == "数据不全"
     assert sum(1 for g in shown.values() if g == "数据不全") == 1
+
+
+def test_an_approval_over_missing_values_carries_its_note_on_page_print_and_xlsx(app):
+    from evaluation.services import periods as workflow
+    from tests.ledger_world import build_world, fill_towns
+
+    with app.app_context():
+        world = build_world()
+        q3 = world.period()
+        workflow.open_period(world.user("admin"), q3)
+        fill_towns(world, q3)
+        workflow.submit(world.user("assessor"), q3)
+        workflow.approve(world.user("supervisor"), q3, override_reason="典型村数据下季度补录")
+        db.session.remove()
+    client = login(app)
+    page = client.get("/admin/ranking/?period=2026Q3&level=village").get_data(as_text=True)
+    assert '<div id="approval-note">审定说明：典型村数据下季度补录</div>' in page
+    assert {r["grade"] for r in table_rows(page)} == {"数据不全"}
+    sheet = client.get("/admin/ranking/?period=2026Q3&level=village&print=1")
+    assert "<tr><th>审定说明</th><td>典型村数据下季度补录</td></tr>" in sheet.get_data(as_text=True)
+    book = load_workbook(io.BytesIO(client.get("/admin/ranking/export.xlsx?period=2026Q3").data))
+    assert dict(book["说明"].iter_rows(values_only=True))["审定说明"] == "典型村数据下季度补录"
+
+
+def test_a_period_approved_complete_has_no_approval_note(demo_app):
+    html = login(demo_app).get("/admin/ranking/?period=2026Q1").get_data(as_text=True)
+    assert "已审定" in html and "approval-note" not in html and "审定说明" not in html

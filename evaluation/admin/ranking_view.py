@@ -29,7 +29,7 @@ from evaluation.i18n import local_time
 from evaluation.services.core import ServiceError
 from evaluation.services.exports import content_disposition, neutralize
 from evaluation.web import demo_data_loaded
-from models import AnalysisGroup, Cadre, Indicator, Period, Unit, User, db
+from models import AnalysisGroup, Cadre, HistoryEvent, Indicator, Period, Unit, User, db
 from models.periods import PERIOD_STATUSES
 from models.types import utcnow
 
@@ -108,6 +108,8 @@ class RankingPage:
     uncertainty: bool
     approver: str = ""
     submitter: str = ""
+    #: Why an approval went ahead with values missing (docs/missing-values.md).
+    approval_note: str = ""
 
     @property
     def unit_count(self) -> int:
@@ -272,7 +274,21 @@ def build_page(
         uncertainty=uncertainty,
         approver=_person(period.approved_by),
         submitter=_person(period.submitted_by),
+        approval_note=_approval_note(period),
     )
+
+
+def _approval_note(period: Period) -> str:
+    """Return the override reason of the period's approval in force ("" when none)."""
+    if period.status != "approved":
+        return ""
+    reason = db.session.scalar(
+        select(HistoryEvent.reason)
+        .where(HistoryEvent.period == period.code, HistoryEvent.action == "period.approve")
+        .order_by(HistoryEvent.seq.desc())
+        .limit(1)
+    )
+    return reason or ""
 
 
 def _person(username: str | None) -> str:
@@ -492,6 +508,8 @@ def _stamp_lines(page: RankingPage) -> list[tuple[str, str]]:
     if period.status == "approved":
         lines.append((_("审定人"), page.approver))
         lines.append((_("审定时间"), local_time(period.approved_at)))
+        if page.approval_note:
+            lines.append((_("审定说明"), page.approval_note))
     if page.answer.get("snapshot_hash"):
         lines.append((_("快照 SHA-256"), page.answer["snapshot_hash"]))
     lines.append((_("数据来源"), source_note(page)))
