@@ -427,3 +427,21 @@ def test_an_approval_over_missing_values_carries_its_note_on_page_print_and_xlsx
 def test_a_period_approved_complete_has_no_approval_note(demo_app):
     html = login(demo_app).get("/admin/ranking/?period=2026Q1").get_data(as_text=True)
     assert "已审定" in html and "approval-note" not in html and "审定说明" not in html
+
+
+def test_the_rank_trend_leaves_out_a_period_without_any_value(app):
+    from evaluation.services import periods as workflow
+    from tests.ledger_world import build_world, fill_towns
+
+    with app.app_context():
+        world = build_world()
+        workflow.open_period(world.user("admin"), world.period("2026Q2"))  # nothing entered
+        q3 = world.period()
+        workflow.open_period(world.user("admin"), q3)
+        fill_towns(world, q3)
+        db.session.remove()
+    trend = login(app).get("/admin/ranking/trend.json?period=2026Q3").get_json()
+    assert trend["periods"] == [{"code": "2026Q3", "name": "2026年第三季度"}]
+    assert [(s["name"], s["ranks"]) for s in trend["series"]] == [
+        ("曲溪街道", [1]), ("云路镇", [2]), ("玉滘镇", [3]),
+    ]

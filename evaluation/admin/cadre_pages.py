@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased, selectinload
 from evaluation import loading
 from evaluation.admin.access import AccessMixin
 from evaluation.admin.project_board import project_rows, shanghai_today
-from evaluation.grades import shown_grade
+from evaluation.grades import any_values, shown_grade
 from evaluation.i18n import local_time
 from evaluation.permissions import can
 from evaluation.services.core import ServiceError
@@ -80,7 +80,7 @@ def town_rank_trend(town: Unit) -> list[dict]:
             continue  # a period whose figures cannot be computed yet shows nothing
         results = answer["results"]
         mine = next((r for r in results if r["unit"] == town.code), None)
-        if mine is None or not any(_has_values(r) for r in results):
+        if mine is None or not any_values(results):
             continue
         trend.append(
             {
@@ -93,11 +93,6 @@ def town_rank_trend(town: Unit) -> list[dict]:
             }
         )
     return trend
-
-
-def _has_values(result: dict) -> bool:
-    """Tell whether an engine result has a value for at least one indicator."""
-    return len(result["missing"]) < len(result["indicators"])
 
 
 def _int_arg(name: str) -> int | None:

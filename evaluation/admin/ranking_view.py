@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased
 
 from evaluation import loading
 from evaluation.admin.access import AccessMixin
-from evaluation.grades import shown_grade
+from evaluation.grades import any_values, shown_grade
 from evaluation.i18n import local_time
 from evaluation.services.core import ServiceError
 from evaluation.services.exports import content_disposition, neutralize
@@ -301,6 +301,8 @@ def _person(username: str | None) -> str:
 def rank_trend(period: Period, level: str) -> dict:
     """Return every unit's rank in each period up to this one that can be ranked.
 
+    A period without any value yet is left out: every unit would tie at rank 1.
+
     Served apart from the page (``trend.json``): at province scale it reads a dozen
     snapshots, which the table should not wait for.
     """
@@ -322,6 +324,8 @@ def rank_trend(period: Period, level: str) -> dict:
             answer = loading.ranking(each, level)
         except ServiceError:
             continue  # a period that cannot be ranked is left out of the trend
+        if not any_values(answer["results"]):
+            continue
         shown_periods.append({"code": each.code, "name": each.name})
         for result in answer["results"]:
             ranks.setdefault(result["unit"], {})[each.code] = result["rank"]
