@@ -684,3 +684,26 @@ def test_clearing_with_a_stale_version_is_a_conflict(world, client, auth):
     assert "改为 31" in row_html(response.get_data(as_text=True), YUNLU, "E01")
     with world.app_context():
         assert stored(YUNLU, "E01").value == "31"
+
+
+def test_the_approval_note_is_checked_and_gives_no_other_role_the_right(world, client, auth):
+    open_period(world)
+    fill_towns(world)
+    with world.app_context():
+        periods.submit(user("assessor"), period())
+        db.session.remove()
+    approve = ENTRY + "workflow/approve"
+    where = {"period": "2026Q3", "level": "town"}
+    auth.login("admin")
+    response = client.post(approve, data={**where, "override_reason": "先行审定"})
+    assert response.status_code == 403 and "未能审定并锁定" in response.get_data(as_text=True)
+    auth.logout()
+    auth.login("supervisor")
+    response = client.post(approve, data={**where, "override_reason": "长" * 1001})
+    assert response.status_code == 422
+    assert "未能审定并锁定：审定说明：审定说明不超过 1000 字" in response.get_data(as_text=True)
+    with world.app_context():
+        assert status() == "submitted"
+        assert not db.session.scalar(
+            db.select(HistoryEvent).where(HistoryEvent.action == "period.approve")
+        )

@@ -51,7 +51,7 @@ from models.units import LEVELS
 
 #: Units per page in the by-indicator grid (a province has 1,609 towns).
 UNITS_PER_PAGE = 100
-#: How many units' missing values a refused submission lists on the page.
+#: How many units' missing values a refused submission or approval lists on the page.
 MISSING_UNITS_SHOWN = 40
 
 WORKFLOW_ACTIONS = {
@@ -434,8 +434,8 @@ class EntryView(AccessMixin, BaseView):
                 "action": label,
                 "message": _("未能%(action)s：%(why)s", action=label, why=error.message),
             }
-            if action in ("submit", "approve") and isinstance(error, InvalidInput):
-                problem.update(_missing_summary(period, error.details or []))
+            if isinstance(error, periods.MissingValues):
+                problem.update(_missing_summary(period, error.gaps))
             return self._render(selection, workflow_problem=problem), error.status
         db.session.refresh(period)
         flash(
@@ -768,11 +768,8 @@ def _summary(feedback: dict) -> list[tuple[str, str]]:
     ]
 
 
-def _missing_summary(period: Period, gaps: list[dict]) -> dict:
-    """Lay out a refusal's missing values, one line per unit (so each line is one visit).
-
-    ``gaps`` are the service's ``UnitGap`` data: level, unit code and name, indicator codes.
-    """
+def _missing_summary(period: Period, gaps: list[periods.UnitGap]) -> dict:
+    """Lay out a refusal's missing values, one line per unit (so each line is one visit)."""
     names = dict(
         db.session.execute(
             select(Indicator.code, Indicator.name).where(
@@ -784,16 +781,16 @@ def _missing_summary(period: Period, gaps: list[dict]) -> dict:
     )
     shown = [
         {
-            "level": gap["level"],
-            "level_name": _("典型村") if gap["level"] == "village" else _("镇街"),
-            "unit": gap["unit"],
-            "name": gap["name"],
-            "indicators": [f"{code} {names.get(code, '')}".strip() for code in gap["indicators"]],
+            "level": gap.level,
+            "level_name": _("典型村") if gap.level == "village" else _("镇街"),
+            "unit": gap.unit,
+            "name": gap.name,
+            "indicators": [f"{code} {names.get(code, '')}".strip() for code in gap.indicators],
         }
         for gap in gaps[:MISSING_UNITS_SHOWN]
     ]
     return {
         "missing": shown,
-        "missing_total": sum(len(gap["indicators"]) for gap in gaps),
+        "missing_total": sum(len(gap.indicators) for gap in gaps),
         "missing_units": len(gaps),
     }

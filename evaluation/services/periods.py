@@ -33,6 +33,7 @@ from models.periods import PERIOD_STATUSES
 from models.types import utcnow
 
 __all__ = [
+    "MissingValues",
     "UnitGap",
     "approve",
     "incomplete_units",
@@ -105,6 +106,14 @@ class UnitGap:
         }
 
 
+class MissingValues(InvalidInput):
+    """A transition refused for missing values; ``details`` are the ``UnitGap`` dicts."""
+
+    def __init__(self, message: str, gaps: list[UnitGap]):
+        super().__init__(message, details=[gap.as_dict() for gap in gaps])
+        self.gaps = gaps
+
+
 def missing_values(period: Period, level: str = "town") -> list[UnitGap]:
     """List the units of a level still lacking values, with the indicators they lack.
 
@@ -160,10 +169,7 @@ def submit(actor, period: Period) -> None:
         _require_status(period, "open", "提交")
         gaps = missing_values(period, "town")
         if gaps:
-            raise InvalidInput(
-                f"还有 {_cells(gaps)} 项镇街数值未填报，不能提交",
-                details=[gap.as_dict() for gap in gaps],
-            )
+            raise MissingValues(f"还有 {_cells(gaps)} 项镇街数值未填报，不能提交", gaps)
         period.submitted_by = actor.username
         period.submitted_at = utcnow()
         _transition(actor, period, "submitted", action="period.submit")
@@ -230,10 +236,10 @@ def approve(actor, period: Period, override_reason: str | None = None) -> Rankin
         gaps = incomplete_units(period)
         override = (override_reason or "").strip() if gaps else ""
         if gaps and not override:
-            raise InvalidInput(
+            raise MissingValues(
                 f"还有 {len(gaps)} 个单位数据不全（共缺 {_cells(gaps)} 项），不能审定；"
                 "如确需审定，请填写审定说明",
-                details=[gap.as_dict() for gap in gaps],
+                gaps,
             )
         incomplete = {}
         if gaps:
