@@ -557,8 +557,9 @@ def _stored_values_cache() -> _Recent:
 def flags(period: Period) -> dict:
     """Return the review flags of every typical village of a period (SPEC §7).
 
-    Each flag carries the engine's fields plus the village's ``name`` and
-    ``analysis_group``; a period without a village scheme has no flags.
+    Each flag carries the engine's fields plus the village's ``name``,
+    ``analysis_group`` and ``complete`` (whether it has every value, so a page can say
+    数据不全 beside its total); a period without a village scheme has no flags.
     """
     if period.village_scheme_id is None:
         return {"period": period.code, "flags": []}
@@ -570,14 +571,15 @@ def flags(period: Period) -> dict:
             .where(Unit.level == "village", Unit.typical_batch.is_not(None))
         ).all()
     )
-    unit_names = {r["unit"]: r["name"] for r in shown["results"]}
+    results = {r["unit"]: r for r in shown["results"]}
     return {
         "period": period.code,
         "flags": [
             {
                 **flag,
-                "name": unit_names.get(flag["unit"], ""),
+                "name": results[flag["unit"]]["name"],
                 "analysis_group": groups.get(flag["unit"]),
+                "complete": results[flag["unit"]]["complete"],
             }
             for flag in shown.get("flags", [])
         ],

@@ -19,6 +19,7 @@ from wtforms.validators import (
     InputRequired,
     Length,
     NumberRange,
+    Optional,
     ValidationError,
 )
 
@@ -129,6 +130,16 @@ class ReasonForm(FlaskForm):
     """A reason for removing an item, returning or reopening a period."""
 
     reason = _reason_field(_l("理由"))
+
+
+class ApprovalForm(FlaskForm):
+    """审定: an override reason, needed only while some unit lacks values."""
+
+    override_reason = TextAreaField(
+        _l("审定说明"),
+        validators=[Optional(), Length(max=REASON_MAX, message=_l("审定说明不超过 1000 字"))],
+        filters=[lambda text: text.strip() if isinstance(text, str) else text],
+    )
 
 
 def form_errors(form: FlaskForm) -> list[str]:

@@ -39,6 +39,13 @@ FULL_TOWN_VALUES = {
     "445203101000": {"E01": "3.25", "E02": "7", "U01": "C", "U02": "20"},
 }
 
+#: A full set of typical-village values: V01 (direct 0..50), V02 (grade). 普通村 is not typical.
+FULL_VILLAGE_VALUES = {
+    "445203100201": {"V01": "45", "V02": "A"},
+    "445203101202": {"V01": "40", "V02": "B"},
+    "445203001203": {"V01": "35", "V02": "C"},
+}
+
 
 @dataclass
 class World:
@@ -196,6 +203,11 @@ def fill_towns(world: World, period: Period, values=None, actor=None) -> None:
             ledger.set_score(
                 actor, period, unit, world.indicator(indicator_code), value, version=None
             )
+
+
+def fill_villages(world: World, period: Period, values=None, actor=None) -> None:
+    """Enter every typical-village value of a period (as the assessor unless told otherwise)."""
+    fill_towns(world, period, values or FULL_VILLAGE_VALUES, actor)
 
 
 def history_actions() -> list[str]:

@@ -11,7 +11,7 @@ import pytest
 from evaluation import scoring
 from evaluation.services import accounts, ledger, periods, records
 from models import RankingSnapshot, db
-from tests.ledger_world import SETUP, build_world, fill_towns, open_period
+from tests.ledger_world import SETUP, build_world, fill_towns, fill_villages, open_period
 
 SCORE_KEYS = {"unit", "indicator", "value", "points", "note", "version", "entered_by",
               "updated_at"}
@@ -132,6 +132,7 @@ def test_ranking_answers_live_then_from_the_approved_snapshot(api):
     with api.app.app_context():
         world = api.world
         period = world.period()
+        fill_villages(world, period)
         periods.submit(world.user("assessor"), period)
         periods.approve(world.user("supervisor"), period)
         stored_hash = db.session.scalar(
@@ -157,8 +158,10 @@ def test_flags_list_every_typical_village_and_reviewers_see_their_group(api):
     assert everyone.json["period"] == "2026Q3"
     assert [f["name"] for f in everyone.json["flags"]] == ["新桃村", "瑞联村", "汾水村"]
     first = everyone.json["flags"][0]
-    assert first["flagged"] is True and first["priority"] == "high"
-    assert first["reasons"][0] == "LOW_SCORE" and "INCOMPLETE" in first["reasons"]
+    # No village value is in: incomplete (medium), not scored low as if it got 0.
+    assert first["flagged"] is True and first["priority"] == "medium"
+    assert first["reasons"] == ["INCOMPLETE", "NO_RECENT_REVIEW"]
+    assert first["complete"] is False
     own = api.get("/periods/2026Q3/flags", role="reviewer")
     assert [f["name"] for f in own.json["flags"]] == ["瑞联村"]
     assert api.get("/periods/2026Q3/flags", role="assessor").status_code == 403
@@ -335,3 +338,17 @@ def test_a_disabled_users_token_no_longer_opens_the_api(api):
         records.update(SETUP, api.world.user("auditor"), {"active": False})
     refused = api.get("/summary", role="auditor")
     assert refused.status_code == 401 and "error" in refused.get_json()
+
+
+def test_ranking_says_which_grade_a_reader_sees(api):
+    with api.app.app_context():
+        fill_towns(api.world, api.world.period())
+    towns = api.get("/periods/2026Q3/ranking").json["results"]
+    assert [(r["grade"], r["grade_shown"]) for r in towns] == [
+        ("好", "好"), ("一般", "一般"), ("一般", "一般"),
+    ]
+    # No village value is in: the engine's grade stays, the reader is told 数据不全.
+    villages = api.get("/periods/2026Q3/ranking?level=village").json["results"]
+    assert [(r["grade"], r["complete"], r["grade_shown"]) for r in villages] == [
+        ("较差", False, "数据不全")
+    ] * 3

@@ -200,3 +200,59 @@ def test_unknown_cadre_is_404(cadres, client, auth):
     assert client.get("/admin/cadre-ledger/99999").status_code == 404
     with cadres.app_context():
         assert db.session.scalar(select(KeyProject.code)) == "GT-001"
+
+
+def add_period(code: str, start: date, end: date, values: dict[str, str]) -> None:
+    """Open a period on the town scheme and enter the given towns' T01 values."""
+    scheme = db.session.scalar(select(Scheme).where(Scheme.code == "T26"))
+    period = records.create(
+        SEED_ACTOR,
+        Period,
+        {"code": code, "name": f"2026年{code[-1]}季度", "start_date": start, "end_date": end,
+         "town_scheme": scheme},
+    )
+    periods.open_period(SEED_ACTOR, period)
+    indicator = db.session.scalar(select(Indicator).where(Indicator.code == "T01"))
+    for name, value in values.items():
+        town = db.session.scalar(select(Unit).where(Unit.name == name))
+        ledger.set_score(user("assessor"), period, town, indicator, value, version=None)
+    db.session.remove()
+
+
+def rank_rows(html: str) -> list[list[str]]:
+    """The rank history's rows on the ledger page, each as its cells' text."""
+    table = re.search(r'<table class="table table-sm rank-trend">.*?</table>', html, re.S)
+    rows = re.findall(r"<tr>(.*?)</tr>", table.group(0).split("<tbody>")[1], re.S)
+    return [
+        [" ".join(re.sub(r"<[^>]+>", " ", cell).split())
+         for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in rows
+    ]
+
+
+def test_a_period_without_any_value_is_left_off_the_rank_history(cadres, client, auth):
+    with cadres.app_context():
+        # Just opened: no town has a value. Without the rule it read "1/3 0.00 较差".
+        add_period("2026Q3", date(2026, 7, 1), date(2026, 9, 30), {})
+    secretary = cadre_id(cadres, "陈书记")
+    auth.login("supervisor")
+    html = client.get(f"/admin/cadre-ledger/{secretary}").get_data(as_text=True)
+    assert [row[0] for row in rank_rows(html)] == ["2026年1季度 填报中", "2026年2季度 填报中"]
+    assert "2026年3季度" not in html
+    sheet = client.get(f"/admin/cadre-ledger/{secretary}/print").get_data(as_text=True)
+    assert "2026年2季度" in sheet and "2026年3季度" not in sheet
+    assert ">0.00<" not in sheet
+
+
+def test_a_town_missing_values_shows_incomplete_data_not_a_grade(cadres, client, auth):
+    with cadres.app_context():
+        # The other towns are in; 云路镇 (陈书记's town) has nothing yet.
+        others = {name: "90" for _, name in TOWNS if name != "云路镇"}
+        add_period("2026Q3", date(2026, 7, 1), date(2026, 9, 30), others)
+    secretary = cadre_id(cadres, "陈书记")
+    auth.login("auditor")
+    html = client.get(f"/admin/cadre-ledger/{secretary}").get_data(as_text=True)
+    assert rank_rows(html)[-1] == ["2026年3季度 填报中", "3 / 3", "0.00", "数据不全"]
+    sheet = client.get(f"/admin/cadre-ledger/{secretary}/print").get_data(as_text=True)
+    last = re.findall(r"<tr><td>2026年3季度</td>(.*?)</tr>", sheet, re.S)
+    assert last and "数据不全" in last[0] and "较差" not in last[0]

@@ -215,3 +215,33 @@ def test_anonymous_is_sent_to_login(demo_app):
     response = demo_app.test_client().get("/admin/")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+
+
+def test_the_ends_panel_shows_incomplete_data_instead_of_a_grade(app):
+    """A town set up after the submission was approved over, with a reason: no grade."""
+    from evaluation.services import periods, records
+    from tests.ledger_world import SETUP, build_world, fill_towns, fill_villages
+
+    with app.app_context():
+        world = build_world()
+        q3 = world.period()
+        periods.open_period(world.user("admin"), q3)
+        fill_towns(world, q3)
+        fill_villages(world, q3)
+        periods.submit(world.user("assessor"), q3)
+        records.create(
+            SETUP, Unit,
+            {"code": "445203102000", "name": "新设镇", "level": "town", "kind": "镇",
+             "sort_order": 9},
+        )
+        periods.approve(world.user("supervisor"), q3, override_reason="新设镇下期起考核")
+        db.session.remove()
+    ends = panel(dashboard(app, "supervisor"), "panel-ends")
+    rows = re.findall(
+        r'<tr class="rank-(?:top|bottom)"><td class="num">(\d+)</td><td>([^<]+).*?'
+        r'<td class="grade">([^<]+)</td></tr>', ends
+    )
+    assert rows == [
+        ("1", "曲溪街道", "好"), ("2", "云路镇", "一般"), ("3", "玉滘镇", "一般"),
+        ("4", "新设镇", "数据不全"),
+    ]

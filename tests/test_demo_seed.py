@@ -246,6 +246,17 @@ def test_four_periods_two_approved_one_submitted_one_open(session):
     for code in ("2025Q4", "2026Q1", "2026Q2"):
         results = loading.ranking(period(code), "town")["results"]
         assert len(results) == 13 and all(r["complete"] for r in results)
+    # The approved periods are complete at both levels, so no approval needed an
+    # override reason (docs/missing-values.md).
+    for code in ("2025Q4", "2026Q1"):
+        villages = loading.ranking(period(code), "village")["results"]
+        assert len(villages) == 21 and all(r["complete"] for r in villages)
+    approvals = session.execute(
+        select(HistoryEvent.period, HistoryEvent.reason)
+        .where(HistoryEvent.action == "period.approve")
+        .order_by(HistoryEvent.seq)
+    ).all()
+    assert approvals == [("2025Q4", None), ("2026Q1", None)]
     # The open period is under way: some values entered, some still to do, no veto.
     open_results = loading.ranking(period("2026Q3"), "town")["results"]
     assert any(r["complete"] for r in open_results)

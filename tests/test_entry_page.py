@@ -380,7 +380,7 @@ def test_a_direct_post_outside_open_changes_nothing(world, client, auth, status)
     with world.app_context():
         periods.submit(user("assessor"), period())
         if status == "approved":
-            periods.approve(user("supervisor"), period())
+            periods.approve(user("supervisor"), period(), override_reason="村级数据另行报送")
         before = event_count()
         veto_count = db.session.scalar(db.select(db.func.count()).select_from(Veto))
         db.session.remove()
@@ -544,7 +544,24 @@ def test_the_workflow_buttons_drive_a_period_from_draft_to_reopened(world, clien
     auth.logout()
 
     auth.login("supervisor")
+    page = client.get(ENTRY).get_data(as_text=True)
+    # The typical village has no value: the approve form asks for an override reason.
+    assert "本期有 1 个单位数据不全，审定须填写审定说明" in page
+    assert 'name="override_reason"' in page
     response = client.post(workflow + "approve", data=where)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "还有 1 个单位数据不全（共缺 1 项），不能审定" in page
+    # Rendered from the service's data: the village, its level and the indicator's name.
+    assert re.search(r'<li data-unit="445203100201">典型村 <a href="[^"]*level=village[^"]*">'
+                     r"新桃村</a>（缺 1 项）：V01 集体经济收入</li>", page)
+    with world.app_context():
+        assert status() == "submitted"
+    response = client.post(workflow + "approve", data={**where, "override_reason": "  "})
+    assert response.status_code == 422
+    response = client.post(
+        workflow + "approve", data={**where, "override_reason": "新桃村数据延期报送"}
+    )
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     with world.app_context():
@@ -552,6 +569,10 @@ def test_the_workflow_buttons_drive_a_period_from_draft_to_reopened(world, clien
         town_hash = db.session.scalar(
             db.select(RankingSnapshot.sha256).where(RankingSnapshot.level == "town")
         )
+        approval = db.session.scalar(
+            db.select(HistoryEvent).where(HistoryEvent.action == "period.approve")
+        )
+        assert approval.reason == "新桃村数据延期报送"
     assert "已审定" in page and town_hash in page and "审定：测试督导审核" in page
     assert "输入框已停用" not in page  # a supervisor never had inputs
     auth.logout()
@@ -663,3 +684,26 @@ def test_clearing_with_a_stale_version_is_a_conflict(world, client, auth):
     assert "改为 31" in row_html(response.get_data(as_text=True), YUNLU, "E01")
     with world.app_context():
         assert stored(YUNLU, "E01").value == "31"
+
+
+def test_the_approval_note_is_checked_and_gives_no_other_role_the_right(world, client, auth):
+    open_period(world)
+    fill_towns(world)
+    with world.app_context():
+        periods.submit(user("assessor"), period())
+        db.session.remove()
+    approve = ENTRY + "workflow/approve"
+    where = {"period": "2026Q3", "level": "town"}
+    auth.login("admin")
+    response = client.post(approve, data={**where, "override_reason": "先行审定"})
+    assert response.status_code == 403 and "未能审定并锁定" in response.get_data(as_text=True)
+    auth.logout()
+    auth.login("supervisor")
+    response = client.post(approve, data={**where, "override_reason": "长" * 1001})
+    assert response.status_code == 422
+    assert "未能审定并锁定：审定说明：审定说明不超过 1000 字" in response.get_data(as_text=True)
+    with world.app_context():
+        assert status() == "submitted"
+        assert not db.session.scalar(
+            db.select(HistoryEvent).where(HistoryEvent.action == "period.approve")
+        )

@@ -25,7 +25,7 @@ from evaluation.services import history, importer, periods
 from evaluation.services.core import InvalidInput
 from models import HistoryEvent, Period, RankingSnapshot, ReviewCase, db
 from tests.conftest import user
-from tests.ledger_world import build_world, fill_towns, open_period
+from tests.ledger_world import build_world, fill_towns, fill_villages, open_period
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -112,6 +112,7 @@ def test_killed_approval_leaves_the_period_submitted_and_a_retry_succeeds(app, s
         world = build_world()
         period = open_period(world)
         fill_towns(world, period)
+        fill_villages(world, period)
         periods.submit(user("assessor"), period)
         before = {
             "state": period_state(),

@@ -235,14 +235,15 @@ def test_scores_change_only_while_the_period_is_open(world, period):
         ledger.add_adjustment(assessor, period, world.unit("云路镇"), "bonus", "1", "表彰")
     with pytest.raises(StateError):
         ledger.set_veto(assessor, period, world.unit("云路镇"), "安全事故")
-    periods.approve(world.user("supervisor"), period)
+    periods.approve(world.user("supervisor"), period, override_reason="典型村数据另行报送")
     with pytest.raises(StateError, match="已审定"):
         ledger.set_score(
             assessor, period, world.unit("云路镇"), world.indicator("U02"), "21", version=1
         )
     db.session.rollback()
     assert stored(world, period, "云路镇", "U02").value == "25.5"
-    # Only the approval (and the review cases it opened for the empty typical villages).
+    # Only the approval (approved over the empty typical villages, with a reason) and
+    # the review cases it opened for them.
     assert history_actions()[before:] == ["period.approve"] + ["review_case.open"] * 3
 
 

@@ -12,7 +12,7 @@ from evaluation import loading, scoring
 from evaluation.services import ledger, periods, records
 from evaluation.services.core import NotFound
 from models import ReviewCase, ReviewRecord, Score, db
-from tests.ledger_world import SETUP, build_world, fill_towns, open_period
+from tests.ledger_world import SETUP, build_world, fill_towns, fill_villages, open_period
 
 
 @pytest.fixture
@@ -87,6 +87,7 @@ def test_previous_period_is_the_last_one_ended_before_and_not_a_draft(world):
 def test_an_approved_period_answers_from_its_snapshot(world):
     period = open_period(world)
     fill_towns(world, period)
+    fill_villages(world, period)
     periods.submit(world.user("assessor"), period)
     snapshot = periods.approve(world.user("supervisor"), period)
     # Base data may change later; the approved ranking does not.

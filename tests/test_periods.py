@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import pytest
 
 from evaluation import loading
-from evaluation.services import ledger, periods
+from evaluation.services import ledger, periods, records
 from evaluation.services.core import Forbidden, InvalidInput, StateError, SystemActor
-from models import HistoryEvent, RankingSnapshot, ReviewCase, db
-from tests.ledger_world import FULL_TOWN_VALUES, build_world, fill_towns, history_actions
+from models import HistoryEvent, RankingSnapshot, ReviewCase, Unit, db
+from tests.ledger_world import (
+    FULL_TOWN_VALUES,
+    SETUP,
+    build_world,
+    fill_towns,
+    fill_villages,
+    history_actions,
+)
 
 
 @pytest.fixture
@@ -28,10 +36,13 @@ def status_of(world, code="2026Q3") -> str:
     return world.period(code).status
 
 
-def submitted(world):
+def submitted(world, villages=True):
+    """Open, fill and submit 2026Q3; ``villages=False`` leaves the typical villages empty."""
     period = world.period()
     periods.open_period(world.user("admin"), period)
     fill_towns(world, period)
+    if villages:
+        fill_villages(world, period)
     periods.submit(world.user("assessor"), period)
     return period
 
@@ -74,15 +85,24 @@ def test_submit_is_refused_while_town_values_are_missing_and_lists_them(world):
     with pytest.raises(InvalidInput) as refused:
         periods.submit(assessor, period)
     assert "12 项" in refused.value.message
-    assert len(refused.value.details) == 12
-    assert refused.value.details[0] == "445203001000/E01 曲溪街道 · 地区生产总值增速"
+    # The gaps travel as data, one item per town, not as text to be parsed back.
+    assert refused.value.details == [
+        {"level": "town", "unit": "445203001000", "name": "曲溪街道",
+         "indicators": ["E01", "E02", "U01", "U02"]},
+        {"level": "town", "unit": "445203100000", "name": "云路镇",
+         "indicators": ["E01", "E02", "U01", "U02"]},
+        {"level": "town", "unit": "445203101000", "name": "玉滘镇",
+         "indicators": ["E01", "E02", "U01", "U02"]},
+    ]
 
     partial = {code: dict(row) for code, row in FULL_TOWN_VALUES.items()}
     del partial["445203100000"]["U01"]
     fill_towns(world, period, partial)
     with pytest.raises(InvalidInput) as refused:
         periods.submit(assessor, period)
-    assert refused.value.details == ["445203100000/U01 云路镇 · 农村人居环境整治"]
+    assert refused.value.details == [
+        {"level": "town", "unit": "445203100000", "name": "云路镇", "indicators": ["U01"]}
+    ]
     assert status_of(world) == "open"
 
 
@@ -186,14 +206,15 @@ def test_only_a_submitted_period_can_be_approved(world):
 
 
 def test_approval_opens_review_cases_for_flagged_typical_villages(world):
-    period = submitted(world)
-    periods.approve(world.user("supervisor"), period)
+    period = submitted(world, villages=False)
+    periods.approve(world.user("supervisor"), period, override_reason="村级数据下季度补录")
     cases = db.session.scalars(db.select(ReviewCase).order_by(ReviewCase.id)).all()
-    # No village values were entered: each typical village is incomplete and low.
+    # No village values were entered: each typical village is incomplete, not scored
+    # low as if it had earned nothing.
     assert [c.unit.name for c in cases] == ["新桃村", "瑞联村", "汾水村"]
     assert [c.group.name for c in cases] == ["第一研判组", "第二研判组", "第一研判组"]
-    assert cases[0].reasons[:2] == ["LOW_SCORE", "INCOMPLETE"]
-    assert cases[0].priority == "high" and cases[0].status == "open"
+    assert [c.reasons for c in cases] == [["INCOMPLETE", "NO_RECENT_REVIEW"]] * 3
+    assert cases[0].priority == "medium" and cases[0].status == "open"
     opened = db.session.scalars(
         db.select(HistoryEvent).where(HistoryEvent.action == "review_case.open")
     ).all()
@@ -208,6 +229,86 @@ def test_approval_opens_review_cases_for_flagged_typical_villages(world):
     assert len(history_actions()) == before
     with pytest.raises(Forbidden):
         periods.sync_review_cases(world.user("assessor"), period)
+
+
+def approve_event() -> HistoryEvent:
+    return db.session.scalar(
+        db.select(HistoryEvent).where(HistoryEvent.action == "period.approve")
+    )
+
+
+def test_approval_is_refused_while_typical_villages_lack_values_and_lists_them(world):
+    period = submitted(world, villages=False)
+    before = len(history_actions())
+    with pytest.raises(InvalidInput) as refused:
+        periods.approve(world.user("supervisor"), period)
+    assert refused.value.message == (
+        "还有 3 个单位数据不全（共缺 6 项），不能审定；如确需审定，请填写审定说明"
+    )
+    both = ["V01", "V02"]
+    assert refused.value.details == [
+        {"level": "village", "unit": "445203100201", "name": "新桃村", "indicators": both},
+        {"level": "village", "unit": "445203101202", "name": "瑞联村", "indicators": both},
+        {"level": "village", "unit": "445203001203", "name": "汾水村", "indicators": both},
+    ]
+    # A blank override reason is no reason.
+    with pytest.raises(InvalidInput):
+        periods.approve(world.user("supervisor"), period, override_reason="  ")
+    assert status_of(world) == "submitted"
+    assert len(history_actions()) == before
+    assert db.session.scalar(db.select(db.func.count()).select_from(RankingSnapshot)) == 0
+
+
+def test_approval_is_refused_while_a_town_lacks_values(world):
+    period = submitted(world)
+    # A town set up after the submission has no values in the period.
+    records.create(
+        SETUP, Unit,
+        {"code": "445203102000", "name": "新设镇", "level": "town", "kind": "镇", "sort_order": 9},
+    )
+    with pytest.raises(InvalidInput) as refused:
+        periods.approve(world.user("supervisor"), period)
+    assert refused.value.details == [
+        {"level": "town", "unit": "445203102000", "name": "新设镇",
+         "indicators": ["E01", "E02", "U01", "U02"]},
+    ]
+    assert status_of(world) == "submitted"
+
+
+def test_an_override_reason_approves_incomplete_data_and_the_history_says_so(world):
+    period = submitted(world, villages=False)
+    # One village entered in part: it is listed with the value it still lacks.
+    periods.return_period(world.user("supervisor"), period, "补录典型村")
+    fill_villages(world, period, {"445203101202": {"V01": "40", "V02": "B"},
+                                  "445203100201": {"V01": "45"}})
+    periods.submit(world.user("assessor"), period)
+    reason = "  汾水村暗访结果延期，先行审定  "
+    periods.approve(world.user("supervisor"), period, override_reason=reason)
+    assert status_of(world) == "approved"
+    event = approve_event()
+    assert event.reason == "汾水村暗访结果延期，先行审定"
+    after = json.loads(event.after)
+    assert after["status"] == "approved"
+    assert after["incomplete"] == [
+        {"level": "village", "unit": "445203100201", "indicators": ["V02"]},
+        {"level": "village", "unit": "445203001203", "indicators": ["V01", "V02"]},
+    ]
+
+
+def test_a_complete_period_is_approved_without_a_reason_and_records_none(world):
+    period = submitted(world)
+    periods.approve(world.user("supervisor"), period, override_reason="无需说明")
+    event = approve_event()
+    assert event.reason is None
+    assert set(json.loads(event.after)) == {"status", "snapshots"}
+
+
+@pytest.mark.parametrize("role", ["admin", "assessor", "auditor", "reviewer"])
+def test_an_override_reason_does_not_let_other_roles_approve(world, role):
+    period = submitted(world, villages=False)
+    with pytest.raises(Forbidden):
+        periods.approve(world.user(role), period, override_reason="先行审定")
+    assert status_of(world) == "submitted"
 
 
 # --- reopen -------------------------------------------------------------------------------------
@@ -268,3 +369,17 @@ def test_every_transition_is_one_history_event(world):
         "period.open", "period.submit", "period.return", "period.submit", "period.approve",
         "period.reopen",
     ]
+
+
+def test_the_auditor_sees_the_override_reason_and_the_gaps_in_the_history(app, client, auth):
+    with app.app_context():
+        world = build_world()
+        submitted(world, villages=False)
+        periods.approve(world.user("supervisor"), world.period(), override_reason="村级数据延期")
+        db.session.remove()
+    auth.login("auditor")
+    page = client.get("/admin/history/?action=period.approve").get_data(as_text=True)
+    row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*村级数据延期.*?</tr>", page, re.S)
+    assert row, "the approval's reason is not on the history page"
+    assert "审定时数据不全的单位" in row.group(0)
+    assert "445203100201" in row.group(0) and "V01" in row.group(0)

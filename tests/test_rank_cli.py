@@ -9,7 +9,7 @@ import json
 import pytest
 
 from evaluation.commands.ranking import display_width
-from evaluation.services import periods
+from evaluation.services import ledger, periods
 from models import ReviewCase, db
 from tests.ledger_world import build_world, fill_towns, open_period
 
@@ -28,7 +28,9 @@ def approve(app, world):
     with app.app_context():
         period = world.period()
         periods.submit(world.user("assessor"), period)
-        snapshot = periods.approve(world.user("supervisor"), period)
+        snapshot = periods.approve(
+            world.user("supervisor"), period, override_reason="典型村数据另行报送"
+        )
         sha = snapshot.sha256
         db.session.remove()
     return sha
@@ -111,6 +113,38 @@ def test_rank_village_level_lists_typical_villages_with_missing_values(runner, w
     assert "缺 2 项" in result.output
 
 
+def test_rank_table_and_csv_show_incomplete_units_without_a_grade(app, runner, world):
+    with app.app_context():
+        period = world.period()
+        ledger.set_score(
+            world.user("assessor"), period, world.unit("新桃村"), world.indicator("V01"), "45",
+            version=None,
+        )
+        db.session.remove()
+    result = runner.invoke(args=["rank", "--period", "2026Q3", "--level", "village"])
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.output.splitlines()[4:]]
+    # rank, code, name, V, bonus, penalty, total, grade, complete
+    assert [row[2:] for row in rows] == [
+        ["新桃村", "45.00", "0.00", "0.00", "45.00", "数据不全", "缺", "1", "项"],
+        ["瑞联村", "0.00", "0.00", "0.00", "0.00", "数据不全", "缺", "2", "项"],
+        ["汾水村", "0.00", "0.00", "0.00", "0.00", "数据不全", "缺", "2", "项"],
+    ]
+    assert "较差" not in result.output
+
+    as_csv = runner.invoke(args=["rank", "--period", "2026Q3", "--level", "village",
+                                 "--format", "csv"])
+    rows = list(csv.reader(io.StringIO(as_csv.output)))
+    assert rows[1] == ["1", "445203100201", "新桃村", "45.00", "0.00", "0.00", "45.00",
+                       "数据不全", "false", "false", "V02"]
+
+    # The JSON keeps the engine's fields as they are: grade and complete side by side.
+    as_json = runner.invoke(args=["rank", "--period", "2026Q3", "--level", "village",
+                                  "--format", "json"])
+    first = json.loads(as_json.output)["results"][0]
+    assert (first["grade"], first["complete"], first["missing"]) == ("较差", False, ["V02"])
+
+
 def test_rank_of_an_unknown_period_fails_in_one_line(runner, world):
     result = runner.invoke(args=["rank", "--period", "2099Q1"])
     assert result.exit_code != 0
@@ -123,14 +157,17 @@ def test_flag_villages_table_json_and_sync(app, runner, world):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "典型村研判提示" in lines[0]
-    assert any("新桃村" in line and "第一研判组" in line and "高" in line for line in lines)
-    assert "得分偏低" in result.output and "数据不全" in result.output
+    # No village value is in: each is incomplete (medium), not scored low as if it got 0.
+    assert any("新桃村" in line and "第一研判组" in line and "中" in line for line in lines)
+    assert "得分偏低" not in result.output and "数据不全" in result.output
     assert lines[-1] == "共 3 个典型村，其中 3 个需研判"
 
     as_json = runner.invoke(args=["flag-villages", "--period", "2026Q3", "--format", "json"])
     flags = json.loads(as_json.output)["flags"]
     assert [f["unit"] for f in flags] == ["445203100201", "445203101202", "445203001203"]
-    assert all(f["flagged"] and f["priority"] == "high" for f in flags)
+    assert [(f["reasons"], f["priority"], f["complete"]) for f in flags] == [
+        (["INCOMPLETE", "NO_RECENT_REVIEW"], "medium", False)
+    ] * 3
 
     synced = runner.invoke(args=["flag-villages", "--period", "2026Q3", "--sync"])
     assert synced.exit_code == 0, synced.output

@@ -353,3 +353,95 @@ def test_a_long_ranking_shows_its_first_rows_and_offers_every_row(demo_app, monk
     assert "共 13 个单位" in printed
     book = load_workbook(io.BytesIO(client.get("/admin/ranking/export.xlsx?period=2026Q2").data))
     assert book.active.max_row == 1 + 13
+
+
+#: The demo's open period 2026Q3: the towns with values still missing (the last two have
+#: none at all; 龙尾镇 only its bonus).
+INCOMPLETE_TOWNS_2026Q3 = ["月城镇", "霖磐镇", "埔田镇", "龙尾镇", "白塔镇", "桂岭镇"]
+
+
+def test_incomplete_towns_show_incomplete_data_instead_of_a_grade(demo_app):
+    expected = expected_ranking(demo_app, "2026Q3")["results"]
+    names = {r["unit"]: r["name"] for r in expected}
+    client = login(demo_app)
+    html = client.get("/admin/ranking/?period=2026Q3").get_data(as_text=True)
+    rows = table_rows(html)
+    shown = {names[r["unit"]]: r["grade"] for r in rows}
+    assert [n for n, grade in shown.items() if grade == "数据不全"] == INCOMPLETE_TOWNS_2026Q3
+    assert "较差" not in [shown[n] for n in INCOMPLETE_TOWNS_2026Q3]
+    # A complete town keeps its grade.
+    first = expected[0]
+    assert first["complete"] and shown[first["name"]] == first["grade"] != "数据不全"
+
+    # The print sheet and the chart figures say the same.
+    sheet = client.get("/admin/ranking/?period=2026Q3&print=1").get_data(as_text=True)
+    printed = {names[r["unit"]]: r["grade"] for r in table_rows(sheet)}
+    assert printed == shown
+    charts = {u["name"]: (u["grade"], u["complete"]) for u in chart_json(client, html)["units"]}
+    assert charts["白塔镇"] == ("数据不全", False)
+    assert charts[first["name"]] == (first["grade"], True)
+
+
+def test_incomplete_towns_show_incomplete_data_in_the_xlsx(demo_app):
+    response = login(demo_app).get("/admin/ranking/export.xlsx?period=2026Q3")
+    sheet = load_workbook(io.BytesIO(response.data))["排名"]
+    header = [c.value for c in sheet[1]]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    grade = {row[header.index("镇街")]: row[header.index("等次")] for row in rows}
+    assert [n for n, g in grade.items() if g == "数据不全"] == INCOMPLETE_TOWNS_2026Q3
+    assert "较差" not in [grade[n] for n in INCOMPLETE_TOWNS_2026Q3]
+
+
+def test_an_incomplete_typical_village_shows_incomplete_data(demo_app):
+    html = login(demo_app).get("/admin/ranking/?period=2026Q2&level=village")
+    expected = expected_ranking(demo_app, "2026Q2", "village")["results"]
+    names = {r["unit"]: r["name"] for r in expected}
+    shown = {names[r["unit"]]: r["grade"] for r in table_rows(html.get_data(as_text=True))}
+    # 马头村 lacks its 暗访 grade: its total 71.45 would read 一般.
+    assert shown["马头村"] == "数据不全"
+    assert sum(1 for g in shown.values() if g == "数据不全") == 1
+
+
+def test_an_approval_over_missing_values_carries_its_note_on_page_print_and_xlsx(app):
+    from evaluation.services import periods as workflow
+    from tests.ledger_world import build_world, fill_towns
+
+    with app.app_context():
+        world = build_world()
+        q3 = world.period()
+        workflow.open_period(world.user("admin"), q3)
+        fill_towns(world, q3)
+        workflow.submit(world.user("assessor"), q3)
+        workflow.approve(world.user("supervisor"), q3, override_reason="典型村数据下季度补录")
+        db.session.remove()
+    client = login(app)
+    page = client.get("/admin/ranking/?period=2026Q3&level=village").get_data(as_text=True)
+    assert '<div id="approval-note">审定说明：典型村数据下季度补录</div>' in page
+    assert {r["grade"] for r in table_rows(page)} == {"数据不全"}
+    sheet = client.get("/admin/ranking/?period=2026Q3&level=village&print=1")
+    assert "<tr><th>审定说明</th><td>典型村数据下季度补录</td></tr>" in sheet.get_data(as_text=True)
+    book = load_workbook(io.BytesIO(client.get("/admin/ranking/export.xlsx?period=2026Q3").data))
+    assert dict(book["说明"].iter_rows(values_only=True))["审定说明"] == "典型村数据下季度补录"
+
+
+def test_a_period_approved_complete_has_no_approval_note(demo_app):
+    html = login(demo_app).get("/admin/ranking/?period=2026Q1").get_data(as_text=True)
+    assert "已审定" in html and "approval-note" not in html and "审定说明" not in html
+
+
+def test_the_rank_trend_leaves_out_a_period_without_any_value(app):
+    from evaluation.services import periods as workflow
+    from tests.ledger_world import build_world, fill_towns
+
+    with app.app_context():
+        world = build_world()
+        workflow.open_period(world.user("admin"), world.period("2026Q2"))  # nothing entered
+        q3 = world.period()
+        workflow.open_period(world.user("admin"), q3)
+        fill_towns(world, q3)
+        db.session.remove()
+    trend = login(app).get("/admin/ranking/trend.json?period=2026Q3").get_json()
+    assert trend["periods"] == [{"code": "2026Q3", "name": "2026年第三季度"}]
+    assert [(s["name"], s["ranks"]) for s in trend["series"]] == [
+        ("曲溪街道", [1]), ("云路镇", [2]), ("玉滘镇", [3]),
+    ]

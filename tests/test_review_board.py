@@ -175,13 +175,35 @@ def test_board_lists_every_typical_village_with_chinese_flags(world, client, aut
     assert "得分偏低" in low and "排名靠后" in low and "近期未研判" in low
     assert badge(low) == ("danger", "高")
     missing = row_of(html, "445203101206")  # 龙珠村, no value
-    assert "数据不全" in missing and "得分偏低" in missing
+    # No value at all: incomplete, not scored low or bottom as if it had earned 0.
+    assert "数据不全" in missing and "得分偏低" not in missing and "排名靠后" not in missing
+    assert badge(missing) == ("warning", "中")
+    assert re.search(r'<td class="num total">0.00 <span[^>]*>（数据不全）</span></td>', missing)
     top = row_of(html, "445203100201")  # 新桃村, 95 points, never reviewed
     assert "近期未研判" in top and badge(top) == ("info", "低") and "得分偏低" not in top
     assert "第一批" in top and "云路镇" in top and "第一研判小组" in top and "新桃书记" in top
     assert "95.00" in top
     # Most urgent first.
     assert board_codes(html).index("445203100203") < board_codes(html).index("445203100201")
+
+
+def test_an_empty_village_is_not_what_makes_another_bottom(world, client, auth):
+    auth.login("supervisor")
+    html = client.get("/admin/review/?period=2026Q2").get_data(as_text=True)
+    # Among the five villages with a value (95, 92, 88, 72, 50), fewer than three are
+    # worse than 88, 72 and 50. 龙珠村's empty 0.00 does not count as a worse one (it
+    # would have lifted 东湖村, 88, off the bottom).
+    bottom = [code for code in board_codes(html) if "排名靠后" in row_of(html, code)]
+    assert sorted(bottom) == ["445203100202", "445203100203", "445203101205"]
+
+
+def test_the_village_page_says_its_data_is_incomplete(world, client, auth):
+    with world.app_context():
+        village_id = unit("龙珠村").id
+    auth.login("reviewer2")
+    page = client.get(f"/admin/review/village/{village_id}?period=2026Q2").get_data(as_text=True)
+    assert re.search(r'本期总分</dt><dd class="col-8">0.00 <span[^>]*>（数据不全）</span>', page)
+    assert "得分偏低" not in page
 
 
 def test_board_filters_by_group_and_batch(world, client, auth):

@@ -167,3 +167,64 @@ def test_no_flags_key_unless_asked():
         "units": [{"code": "a", "name": "甲"}],
     }
     assert "flags" not in compute(doc)
+
+
+def empty_and_scored(previous_totals=None, vetoed=(), **rules):
+    """Four typical villages on two indicators: ``e`` has no value at all, ``p`` one of two."""
+    doc = {
+        "scheme": {
+            "dimensions": [
+                {
+                    "code": "D",
+                    "indicators": [
+                        {"code": "A", "points": 50, "method": "direct"},
+                        {"code": "B", "points": 50, "method": "direct"},
+                    ],
+                }
+            ]
+        },
+        "units": [{"code": u, "name": u} for u in ("a", "b", "p", "e")],
+        "values": [
+            {"unit": "a", "indicator": "A", "value": 48},
+            {"unit": "a", "indicator": "B", "value": 47},
+            {"unit": "b", "indicator": "A", "value": 45},
+            {"unit": "b", "indicator": "B", "value": 40},
+            {"unit": "p", "indicator": "A", "value": 30},
+        ],
+        "vetoes": [{"unit": u, "reason": "否决"} for u in vetoed],
+        "flags": {
+            "typical": {"a": 1, "b": 1, "p": 2, "e": 2},
+            "previous_totals": previous_totals or {},
+            "last_review": {u: "2026-09-01" for u in "abpe"},
+            "period_end": PERIOD_END,
+            **rules,
+        },
+    }
+    return {f["unit"]: f for f in compute(doc)["flags"]}
+
+
+def test_a_village_with_no_value_at_all_is_incomplete_not_low_or_bottom():
+    flags = empty_and_scored(previous_totals={"e": 85, "p": 85}, bottom_n=1)
+    assert flags["e"] == {
+        "unit": "e",
+        "batch": 2,
+        "total": "0.00",
+        "reasons": ["INCOMPLETE"],
+        "priority": "medium",
+        "flagged": True,
+    }
+    # A village with some values keeps every rule, its missing value counting 0.
+    assert flags["p"]["reasons"] == ["LOW_SCORE", "DROP", "INCOMPLETE", "BOTTOM"]
+    assert flags["p"]["priority"] == "high"
+
+
+def test_an_empty_village_is_not_counted_as_worse_than_the_others():
+    flags = empty_and_scored(bottom_n=2)
+    # Among the villages with values (a 95, b 85, p 30): b has one worse, p none.
+    assert [u for u, f in flags.items() if "BOTTOM" in f["reasons"]] == ["b", "p"]
+    assert flags["a"]["flagged"] is False
+
+
+def test_an_empty_village_keeps_its_veto():
+    flags = empty_and_scored(vetoed=["e"], bottom_n=1)
+    assert (flags["e"]["reasons"], flags["e"]["priority"]) == (["VETO", "INCOMPLETE"], "high")

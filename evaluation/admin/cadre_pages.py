@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased, selectinload
 from evaluation import loading
 from evaluation.admin.access import AccessMixin
 from evaluation.admin.project_board import project_rows, shanghai_today
+from evaluation.grades import any_values, shown_grade
 from evaluation.i18n import local_time
 from evaluation.permissions import can
 from evaluation.services.core import ServiceError
@@ -63,7 +64,11 @@ def records_by_orientation(records: list[CadreRecord]) -> list[dict]:
 
 
 def town_rank_trend(town: Unit) -> list[dict]:
-    """Return the town's rank, total and grade in each period that has figures, oldest first."""
+    """Return the town's rank, total and grade in each period that has figures, oldest first.
+
+    A period in which no town has any value yet (one just opened) has no figures: its
+    ranks and totals are only what missing values default to (docs/missing-values.md).
+    """
     trend = []
     periods = db.session.scalars(
         select(Period).where(Period.status != "draft").order_by(Period.end_date, Period.id)
@@ -75,16 +80,16 @@ def town_rank_trend(town: Unit) -> list[dict]:
             continue  # a period whose figures cannot be computed yet shows nothing
         results = answer["results"]
         mine = next((r for r in results if r["unit"] == town.code), None)
-        if mine is None:
+        if mine is None or not any_values(results):
             continue
         trend.append(
             {
                 "period": period,
                 "rank": mine["rank"],
                 "total": mine["total"],
-                "grade": mine["grade"],
+                "grade": shown_grade(mine),
                 "of": len(results),
-                "complete": mine.get("complete", True),
+                "complete": mine["complete"],
             }
         )
     return trend

@@ -20,6 +20,7 @@ from werkzeug.routing import BuildError
 
 from evaluation import loading
 from evaluation.permissions import can
+from evaluation.services import periods
 from evaluation.services.core import ServiceError
 from models import (
     AnalysisGroup,
@@ -188,39 +189,25 @@ def entry_progress(period: Period, level: str) -> EntryProgress | None:
 
 
 def missing_values(period: Period, level: str = "town") -> MissingValues | None:
-    """List, unit by unit, the indicators of a period that have no value yet."""
+    """List, unit by unit, the indicators of a period that have no value yet.
+
+    The gaps are the ones approval checks (``periods.missing_values``); this adds the
+    indicators' names and keeps the first ``MISSING_SHOWN`` units.
+    """
     scheme = period.scheme_for(level)
     if scheme is None:
         return None
-    indicators = db.session.execute(
-        select(Indicator.id, Indicator.code, Indicator.name)
-        .where(Indicator.scheme_id == scheme.id)
-        .order_by(Indicator.order, Indicator.id)
-    ).all()
-    entered = set(
+    names = dict(
         db.session.execute(
-            select(Score.unit_id, Score.indicator_id)
-            .join(Indicator, Indicator.id == Score.indicator_id)
-            .where(Score.period_id == period.id, Indicator.scheme_id == scheme.id)
+            select(Indicator.code, Indicator.name).where(Indicator.scheme_id == scheme.id)
         ).all()
     )
-    units = db.session.execute(
-        select(Unit.id, Unit.code, Unit.name)
-        .where(*loading.in_level(level))
-        .order_by(Unit.sort_order, Unit.code)
-    ).all()
-    answer = MissingValues(period, level, [], indicator_count=len(indicators))
-    for unit_id, code, name in units:
-        gaps = [
-            (i_code, i_name)
-            for i_id, i_code, i_name in indicators
-            if (unit_id, i_id) not in entered
-        ]
-        if not gaps:
-            continue
-        answer.cells += len(gaps)
+    answer = MissingValues(period, level, [], indicator_count=len(names))
+    for gap in periods.missing_values(period, level):
+        answer.cells += len(gap.indicators)
         if len(answer.units) < MISSING_SHOWN:
-            answer.units.append(MissingUnit(code, name, gaps))
+            gaps = [(code, names[code]) for code in gap.indicators]
+            answer.units.append(MissingUnit(gap.unit, gap.name, gaps))
         else:
             answer.more += 1
     return answer

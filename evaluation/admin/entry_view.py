@@ -11,7 +11,6 @@ roles and the period's state are checked by the services.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -37,6 +36,7 @@ from evaluation.services.core import (
 )
 from forms.entry import (
     AdjustmentForm,
+    ApprovalForm,
     CellInput,
     ReasonForm,
     VetoForm,
@@ -51,9 +51,8 @@ from models.units import LEVELS
 
 #: Units per page in the by-indicator grid (a province has 1,609 towns).
 UNITS_PER_PAGE = 100
-#: How many units' missing values a refused submission lists on the page.
+#: How many units' missing values a refused submission or approval lists on the page.
 MISSING_UNITS_SHOWN = 40
-MISSING_ITEM = re.compile(r"^(\d{12})/(\S+)")
 
 WORKFLOW_ACTIONS = {
     "open": ("period.open", _l("开启填报")),
@@ -398,7 +397,17 @@ class EntryView(AccessMixin, BaseView):
             abort(404)
         label = WORKFLOW_ACTIONS[action][1]
         reason = ""
-        if action in REASON_ACTIONS:
+        if action == "approve":
+            # The override reason is optional: needed only while values are missing.
+            form = ApprovalForm()
+            if not form.validate_on_submit():
+                problem = {
+                    "action": label,
+                    "message": _("未能%(action)s：", action=label) + "；".join(form_errors(form)),
+                }
+                return self._render(selection, workflow_problem=problem), 422
+            reason = form.override_reason.data or ""
+        elif action in REASON_ACTIONS:
             form = ReasonForm()
             if not form.validate_on_submit():
                 problem = {
@@ -416,7 +425,7 @@ class EntryView(AccessMixin, BaseView):
             elif action == "return":
                 periods.return_period(_actor(), period, reason)
             elif action == "approve":
-                periods.approve(_actor(), period)
+                periods.approve(_actor(), period, override_reason=reason)
             else:
                 periods.reopen(_actor(), period, reason)
         except ServiceError as error:
@@ -425,8 +434,8 @@ class EntryView(AccessMixin, BaseView):
                 "action": label,
                 "message": _("未能%(action)s：%(why)s", action=label, why=error.message),
             }
-            if action == "submit" and isinstance(error.details, list):
-                problem.update(_missing_summary(period, error.details))
+            if isinstance(error, periods.MissingValues):
+                problem.update(_missing_summary(period, error.gaps))
             return self._render(selection, workflow_problem=problem), error.status
         db.session.refresh(period)
         flash(
@@ -671,14 +680,18 @@ class EntryView(AccessMixin, BaseView):
             if ACTION_FROM[action] != period.status or not can(current_user, permission):
                 continue
             blocked = None
+            incomplete = 0
             if action == "approve" and period.submitted_by == current_user.username:
                 blocked = _("提交人不能审定自己提交的周期，请由其他督导审核人员审定。")
+            elif action == "approve":
+                incomplete = len(periods.incomplete_units(period))
             buttons.append(
                 {
                     "action": action,
                     "label": label,
                     "reason": action in REASON_ACTIONS,
                     "blocked": blocked,
+                    "incomplete": incomplete,
                 }
             )
         # Newest first, the town ranking before the village one.
@@ -755,43 +768,29 @@ def _summary(feedback: dict) -> list[tuple[str, str]]:
     ]
 
 
-def _missing_summary(period: Period, details: list) -> dict:
-    """Group a refused submission's missing values by unit, so each line is one visit.
-
-    The service lists them as ``unit/indicator 单位名 · 指标名``; anything else is shown
-    as it came.
-    """
-    indicator_names = dict(
+def _missing_summary(period: Period, gaps: list[periods.UnitGap]) -> dict:
+    """Lay out a refusal's missing values, one line per unit (so each line is one visit)."""
+    names = dict(
         db.session.execute(
             select(Indicator.code, Indicator.name).where(
-                Indicator.scheme_id == period.town_scheme_id
+                Indicator.scheme_id.in_(
+                    [s for s in (period.town_scheme_id, period.village_scheme_id) if s]
+                )
             )
         ).all()
     )
-    groups: dict[str, dict] = {}
-    units: set[str] = set()
-    for item in details:
-        match = MISSING_ITEM.match(str(item))
-        key = match.group(1) if match else ""
-        units.add(key)
-        if key not in groups:
-            if len(groups) >= MISSING_UNITS_SHOWN:
-                continue
-            groups[key] = {"unit": key, "name": "", "indicators": []}
-        if match:
-            code = match.group(2)
-            groups[key]["indicators"].append(f"{code} {indicator_names.get(code, '')}".strip())
-        else:
-            groups[key]["indicators"].append(str(item))
-    names = dict(
-        db.session.execute(
-            select(Unit.code, Unit.name).where(Unit.code.in_([k for k in groups if k]))
-        ).all()
-    )
-    for key, group in groups.items():
-        group["name"] = names.get(key, key)
+    shown = [
+        {
+            "level": gap.level,
+            "level_name": _("典型村") if gap.level == "village" else _("镇街"),
+            "unit": gap.unit,
+            "name": gap.name,
+            "indicators": [f"{code} {names.get(code, '')}".strip() for code in gap.indicators],
+        }
+        for gap in gaps[:MISSING_UNITS_SHOWN]
+    ]
     return {
-        "missing": list(groups.values()),
-        "missing_total": len(details),
-        "missing_units": len(units),
+        "missing": shown,
+        "missing_total": sum(len(gap.indicators) for gap in gaps),
+        "missing_units": len(gaps),
     }

@@ -84,6 +84,7 @@ FIELD_LABELS = {
     "village_scheme": _l("村级方案"),
     "submitted_by": _l("提交人"),
     "approved_by": _l("审定人"),
+    "incomplete": _l("审定时数据不全的单位"),
     "format": _l("格式"),
     "filters": _l("筛选条件"),
 }

@@ -24,11 +24,12 @@ from sqlalchemy.orm import aliased
 
 from evaluation import loading
 from evaluation.admin.access import AccessMixin
+from evaluation.grades import any_values, shown_grade
 from evaluation.i18n import local_time
 from evaluation.services.core import ServiceError
 from evaluation.services.exports import content_disposition, neutralize
 from evaluation.web import demo_data_loaded
-from models import AnalysisGroup, Cadre, Indicator, Period, Unit, User, db
+from models import AnalysisGroup, Cadre, HistoryEvent, Indicator, Period, Unit, User, db
 from models.periods import PERIOD_STATUSES
 from models.types import utcnow
 
@@ -107,6 +108,8 @@ class RankingPage:
     uncertainty: bool
     approver: str = ""
     submitter: str = ""
+    #: Why an approval went ahead with values missing (docs/missing-values.md).
+    approval_note: str = ""
 
     @property
     def unit_count(self) -> int:
@@ -271,7 +274,21 @@ def build_page(
         uncertainty=uncertainty,
         approver=_person(period.approved_by),
         submitter=_person(period.submitted_by),
+        approval_note=_approval_note(period),
     )
+
+
+def _approval_note(period: Period) -> str:
+    """Return the override reason of the period's approval in force ("" when none)."""
+    if period.status != "approved":
+        return ""
+    reason = db.session.scalar(
+        select(HistoryEvent.reason)
+        .where(HistoryEvent.period == period.code, HistoryEvent.action == "period.approve")
+        .order_by(HistoryEvent.seq.desc())
+        .limit(1)
+    )
+    return reason or ""
 
 
 def _person(username: str | None) -> str:
@@ -283,6 +300,8 @@ def _person(username: str | None) -> str:
 
 def rank_trend(period: Period, level: str) -> dict:
     """Return every unit's rank in each period up to this one that can be ranked.
+
+    A period without any value yet is left out: every unit would tie at rank 1.
 
     Served apart from the page (``trend.json``): at province scale it reads a dozen
     snapshots, which the table should not wait for.
@@ -305,6 +324,8 @@ def rank_trend(period: Period, level: str) -> dict:
             answer = loading.ranking(each, level)
         except ServiceError:
             continue  # a period that cannot be ranked is left out of the trend
+        if not any_values(answer["results"]):
+            continue
         shown_periods.append({"code": each.code, "name": each.name})
         for result in answer["results"]:
             ranks.setdefault(result["unit"], {})[each.code] = result["rank"]
@@ -328,6 +349,7 @@ def chart_labels() -> dict[str, str]:
         "bonus": _("加分"),
         "penalty": _("减分"),
         "total": _("总分"),
+        "grade": _("等次"),
         "vetoed": _("一票否决"),
         "points": _("分"),
         "average": _("平均"),
@@ -385,6 +407,8 @@ def chart_data(period: Period, level: str, answer: dict, uncertainty: bool) -> d
                 "bonus": r["bonus"],
                 "penalty": r["penalty"],
                 "vetoed": r["vetoed"],
+                "complete": r["complete"],
+                "grade": shown_grade(r),
                 "sensitivity": r.get("sensitivity"),
             }
             for r in results
@@ -443,7 +467,7 @@ def ranking_workbook(page: RankingPage) -> bytes:
         line += [Decimal(r["dimensions"].get(d["code"], "0")) for d in page.dimensions]
         line += [Decimal(r["bonus"]), Decimal(r["penalty"]), Decimal(r["total"])]
         amount_columns = list(range(first_amount, len(line) + 1))
-        line += [_text(r["grade"]), _("是") if r["vetoed"] else _("否"), len(r["missing"])]
+        line += [_text(shown_grade(r)), _("是") if r["vetoed"] else _("否"), len(r["missing"])]
         line.append(_text("、".join(r["missing"])))
         if page.uncertainty:
             s = r.get("sensitivity") or {}
@@ -488,6 +512,8 @@ def _stamp_lines(page: RankingPage) -> list[tuple[str, str]]:
     if period.status == "approved":
         lines.append((_("审定人"), page.approver))
         lines.append((_("审定时间"), local_time(period.approved_at)))
+        if page.approval_note:
+            lines.append((_("审定说明"), page.approval_note))
     if page.answer.get("snapshot_hash"):
         lines.append((_("快照 SHA-256"), page.answer["snapshot_hash"]))
     lines.append((_("数据来源"), source_note(page)))

@@ -8,6 +8,7 @@ from evaluation import loading
 from evaluation.api import bp, spec, token_required
 from evaluation.api.periods import PATH_PARAMETERS, _level_arg, _period_or_404
 from evaluation.api.schemas import LevelQuery, Ranking, answers
+from evaluation.grades import shown_grade
 
 
 @bp.get("/periods/<code>/ranking")
@@ -21,4 +22,9 @@ from evaluation.api.schemas import LevelQuery, Ranking, answers
 def period_ranking(code: str):
     """排名（已审定周期取自快照并给出哈希）"""
     period = _period_or_404(code)
-    return jsonify(loading.ranking(period, _level_arg()))
+    answer = loading.ranking(period, _level_arg())
+    # ``grade`` stays the engine's; ``grade_shown`` is what a reader should see
+    # (数据不全 while a value is missing, docs/missing-values.md).
+    for result in answer["results"]:
+        result["grade_shown"] = shown_grade(result)
+    return jsonify(answer)

@@ -180,6 +180,11 @@ class Result(BaseModel):
     bonus: Amount
     penalty: Amount
     grade: str
+    grade_shown: str = Field(
+        description=(
+            "页面显示的等次：有缺项的单位为“数据不全”（grade 仍为引擎按缺项 0 分算出的等次）"
+        )
+    )
     vetoed: bool
     complete: bool
     missing: list[str]
@@ -207,6 +212,7 @@ class Flag(BaseModel):
     ]
     priority: Literal["high", "medium", "low"] | None
     flagged: bool
+    complete: bool = Field(description="该村全部指标均已填报")
 
 
 class Flags(BaseModel):

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from evaluation import loading
 from evaluation.cli import CLI_ACTOR, fails_in_one_line
+from evaluation.grades import shown_grade
 from evaluation.services import periods
 from models import Period, db
 from models.reviews import PRIORITIES, REASONS
@@ -87,7 +88,7 @@ def rank(period_code: str, level: str, output: str):
         for r in answer["results"]:
             writer.writerow(
                 [r["rank"], r["unit"], r["name"], *(r["dimensions"][d.code] for d in dimensions),
-                 r["bonus"], r["penalty"], r["total"], r["grade"],
+                 r["bonus"], r["penalty"], r["total"], shown_grade(r),
                  str(r["vetoed"]).lower(), str(r["complete"]).lower(), " ".join(r["missing"])]
             )
         return
@@ -102,7 +103,7 @@ def rank(period_code: str, level: str, output: str):
             r["bonus"],
             r["penalty"],
             r["total"],
-            r["grade"] + ("（一票否决）" if r["vetoed"] else ""),
+            shown_grade(r) + ("（一票否决）" if r["vetoed"] else ""),
             "是" if r["complete"] else f"缺 {len(r['missing'])} 项",
         ]
         for r in answer["results"]

@@ -47,6 +47,11 @@ class UnitResult:
         """Tell whether the unit has a value for every indicator."""
         return not self.missing
 
+    @property
+    def entered(self) -> bool:
+        """Tell whether the unit has a value for at least one indicator."""
+        return len(self.missing) < len(self.indicators)
+
     def as_dict(self) -> dict[str, object]:
         """Return the result in the JSON shape of SPEC §8.4 (amounts as strings)."""
         shown: dict[str, object] = {
@@ -230,7 +235,10 @@ def _score(document: Document) -> ScoreResult:
     if document.flags is not None:
         flags = tuple(
             flag_units(
-                [FlagInput(r.unit, r.total, r.vetoed, r.complete) for r in results],
+                [
+                    FlagInput(r.unit, r.total, r.vetoed, r.complete, r.entered)
+                    for r in results
+                ],
                 document.flags,
             )
         )

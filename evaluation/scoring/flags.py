@@ -16,6 +16,12 @@ For each typical unit, in the units' input order, the reasons are checked in thi
 
 ``priority`` is ``high`` with VETO or LOW_SCORE, ``medium`` with DROP, INCOMPLETE or
 BOTTOM, ``low`` with NO_RECENT_REVIEW alone and null when the unit is clear.
+
+A unit with no value at all (every indicator missing) has no score to judge: its total
+is only what the missing values default to. It is flagged ``INCOMPLETE`` (and ``VETO`` /
+``NO_RECENT_REVIEW`` as usual) but never ``LOW_SCORE``, ``DROP`` or ``BOTTOM``, and it is
+not counted as a "worse" unit when the others are checked for ``BOTTOM``. A unit with
+some values keeps every rule, missing values counting 0 (see docs/missing-values.md).
 """
 
 from __future__ import annotations
@@ -57,6 +63,8 @@ class FlagInput:
     total: Decimal
     vetoed: bool
     complete: bool
+    #: Whether the unit has any value at all; without one its total judges nothing.
+    entered: bool = True
 
 
 def priority_for(reasons: Sequence[str]) -> str | None:
@@ -81,22 +89,24 @@ def reviewed_recently(last_review: dt.date | None, period_end: dt.date, days: in
 def flag_units(units: Sequence[FlagInput], rules: FlagRules) -> list[Flag]:
     """Flag every typical unit, in the given order, listing clear ones too."""
     typical = [u for u in units if u.unit in rules.typical]
-    # Ranking keys (vetoed, -total) of the typical units, sorted, to count worse ones.
-    keys = sorted((u.vetoed, -u.total) for u in typical)
+    # Ranking keys (vetoed, -total) of the typical units with a value, sorted, to count
+    # worse ones: a unit with no value at all is not worse than anyone.
+    keys = sorted((u.vetoed, -u.total) for u in typical if u.entered)
     flags: list[Flag] = []
     for unit in typical:
         reasons: list[str] = []
         if unit.vetoed:
             reasons.append("VETO")
-        if unit.total < rules.low_score:
+        scored = unit.entered  # no value at all: no score to call low, dropped or bottom
+        if scored and unit.total < rules.low_score:
             reasons.append("LOW_SCORE")
         previous = rules.previous_totals.get(unit.unit)
-        if previous is not None and previous - unit.total >= rules.drop:
+        if scored and previous is not None and previous - unit.total >= rules.drop:
             reasons.append("DROP")
         if not unit.complete:
             reasons.append("INCOMPLETE")
         worse = len(keys) - bisect.bisect_right(keys, (unit.vetoed, -unit.total))
-        if worse < rules.bottom_n:
+        if scored and worse < rules.bottom_n:
             reasons.append("BOTTOM")
         last_review = rules.last_review.get(unit.unit)
         if not reviewed_recently(last_review, rules.period_end, rules.review_days):

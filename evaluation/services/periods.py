@@ -9,8 +9,10 @@
 - ``open``: admin or supervisor;
 - ``submit``: assessor; refused while any town value is missing, listing them;
 - ``return``: supervisor, with a reason;
-- ``approve``: a supervisor who did not submit it; stores the RankingSnapshot of each
-  level with the SHA-256 of its canonical JSON, and opens the review cases;
+- ``approve``: a supervisor who did not submit it; refused while any town or typical
+  village lacks a value, listing them, unless an override reason is given (recorded on
+  the event, docs/missing-values.md); stores the RankingSnapshot of each level with the
+  SHA-256 of its canonical JSON, and opens the review cases;
 - ``reopen``: admin, with a reason; the old snapshots stay, marked superseded.
 
 Each transition is one history event in the same transaction as the change.
@@ -19,6 +21,7 @@ Each transition is one history event in the same transaction as the change.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -30,8 +33,11 @@ from models.periods import PERIOD_STATUSES
 from models.types import utcnow
 
 __all__ = [
+    "MissingValues",
+    "UnitGap",
     "approve",
-    "missing_town_values",
+    "incomplete_units",
+    "missing_values",
     "open_period",
     "reopen",
     "return_period",
@@ -80,33 +86,80 @@ def open_period(actor, period: Period) -> None:
         _transition(actor, period, "open", action="period.open")
 
 
-def missing_town_values(period: Period) -> list[str]:
-    """List the town values not yet entered, as ``unit/indicator 单位名 · 指标名``."""
+@dataclass(frozen=True)
+class UnitGap:
+    """A unit of a period that lacks values: where it is and which indicators it lacks."""
+
+    level: str
+    unit: str
+    name: str
+    #: Codes of the indicators without a value, in the scheme's order.
+    indicators: tuple[str, ...]
+
+    def as_dict(self) -> dict:
+        """Return the gap as JSON-ready data (refusal details, history)."""
+        return {
+            "level": self.level,
+            "unit": self.unit,
+            "name": self.name,
+            "indicators": list(self.indicators),
+        }
+
+
+class MissingValues(InvalidInput):
+    """A transition refused for missing values; ``details`` are the ``UnitGap`` dicts."""
+
+    def __init__(self, message: str, gaps: list[UnitGap]):
+        super().__init__(message, details=[gap.as_dict() for gap in gaps])
+        self.gaps = gaps
+
+
+def missing_values(period: Period, level: str = "town") -> list[UnitGap]:
+    """List the units of a level still lacking values, with the indicators they lack.
+
+    The units are those the level's ranking computes (active towns; active typical
+    villages), in ranking-input order; a period without a scheme at the level has none.
+    """
+    scheme = period.scheme_for(level)
+    if scheme is None:
+        return []
     indicators = list(
         db.session.execute(
-            select(Indicator.id, Indicator.code, Indicator.name)
-            .where(Indicator.scheme_id == period.town_scheme_id)
+            select(Indicator.id, Indicator.code)
+            .where(Indicator.scheme_id == scheme.id)
             .order_by(Indicator.order, Indicator.id)
         )
     )
-    towns = list(
+    units = list(
         db.session.execute(
             select(Unit.id, Unit.code, Unit.name)
-            .where(*loading.in_level("town"))
+            .where(*loading.in_level(level))
             .order_by(Unit.sort_order, Unit.code)
         )
     )
     entered = set(
         db.session.execute(
-            select(Score.unit_id, Score.indicator_id).where(Score.period_id == period.id)
+            select(Score.unit_id, Score.indicator_id).where(
+                Score.period_id == period.id,
+                Score.indicator_id.in_([indicator.id for indicator in indicators]),
+            )
         ).tuples()
     )
-    return [
-        f"{town.code}/{indicator.code} {town.name} · {indicator.name}"
-        for town in towns
-        for indicator in indicators
-        if (town.id, indicator.id) not in entered
-    ]
+    gaps = []
+    for unit in units:
+        lacking = tuple(i.code for i in indicators if (unit.id, i.id) not in entered)
+        if lacking:
+            gaps.append(UnitGap(level, unit.code, unit.name, lacking))
+    return gaps
+
+
+def incomplete_units(period: Period) -> list[UnitGap]:
+    """List every unit of a period lacking values: the towns, then the typical villages."""
+    return missing_values(period, "town") + missing_values(period, "village")
+
+
+def _cells(gaps: list[UnitGap]) -> int:
+    return sum(len(gap.indicators) for gap in gaps)
 
 
 def submit(actor, period: Period) -> None:
@@ -114,11 +167,9 @@ def submit(actor, period: Period) -> None:
     with writing(actor, "period.submit") as session:
         session.refresh(period)
         _require_status(period, "open", "提交")
-        missing = missing_town_values(period)
-        if missing:
-            raise InvalidInput(
-                f"还有 {len(missing)} 项镇街数值未填报，不能提交", details=missing
-            )
+        gaps = missing_values(period, "town")
+        if gaps:
+            raise MissingValues(f"还有 {_cells(gaps)} 项镇街数值未填报，不能提交", gaps)
         period.submitted_by = actor.username
         period.submitted_at = utcnow()
         _transition(actor, period, "submitted", action="period.submit")
@@ -170,13 +221,32 @@ def _supersede(period: Period) -> list[str]:
     return [snapshot.sha256 for snapshot in stale]
 
 
-def approve(actor, period: Period) -> RankingSnapshot:
-    """Approve (lock) a submitted period; return its town RankingSnapshot."""
+def approve(actor, period: Period, override_reason: str | None = None) -> RankingSnapshot:
+    """Approve (lock) a submitted period; return its town RankingSnapshot.
+
+    Refused while any town or typical village lacks a value, unless ``override_reason``
+    says why it is approved all the same: the reason becomes the event's ``reason`` and
+    the incomplete units go into its ``after`` (docs/missing-values.md).
+    """
     with writing(actor, "period.approve") as session:
         session.refresh(period)
         _require_status(period, "submitted", "审定")
         if period.submitted_by == actor.username:
             raise Forbidden("提交人不能审定自己提交的周期，请由另一位督导审核人员审定")
+        gaps = incomplete_units(period)
+        override = (override_reason or "").strip() if gaps else ""
+        if gaps and not override:
+            raise MissingValues(
+                f"还有 {len(gaps)} 个单位数据不全（共缺 {_cells(gaps)} 项），不能审定；"
+                "如确需审定，请填写审定说明",
+                gaps,
+            )
+        incomplete = {}
+        if gaps:
+            incomplete["incomplete"] = [
+                {"level": g.level, "unit": g.unit, "indicators": list(g.indicators)}
+                for g in gaps
+            ]
         _supersede(period)
         levels = ["town"] + (["village"] if period.village_scheme_id is not None else [])
         snapshots = {level: _store_snapshot(actor, period, level) for level in levels}
@@ -187,7 +257,9 @@ def approve(actor, period: Period) -> RankingSnapshot:
             period,
             "approved",
             action="period.approve",
+            reason=override or None,
             snapshots={level: s.sha256 for level, s in snapshots.items()},
+            **incomplete,
         )
         sync_review_cases(actor, period)
     return snapshots["town"]

@@ -119,7 +119,11 @@
         label: {
           // Totals on top of the bars only while they fit side by side.
           show: units.length <= 15, position: "top", fontSize: 11, color: "#333",
-          formatter: function (p) { return units[p.dataIndex].total; }
+          // A unit with missing values says so under its total (its grade is not shown).
+          formatter: function (p) {
+            var unit = units[p.dataIndex];
+            return unit.complete ? unit.total : unit.total + "\n" + unit.grade;
+          }
         }
       });
       series.push({
@@ -135,6 +139,7 @@
             var lines = ["<b>" + unit.rank + ". " + esc(unit.name) + "</b> " + L.total + " " + unit.total];
             data.dimensions.forEach(function (d) { lines.push(esc(d.name) + "：" + unit.dimensions[d.code]); });
             lines.push(L.bonus + "：" + unit.bonus + "　" + L.penalty + "：" + unit.penalty);
+            lines.push(L.grade + "：" + esc(unit.grade));
             if (unit.vetoed) { lines.push(L.vetoed); }
             return lines.join("<br>");
           }

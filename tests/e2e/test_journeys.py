@@ -169,9 +169,12 @@ def test_supervisor_returns_then_approves(page, demo_server, tmp_path):
     assert page.inner_text("#period-status") == "已提交"
     logout(page)
 
-    # ... and approved, which stores the ranking snapshot.
+    # ... and approved, which stores the ranking snapshot. 马头村's 暗访 grade is not in:
+    # the approval needs a note saying why it goes ahead.
     login(page, demo_server, "supervisor")
     page.goto(entry)
+    assert "本期有 1 个单位数据不全" in page.inner_text("#approve-incomplete")
+    page.fill("#override-reason", "马头村暗访结果下季度补录，先行审定")
     page.click(".workflow-approve button[type=submit]")
     page.wait_for_load_state("networkidle")
     assert page.inner_text("#period-status") == "已审定"
