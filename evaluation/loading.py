@@ -29,6 +29,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from evaluation import scoring
+from evaluation.core.states import PeriodStatus
 from evaluation.services.core import InvalidInput, NotFound, in_write
 from models import (
     Adjustment,
@@ -386,7 +387,7 @@ def previous_period(period: Period) -> Period | None:
         .where(
             Period.id != period.id,
             Period.end_date < period.end_date,
-            Period.status != "draft",
+            Period.status != PeriodStatus.DRAFT,
         )
         .order_by(Period.end_date.desc(), Period.id.desc())
         .limit(1)
@@ -425,7 +426,7 @@ def ranking(period: Period, level: str = "town", *, sensitivity=None) -> dict:
     is still given.
     """
     scheme_for(period, level)
-    snapshot = current_snapshot(period, level) if period.status == "approved" else None
+    snapshot = current_snapshot(period, level) if period.status == PeriodStatus.APPROVED else None
     answer = {
         "period": period.code,
         "level": level,
@@ -468,7 +469,7 @@ def unit_ranks(period: Period, level: str = "town") -> dict[str, int]:
     snapshot's hash (an approved period) or by the same history keys as ``ranking``.
     """
     scheme_for(period, level)
-    snapshot = current_snapshot(period, level) if period.status == "approved" else None
+    snapshot = current_snapshot(period, level) if period.status == PeriodStatus.APPROVED else None
     if snapshot is not None:
         key = ("snapshot", snapshot.sha256)
     else:

@@ -18,7 +18,6 @@ ORIENTATIONS = {
     "integrity": "廉洁导向",
 }
 EVALUATIONS = ("好", "较好", "一般", "较差")
-PROJECT_STATUSES = ProjectStatus.labels()
 
 
 class Cadre(db.Model):

@@ -8,9 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models import db
 from models.states import PeriodStatus
 
-PERIOD_STATUSES = PeriodStatus.labels()
-
-
 
 class Period(db.Model):
     """考核周期 and its workflow state (SPEC §5)."""

@@ -17,7 +17,6 @@ METHODS = {
 }
 DIRECTIONS = {"higher": "越高越好", "lower": "越低越好"}
 TIE_METHODS = {"competition": "竞争排名 (1, 2, 2, 4)", "dense": "中国式排名 (1, 2, 2, 3)"}
-SCHEME_STATUSES = SchemeStatus.labels()
 DEFAULT_GRADES = [
     {"name": "好", "min": "90"},
     {"name": "较好", "min": "80"},

@@ -19,12 +19,14 @@ from sqlalchemy.orm import aliased, selectinload
 from evaluation import loading
 from evaluation.admin.access import AccessMixin
 from evaluation.admin.project_board import project_rows, shanghai_today
+from evaluation.core.states import PeriodStatus
 from evaluation.grades import any_values, shown_grade
 from evaluation.i18n import local_time
 from evaluation.permissions import can
 from evaluation.services.core import ServiceError
 from models import Cadre, CadreRecord, KeyProject, Period, Unit, db
-from models.cadres import EVALUATIONS, ORIENTATIONS, PROJECT_STATUSES
+from models.cadres import EVALUATIONS, ORIENTATIONS
+from models.states import ProjectStatus
 from models.types import utcnow
 
 PAGE_SIZE = 50
@@ -71,7 +73,9 @@ def town_rank_trend(town: Unit) -> list[dict]:
     """
     trend = []
     periods = db.session.scalars(
-        select(Period).where(Period.status != "draft").order_by(Period.end_date, Period.id)
+        select(Period)
+        .where(Period.status != PeriodStatus.DRAFT)
+        .order_by(Period.end_date, Period.id)
     )
     for period in periods:
         try:
@@ -231,7 +235,7 @@ class CadreLedgerView(AccessMixin, BaseView):
             "record_total": len(records),
             "mentees": mentees,
             "projects": project_rows(projects, shanghai_today()),
-            "statuses": PROJECT_STATUSES,
+            "statuses": ProjectStatus.labels(),
             "is_town_leader": leader,
             "trend": town_rank_trend(cadre.unit) if leader else [],
             "can_view_projects": can(current_user, "project.view"),

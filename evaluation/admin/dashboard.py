@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
 from evaluation import loading
+from evaluation.core.states import PeriodStatus, ReviewCaseStatus
 from evaluation.permissions import can
 from evaluation.services import periods
 from evaluation.services.core import ServiceError
@@ -143,7 +144,7 @@ def current_period() -> Period | None:
     """Return the period being worked on: the latest open one, else the latest of any state."""
     open_period = db.session.scalar(
         select(Period)
-        .where(Period.status == "open")
+        .where(Period.status == PeriodStatus.OPEN)
         .order_by(Period.end_date.desc(), Period.id.desc())
         .limit(1)
     )
@@ -217,7 +218,7 @@ def waiting_for_approval() -> list[Period]:
     """Return the submitted periods, oldest first (they wait longest)."""
     return list(
         db.session.scalars(
-            select(Period).where(Period.status == "submitted").order_by(Period.end_date)
+            select(Period).where(Period.status == PeriodStatus.SUBMITTED).order_by(Period.end_date)
         )
     )
 
@@ -235,14 +236,16 @@ def open_cases(limit: int = FLAGGED_SHOWN) -> tuple[list[ReviewCase], int]:
         db.session.scalars(
             select(ReviewCase)
             .join(Period, Period.id == ReviewCase.period_id)
-            .where(ReviewCase.status == "open")
+            .where(ReviewCase.status == ReviewCaseStatus.OPEN)
             .order_by(urgency, Period.end_date.desc(), ReviewCase.id)
             .limit(limit)
             .options(*CASE_LOADS)
         )
     )
     total = db.session.scalar(
-        select(func.count()).select_from(ReviewCase).where(ReviewCase.status == "open")
+        select(func.count())
+        .select_from(ReviewCase)
+        .where(ReviewCase.status == ReviewCaseStatus.OPEN)
     )
     return cases, total or 0
 
@@ -255,7 +258,7 @@ def group_cases(group_id: int | None) -> list[ReviewCase]:
         db.session.scalars(
             select(ReviewCase)
             .join(Period, Period.id == ReviewCase.period_id)
-            .where(ReviewCase.group_id == group_id, ReviewCase.status == "open")
+            .where(ReviewCase.group_id == group_id, ReviewCase.status == ReviewCaseStatus.OPEN)
             .order_by(Period.end_date.desc(), ReviewCase.id)
             .limit(100)
             .options(*CASE_LOADS)
@@ -328,7 +331,7 @@ PANELS: dict[str, Callable] = {
 def dashboard_for(user) -> Dashboard:
     """Gather the home page of one user."""
     board = Dashboard(period=current_period())
-    if board.period is not None and board.period.status != "draft":
+    if board.period is not None and board.period.status != PeriodStatus.DRAFT:
         for level in ("town", "village"):
             progress = entry_progress(board.period, level)
             if progress is not None:
@@ -340,7 +343,11 @@ def dashboard_for(user) -> Dashboard:
         board.cases = group_cases(user.group_id)
     if PANELS["events"](user):
         board.events = latest_events()
-    if PANELS["missing"](user) and board.period is not None and board.period.status == "open":
+    if (
+        PANELS["missing"](user)
+        and board.period is not None
+        and board.period.status == PeriodStatus.OPEN
+    ):
         board.missing = missing_values(board.period)
         board.missing_villages = missing_values(board.period, "village")
     if PANELS["counts"](user):

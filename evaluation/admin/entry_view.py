@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from evaluation import loading
 from evaluation.admin.access import AccessMixin
+from evaluation.core.states import PERIOD_WORKFLOW, PeriodStatus
 from evaluation.i18n import local_time
 from evaluation.permissions import can
 from evaluation.services import ledger, periods
@@ -54,23 +55,6 @@ UNITS_PER_PAGE = 100
 #: How many units' missing values a refused submission or approval lists on the page.
 MISSING_UNITS_SHOWN = 40
 
-WORKFLOW_ACTIONS = {
-    "open": ("period.open", _l("开启填报")),
-    "submit": ("period.submit", _l("提交审核")),
-    "return": ("period.return", _l("退回")),
-    "approve": ("period.approve", _l("审定并锁定")),
-    "reopen": ("period.reopen", _l("重新开启")),
-}
-#: The state each workflow action starts from (the services enforce it; the page
-#: only uses it to decide which buttons to draw).
-ACTION_FROM = {
-    "open": "draft",
-    "submit": "open",
-    "return": "submitted",
-    "approve": "submitted",
-    "reopen": "approved",
-}
-REASON_ACTIONS = frozenset({"return", "reopen"})
 
 
 @dataclass
@@ -390,12 +374,12 @@ class EntryView(AccessMixin, BaseView):
 
     @expose("/workflow/<action>", methods=["POST"])
     def workflow(self, action: str):
-        if action not in WORKFLOW_ACTIONS:
+        if action not in PERIOD_WORKFLOW:
             abort(404)
         selection = _selection(request.form)
         if selection.period is None:
             abort(404)
-        label = WORKFLOW_ACTIONS[action][1]
+        label = PERIOD_WORKFLOW[action].label
         reason = ""
         if action == "approve":
             # The override reason is optional: needed only while values are missing.
@@ -407,7 +391,7 @@ class EntryView(AccessMixin, BaseView):
                 }
                 return self._render(selection, workflow_problem=problem), 422
             reason = form.override_reason.data or ""
-        elif action in REASON_ACTIONS:
+        elif PERIOD_WORKFLOW[action].needs_reason:
             form = ReasonForm()
             if not form.validate_on_submit():
                 problem = {
@@ -583,7 +567,7 @@ class EntryView(AccessMixin, BaseView):
             indicators=indicators,
             progress=progress,
             can_write=can_write,
-            editable=can_write and period.status == "open",
+            editable=can_write and period.status == PeriodStatus.OPEN,
             workflow=self._workflow_context(period),
         )
         feedback = feedback or {}
@@ -676,20 +660,20 @@ class EntryView(AccessMixin, BaseView):
 
     def _workflow_context(self, period: Period) -> dict:
         buttons = []
-        for action, (permission, label) in WORKFLOW_ACTIONS.items():
-            if ACTION_FROM[action] != period.status or not can(current_user, permission):
+        for action, step in PERIOD_WORKFLOW.items():
+            if step.source != period.status or not can(current_user, step.permission):
                 continue
             blocked = None
             incomplete = 0
-            if action == "approve" and period.submitted_by == current_user.username:
-                blocked = _("提交人不能审定自己提交的周期，请由其他督导审核人员审定。")
-            elif action == "approve":
-                incomplete = len(periods.incomplete_units(period))
+            if action == "approve":
+                blocked = periods.approval_blocker(period, current_user.username)
+                if blocked is None:
+                    incomplete = len(periods.incomplete_units(period))
             buttons.append(
                 {
                     "action": action,
-                    "label": label,
-                    "reason": action in REASON_ACTIONS,
+                    "label": step.label,
+                    "reason": step.needs_reason,
                     "blocked": blocked,
                     "incomplete": incomplete,
                 }

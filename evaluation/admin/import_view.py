@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import case, select
 
 from evaluation.admin.access import AccessMixin
+from evaluation.core.states import PeriodStatus
 from evaluation.permissions import can
 from evaluation.services import importer
 from evaluation.services.core import ServiceError
@@ -33,7 +34,7 @@ class ImportView(AccessMixin, BaseView):
     permission = "import.view"
 
     def _periods(self) -> list[Period]:
-        open_first = case((Period.status == "open", 0), else_=1)
+        open_first = case((Period.status == PeriodStatus.OPEN, 0), else_=1)
         return list(
             db.session.scalars(select(Period).order_by(open_first, Period.start_date.desc()))
         )

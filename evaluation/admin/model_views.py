@@ -57,9 +57,9 @@ from models import (
     User,
     db,
 )
-from models.cadres import EVALUATIONS, ORIENTATIONS, PROJECT_STATUSES
-from models.periods import PERIOD_STATUSES
-from models.schemes import DIRECTIONS, METHODS, SCHEME_STATUSES, TIE_METHODS
+from models.cadres import EVALUATIONS, ORIENTATIONS
+from models.schemes import DIRECTIONS, METHODS, TIE_METHODS
+from models.states import PeriodStatus, ProjectStatus, SchemeStatus
 from models.units import LEVELS
 
 #: Menu categories, grouped by what each role does. Other modules reuse these objects
@@ -711,15 +711,15 @@ class KeyProjectView(LedgerModelView):
         "progress": _l("进度(%)"),
         "status": _l("状态"),
     }
-    column_choices = {"status": _choices(PROJECT_STATUSES)}
+    column_choices = {"status": ProjectStatus.choices()}
     column_searchable_list = ["code", "name"]
     column_sortable_list = ["code", "name", "due_date", "progress", "status"]
     column_filters = [
-        FilterEqual(KeyProject.status, _l("状态"), options=_choices(PROJECT_STATUSES)),
+        FilterEqual(KeyProject.status, _l("状态"), options=ProjectStatus.choices()),
         "unit.name",
         "due_date",
     ]
-    form_choices = {"status": _choices(PROJECT_STATUSES)}
+    form_choices = {"status": ProjectStatus.choices()}
     form_ajax_refs = {
         "unit": {"fields": ["name", "code"], "page_size": 20},
         "lead_cadre": {"fields": ["name", "position"], "page_size": 20},
@@ -819,7 +819,7 @@ class SchemeView(SchemePartView):
     column_choices = {
         "level": _choices(LEVELS),
         "tie_method": _choices(TIE_METHODS),
-        "status": _choices(SCHEME_STATUSES),
+        "status": SchemeStatus.choices(),
     }
     column_formatters = {
         "grades": lambda v, c, m, n: schemes.format_grade_bands(m.grades),
@@ -831,7 +831,7 @@ class SchemeView(SchemePartView):
     column_sortable_list = ["code", "name", "version", "level", "status"]
     column_filters = [
         FilterEqual(Scheme.level, _l("适用层级"), options=_choices(LEVELS)),
-        FilterEqual(Scheme.status, _l("状态"), options=_choices(SCHEME_STATUSES)),
+        FilterEqual(Scheme.status, _l("状态"), options=SchemeStatus.choices()),
     ]
     form_choices = {"level": _choices(LEVELS), "tie_method": _choices(TIE_METHODS)}
     form_overrides = {"grades": GradeBandsField}
@@ -1017,7 +1017,7 @@ class PeriodView(LedgerModelView):
         "approved_by",
         "approved_at",
     ]
-    column_choices = {"status": _choices(PERIOD_STATUSES)}
+    column_choices = {"status": PeriodStatus.choices()}
     # Scheme codes keep the list readable; the names are on the scheme pages.
     column_formatters = {
         "town_scheme": lambda v, c, m, n: m.town_scheme.code if m.town_scheme else "",
@@ -1025,7 +1025,7 @@ class PeriodView(LedgerModelView):
     }
     column_default_sort = ("start_date", True)
     column_sortable_list = ["code", "start_date", "end_date", "status"]
-    column_filters = [FilterEqual(Period.status, _l("状态"), options=_choices(PERIOD_STATUSES))]
+    column_filters = [FilterEqual(Period.status, _l("状态"), options=PeriodStatus.choices())]
     form_args = {
         "code": {
             "validators": [DataRequired("请填写周期代码"), Length(max=16)],

@@ -19,7 +19,7 @@ from evaluation.admin.access import AccessMixin
 from evaluation.i18n import SHANGHAI
 from evaluation.permissions import can
 from models import Cadre, KeyProject, ProjectUpdate, Unit, db
-from models.cadres import PROJECT_STATUSES
+from models.states import ProjectStatus
 
 #: How far (percentage points) progress may trail the elapsed share of time before
 #: a project counts as behind.
@@ -115,8 +115,8 @@ class ProjectBoardView(AccessMixin, BaseView):
         projects = list(db.session.scalars(query.order_by(KeyProject.code)))
         today = shanghai_today()
         rows = project_rows(projects, today)
-        counts = {key: sum(1 for r in rows if r["status"] == key) for key in PROJECT_STATUSES}
-        if status in PROJECT_STATUSES:
+        counts = {key: sum(1 for r in rows if r["status"] == key) for key in ProjectStatus.labels()}
+        if status in ProjectStatus.labels():
             rows = [r for r in rows if r["status"] == status]
 
         towns = list(
@@ -136,7 +136,7 @@ class ProjectBoardView(AccessMixin, BaseView):
             rows=rows,
             counts=counts,
             total=sum(counts.values()),
-            statuses=PROJECT_STATUSES,
+            statuses=ProjectStatus.labels(),
             badges=STATUS_BADGES,
             towns=towns,
             leads=leads,

@@ -24,13 +24,13 @@ from sqlalchemy.orm import aliased
 
 from evaluation import loading
 from evaluation.admin.access import AccessMixin
+from evaluation.core.states import PeriodStatus
 from evaluation.grades import any_values, shown_grade
 from evaluation.i18n import local_time
 from evaluation.services.core import ServiceError
 from evaluation.services.exports import content_disposition, neutralize
 from evaluation.web import demo_data_loaded
 from models import AnalysisGroup, Cadre, HistoryEvent, Indicator, Period, Unit, User, db
-from models.periods import PERIOD_STATUSES
 from models.types import utcnow
 
 #: Rank uncertainty as the page computes it (SPEC §4): fixed seed, so a reload agrees.
@@ -122,12 +122,16 @@ class RankingPage:
 
     @property
     def status_name(self) -> str:
-        return PERIOD_STATUSES.get(self.answer["status"], self.answer["status"])
+        return PeriodStatus.label_of(self.answer["status"])
 
 
 def default_period() -> Period | None:
     """Return the period a reader most likely wants: the latest approved, else the latest."""
-    for condition in (Period.status == "approved", Period.status != "draft", true()):
+    for condition in (
+        Period.status == PeriodStatus.APPROVED,
+        Period.status != PeriodStatus.DRAFT,
+        true(),
+    ):
         period = db.session.scalar(
             select(Period)
             .where(condition)
@@ -280,7 +284,7 @@ def build_page(
 
 def _approval_note(period: Period) -> str:
     """Return the override reason of the period's approval in force ("" when none)."""
-    if period.status != "approved":
+    if period.status != PeriodStatus.APPROVED:
         return ""
     reason = db.session.scalar(
         select(HistoryEvent.reason)
@@ -309,7 +313,7 @@ def rank_trend(period: Period, level: str) -> dict:
     periods = list(
         db.session.scalars(
             select(Period)
-            .where(Period.status != "draft", Period.end_date <= period.end_date)
+            .where(Period.status != PeriodStatus.DRAFT, Period.end_date <= period.end_date)
             .order_by(Period.end_date.desc(), Period.id.desc())
             .limit(TREND_PERIODS)
         )
@@ -509,7 +513,7 @@ def _stamp_lines(page: RankingPage) -> list[tuple[str, str]]:
     if period.submitted_at is not None:
         lines.append((_("提交人"), page.submitter))
         lines.append((_("提交时间"), local_time(period.submitted_at)))
-    if period.status == "approved":
+    if period.status == PeriodStatus.APPROVED:
         lines.append((_("审定人"), page.approver))
         lines.append((_("审定时间"), local_time(period.approved_at)))
         if page.approval_note:
@@ -537,7 +541,7 @@ def source_note(page: RankingPage) -> str:
     """Say where the figures come from, as an official filing the sheet needs to know."""
     if page.answer.get("from_snapshot"):
         return _("审定时保存的排名快照（未重新计算）")
-    if page.period.status == "approved":
+    if page.period.status == PeriodStatus.APPROVED:
         return _("按已锁定的审定数据重新计算（含排名区间），总分与快照一致")
     return _("按当前填报数据实时计算，尚未审定，仅供参考")
 
@@ -572,7 +576,7 @@ class RankingView(AccessMixin, BaseView):
             "periods": list(
                 db.session.scalars(
                     select(Period)
-                    .where(Period.status != "draft")
+                    .where(Period.status != PeriodStatus.DRAFT)
                     .order_by(Period.end_date.desc(), Period.id.desc())
                 )
             ),

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from evaluation import loading
 from evaluation.admin.access import AccessMixin
+from evaluation.core.states import PeriodStatus, ReviewCaseStatus
 from evaluation.i18n import SHANGHAI
 from evaluation.permissions import can
 from evaluation.services import periods as period_service
@@ -27,7 +28,6 @@ from models import AnalysisGroup, Period, ReviewCase, ReviewRecord, Unit, db
 from models.reviews import PRIORITIES, REASONS
 
 BATCHES = {1: "第一批", 2: "第二批"}
-CASE_STATUSES = {"open": "研判中", "closed": "已办结"}
 #: Board order: the most urgent first; clear villages last.
 PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2, None: 3}
 #: A default period is one whose figures are settled or about to be.
@@ -61,7 +61,9 @@ def chosen_period(code: str | None) -> Period | None:
 def listed_periods() -> list[Period]:
     return list(
         db.session.scalars(
-            select(Period).where(Period.status != "draft").order_by(Period.end_date.desc())
+            select(Period)
+            .where(Period.status != PeriodStatus.DRAFT)
+            .order_by(Period.end_date.desc())
         )
     )
 
@@ -103,7 +105,7 @@ class ReviewBoardView(AccessMixin, BaseView):
             batches=BATCHES,
             reasons=REASONS,
             priorities=PRIORITIES,
-            case_statuses=CASE_STATUSES,
+            case_statuses=ReviewCaseStatus.labels(),
             can_view_cadres=can(current_user, "cadre.view"),
             **context,
         )

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from evaluation.core.states import ReviewCaseStatus
 from evaluation.i18n import SHANGHAI
 from evaluation.services import accounts, history, ledger, periods, records, reviews, schemes
 from evaluation.services.core import InvalidInput, StateError, SystemActor, writing
@@ -978,7 +979,7 @@ class _Seeder:
         """Close (办结) some open cases whose village has been visited since."""
         cases = db.session.scalars(
             select(ReviewCase)
-            .where(ReviewCase.status == "open", ReviewCase.records.any())
+            .where(ReviewCase.status == ReviewCaseStatus.OPEN, ReviewCase.records.any())
             .order_by(ReviewCase.id)
         ).all()
         for case in cases:

@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
 
+from evaluation.core.states import PeriodStatus
 from evaluation.demo import district as demo
 from evaluation.services import (
     accounts,
@@ -587,7 +588,7 @@ class _ProvinceSeeder:
             "analysis_groups": n(AnalysisGroup),
             "cadres": n(Cadre),
             "periods": n(Period),
-            "approved_periods": n(Period, Period.status == "approved"),
+            "approved_periods": n(Period, Period.status == PeriodStatus.APPROVED),
             "scores": n(Score),
             "snapshots": n(RankingSnapshot),
             "review_cases": n(ReviewCase),

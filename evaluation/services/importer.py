@@ -33,6 +33,7 @@ from xml.etree import ElementTree  # nosec B405  # see "XML safety" below
 
 from sqlalchemy import select
 
+from evaluation.core.states import PeriodStatus
 from evaluation.i18n import local_time
 from evaluation.services import ledger
 from evaluation.services.core import InvalidInput, NotFound, require, writing
@@ -1063,7 +1064,7 @@ def _prepare(
         period_name=period.name,
         level=level,
         dry_run=dry_run,
-        period_open=period.status == "open",
+        period_open=period.status == PeriodStatus.OPEN,
         warnings=parsed.warnings,
         blank=parsed.blank,
         exported_at=source.exported_at,

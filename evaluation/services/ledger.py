@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.exc import ObjectDeletedError
 
 from evaluation import loading, scoring
+from evaluation.core.states import PeriodStatus
 from evaluation.i18n import local_time
 from evaluation.services import history
 from evaluation.services.core import Conflict, InvalidInput, NotFound, StateError, writing
@@ -60,7 +61,7 @@ __all__ = [
 
 def require_open(period: Period) -> None:
     """Refuse unless the period is open for entry (checked inside the write lock)."""
-    if period.status != "open":
+    if period.status != PeriodStatus.OPEN:
         raise StateError(
             f"考核周期「{period.name}」当前状态为{period.status_name}，"
             "只有填报中的周期才能修改分数、加减分和一票否决"

@@ -21,18 +21,20 @@ Each transition is one history event in the same transaction as the change.
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from evaluation import loading
+from evaluation.core.states import ReviewCaseStatus, Transition, period_transition
 from evaluation.services import history
 from evaluation.services.core import Forbidden, InvalidInput, StateError, writing
 from models import Indicator, Period, RankingSnapshot, ReviewCase, Score, Unit, db
-from models.periods import PERIOD_STATUSES
 from models.types import utcnow
 
 __all__ = [
+    "approval_blocker",
     "MissingValues",
     "UnitGap",
     "approve",
@@ -47,12 +49,29 @@ __all__ = [
 ]
 
 
-def _require_status(period: Period, status: str, doing: str) -> None:
-    if period.status != status:
-        raise StateError(
-            f"考核周期「{period.name}」当前为{period.status_name}，"
-            f"只有{PERIOD_STATUSES[status]}的周期才能{doing}"
-        )
+@contextmanager
+def _step(actor, period: Period, action: str):
+    """Take the workflow step ``action`` (evaluation.core.states.PERIOD_WORKFLOW): check
+    the actor's permission and the period's state, inside the write transaction."""
+    step = period_transition(action)
+    with writing(actor, step.permission) as session:
+        session.refresh(period)
+        if period.status != step.source:
+            raise StateError(
+                f"考核周期「{period.name}」当前为{period.status_name}，"
+                f"只有{step.source.label}的周期才能{step.label}"
+            )
+        yield step
+
+
+def approval_blocker(period: Period, username: str) -> str | None:
+    """Say why ``username`` may not approve ``period`` even with the right role, or None.
+
+    The one who submitted a period may not approve it (four eyes).
+    """
+    if period.submitted_by is not None and period.submitted_by == username:
+        return "提交人不能审定自己提交的周期，请由另一位督导审核人员审定"
+    return None
 
 
 def _reason(reason: str | None) -> str:
@@ -62,28 +81,26 @@ def _reason(reason: str | None) -> str:
     return text
 
 
-def _transition(actor, period: Period, new_status: str, *, action: str, reason=None, **after):
+def _transition(actor, period: Period, step: Transition, *, reason=None, **after):
     old_status = period.status
-    period.status = new_status
+    period.status = step.target
     db.session.flush()
     history.append(
         actor,
-        action,
+        f"period.{step.action}",
         "period",
         period.code,
         period=period.code,
-        before={"status": old_status},
-        after={"status": new_status, **after},
+        before={"status": str(old_status)},
+        after={"status": str(step.target), **after},
         reason=reason,
     )
 
 
 def open_period(actor, period: Period) -> None:
     """Open a draft period for entry."""
-    with writing(actor, "period.open") as session:
-        session.refresh(period)
-        _require_status(period, "draft", "开始填报")
-        _transition(actor, period, "open", action="period.open")
+    with _step(actor, period, "open") as step:
+        _transition(actor, period, step)
 
 
 @dataclass(frozen=True)
@@ -164,26 +181,22 @@ def _cells(gaps: list[UnitGap]) -> int:
 
 def submit(actor, period: Period) -> None:
     """Submit an open period for approval; refused while any town value is missing."""
-    with writing(actor, "period.submit") as session:
-        session.refresh(period)
-        _require_status(period, "open", "提交")
+    with _step(actor, period, "submit") as step:
         gaps = missing_values(period, "town")
         if gaps:
             raise MissingValues(f"还有 {_cells(gaps)} 项镇街数值未填报，不能提交", gaps)
         period.submitted_by = actor.username
         period.submitted_at = utcnow()
-        _transition(actor, period, "submitted", action="period.submit")
+        _transition(actor, period, step)
 
 
 def return_period(actor, period: Period, reason: str) -> None:
     """Return a submitted period to the assessors, saying why."""
-    with writing(actor, "period.return") as session:
-        session.refresh(period)
-        _require_status(period, "submitted", "退回")
+    with _step(actor, period, "return") as step:
         text = _reason(reason)
         period.submitted_by = None
         period.submitted_at = None
-        _transition(actor, period, "open", action="period.return", reason=text)
+        _transition(actor, period, step, reason=text)
 
 
 def snapshot_digest(payload_text: str) -> str:
@@ -228,11 +241,10 @@ def approve(actor, period: Period, override_reason: str | None = None) -> Rankin
     says why it is approved all the same: the reason becomes the event's ``reason`` and
     the incomplete units go into its ``after`` (docs/missing-values.md).
     """
-    with writing(actor, "period.approve") as session:
-        session.refresh(period)
-        _require_status(period, "submitted", "审定")
-        if period.submitted_by == actor.username:
-            raise Forbidden("提交人不能审定自己提交的周期，请由另一位督导审核人员审定")
+    with _step(actor, period, "approve") as step:
+        blocker = approval_blocker(period, actor.username)
+        if blocker:
+            raise Forbidden(blocker)
         gaps = incomplete_units(period)
         override = (override_reason or "").strip() if gaps else ""
         if gaps and not override:
@@ -255,8 +267,7 @@ def approve(actor, period: Period, override_reason: str | None = None) -> Rankin
         _transition(
             actor,
             period,
-            "approved",
-            action="period.approve",
+            step,
             reason=override or None,
             snapshots={level: s.sha256 for level, s in snapshots.items()},
             **incomplete,
@@ -267,18 +278,14 @@ def approve(actor, period: Period, override_reason: str | None = None) -> Rankin
 
 def reopen(actor, period: Period, reason: str) -> None:
     """Reopen an approved period for correction; its snapshots stay, marked superseded."""
-    with writing(actor, "period.reopen") as session:
-        session.refresh(period)
-        _require_status(period, "approved", "重新开放")
+    with _step(actor, period, "reopen") as step:
         text = _reason(reason)
         superseded = _supersede(period)
         period.approved_by = None
         period.approved_at = None
         period.submitted_by = None
         period.submitted_at = None
-        _transition(
-            actor, period, "open", action="period.reopen", reason=text, superseded=superseded
-        )
+        _transition(actor, period, step, reason=text, superseded=superseded)
 
 
 def sync_review_cases(actor, period: Period) -> dict[str, list[str]]:
@@ -335,7 +342,7 @@ def sync_review_cases(actor, period: Period) -> dict[str, list[str]]:
                     },
                 )
                 summary["opened"].append(unit.code)
-            elif case.status == "open" and (
+            elif case.status == ReviewCaseStatus.OPEN and (
                 list(case.reasons or []) != list(flag["reasons"])
                 or case.priority != flag["priority"]
             ):

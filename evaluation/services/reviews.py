@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import false, select
 
+from evaluation.core.states import ReviewCaseStatus
 from evaluation.i18n import SHANGHAI
 from evaluation.permissions import can
 from evaluation.services import history, records
@@ -85,7 +86,7 @@ def case_for(period: Period, unit: Unit) -> ReviewCase | None:
 
 def close_reason(case: ReviewCase) -> str | None:
     """Return the reason a closed case was closed with, as its history event keeps it."""
-    if case.status != "closed":
+    if case.status != ReviewCaseStatus.CLOSED:
         return None
     return db.session.scalar(
         select(HistoryEvent.reason)
@@ -103,7 +104,7 @@ def _latest_open_case(unit: Unit) -> ReviewCase | None:
     return db.session.scalar(
         select(ReviewCase)
         .join(Period, ReviewCase.period_id == Period.id)
-        .where(ReviewCase.unit_id == unit.id, ReviewCase.status == "open")
+        .where(ReviewCase.unit_id == unit.id, ReviewCase.status == ReviewCaseStatus.OPEN)
         .order_by(Period.end_date.desc())
         .limit(1)
     )
@@ -270,7 +271,7 @@ def _cases_by_unit(session, unit_ids: list[int], period: Period | None) -> dict:
         latest = (
             select(ReviewCase)
             .join(Period, ReviewCase.period_id == Period.id)
-            .where(ReviewCase.unit_id.in_(part), ReviewCase.status == "open")
+            .where(ReviewCase.unit_id.in_(part), ReviewCase.status == ReviewCaseStatus.OPEN)
             .order_by(ReviewCase.unit_id, Period.end_date.desc())
         )
         for case in session.scalars(latest):
@@ -283,7 +284,7 @@ def close_case(actor, case: ReviewCase, reason: str) -> ReviewCase:
     with writing(actor, "review.write") as session:
         session.refresh(case)
         _require_own_group(actor, case.unit)
-        if case.status != "open":
+        if case.status != ReviewCaseStatus.OPEN:
             raise StateError("该研判任务已办结")
         reason = _clean_text(reason)
         if not reason:
