@@ -259,9 +259,13 @@ def period_scores(code: str):
 
 
 def _score_body() -> dict:
-    """Read the PUT body exactly: JSON decimals as Decimal, never float."""
+    """Read the PUT body exactly: a JSON decimal as its own text, never a float.
+
+    The ledger then reads that text by the one rule every door shares, so ``1e3`` is
+    refused here as it is on the entry page and in an import (docs/values-and-ranges.md).
+    """
     try:
-        body = json.loads(request.get_data(as_text=True) or "null", parse_float=Decimal)
+        body = json.loads(request.get_data(as_text=True) or "null", parse_float=str)
     except ValueError:
         body = None
     problems = []

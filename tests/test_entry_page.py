@@ -663,3 +663,31 @@ def test_clearing_with_a_stale_version_is_a_conflict(world, client, auth):
     assert "改为 31" in row_html(response.get_data(as_text=True), YUNLU, "E01")
     with world.app_context():
         assert stored(YUNLU, "E01").value == "31"
+
+
+def test_values_outside_the_indicator_rule_are_refused_on_the_page(world, client, auth):
+    with world.app_context():
+        records.update(
+            SETUP, indicator("E02"), {"value_min": Decimal(0), "value_max": Decimal(100)}
+        )
+        db.session.remove()
+    open_period(world)
+    fill_towns(world)
+    auth.login("assessor")
+    page = client.get(ENTRY, query_string={"unit": YUNLU}).get_data(as_text=True)
+    assert "允许填写 0 至 100（%）" in row_html(page, YUNLU, "E02")
+    with world.app_context():
+        before = event_count()
+    for typed, message in [
+        ("150", "「E02 投资完成率」的数值须在 0 至 100 之间（%），收到 150"),
+        ("1e3", "「E02 投资完成率」的数值须写成普通数字（如 1000），不接受科学计数法，收到 1e3"),
+        ("9e1", "「E02 投资完成率」的数值须写成普通数字（如 1000），不接受科学计数法，收到 9e1"),
+    ]:
+        response = client.post(
+            ENTRY + "save", data=grid(cell(0, YUNLU, "E02", typed, version=1, orig_value="90"))
+        )
+        assert response.status_code == 422, typed
+        assert message in row_html(response.get_data(as_text=True), YUNLU, "E02")
+    with world.app_context():
+        assert stored(YUNLU, "E02").value == "90"
+        assert event_count() == before

@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 
 from evaluation import loading
-from evaluation.services import history, ledger, periods
+from evaluation.services import history, ledger, periods, records
 from evaluation.services.core import Conflict, Forbidden, InvalidInput, StateError, SystemActor
 from models import HistoryEvent, Indicator, Score, db
-from tests.ledger_world import build_world, fill_towns, history_actions, open_period
+from tests.ledger_world import SETUP, build_world, fill_towns, history_actions, open_period
 
 
 @pytest.fixture
@@ -165,6 +165,73 @@ def test_the_largest_exact_values_are_stored_exactly(world, period):
         )
         db.session.expire_all()  # read back what the database holds
         assert stored(world, period, name, "E01").value == value
+
+
+def _with_ranges(world) -> None:
+    """E01 (growth, %) allows 0 to 100; E02 (projects, 个) whole numbers from 0 up."""
+    records.update(
+        SETUP, world.indicator("E01"),
+        {"value_min": Decimal(0), "value_max": Decimal(100), "measure_unit": "%"},
+    )
+    records.update(
+        SETUP, world.indicator("E02"),
+        {"value_min": Decimal(0), "integer_only": True, "measure_unit": "个"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("indicator", "value", "message"),
+    [
+        ("E01", "150", "「E01 地区生产总值增速」的数值须在 0 至 100 之间（%），收到 150"),
+        ("E01", "-5", "「E01 地区生产总值增速」的数值须在 0 至 100 之间（%），收到 -5"),
+        ("E01", Decimal("100.01"),
+         "「E01 地区生产总值增速」的数值须在 0 至 100 之间（%），收到 100.01"),
+        ("E02", "1.5", "「E02 招商引资项目落地数」的数值须为整数，收到 1.5"),
+        ("E02", "-1", "「E02 招商引资项目落地数」的数值须不小于 0（个），收到 -1"),
+        ("E01", "1e3",
+         "「E01 地区生产总值增速」的数值须写成普通数字（如 1000），不接受科学计数法，收到 1e3"),
+        ("E01", "5E+1",
+         "「E01 地区生产总值增速」的数值须写成普通数字（如 1000），不接受科学计数法，收到 5E+1"),
+        ("E01", "Infinity", "「E01 地区生产总值增速」的数值须为有限的数字，收到 Infinity"),
+        ("E01", "-inf", "「E01 地区生产总值增速」的数值须为有限的数字，收到 -inf"),
+        ("E01", "1_000", "「E01 地区生产总值增速」的数值须为数字，收到 1_000"),
+    ],
+)
+def test_values_outside_the_indicator_rule_are_refused(world, period, indicator, value, message):
+    _with_ranges(world)
+    before = event_count()
+    with pytest.raises(InvalidInput) as refused:
+        ledger.set_score(
+            world.user("assessor"), period, world.unit("云路镇"), world.indicator(indicator),
+            value, version=None,
+        )
+    assert refused.value.message == message
+    assert refused.value.status == 422
+    assert refused.value.details == [{"path": "value", "message": message}]
+    # The bulk path (import, seeders) asks the same rule.
+    with pytest.raises(InvalidInput, match="收到"):
+        ledger.write_values(
+            world.user("assessor"), period,
+            [ledger.ValueWrite(world.unit("玉滘镇"), world.indicator(indicator), value)],
+        )
+    db.session.rollback()
+    assert event_count() == before
+    assert stored(world, period, "云路镇", indicator) is None
+
+
+def test_values_on_the_bounds_of_the_range_are_accepted(world, period):
+    _with_ranges(world)
+    assessor = world.user("assessor")
+    for name, e01, e02 in [("云路镇", "0", "0"), ("玉滘镇", "100.000", "3.0"),
+                           ("曲溪街道", "1,00", "12")]:
+        ledger.set_score(assessor, period, world.unit(name), world.indicator("E01"), e01,
+                         version=None)
+        ledger.set_score(assessor, period, world.unit(name), world.indicator("E02"), e02,
+                         version=None)
+    assert [stored(world, period, n, "E01").value for n in ("云路镇", "玉滘镇", "曲溪街道")] == [
+        "0", "100", "100",
+    ]
+    assert stored(world, period, "玉滘镇", "E02").value == "3"
 
 
 def test_lower_is_better_target_refuses_a_negative_value():

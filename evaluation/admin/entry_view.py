@@ -26,7 +26,7 @@ from evaluation import loading
 from evaluation.admin.access import AccessMixin
 from evaluation.i18n import local_time
 from evaluation.permissions import can
-from evaluation.services import ledger, periods
+from evaluation.services import ledger, periods, values
 from evaluation.services.core import (
     Conflict,
     Forbidden,
@@ -552,6 +552,7 @@ class EntryView(AccessMixin, BaseView):
             "grid_summary": grid_summary or [],
             "workflow_problem": workflow_problem,
             "plain": plain,
+            "allowed_text": values.allowed_text,
         }
         if selection.period is None:
             return self.render("admin/entry.html", **context)

@@ -29,7 +29,7 @@ from xml.etree import ElementTree  # nosec B405  # see "XML safety" below
 
 from sqlalchemy import select
 
-from evaluation.services import ledger
+from evaluation.services import ledger, values
 from evaluation.services.core import InvalidInput, NotFound, require, writing
 from models import Indicator, Period, Score, Unit, db
 from models.schemes import DEFAULT_GRADE_FRACTIONS, METHODS
@@ -86,6 +86,11 @@ class IndicatorInfo:
     points: Decimal
     direction: str = "higher"
     grade_fractions: Mapping[str, str] | None = None
+    measure_unit: str = ""
+    #: The allowed range and the whole-number flag (docs/values-and-ranges.md).
+    value_min: Decimal | None = None
+    value_max: Decimal | None = None
+    integer_only: bool = False
 
     @property
     def fractions(self) -> Mapping[str, str]:
@@ -625,7 +630,16 @@ def load_catalog(period: Period, level: str) -> Catalog:
         units[code] = UnitInfo(code, name, unit_level)
     indicators = {
         code: IndicatorInfo(
-            i.code, i.name, i.method, i.points, i.direction, i.grade_fractions or None
+            i.code,
+            i.name,
+            i.method,
+            i.points,
+            i.direction,
+            i.grade_fractions or None,
+            i.measure_unit or "",
+            i.value_min,
+            i.value_max,
+            bool(i.integer_only),
         )
         for code, i in indicator_rows.items()
     }
@@ -752,6 +766,9 @@ def rule_comment(indicator: Indicator) -> str:
         lines.append(f"目标值 {plain(indicator.target)}{unit}")
     elif indicator.measure_unit:
         lines.append(f"计量单位：{indicator.measure_unit}")
+    allowed = values.allowed_text(indicator) if indicator.method != "grade" else ""
+    if allowed:
+        lines.append(f"允许填写：{allowed}")
     if indicator.rule_text:
         lines.append(f"评分细则：{indicator.rule_text}")
     return "\n".join(lines)

@@ -7,8 +7,10 @@ import, API, CLI, admin form):
 - the period: only while it is ``open`` (填报中);
 - the cell: the unit is active and of a level the period has a scheme for (villages:
   typical villages only), the indicator belongs to that scheme;
-- the value: a grade key for a grade indicator, else a number with at most six
-  decimals; ``direct`` within 0..P, ``target`` with ``lower`` not negative;
+- the value: a grade key for a grade indicator, else a number written plainly (no
+  exponent) with at most six decimals; ``direct`` within 0..P, ``target`` with
+  ``lower`` not negative; within the indicator's allowed range and a whole number
+  when it asks for one (``values``, docs/values-and-ranges.md);
 - the version: ``None`` creates, otherwise it must equal the stored version, so a
   stale save is refused with the current value (nothing is overwritten silently);
 - the history: exactly one event per change, none when nothing changed.
@@ -25,7 +27,7 @@ from sqlalchemy.orm.exc import ObjectDeletedError
 
 from evaluation import loading, scoring
 from evaluation.i18n import local_time
-from evaluation.services import history
+from evaluation.services import history, values
 from evaluation.services.core import Conflict, InvalidInput, NotFound, StateError, writing
 from evaluation.services.history import format_at
 from models import Adjustment, Indicator, Period, Score, Unit, Veto, db
@@ -107,10 +109,7 @@ def _decimal(value) -> Decimal:
     if isinstance(value, int | Decimal):
         return Decimal(value)
     if isinstance(value, str):
-        text = value.strip().replace(",", "")
-        if not text:
-            raise InvalidOperation
-        return Decimal(text)
+        return values.read_number_text(value)
     raise InvalidOperation
 
 
@@ -129,10 +128,12 @@ def check_value(indicator: Indicator, value) -> tuple[Decimal | None, str | None
         return None, key
     try:
         number = _decimal(value)
+    except values.NumberTextError as error:
+        raise _invalid_value(values.message(error.code, indicator, value)) from None
     except (InvalidOperation, ValueError):
-        raise _invalid_value(f"指标 {indicator.code} 的数值须为数字，收到：{value}") from None
+        raise _invalid_value(values.message("not_a_number", indicator, value)) from None
     if not number.is_finite():
-        raise _invalid_value(f"指标 {indicator.code} 的数值须为有限的数字")
+        raise _invalid_value(values.message("not_finite", indicator, value))
     if abs(number) >= LARGEST_VALUE:
         raise _invalid_value(f"指标 {indicator.code} 的数值过大（整数部分至多 14 位）")
     if number != number.quantize(Decimal(1).scaleb(-VALUE_DECIMALS)):
@@ -147,6 +148,11 @@ def check_value(indicator: Indicator, value) -> tuple[Decimal | None, str | None
         )
     if indicator.method == "target" and indicator.direction == "lower" and number < 0:
         raise _invalid_value(f"指标 {indicator.code} 越低越好，数值不能为负")
+    problem = values.range_problem(
+        number, indicator.value_min, indicator.value_max, indicator.integer_only
+    )
+    if problem is not None:
+        raise _invalid_value(values.message(problem, indicator, number))
     return number, None
 
 
