@@ -318,16 +318,32 @@ def test_clear_score_makes_the_value_missing_again(world, period):
     unit, indicator = world.unit("云路镇"), world.indicator("U02")
     score = ledger.set_score(assessor, period, unit, indicator, "20", version=None)
     with pytest.raises(Conflict):
-        ledger.clear_score(assessor, score, version=7)
-    ledger.clear_score(assessor, score, version=1)
+        ledger.clear_score(assessor, score, version=7, reason="录错")
+    ledger.clear_score(assessor, score, version=1, reason=" 录错了单位 ")
     assert stored(world, period, "云路镇", "U02") is None
     event = last_event()
     assert (event["action"], event["entity_key"], event["before"], event["after"]) == (
         "score.clear", "445203100000/U02", {"value": "20", "note": ""}, None,
     )
+    assert event["reason"] == "录错了单位"
     result = loading.ranking(period)["results"]
     yunlu = next(r for r in result if r["name"] == "云路镇")
     assert "U02" in yunlu["missing"]
+
+
+@pytest.mark.parametrize("reason", [None, "", "  \n "])
+def test_clear_score_without_a_reason_is_refused(world, period, reason):
+    assessor = world.user("assessor")
+    unit, indicator = world.unit("云路镇"), world.indicator("U02")
+    score = ledger.set_score(assessor, period, unit, indicator, "20", version=None)
+    before = event_count()
+    with pytest.raises(InvalidInput) as refused:
+        ledger.clear_score(assessor, score, version=1, reason=reason)
+    assert refused.value.message == "清除已保存的数值须填写理由"
+    assert refused.value.details == [{"path": "reason", "message": "理由不能为空"}]
+    db.session.rollback()
+    assert stored(world, period, "云路镇", "U02").value == "20"
+    assert event_count() == before
 
 
 def test_relative_points_depend_on_the_other_units(world, period):

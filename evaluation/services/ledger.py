@@ -351,8 +351,12 @@ def write_values(
     return total
 
 
-def clear_score(actor, score: Score, *, version: int) -> None:
-    """Remove one raw value (it becomes missing again); ``version`` must be current."""
+def clear_score(actor, score: Score, *, version: int, reason: str | None = None) -> None:
+    """Remove one raw value (it becomes missing again), saying why.
+
+    ``version`` must be current; a non-empty reason is required (InvalidInput without
+    one) and recorded on the ``score.clear`` event.
+    """
     with writing(actor, "score.write") as session:
         try:
             period, unit, indicator = score.period, score.unit, score.indicator
@@ -363,6 +367,7 @@ def clear_score(actor, score: Score, *, version: int) -> None:
         stored = _stored_score(session, period, unit, indicator)
         if stored is None or stored.version != version:
             raise _conflict(stored)
+        text = _reason(reason, "清除已保存的数值须填写理由")
         before = {"value": stored.value, "note": stored.note}
         session.delete(stored)
         session.flush()
@@ -373,6 +378,7 @@ def clear_score(actor, score: Score, *, version: int) -> None:
             f"{unit.code}/{indicator.code}",
             period=period.code,
             before=before,
+            reason=text,
         )
 
 
@@ -413,10 +419,10 @@ def score_points(period: Period, unit: Unit, indicator: Indicator) -> Decimal | 
 # --- adjustments (加减分) and vetoes (一票否决) -------------------------------------------
 
 
-def _reason(reason: str | None) -> str:
+def _reason(reason: str | None, message: str = "请填写理由") -> str:
     text = (reason or "").strip()
     if not text:
-        raise InvalidInput("请填写理由", details=[{"path": "reason", "message": "理由不能为空"}])
+        raise InvalidInput(message, details=[{"path": "reason", "message": "理由不能为空"}])
     return text
 
 
