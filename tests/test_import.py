@@ -425,6 +425,19 @@ def test_template_lists_every_town_and_indicator_with_rules_and_values(world):
     assert "指标说明" in workbook.sheetnames
 
 
+def test_template_comment_says_what_the_indicator_allows(world):
+    records.update(
+        SETUP, world.indicator("E02"),
+        {"value_min": Decimal(0), "integer_only": True, "measure_unit": "个"},
+    )
+    assert importer.rule_comment(world.indicator("E02")).splitlines() == [
+        "E02 招商引资项目落地数",
+        "横向比较，满分 20 分",
+        "计量单位：个",
+        "允许填写：不小于 0（个），整数",
+    ]
+
+
 def test_template_never_writes_formulas(world):
     from evaluation.services import records
     from tests.ledger_world import SETUP
