@@ -7,9 +7,11 @@ import threading
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evaluation import loading
-from evaluation.services import history, ledger, periods, records
+from evaluation.services import history, ledger, periods, records, values
 from evaluation.services.core import Conflict, Forbidden, InvalidInput, StateError, SystemActor
 from models import HistoryEvent, Indicator, Score, db
 from tests.ledger_world import SETUP, build_world, fill_towns, history_actions, open_period
@@ -490,3 +492,38 @@ def test_history_of_score_changes_verifies(world, period):
     assert json.loads(
         db.session.scalar(db.select(HistoryEvent.after).order_by(HistoryEvent.seq.desc()))
     ) == {"value": "20", "note": ""}
+
+
+# --- the value rules, as properties ----------------------------------------------------
+
+_amounts = st.decimals(
+    min_value=-10**6, max_value=10**6, places=3, allow_nan=False, allow_infinity=False
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_amounts, st.one_of(st.none(), _amounts), st.one_of(st.none(), _amounts), st.booleans())
+def test_range_rule_refuses_exactly_what_lies_outside(number, low, high, whole):
+    problem = values.range_problem(number, low, high, whole)
+    below = low is not None and number < low
+    above = high is not None and number > high
+    fractional = whole and number % 1 != 0
+    if below or above:
+        assert problem == (
+            "outside_range" if low is not None and high is not None
+            else "below_min" if below else "above_max"
+        )
+    elif fractional:
+        assert problem == "not_integer"
+    else:
+        assert problem is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(_amounts, st.integers(min_value=-5, max_value=5), st.sampled_from(["e", "E"]))
+def test_plain_text_is_read_exactly_and_exponents_never(number, exponent, mark):
+    assert values.read_number_text(format(number, "f")) == number
+    assert values.read_number_text(f" {number:,f} ") == number  # 1,234.5 with blanks
+    with pytest.raises(values.NumberTextError) as refused:
+        values.read_number_text(f"{format(number, 'f')}{mark}{exponent}")
+    assert refused.value.code == "exponent"
