@@ -582,7 +582,11 @@ def openapi_document() -> dict:
             "type": "object",
             "required": ["value", "version"],
             "properties": {
-                "value": {"type": ["string", "number"], "description": "数值或等次"},
+                "value": {
+                    "type": ["string", "number"],
+                    "description": "数值（普通十进制写法，不接受 1e3 这类科学计数法；"
+                    "须在指标的允许范围内）或等次",
+                },
                 "note": {"type": "string", "description": "省略则保留原备注"},
                 "version": {
                     "type": ["integer", "null"],
