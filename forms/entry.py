@@ -9,7 +9,7 @@ rather than declared field by field.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -23,6 +23,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from evaluation.services.values import read_number_text
 from models.ledger import ADJUSTMENT_KINDS
 
 #: A page never shows more cells than this; anything beyond is ignored.
@@ -54,12 +55,16 @@ class CellInput:
 
 
 def same_value(a: str, b: str) -> bool:
-    """Tell whether two typed values mean the same thing (``5`` and ``5.0`` do)."""
+    """Tell whether two typed values mean the same thing (``5`` and ``5.0`` do).
+
+    Numbers are read by the ledger's own rule: ``1e3`` is not taken for a stored
+    1000 and skipped, it is sent and refused like any value written that way.
+    """
     if a == b:
         return True
     try:
-        return Decimal(a) == Decimal(b)
-    except (InvalidOperation, ValueError):
+        return read_number_text(a) == read_number_text(b)
+    except ValueError:
         return False
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
@@ -114,6 +114,10 @@ class Indicator(db.Model):
         CheckConstraint("direction IN ('higher', 'lower')", name="direction_known"),
         CheckConstraint("method <> 'target' OR target > 0", name="target_positive"),
         CheckConstraint('floor IS NULL OR (floor >= 0 AND floor < 1)', name="floor_fraction"),
+        CheckConstraint(
+            "value_min IS NULL OR value_max IS NULL OR value_min <= value_max",
+            name="value_range_ordered",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -130,6 +134,12 @@ class Indicator(db.Model):
     floor: Mapped[Decimal | None] = mapped_column(Fraction)
     #: Grade method: ``{key: fraction}`` (fractions as strings); None means the defaults.
     grade_fractions: Mapped[dict | None] = mapped_column(JSON)
+    #: The raw values an assessor may enter, bounds included; None leaves that side open
+    #: (docs/values-and-ranges.md). Not used by grade indicators.
+    value_min: Mapped[Decimal | None] = mapped_column(Value)
+    value_max: Mapped[Decimal | None] = mapped_column(Value)
+    #: Counts (件, 个): only whole numbers may be entered.
+    integer_only: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: Measurement unit of the raw value (%, 个, 万元 ...).
     measure_unit: Mapped[str] = mapped_column(String(16), default="")
     data_source: Mapped[str] = mapped_column(String(128), default="")

@@ -1010,3 +1010,63 @@ def test_an_admin_cannot_delete_demote_or_disable_themselves(app, client, auth):
     with app.app_context():
         assert event_count() == seq
         assert db.session.get(User, me).role == "admin"
+
+
+def test_indicator_range_is_edited_in_the_admin_and_recorded(app, client, auth, base):
+    auth.login("admin")
+    form = client.get("/admin/indicator/new/").get_data(as_text=True)
+    for label in ("允许最小值", "允许最大值", "只允许整数"):
+        assert label in form
+    with app.app_context():
+        seq = event_count()
+    fields = {
+        "dimension": str(base["dimension"]),
+        "code": "I7",
+        "name": "重复信访事项",
+        "points": "1",
+        "method": "relative",
+        "direction": "lower",
+        "measure_unit": "件",
+        "order": "7",
+    }
+    created = client.post(
+        "/admin/indicator/new/",
+        data={**fields, "value_min": "0", "value_max": "50", "integer_only": "y"},
+    )
+    assert created.status_code == 302
+    with app.app_context():
+        indicator = db.session.scalar(db.select(Indicator).where(Indicator.code == "I7"))
+        assert (indicator.value_min, indicator.value_max, indicator.integer_only) == (
+            Decimal("0"), Decimal("50"), True,
+        )
+        (event,) = events_after(seq)
+        assert event["action"] == "indicator.create"
+        assert (event["after"]["value_min"], event["after"]["value_max"]) == (
+            "0.000000", "50.000000",
+        )
+        assert event["after"]["integer_only"] is True
+        indicator_id, seq = indicator.id, event_count()
+    # A minimum above the maximum is refused in Chinese, and nothing is recorded.
+    refused = client.post(
+        f"/admin/indicator/edit/?id={indicator_id}",
+        data={**fields, "value_min": "60", "value_max": "50", "integer_only": "y"},
+        follow_redirects=True,
+    )
+    assert "指标 I7的允许最小值 60 大于允许最大值 50" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert event_count() == seq
+        assert db.session.get(Indicator, indicator_id).value_min == Decimal("0")
+    # Published, the range is frozen like every other field.
+    with app.app_context():
+        records.update(SETUP, db.session.get(Indicator, base["indicator"]), {"points": Decimal(99)})
+        publish(app, base["scheme"])
+        seq = event_count()
+    frozen = client.post(
+        f"/admin/indicator/edit/?id={indicator_id}",
+        data={**fields, "value_min": "0", "value_max": "100"},
+        follow_redirects=True,
+    )
+    assert "已发布，不能再修改" in frozen.get_data(as_text=True)
+    with app.app_context():
+        assert event_count() == seq
+        assert db.session.get(Indicator, indicator_id).value_max == Decimal("50")

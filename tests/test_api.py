@@ -43,6 +43,13 @@ def api(app):
         def put(self, path, body, role="assessor"):
             return client.put(f"/api/v1{path}", json=body, headers=self.headers(role))
 
+        def put_text(self, path, text, role="assessor"):
+            """PUT a body exactly as written (JSON a dict cannot say, such as 1e3)."""
+            return client.put(
+                f"/api/v1{path}", data=text, content_type="application/json",
+                headers=self.headers(role),
+            )
+
         def headers(self, role):
             return {"Authorization": f"Bearer {tokens[role]}"} if role else {}
 
@@ -248,6 +255,40 @@ def test_put_with_an_invalid_value_gets_422_listing_the_problem(api, path, body,
     assert field in [problem["path"] for problem in response.json["details"]]
     assert response.json["errors"] == response.json["details"]
     assert api.get("/periods/2026Q3/scores").json == []
+
+
+def test_put_outside_the_indicator_rule_gets_422_with_the_rule(api):
+    with api.app.app_context():
+        records.update(
+            SETUP, api.world.indicator("E01"),
+            {"value_min": Decimal(0), "value_max": Decimal(100), "measure_unit": "%"},
+        )
+        records.update(
+            SETUP, api.world.indicator("E02"),
+            {"value_min": Decimal(0), "integer_only": True, "measure_unit": "个"},
+        )
+        db.session.remove()
+    refusals = [
+        (api.put(PUT_E01, yunlu_e01(150)),
+         "「E01 地区生产总值增速」的数值须在 0 至 100 之间（%），收到 150"),
+        (api.put("/periods/2026Q3/scores/445203100000/E02", yunlu_e01("1.5")),
+         "「E02 招商引资项目落地数」的数值须为整数，收到 1.5"),
+        (api.put_text(PUT_E01, '{"value": 1e3, "version": null}'),
+         "「E01 地区生产总值增速」的数值须写成普通数字（如 1000），不接受科学计数法，收到 1e3"),
+        (api.put_text(PUT_E01, '{"value": 5.0E+1, "version": null}'),
+         "「E01 地区生产总值增速」的数值须写成普通数字（如 1000），不接受科学计数法，收到 5.0E+1"),
+        (api.put_text(PUT_E01, '{"value": NaN, "version": null}'),
+         "「E01 地区生产总值增速」的数值须为有限的数字，收到 nan"),
+        (api.put_text(PUT_E01, '{"value": "Infinity", "version": null}'),
+         "「E01 地区生产总值增速」的数值须为有限的数字，收到 Infinity"),
+    ]
+    for response, message in refusals:
+        assert response.status_code == 422, message
+        assert response.json["error"] == message
+        assert response.json["details"] == [{"path": "value", "message": message}]
+    assert api.get("/periods/2026Q3/scores").json == []
+    accepted = api.put_text(PUT_E01, '{"value": 99.50, "version": null}')
+    assert accepted.status_code == 200 and accepted.json["value"] == "99.5"
 
 
 def test_put_is_refused_403_for_roles_and_closed_periods(api):

@@ -194,6 +194,30 @@ def test_schemes_as_specified(session):
     assert sum(i.points for i in village.indicators) == Decimal(100)
 
 
+def test_demo_indicators_have_sensible_ranges_and_every_value_is_inside(session):
+    ranges = {
+        i.code: (i.value_min, i.value_max, i.integer_only)
+        for i in session.scalars(select(Indicator))
+    }
+    d = Decimal
+    # Coverage rates 0–100 %, completion rates up to 200 %, counts whole and >= 0.
+    assert ranges["B05"] == ranges["B06"] == (d(0), d(100), False)
+    assert ranges["A03"] == ranges["A05"] == ranges["C01"] == (d(0), d(200), False)
+    assert ranges["A01"] == ranges["V05"] == (d(-50), d(100), False)
+    assert ranges["A04"] == ranges["C05"] == ranges["V03"] == (d(0), None, True)
+    assert ranges["C06"] == ranges["V04"] == (d(0), None, False)
+    assert ranges["A06"] == ranges["V02"] == (None, None, False)  # grades
+    checked = 0
+    for score in session.scalars(select(Score).where(Score.number.is_not(None))):
+        low, high, whole = ranges[score.indicator.code]
+        where = (score.period.code, score.unit.name, score.indicator.code, score.value)
+        assert low is None or score.number >= low, where
+        assert high is None or score.number <= high, where
+        assert not whole or score.number == score.number.to_integral_value(), where
+        checked += 1
+    assert checked > 1000
+
+
 def test_key_projects_with_dated_progress(session):
     projects = session.scalars(select(KeyProject)).all()
     assert len(projects) >= 30

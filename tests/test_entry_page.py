@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from evaluation.services import ledger, periods, records
+from evaluation.services import history, ledger, periods, records
 from evaluation.services.core import SystemActor
 from models import (
     Adjustment,
@@ -361,16 +361,52 @@ def test_bad_values_are_reported_on_their_cells(world, client, auth):
         assert db.session.scalar(db.select(db.func.count()).select_from(Score)) == 0
 
 
-def test_clearing_a_cell_removes_the_value(world, client, auth):
+def test_clearing_a_cell_asks_for_a_reason_and_records_it(world, client, auth):
     open_period(world)
     fill_towns(world)
     auth.login("assessor")
+    with world.app_context():
+        before = event_count()
+    page = client.get(ENTRY, query_string={"unit": YUNLU}).get_data(as_text=True)
+    assert 'name="clear_reason"' in page and "清除理由" in page
+    # Without a reason (a blank one too) the saved value stays and nothing is recorded.
+    for reason in (None, "   "):
+        data = grid(cell(0, YUNLU, "E02", "", version=1, orig_value="90"))
+        if reason is not None:
+            data["clear_reason"] = reason
+        refused = client.post(ENTRY + "save", data=data)
+        assert refused.status_code == 422
+        refused_row = row_html(refused.get_data(as_text=True), YUNLU, "E02")
+        assert "清除已保存的数值须填写理由" in refused_row
+        with world.app_context():
+            assert stored(YUNLU, "E02").value == "90"
+            assert event_count() == before
     response = client.post(
-        ENTRY + "save", data=grid(cell(0, YUNLU, "E02", "", version=1, orig_value="90"))
+        ENTRY + "save",
+        data={**grid(cell(0, YUNLU, "E02", "", version=1, orig_value="90")),
+              "clear_reason": " 统计口径调整，待重新核实 "},
     )
     assert response.status_code == 302
     with world.app_context():
         assert stored(YUNLU, "E02") is None
+        event = history.event_dict(
+            db.session.scalar(db.select(HistoryEvent).order_by(HistoryEvent.seq.desc()).limit(1))
+        )
+        assert (event["action"], event["entity_key"], event["reason"]) == (
+            "score.clear", f"{YUNLU}/E02", "统计口径调整，待重新核实",
+        )
+        assert event["before"] == {"value": "90", "note": ""}
+
+
+def test_entry_script_asks_to_confirm_a_clear_and_for_its_reason():
+    """The page's script prompts (in Chinese) before a save that clears saved values."""
+    from pathlib import Path
+
+    script = (Path(__file__).resolve().parent.parent / "evaluation/static/entry.js").read_text(
+        encoding="utf-8"
+    )
+    assert "window.prompt(" in script and "确认清除请填写理由" in script
+    assert 'getElementById("entry-clear-reason")' in script
 
 
 @pytest.mark.parametrize("status", ["submitted", "approved"])
@@ -707,3 +743,31 @@ def test_the_approval_note_is_checked_and_gives_no_other_role_the_right(world, c
         assert not db.session.scalar(
             db.select(HistoryEvent).where(HistoryEvent.action == "period.approve")
         )
+
+
+def test_values_outside_the_indicator_rule_are_refused_on_the_page(world, client, auth):
+    with world.app_context():
+        records.update(
+            SETUP, indicator("E02"), {"value_min": Decimal(0), "value_max": Decimal(100)}
+        )
+        db.session.remove()
+    open_period(world)
+    fill_towns(world)
+    auth.login("assessor")
+    page = client.get(ENTRY, query_string={"unit": YUNLU}).get_data(as_text=True)
+    assert "允许填写 0 至 100（%）" in row_html(page, YUNLU, "E02")
+    with world.app_context():
+        before = event_count()
+    for typed, message in [
+        ("150", "「E02 投资完成率」的数值须在 0 至 100 之间（%），收到 150"),
+        ("1e3", "「E02 投资完成率」的数值须写成普通数字（如 1000），不接受科学计数法，收到 1e3"),
+        ("9e1", "「E02 投资完成率」的数值须写成普通数字（如 1000），不接受科学计数法，收到 9e1"),
+    ]:
+        response = client.post(
+            ENTRY + "save", data=grid(cell(0, YUNLU, "E02", typed, version=1, orig_value="90"))
+        )
+        assert response.status_code == 422, typed
+        assert message in row_html(response.get_data(as_text=True), YUNLU, "E02")
+    with world.app_context():
+        assert stored(YUNLU, "E02").value == "90"
+        assert event_count() == before

@@ -20,12 +20,18 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, insert, select
 
 from evaluation.i18n import local_time
-from evaluation.services import history, importer, ledger
+from evaluation.services import history, importer, ledger, records
 from evaluation.services.core import Forbidden, InvalidInput, StateError, SystemActor
 from evaluation.services.importer import IndicatorInfo, UnitInfo, parse_table
 from models import HistoryEvent, Score, Unit, db
 from tests.conftest import PASSWORD
-from tests.ledger_world import FULL_TOWN_VALUES, build_world, fill_towns, open_period
+from tests.ledger_world import (
+    FULL_TOWN_VALUES,
+    SETUP,
+    build_world,
+    fill_towns,
+    open_period,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = ["考核周期", "单位代码", "单位名称", "指标代码", "指标名称", "数值", "备注"]
@@ -251,6 +257,42 @@ def test_error_report_names_every_bad_row_and_column(world):
     assert "未写入任何数据" in report.summary()
 
 
+def test_dry_run_lists_values_outside_the_indicator_rule_and_writes_nothing(world):
+    records.update(
+        SETUP, world.indicator("E01"),
+        {"value_min": Decimal(0), "value_max": Decimal(100), "measure_unit": "%"},
+    )
+    records.update(
+        SETUP, world.indicator("E02"),
+        {"value_min": Decimal(0), "integer_only": True, "measure_unit": "个"},
+    )
+    before = event_count()
+    rows = [
+        ["2026Q3", "445203100000", "", "E01", "", "150", ""],  # 2 above the range
+        ["2026Q3", "445203100000", "", "E02", "", "1.5", ""],  # 3 not a whole number
+        ["2026Q3", "445203101000", "", "E01", "", "1e3", ""],  # 4 exponent
+        ["2026Q3", "445203101000", "", "E02", "", "4", ""],  # 5 good
+        ["2026Q3", "445203001000", "", "E01", "", "-5", ""],  # 6 below the range
+    ]
+    for dry_run in (True, False):
+        report = run(world, csv_bytes(rows), dry_run=dry_run)
+        assert not report.ok and not report.applied
+        assert [str(p) for p in report.problems] == [
+            "第2行 数值：「E01 地区生产总值增速」的数值须在 0 至 100 之间（%），收到 150",
+            "第3行 数值：「E02 招商引资项目落地数」的数值须为整数，收到 1.5",
+            "第4行 数值：「E01 地区生产总值增速」的数值须写成普通数字（如 1000），"
+            "不接受科学计数法，收到 1e3",
+            "第6行 数值：「E01 地区生产总值增速」的数值须在 0 至 100 之间（%），收到 -5",
+        ]
+        assert score_rows() == {} and event_count() == before
+    # An XLSX number cell is a number, whatever Excel shows: 1.5 is still refused.
+    report = run(world, xlsx_bytes([["2026Q3", "445203100000", "", "E02", "", 1.5, ""]]),
+                 filename="scores.xlsx", dry_run=True)
+    assert [str(p) for p in report.problems] == [
+        "第2行 数值：「E02 招商引资项目落地数」的数值须为整数，收到 1.5",
+    ]
+
+
 def test_missing_and_repeated_columns_are_reported_on_the_header(world):
     header = ["考核周期", "单位代码", "value", "数值"]
     report = run(world, csv_bytes([["2026Q3", "445203100000", "1", "2"]], header))
@@ -401,6 +443,19 @@ def test_template_lists_every_town_and_indicator_with_rules_and_values(world):
     comment = sheet.cell(row=2, column=5).comment
     assert comment is not None and "满分" in comment.text
     assert "指标说明" in workbook.sheetnames
+
+
+def test_template_comment_says_what_the_indicator_allows(world):
+    records.update(
+        SETUP, world.indicator("E02"),
+        {"value_min": Decimal(0), "integer_only": True, "measure_unit": "个"},
+    )
+    assert importer.rule_comment(world.indicator("E02")).splitlines() == [
+        "E02 招商引资项目落地数",
+        "横向比较，满分 20 分",
+        "计量单位：个",
+        "允许填写：不小于 0（个），整数",
+    ]
 
 
 def test_template_never_writes_formulas(world):

@@ -7,12 +7,14 @@ import threading
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evaluation import loading
-from evaluation.services import history, ledger, periods
+from evaluation.services import history, ledger, periods, records, values
 from evaluation.services.core import Conflict, Forbidden, InvalidInput, StateError, SystemActor
 from models import HistoryEvent, Indicator, Score, db
-from tests.ledger_world import build_world, fill_towns, history_actions, open_period
+from tests.ledger_world import SETUP, build_world, fill_towns, history_actions, open_period
 
 
 @pytest.fixture
@@ -167,6 +169,73 @@ def test_the_largest_exact_values_are_stored_exactly(world, period):
         assert stored(world, period, name, "E01").value == value
 
 
+def _with_ranges(world) -> None:
+    """E01 (growth, %) allows 0 to 100; E02 (projects, 个) whole numbers from 0 up."""
+    records.update(
+        SETUP, world.indicator("E01"),
+        {"value_min": Decimal(0), "value_max": Decimal(100), "measure_unit": "%"},
+    )
+    records.update(
+        SETUP, world.indicator("E02"),
+        {"value_min": Decimal(0), "integer_only": True, "measure_unit": "个"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("indicator", "value", "message"),
+    [
+        ("E01", "150", "「E01 地区生产总值增速」的数值须在 0 至 100 之间（%），收到 150"),
+        ("E01", "-5", "「E01 地区生产总值增速」的数值须在 0 至 100 之间（%），收到 -5"),
+        ("E01", Decimal("100.01"),
+         "「E01 地区生产总值增速」的数值须在 0 至 100 之间（%），收到 100.01"),
+        ("E02", "1.5", "「E02 招商引资项目落地数」的数值须为整数，收到 1.5"),
+        ("E02", "-1", "「E02 招商引资项目落地数」的数值须不小于 0（个），收到 -1"),
+        ("E01", "1e3",
+         "「E01 地区生产总值增速」的数值须写成普通数字（如 1000），不接受科学计数法，收到 1e3"),
+        ("E01", "5E+1",
+         "「E01 地区生产总值增速」的数值须写成普通数字（如 1000），不接受科学计数法，收到 5E+1"),
+        ("E01", "Infinity", "「E01 地区生产总值增速」的数值须为有限的数字，收到 Infinity"),
+        ("E01", "-inf", "「E01 地区生产总值增速」的数值须为有限的数字，收到 -inf"),
+        ("E01", "1_000", "「E01 地区生产总值增速」的数值须为数字，收到 1_000"),
+    ],
+)
+def test_values_outside_the_indicator_rule_are_refused(world, period, indicator, value, message):
+    _with_ranges(world)
+    before = event_count()
+    with pytest.raises(InvalidInput) as refused:
+        ledger.set_score(
+            world.user("assessor"), period, world.unit("云路镇"), world.indicator(indicator),
+            value, version=None,
+        )
+    assert refused.value.message == message
+    assert refused.value.status == 422
+    assert refused.value.details == [{"path": "value", "message": message}]
+    # The bulk path (import, seeders) asks the same rule.
+    with pytest.raises(InvalidInput, match="收到"):
+        ledger.write_values(
+            world.user("assessor"), period,
+            [ledger.ValueWrite(world.unit("玉滘镇"), world.indicator(indicator), value)],
+        )
+    db.session.rollback()
+    assert event_count() == before
+    assert stored(world, period, "云路镇", indicator) is None
+
+
+def test_values_on_the_bounds_of_the_range_are_accepted(world, period):
+    _with_ranges(world)
+    assessor = world.user("assessor")
+    for name, e01, e02 in [("云路镇", "0", "0"), ("玉滘镇", "100.000", "3.0"),
+                           ("曲溪街道", "1,00", "12")]:
+        ledger.set_score(assessor, period, world.unit(name), world.indicator("E01"), e01,
+                         version=None)
+        ledger.set_score(assessor, period, world.unit(name), world.indicator("E02"), e02,
+                         version=None)
+    assert [stored(world, period, n, "E01").value for n in ("云路镇", "玉滘镇", "曲溪街道")] == [
+        "0", "100", "100",
+    ]
+    assert stored(world, period, "玉滘镇", "E02").value == "3"
+
+
 def test_lower_is_better_target_refuses_a_negative_value():
     lower = Indicator(
         code="X01", method="target", direction="lower", target=Decimal("1.8"),
@@ -252,16 +321,32 @@ def test_clear_score_makes_the_value_missing_again(world, period):
     unit, indicator = world.unit("云路镇"), world.indicator("U02")
     score = ledger.set_score(assessor, period, unit, indicator, "20", version=None)
     with pytest.raises(Conflict):
-        ledger.clear_score(assessor, score, version=7)
-    ledger.clear_score(assessor, score, version=1)
+        ledger.clear_score(assessor, score, version=7, reason="录错")
+    ledger.clear_score(assessor, score, version=1, reason=" 录错了单位 ")
     assert stored(world, period, "云路镇", "U02") is None
     event = last_event()
     assert (event["action"], event["entity_key"], event["before"], event["after"]) == (
         "score.clear", "445203100000/U02", {"value": "20", "note": ""}, None,
     )
+    assert event["reason"] == "录错了单位"
     result = loading.ranking(period)["results"]
     yunlu = next(r for r in result if r["name"] == "云路镇")
     assert "U02" in yunlu["missing"]
+
+
+@pytest.mark.parametrize("reason", [None, "", "  \n "])
+def test_clear_score_without_a_reason_is_refused(world, period, reason):
+    assessor = world.user("assessor")
+    unit, indicator = world.unit("云路镇"), world.indicator("U02")
+    score = ledger.set_score(assessor, period, unit, indicator, "20", version=None)
+    before = event_count()
+    with pytest.raises(InvalidInput) as refused:
+        ledger.clear_score(assessor, score, version=1, reason=reason)
+    assert refused.value.message == "清除已保存的数值须填写理由"
+    assert refused.value.details == [{"path": "reason", "message": "理由不能为空"}]
+    db.session.rollback()
+    assert stored(world, period, "云路镇", "U02").value == "20"
+    assert event_count() == before
 
 
 def test_relative_points_depend_on_the_other_units(world, period):
@@ -408,3 +493,38 @@ def test_history_of_score_changes_verifies(world, period):
     assert json.loads(
         db.session.scalar(db.select(HistoryEvent.after).order_by(HistoryEvent.seq.desc()))
     ) == {"value": "20", "note": ""}
+
+
+# --- the value rules, as properties ----------------------------------------------------
+
+_amounts = st.decimals(
+    min_value=-10**6, max_value=10**6, places=3, allow_nan=False, allow_infinity=False
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_amounts, st.one_of(st.none(), _amounts), st.one_of(st.none(), _amounts), st.booleans())
+def test_range_rule_refuses_exactly_what_lies_outside(number, low, high, whole):
+    problem = values.range_problem(number, low, high, whole)
+    below = low is not None and number < low
+    above = high is not None and number > high
+    fractional = whole and number % 1 != 0
+    if below or above:
+        assert problem == (
+            "outside_range" if low is not None and high is not None
+            else "below_min" if below else "above_max"
+        )
+    elif fractional:
+        assert problem == "not_integer"
+    else:
+        assert problem is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(_amounts, st.integers(min_value=-5, max_value=5), st.sampled_from(["e", "E"]))
+def test_plain_text_is_read_exactly_and_exponents_never(number, exponent, mark):
+    assert values.read_number_text(format(number, "f")) == number
+    assert values.read_number_text(f" {number:,f} ") == number  # 1,234.5 with blanks
+    with pytest.raises(values.NumberTextError) as refused:
+        values.read_number_text(f"{format(number, 'f')}{mark}{exponent}")
+    assert refused.value.code == "exponent"

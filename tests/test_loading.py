@@ -250,7 +250,8 @@ def test_stored_values_follow_every_change_as_a_fresh_read_would(app, world, mon
     assert {"unit": world.unit("玉滘镇").code, "indicator": "U02", "value": Decimal("12.5")} in (
         document["values"]
     )
-    ledger.clear_score(assessor, stored("云路镇", "E01"), version=stored("云路镇", "E01").version)
+    ledger.clear_score(assessor, stored("云路镇", "E01"), version=stored("云路镇", "E01").version,
+                       reason="数据待核实")  # fmt: skip
     document = check()
     assert not [v for v in document["values"]
                 if v["unit"] == world.unit("云路镇").code and v["indicator"] == "E01"]  # fmt: skip

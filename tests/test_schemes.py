@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from evaluation.services import records, schemes
+from evaluation.services import history, records, schemes
 from evaluation.services.core import InvalidInput, StateError, SystemActor
-from models import Dimension, Indicator, Scheme, db
+from models import Dimension, HistoryEvent, Indicator, Scheme, db
 from tests.test_admin_views import build_base, publish
 
 SETUP = SystemActor("test-setup")
@@ -266,3 +266,49 @@ def test_a_draft_scheme_is_published_once_its_points_add_up(app, base):
         records.update(SETUP, indicator, {"points": Decimal("95")})
         published = schemes.publish_scheme(SETUP, db.session.get(Scheme, base["scheme"]))
         assert published.status == "published"
+
+
+def test_a_copy_carries_the_allowed_range_and_records_it(app, base):
+    with app.app_context():
+        indicator = db.session.get(Indicator, base["indicator"])
+        records.update(
+            SETUP,
+            indicator,
+            {"value_min": Decimal("0"), "value_max": Decimal("100"), "integer_only": True},
+        )
+        schemes.publish_scheme(SETUP, db.session.get(Scheme, base["scheme"]))
+        copy = schemes.copy_scheme(SETUP, db.session.get(Scheme, base["scheme"]), "T2026-v2")
+        (copied,) = copy.indicators
+        assert (copied.value_min, copied.value_max, copied.integer_only) == (
+            Decimal("0"), Decimal("100"), True,
+        )
+        event = history.event_dict(
+            db.session.scalar(db.select(HistoryEvent).order_by(HistoryEvent.seq.desc()).limit(1))
+        )
+        assert event["action"] == "scheme.copy"
+        recorded = event["after"]["indicators"][0]
+        assert Decimal(recorded["value_min"]) == 0 and Decimal(recorded["value_max"]) == 100
+        assert recorded["integer_only"] is True
+
+
+def test_range_rules_refuse_min_above_max_and_a_range_on_a_grade(app, base):
+    with app.app_context():
+        dimension = db.session.get(Dimension, base["dimension"])
+        with pytest.raises(InvalidInput) as refused:
+            records.create(
+                SETUP,
+                Indicator,
+                {"dimension": dimension, "code": "R1", "name": "硬化率", "points": Decimal(1),
+                 "method": "relative", "value_min": Decimal("100"), "value_max": Decimal("0")},
+            )
+        assert refused.value.details == ["指标 R1的允许最小值 100 大于允许最大值 0"]
+        with pytest.raises(InvalidInput) as refused:
+            records.create(
+                SETUP,
+                Indicator,
+                {"dimension": dimension, "code": "R2", "name": "等次", "points": Decimal(1),
+                 "method": "grade", "integer_only": True},
+            )
+        assert refused.value.details == [
+            "指标 R2按等次评定，不设允许最小值、允许最大值和只允许整数"
+        ]

@@ -26,7 +26,7 @@ from evaluation.admin.access import AccessMixin
 from evaluation.core.states import PERIOD_WORKFLOW, PeriodStatus
 from evaluation.i18n import local_time
 from evaluation.permissions import can
-from evaluation.services import ledger, periods
+from evaluation.services import ledger, periods, values
 from evaluation.services.core import (
     Conflict,
     Forbidden,
@@ -292,7 +292,8 @@ class EntryView(AccessMixin, BaseView):
         if not cells:
             flash(_("没有需要保存的修改。"), "info")
             return redirect(url_for(".index", **selection.args()))
-        feedback = self._save_cells(selection.period, cells)
+        clear_reason = (request.form.get("clear_reason") or "").strip()
+        feedback = self._save_cells(selection.period, cells, clear_reason)
         saved = sum(1 for f in feedback.values() if f.status == "saved")
         failed = len(feedback) - saved
         if not failed:
@@ -452,8 +453,11 @@ class EntryView(AccessMixin, BaseView):
         flash(f"{title}：" + "；".join(messages), "error")
         return redirect(url_for(".index", **selection.args()))
 
-    def _save_cells(self, period: Period, cells: list[CellInput]) -> dict:
-        """Save each changed cell as its own change; return what happened per cell."""
+    def _save_cells(self, period: Period, cells: list[CellInput], clear_reason: str) -> dict:
+        """Save each changed cell as its own change; return what happened per cell.
+
+        ``clear_reason`` is the one reason given for every saved value this save clears.
+        """
         actor = _actor()
         units = {
             u.code: u
@@ -471,7 +475,9 @@ class EntryView(AccessMixin, BaseView):
                 continue
             try:
                 if cell.value == "":
-                    feedback[key] = self._clear_cell(actor, period, unit, indicator, cell)
+                    feedback[key] = self._clear_cell(
+                        actor, period, unit, indicator, cell, clear_reason
+                    )
                     continue
                 ledger.set_score(
                     actor,
@@ -496,7 +502,7 @@ class EntryView(AccessMixin, BaseView):
                 db.session.expire_all()
         return feedback
 
-    def _clear_cell(self, actor, period, unit, indicator, cell) -> CellFeedback:
+    def _clear_cell(self, actor, period, unit, indicator, cell, reason: str) -> CellFeedback:
         score = db.session.scalar(
             select(Score).where(
                 Score.period_id == period.id,
@@ -520,7 +526,7 @@ class EntryView(AccessMixin, BaseView):
                     "updated_at": score.updated_at,
                 },
             )
-        ledger.clear_score(actor, score, version=cell.version)
+        ledger.clear_score(actor, score, version=cell.version, reason=reason)
         return CellFeedback("saved", _("已清除"))
 
     def _render(
@@ -545,6 +551,7 @@ class EntryView(AccessMixin, BaseView):
             "grid_summary": grid_summary or [],
             "workflow_problem": workflow_problem,
             "plain": plain,
+            "allowed_text": values.allowed_text,
         }
         if selection.period is None:
             return self.render("admin/entry.html", **context)

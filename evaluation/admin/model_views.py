@@ -925,6 +925,9 @@ class IndicatorView(SchemePartView):
         "floor",
         "grade_fractions",
         "measure_unit",
+        "value_min",
+        "value_max",
+        "integer_only",
         "data_source",
         "rule_text",
         "order",
@@ -943,6 +946,9 @@ class IndicatorView(SchemePartView):
         "floor": _l("保底比例"),
         "grade_fractions": _l("等次系数"),
         "measure_unit": _l("计量单位"),
+        "value_min": _l("允许最小值"),
+        "value_max": _l("允许最大值"),
+        "integer_only": _l("只允许整数"),
         "data_source": _l("数据来源"),
         "rule_text": _l("评分细则"),
         "order": _l("排序"),
@@ -976,6 +982,9 @@ class IndicatorView(SchemePartView):
         "grade_fractions": {
             "description": "等次评定法：如 A=1, B=0.85, C=0.7, D=0.5；留空用默认（含 优/良/中/差）"
         },
+        "value_min": {"description": "录入的数值不得小于此值（含）；留空不限。等次评定法不设"},
+        "value_max": {"description": "录入的数值不得大于此值（含）；留空不限。如百分率填 100"},
+        "integer_only": {"description": "件数、个数等只能录入整数"},
     }
 
 

@@ -79,7 +79,10 @@ class ScoreChange(BaseModel):
     """
 
     value: StrictStr | StrictInt | Annotated[StrictFloat, Field(allow_inf_nan=False)] = Field(
-        description="数值（JSON 数字或十进制文本，按原样精确读取）或等次（如 A）"
+        description=(
+            "数值（JSON 数字或十进制文本，按原样精确读取；不接受 1e3 这类科学计数法，"
+            "须在指标的允许范围内）或等次（如 A）"
+        )
     )
     note: Annotated[StrictStr, Field(pattern=STORABLE_TEXT)] | None = Field(
         None, description="备注；省略或 null 则保留原备注"

@@ -9,7 +9,6 @@ against its indicator and the version (docs/api.md).
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 
 from flask import g, jsonify, request
 from sqlalchemy import select
@@ -96,12 +95,14 @@ def period_scores(code: str):
 
 
 def _score_body() -> dict:
-    """Read the PUT body exactly: JSON decimals as Decimal, never float.
+    """Read the PUT body exactly: a JSON decimal as its own text, never a float.
 
     Its shape was checked against ``ScoreChange`` before the view ran, so it is a JSON
-    object with a ``value``, a string ``note`` or none, and ``version`` null or ≥ 1.
+    object with a ``value``, a string ``note`` or none, and ``version`` null or ≥ 1. The
+    ledger reads the value's text by the one rule every door shares, so ``1e3`` is refused
+    here as on the entry page and in an import (docs/values-and-ranges.md).
     """
-    return json.loads(request.get_data(as_text=True), parse_float=Decimal)
+    return json.loads(request.get_data(as_text=True), parse_float=str)
 
 
 @bp.put("/periods/<code>/scores/<unit_code>/<indicator_code>")

@@ -144,6 +144,20 @@ class IndicatorSpec:
     high: str = "0"
     #: Decimal places of sample values.
     places: int = 1
+    #: The values an assessor may enter (docs/values-and-ranges.md): rates of coverage
+    #: 0–100 %, completion rates up to 200 %, growth rates −50 to 100 %, counts whole
+    #: and not negative, amounts not negative. Sample values are kept inside.
+    value_min: str | None = None
+    value_max: str | None = None
+    integer_only: bool = False
+
+    def bounded(self, value: Decimal) -> Decimal:
+        """Return a sample value moved inside the allowed range (a 112 % coverage is 100)."""
+        if self.value_max is not None and value > Decimal(self.value_max):
+            return Decimal(self.value_max)
+        if self.value_min is not None and value < Decimal(self.value_min):
+            return Decimal(self.value_min)
+        return value
 
 
 @dataclass(frozen=True)
@@ -167,26 +181,31 @@ TOWN_SCHEME = SchemeSpec(
                     "A01", "地区生产总值增速", "7", "target", "%", "区统计局",
                     "以全年目标增速 6% 为基准，按完成率计分，完成目标得满分。",
                     target="6",
+                    value_min="-50", value_max="100",
                 ),
                 IndicatorSpec(
                     "A02", "规上工业增加值增速", "6", "relative", "%", "区统计局",
                     "各镇街横向比较：最高者得满分，最低者得 60%，其余按插值计分。",
                     floor="0.6", low="-2", high="12",
+                    value_min="-50", value_max="100",
                 ),
                 IndicatorSpec(
                     "A03", "固定资产投资计划完成率", "6", "target", "%", "区发展和改革局",
                     "完成年度投资计划 100% 得满分，按完成比例计分。",
                     target="100",
+                    value_min="0", value_max="200",
                 ),
                 IndicatorSpec(
                     "A04", "招商引资新落地项目", "5", "relative", "个", "区商务局",
                     "按新签约落地项目个数横向比较，最低者得 50%。",
                     floor="0.5", low="1", high="9", places=0,
+                    value_min="0", integer_only=True,
                 ),
                 IndicatorSpec(
                     "A05", "一般公共预算收入完成率", "5", "target", "%", "区财政局",
                     "完成年度预算 100% 得满分，按完成比例计分。",
                     target="100",
+                    value_min="0", value_max="200",
                 ),
                 IndicatorSpec(
                     "A06", "营商环境评价", "5", "grade", "等次", "区营商环境评价办",
@@ -197,6 +216,7 @@ TOWN_SCHEME = SchemeSpec(
                     "区工业和信息化局",
                     "越低越好：不高于 0.35 得满分，高于时按 0.35 ÷ 实际值计分。",
                     direction="lower", target="0.35", places=3,
+                    value_min="0",
                 ),
             ],
         ),
@@ -212,6 +232,7 @@ TOWN_SCHEME = SchemeSpec(
                     "B02", "农村居民人均可支配收入增速", "5", "relative", "%", "区统计局",
                     "各镇街横向比较，最低者得 50%。",
                     floor="0.5", low="4", high="10",
+                    value_min="-50", value_max="100",
                 ),
                 IndicatorSpec(
                     "B03", "圩镇人居环境整治", "5", "grade", "等次", "区农业农村局",
@@ -221,16 +242,19 @@ TOWN_SCHEME = SchemeSpec(
                     "B04", "农村公路提升改造里程", "5", "target", "公里", "区交通运输局",
                     "完成 12 公里得满分，按完成比例计分。",
                     target="12",
+                    value_min="0",
                 ),
                 IndicatorSpec(
                     "B05", "基本公共服务设施覆盖率", "5", "target", "%", "区民政局",
                     "达到 95% 得满分，按完成比例计分。",
                     target="95",
+                    value_min="0", value_max="100",
                 ),
                 IndicatorSpec(
                     "B06", "农村生活污水治理率", "4", "target", "%", "市生态环境局揭东分局",
                     "达到 90% 得满分，按完成比例计分。",
                     target="90",
+                    value_min="0", value_max="100",
                 ),
             ],
         ),
@@ -242,11 +266,13 @@ TOWN_SCHEME = SchemeSpec(
                     "C01", "粮食播种面积任务完成率", "5", "target", "%", "区农业农村局",
                     "完成下达任务 100% 得满分，按完成比例计分。",
                     target="100",
+                    value_min="0", value_max="200",
                 ),
                 IndicatorSpec(
                     "C02", "村级集体经济收入", "5", "relative", "万元", "区农业农村局",
                     "按镇街村均集体经济收入横向比较，最低者得 40%。",
                     floor="0.4", low="10", high="60",
+                    value_min="0",
                 ),
                 IndicatorSpec(
                     "C03", "典型村培育创建成效", "6", "direct", "分", "区委农办",
@@ -260,11 +286,13 @@ TOWN_SCHEME = SchemeSpec(
                     "C05", "重复信访事项", "4", "target", "件", "区信访局",
                     "越低越好：不超过 2 件得满分，超过时按 2 ÷ 实际件数计分，0 件得满分。",
                     direction="lower", target="2", places=0,
+                    value_min="0", integer_only=True,
                 ),
                 IndicatorSpec(
                     "C06", "违法占用耕地面积", "5", "target", "亩", "市自然资源局揭东分局",
                     "越低越好：不超过 5 亩得满分，超过时按 5 ÷ 实际面积计分。",
                     direction="lower", target="5",
+                    value_min="0",
                 ),
             ],
         ),
@@ -292,6 +320,7 @@ VILLAGE_SCHEME = SchemeSpec(
                     "V03", "矛盾纠纷发生数", "15", "target", "件", "镇街综治中心",
                     "越低越好：不超过 2 件得满分，超过时按 2 ÷ 实际件数计分，0 件得满分。",
                     direction="lower", target="2", places=0,
+                    value_min="0", integer_only=True,
                 ),
             ],
         ),
@@ -303,11 +332,13 @@ VILLAGE_SCHEME = SchemeSpec(
                     "V04", "村集体经济收入", "25", "target", "万元", "区农业农村局",
                     "达到 30 万元得满分，按完成比例计分。",
                     target="30",
+                    value_min="0",
                 ),
                 IndicatorSpec(
                     "V05", "特色产业产值增速", "20", "relative", "%", "镇街农业办",
                     "典型村横向比较，最低者得 50%。",
                     floor="0.5", low="2", high="15",
+                    value_min="-50", value_max="100",
                 ),
             ],
         ),
@@ -496,6 +527,9 @@ def create_scheme(
                         "direction": ind.direction,
                         "target": None if ind.target is None else _d(ind.target),
                         "floor": None if ind.floor is None else _d(ind.floor),
+                        "value_min": None if ind.value_min is None else _d(ind.value_min),
+                        "value_max": None if ind.value_max is None else _d(ind.value_max),
+                        "integer_only": ind.integer_only,
                         "measure_unit": ind.measure_unit,
                         "data_source": ind.data_source,
                         "rule_text": ind.rule_text,
@@ -910,7 +944,12 @@ class _Seeder:
         return [(by_code[i.code], i) for _, _, inds in spec.dimensions for i in inds]
 
     def sample_value(self, spec: IndicatorSpec, level: float):
-        """Return a raw value that earns about ``level`` of the indicator's points."""
+        """Return a raw value that earns about ``level`` of the indicator's points,
+        inside the indicator's allowed range."""
+        value = self._sample_value(spec, level)
+        return value if spec.method == "grade" else spec.bounded(value)
+
+    def _sample_value(self, spec: IndicatorSpec, level: float):
         x = _d(f"{level:.4f}")
         if spec.method == "grade":
             for grade, least in (("优", 0.88), ("良", 0.75), ("中", 0.6)):

@@ -60,6 +60,7 @@ from models import (
     User,
     db,
 )
+from models.types import plain
 
 __all__ = ["PROVINCE", "ProvinceScale", "refresh_statistics", "seed_province"]
 
@@ -464,7 +465,16 @@ class _ProvinceSeeder:
         self.progress(f"{stage} approve", 1, 1)
 
     def draw(self, unit_id: int, spec: demo.IndicatorSpec) -> str:
-        """Draw a unit's raw value for one indicator: its strength plus this month's noise."""
+        """Draw a unit's raw value for one indicator: its strength plus this month's
+        noise, inside the indicator's allowed range."""
+        value = self._draw(unit_id, spec)
+        if spec.method == "grade" or (spec.value_min is None and spec.value_max is None):
+            return value
+        number = Decimal(value)
+        bounded = spec.bounded(number)
+        return value if bounded == number else plain(bounded)
+
+    def _draw(self, unit_id: int, spec: demo.IndicatorSpec) -> str:
         r = min(1.25, max(0.3, self.strength[unit_id] + self.rng.gauss(0, 0.12)))
         if spec.method == "grade":
             return "A" if r >= 0.9 else "B" if r >= 0.75 else "C" if r >= 0.6 else "D"

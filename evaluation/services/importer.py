@@ -35,7 +35,7 @@ from sqlalchemy import select
 
 from evaluation.core.states import PeriodStatus
 from evaluation.i18n import local_time
-from evaluation.services import ledger
+from evaluation.services import ledger, values
 from evaluation.services.core import InvalidInput, NotFound, require, writing
 from models import Indicator, Period, Score, Unit, db
 from models.schemes import DEFAULT_GRADE_FRACTIONS, METHODS
@@ -106,6 +106,10 @@ class IndicatorInfo:
     grade_fractions: Mapping[str, str] | None = None
     #: 计量单位; "%" makes percent cells and "88%" text read as 88.
     measure_unit: str = ""
+    #: The allowed range and the whole-number flag (docs/values-and-ranges.md).
+    value_min: Decimal | None = None
+    value_max: Decimal | None = None
+    integer_only: bool = False
 
     @property
     def fractions(self) -> Mapping[str, str]:
@@ -1005,6 +1009,9 @@ def load_catalog(period: Period, level: str) -> Catalog:
             i.direction,
             i.grade_fractions or None,
             (i.measure_unit or "").strip(),
+            i.value_min,
+            i.value_max,
+            bool(i.integer_only),
         )
         for code, i in indicator_rows.items()
     }
@@ -1181,6 +1188,9 @@ def rule_comment(indicator: Indicator) -> str:
         lines.append(f"目标值 {plain(indicator.target)}{unit}")
     elif indicator.measure_unit:
         lines.append(f"计量单位：{indicator.measure_unit}")
+    allowed = values.allowed_text(indicator) if indicator.method != "grade" else ""
+    if allowed:
+        lines.append(f"允许填写：{allowed}")
     if (indicator.measure_unit or "").strip() == PERCENT and indicator.method != "grade":
         lines.append("数值填百分数：95% 填 95 或 95% 均可（0.95 表示 0.95%）")
     if indicator.rule_text:

@@ -7,8 +7,10 @@ import, API, CLI, admin form):
 - the period: only while it is ``open`` (填报中);
 - the cell: the unit is active and of a level the period has a scheme for (villages:
   typical villages only), the indicator belongs to that scheme;
-- the value: a grade key for a grade indicator, else a number with at most six
-  decimals; ``direct`` within 0..P, ``target`` with ``lower`` not negative;
+- the value: a grade key for a grade indicator, else a number written plainly (no
+  exponent) with at most six decimals; ``direct`` within 0..P, ``target`` with
+  ``lower`` not negative; within the indicator's allowed range and a whole number
+  when it asks for one (``values``, docs/values-and-ranges.md);
 - the version: ``None`` creates, otherwise it must equal the stored version, so a
   stale save is refused with the current value (nothing is overwritten silently);
 - the history: exactly one event per change, none when nothing changed.
@@ -26,7 +28,7 @@ from sqlalchemy.orm.exc import ObjectDeletedError
 from evaluation import loading, scoring
 from evaluation.core.states import PeriodStatus
 from evaluation.i18n import local_time
-from evaluation.services import history
+from evaluation.services import history, values
 from evaluation.services.core import Conflict, InvalidInput, NotFound, StateError, writing
 from evaluation.services.history import format_at
 from models import Adjustment, Indicator, Period, Score, Unit, Veto, db
@@ -108,10 +110,7 @@ def _decimal(value) -> Decimal:
     if isinstance(value, int | Decimal):
         return Decimal(value)
     if isinstance(value, str):
-        text = value.strip().replace(",", "")
-        if not text:
-            raise InvalidOperation
-        return Decimal(text)
+        return values.read_number_text(value)
     raise InvalidOperation
 
 
@@ -130,10 +129,12 @@ def check_value(indicator: Indicator, value) -> tuple[Decimal | None, str | None
         return None, key
     try:
         number = _decimal(value)
+    except values.NumberTextError as error:
+        raise _invalid_value(values.message(error.code, indicator, value)) from None
     except (InvalidOperation, ValueError):
-        raise _invalid_value(f"指标 {indicator.code} 的数值须为数字，收到：{value}") from None
+        raise _invalid_value(values.message("not_a_number", indicator, value)) from None
     if not number.is_finite():
-        raise _invalid_value(f"指标 {indicator.code} 的数值须为有限的数字")
+        raise _invalid_value(values.message("not_finite", indicator, value))
     if abs(number) >= LARGEST_VALUE:
         raise _invalid_value(f"指标 {indicator.code} 的数值过大（整数部分至多 14 位）")
     if number != number.quantize(Decimal(1).scaleb(-VALUE_DECIMALS)):
@@ -148,6 +149,11 @@ def check_value(indicator: Indicator, value) -> tuple[Decimal | None, str | None
         )
     if indicator.method == "target" and indicator.direction == "lower" and number < 0:
         raise _invalid_value(f"指标 {indicator.code} 越低越好，数值不能为负")
+    problem = values.range_problem(
+        number, indicator.value_min, indicator.value_max, indicator.integer_only
+    )
+    if problem is not None:
+        raise _invalid_value(values.message(problem, indicator, number))
     return number, None
 
 
@@ -349,8 +355,12 @@ def write_values(
     return total
 
 
-def clear_score(actor, score: Score, *, version: int) -> None:
-    """Remove one raw value (it becomes missing again); ``version`` must be current."""
+def clear_score(actor, score: Score, *, version: int, reason: str | None = None) -> None:
+    """Remove one raw value (it becomes missing again), saying why.
+
+    ``version`` must be current; a non-empty reason is required (InvalidInput without
+    one) and recorded on the ``score.clear`` event.
+    """
     with writing(actor, "score.write") as session:
         try:
             period, unit, indicator = score.period, score.unit, score.indicator
@@ -361,6 +371,7 @@ def clear_score(actor, score: Score, *, version: int) -> None:
         stored = _stored_score(session, period, unit, indicator)
         if stored is None or stored.version != version:
             raise _conflict(stored)
+        text = _reason(reason, "清除已保存的数值须填写理由")
         before = {"value": stored.value, "note": stored.note}
         session.delete(stored)
         session.flush()
@@ -371,6 +382,7 @@ def clear_score(actor, score: Score, *, version: int) -> None:
             f"{unit.code}/{indicator.code}",
             period=period.code,
             before=before,
+            reason=text,
         )
 
 
@@ -411,10 +423,10 @@ def score_points(period: Period, unit: Unit, indicator: Indicator) -> Decimal | 
 # --- adjustments (加减分) and vetoes (一票否决) -------------------------------------------
 
 
-def _reason(reason: str | None) -> str:
+def _reason(reason: str | None, message: str = "请填写理由") -> str:
     text = (reason or "").strip()
     if not text:
-        raise InvalidInput("请填写理由", details=[{"path": "reason", "message": "理由不能为空"}])
+        raise InvalidInput(message, details=[{"path": "reason", "message": "理由不能为空"}])
     return text
 
 

@@ -49,6 +49,9 @@ COPY_FIELDS_INDICATOR = (
     "direction",
     "target",
     "floor",
+    "value_min",
+    "value_max",
+    "integer_only",
     "measure_unit",
     "data_source",
     "rule_text",
@@ -230,7 +233,20 @@ def indicator_field_problems(indicator: Indicator) -> list[str]:
     if floor is not None and not 0 <= floor < 1:
         problems.append(f"{label}的保底比例 {_plain(floor)} 必须不小于 0 且小于 1")
     problems.extend(_fraction_problems(indicator.grade_fractions, label))
+    problems.extend(_range_problems(indicator, label, method))
     return problems
+
+
+def _range_problems(indicator: Indicator, label: str, method: str) -> list[str]:
+    """The allowed range of raw values (docs/values-and-ranges.md)."""
+    low, high = indicator.value_min, indicator.value_max
+    if method == "grade":
+        if low is not None or high is not None or indicator.integer_only:
+            return [f"{label}按等次评定，不设允许最小值、允许最大值和只允许整数"]
+        return []
+    if low is not None and high is not None and low > high:
+        return [f"{label}的允许最小值 {_plain(low)} 大于允许最大值 {_plain(high)}"]
+    return []
 
 
 # --- which schemes a change touches --------------------------------------------

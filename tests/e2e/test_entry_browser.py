@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from evaluation.services import accounts, ledger, periods
-from models import ROLES, Indicator, Period, Unit, db
+from models import ROLES, HistoryEvent, Indicator, Period, Score, Unit, db
 from tests.conftest import PASSWORD, SEED_ACTOR
 from tests.e2e.conftest import LiveServer, build_live_app, login
 from tests.test_entry_page import COLLEAGUE, YUNLU, build_world
@@ -64,3 +64,41 @@ def test_an_assessor_fills_a_town_and_meets_a_conflict(page, entry_server, tmp_p
     assert "colleague" in message and "改为 20" in message and "38" in message
     assert page.input_value(f"{row}E01 input[type=number]") == "20"
     page.screenshot(path=str(tmp_path / "entry-conflict.png"), full_page=True)
+
+
+def test_clearing_a_saved_value_asks_for_the_reason_first(page, entry_server):
+    with entry_server.app.app_context():
+        period = db.session.scalar(db.select(Period))
+        town = db.session.scalar(db.select(Unit).where(Unit.code == YUNLU))
+        e01 = db.session.scalar(db.select(Indicator).where(Indicator.code == "E01"))
+        ledger.set_score(COLLEAGUE, period, town, e01, "30", version=None)
+        db.session.remove()
+    login(page, entry_server, "assessor")
+    page.goto(f"{entry_server.url}/admin/entry/?unit={YUNLU}")
+    cell = f"#cell-{YUNLU}-E01 input[type=number]"
+    asked = []
+
+    # Cancelled: nothing is sent, the saved value stays.
+    def cancel(dialog):
+        asked.append((dialog.type, dialog.message))
+        dialog.dismiss()
+
+    page.once("dialog", cancel)
+    page.fill(cell, "")
+    page.click("#entry-save")
+    page.wait_for_timeout(300)
+    assert asked and asked[0][0] == "prompt"
+    assert "将清除 1 项已保存的数值" in asked[0][1] and "确认清除请填写理由" in asked[0][1]
+    with entry_server.app.app_context():
+        assert db.session.scalar(db.select(Score.number)) == 30
+        db.session.remove()
+
+    page.once("dialog", lambda dialog: dialog.accept("统计口径调整"))
+    page.click("#entry-save")
+    page.wait_for_load_state("networkidle")
+    assert "已保存 1 项" in page.inner_text("body")
+    with entry_server.app.app_context():
+        assert db.session.scalar(db.select(Score)) is None
+        event = db.session.scalar(db.select(HistoryEvent).order_by(HistoryEvent.seq.desc()))
+        assert (event.action, event.reason) == ("score.clear", "统计口径调整")
+        db.session.remove()

@@ -1,0 +1,120 @@
+"""Raw values: how a typed number must be written, and what an indicator allows.
+
+The rules (docs/values-and-ranges.md) are answered here by codes, and worded only in
+``MESSAGES``. ``ledger.check_value`` asks them for every value written — the entry
+page, the import (its dry run too), the JSON API and the seeders all write through
+it — so no door can accept what another refuses.
+
+- ``read_number_text``: plain decimal text only (``1000``, ``-2.5``, ``1,000``); an
+  exponent (``1e3``), a non-finite word (``Infinity``, ``NaN``) or anything else is
+  refused.
+- ``range_problem``: the indicator's allowed range (``value_min``/``value_max``, both
+  bounds included, either may be open) and its ``integer_only`` flag.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from models.types import plain
+
+__all__ = [
+    "MESSAGES",
+    "NumberTextError",
+    "allowed_text",
+    "message",
+    "range_problem",
+    "read_number_text",
+]
+
+#: Problem code → its Chinese wording. ``{indicator}`` is ``code name``; ``{unit}`` the
+#: measurement unit in brackets (empty when the indicator has none).
+MESSAGES = {
+    "not_a_number": "「{indicator}」的数值须为数字，收到 {value}",
+    "exponent": "「{indicator}」的数值须写成普通数字（如 1000），不接受科学计数法，收到 {value}",
+    "not_finite": "「{indicator}」的数值须为有限的数字，收到 {value}",
+    "outside_range": "「{indicator}」的数值须在 {min} 至 {max} 之间{unit}，收到 {value}",
+    "below_min": "「{indicator}」的数值须不小于 {min}{unit}，收到 {value}",
+    "above_max": "「{indicator}」的数值须不大于 {max}{unit}，收到 {value}",
+    "not_integer": "「{indicator}」的数值须为整数，收到 {value}",
+}
+
+_PLAIN = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
+_EXPONENT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+")
+_NON_FINITE = re.compile(r"[+-]?(inf|infinity|s?nan\d*)", re.IGNORECASE)
+
+
+class NumberTextError(ValueError):
+    """Typed text that is not a plain decimal number; ``code`` is a key of MESSAGES."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def read_number_text(text: str) -> Decimal:
+    """Read typed text as a Decimal; raise NumberTextError unless it is plain decimal text.
+
+    Thousands separators (``1,000``) and surrounding blanks are allowed.
+    """
+    compact = text.strip().replace(",", "")
+    if _PLAIN.fullmatch(compact):
+        try:
+            return Decimal(compact)
+        except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
+            raise NumberTextError("not_a_number") from None
+    if _EXPONENT.fullmatch(compact):
+        raise NumberTextError("exponent")
+    if _NON_FINITE.fullmatch(compact):
+        raise NumberTextError("not_finite")
+    raise NumberTextError("not_a_number")
+
+
+def range_problem(
+    number: Decimal,
+    value_min: Decimal | None,
+    value_max: Decimal | None,
+    integer_only: bool | None,
+) -> str | None:
+    """Return the code of the first rule ``number`` breaks (None when it is allowed)."""
+    below = value_min is not None and number < value_min
+    above = value_max is not None and number > value_max
+    if below or above:
+        if value_min is not None and value_max is not None:
+            return "outside_range"
+        return "below_min" if below else "above_max"
+    if integer_only and number != number.to_integral_value():
+        return "not_integer"
+    return None
+
+
+def message(code: str, indicator, value) -> str:
+    """Word a problem for ``indicator`` (a model row or anything with its fields)."""
+    unit = getattr(indicator, "measure_unit", "") or ""
+    shown = plain(value) if isinstance(value, Decimal) else str(value).strip()
+    return MESSAGES[code].format(
+        indicator=f"{indicator.code} {indicator.name}".strip(),
+        value=shown,
+        min=plain(indicator.value_min),
+        max=plain(indicator.value_max),
+        unit=f"（{unit}）" if unit else "",
+    )
+
+
+def allowed_text(indicator) -> str:
+    """Say what the indicator allows, for hints beside an input: ``0 至 100（%），整数``."""
+    low, high = indicator.value_min, indicator.value_max
+    unit = getattr(indicator, "measure_unit", "") or ""
+    unit = f"（{unit}）" if unit and unit != "等次" else ""
+    if low is not None and high is not None:
+        text = f"{plain(low)} 至 {plain(high)}{unit}"
+    elif low is not None:
+        text = f"不小于 {plain(low)}{unit}"
+    elif high is not None:
+        text = f"不大于 {plain(high)}{unit}"
+    else:
+        text = ""
+    if indicator.integer_only:
+        text = f"{text}，整数" if text else "整数"
+    return text
