@@ -71,7 +71,7 @@ lint: install-dev
 	$(BIN)/pip-audit -r requirements.txt --progress-spinner off -f json -o $(VENV)/pip-audit.json; \
 		$(BIN)/python -c "$$AUDIT_REPORT" $(VENV)/pip-audit.json
 
-# Every SPEC §10 figure with its target and a floor; SQLite in a temporary directory, or
+# Every docs/rules.md#scale-targets figure with its target and a floor; SQLite in a temporary directory, or
 # `make bench DATABASE_URL=postgresql+psycopg://…` (an empty database). BENCH_ARGS=--keep reuses it.
 bench: install-dev
 	DATABASE_URL="$(DATABASE_URL)" $(BIN)/python bench/run_all.py $(BENCH_ARGS)

@@ -25,12 +25,13 @@ class Config:
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None
 
-    #: Login throttling (SPEC §9): failures allowed per window, per account and per address.
+    #: Login throttling (docs/rules.md#security): failures allowed per window, per account and per
+    #: address.
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS = 20
     LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
 
-    #: Typical-village review thresholds (SPEC §7).
+    #: Typical-village review thresholds (docs/rules.md#review-flags).
     FLAG_LOW_SCORE = 60
     FLAG_DROP = 10
     FLAG_BOTTOM_N = 3

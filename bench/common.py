@@ -39,7 +39,7 @@ from evaluation.services.core import SystemActor, writing  # noqa: E402
 from evaluation.services.history import PendingEvent  # noqa: E402
 from models import HistoryEvent, Setting, db  # noqa: E402
 
-#: The history size SPEC §10 measures export and verify over.
+#: The history size docs/rules.md#scale-targets measures export and verify over.
 MILLION = 1_000_000
 FILLER_BATCH = 50_000
 BENCH_SETTING = "bench_database"

@@ -1,4 +1,4 @@
-"""Benchmark the scoring engine at province scale (SPEC §10).
+"""Benchmark the scoring engine at province scale (docs/rules.md#scale-targets).
 
 Builds a synthetic scheme of 19 indicators (7/6/6 over 40/30/30 points, all four
 methods) for 1,609 towns with seeded random values, then times ``compute`` without and
@@ -118,7 +118,7 @@ def best_time(document: dict, runs: int) -> float:
 
 
 def main() -> None:
-    """Time the engine and print the figures beside the SPEC §10 targets."""
+    """Time the engine and print the figures beside the docs/rules.md#scale-targets targets."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (best is kept)")
     parser.add_argument("--samples", type=int, default=1000, help="uncertainty samples")

@@ -1,4 +1,5 @@
-"""Benchmark ``export-history`` and ``verify-history`` over a million events (SPEC §10).
+"""Benchmark ``export-history`` and ``verify-history`` over a million events
+(docs/rules.md#scale-targets).
 
 Each command runs as ``flask …`` in a fresh interpreter, so the figure is what an
 auditor waits for (start-up included) and the peak memory is that process's maximum

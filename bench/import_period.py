@@ -1,4 +1,4 @@
-"""Benchmark the import of one province period (30,571 values, XLSX) (SPEC §10).
+"""Benchmark the import of one province period (30,571 values, XLSX) (docs/rules.md#scale-targets).
 
 A new period is created and opened (through the services), an XLSX with every town's
 19 values (those of 2026-12) is written, and ``importer.import_scores`` applies it as

@@ -1,4 +1,4 @@
-"""Benchmark the history and ranking pages at province scale (SPEC §10).
+"""Benchmark the history and ranking pages at province scale (docs/rules.md#scale-targets).
 
 Server time of each page through the Flask test client (the whole WSGI stack, no
 network): one warm-up request, then the median of a few. The auditor opens the history

@@ -1,4 +1,4 @@
-"""Benchmark ``rank`` from the database for one province period (SPEC §10).
+"""Benchmark ``rank`` from the database for one province period (docs/rules.md#scale-targets).
 
 The open period (2026-12) is ranked from its rows (``loading.ranking``: the engine
 document read with plain column SELECTs, then ``scoring.compute``); the floor is a plain

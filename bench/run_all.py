@@ -1,4 +1,5 @@
-"""Run every benchmark of SPEC §10 and print each figure with its target and a floor.
+"""Run every benchmark of docs/rules.md#scale-targets and print each figure with its target and a
+floor.
 
 Builds (or with ``--keep`` reuses) the bench database — the province of
 ``seed-demo --scale province`` with its history topped up to 1,000,000 events — in a
@@ -126,7 +127,8 @@ def main() -> None:
         bench.cleanup()
     database = "PostgreSQL" if bench.dialect == "postgresql" else "SQLite"
     title = (
-        f"SPEC §10 benchmarks — {database}, {os.cpu_count()} CPUs, {platform.machine()}, "
+        f"Scale benchmarks (docs/rules.md#scale-targets) — {database}, "
+        f"{os.cpu_count()} CPUs, {platform.machine()}, "
         f"Python {platform.python_version()}, "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
         f"whole run {seconds(time.perf_counter() - started)}"

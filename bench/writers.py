@@ -1,4 +1,4 @@
-"""Benchmark 8 concurrent API writers against gunicorn (SPEC §10).
+"""Benchmark 8 concurrent API writers against gunicorn (docs/rules.md#scale-targets).
 
 gunicorn serves the bench database on 127.0.0.1; 8 threads, each with its own
 keep-alive connection and the assessor's API token, PUT scores into the open period:

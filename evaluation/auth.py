@@ -1,4 +1,5 @@
-"""Login, logout and password change (SPEC §8.1, §9)."""
+"""Login, logout and password change (docs/architecture.md#pages-and-doors,
+docs/rules.md#security)."""
 
 from __future__ import annotations
 

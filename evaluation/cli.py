@@ -1,4 +1,5 @@
-"""``flask …`` commands (SPEC §8.3): thin wrappers that parse, call a service, print.
+"""``flask …`` commands (docs/architecture.md#command-line): thin wrappers that parse, call a
+service, print.
 
 A command that fails says why in one line and exits non-zero.
 """

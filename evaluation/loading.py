@@ -1,4 +1,5 @@
-"""From the database to the engine: the SPEC §8.4 document of one period and level.
+"""From the database to the engine: the docs/rules.md#engine-document document of one period and
+level.
 
 The engine (``evaluation.scoring``) is pure; this module is the one place that reads
 schemes, units, scores, adjustments, vetoes and review dates for it. Reads are plain
@@ -104,7 +105,7 @@ def indicator_document(indicator: Indicator) -> dict:
 
 
 def scheme_document(scheme) -> dict:
-    """Return a scheme in the engine's form (SPEC §8.4), amounts as Decimals."""
+    """Return a scheme in the engine's form (docs/rules.md#engine-document), amounts as Decimals."""
     grades = None  # the engine's default bands
     if scheme.grades is not None:
         grades = [{"name": b["name"], "min": Decimal(str(b["min"]))} for b in scheme.grades]
@@ -152,7 +153,7 @@ def level_units(level: str) -> list[Unit]:
 def engine_input(
     period: Period, level: str = "town", *, flags: bool = False, sensitivity=None
 ) -> dict:
-    """Build the engine document of one period and level (SPEC §8.4).
+    """Build the engine document of one period and level (docs/rules.md#engine-document).
 
     Its values (some 30,000 in a province period) come from ``stored_values``, which
     keeps them per process and brings them up to date from the history.
@@ -370,7 +371,7 @@ def _previous_totals(period: Period, typical: dict[str, int]) -> dict[str, Decim
 
 
 def _last_reviews(period: Period, typical: dict[str, int]) -> dict[str, str]:
-    # A review after the period's end says nothing about that period (SPEC §7).
+    # A review after the period's end says nothing about that period (docs/rules.md#review-flags).
     rows = db.session.execute(
         select(Unit.code, func.max(ReviewRecord.date))
         .join(Unit, Unit.id == ReviewRecord.unit_id)
@@ -452,7 +453,7 @@ def ranking(period: Period, level: str = "town", *, sensitivity=None) -> dict:
 
 
 def _result_copy(result: dict) -> dict:
-    """Copy one engine result (SPEC §8.4 shape) down to its innermost values."""
+    """Copy one engine result (docs/rules.md#engine-document shape) down to its innermost values."""
     copy = dict(result)
     copy["dimensions"] = dict(result["dimensions"])
     copy["indicators"] = dict(result["indicators"])
@@ -556,7 +557,7 @@ def _stored_values_cache() -> _Recent:
 
 
 def flags(period: Period) -> dict:
-    """Return the review flags of every typical village of a period (SPEC §7).
+    """Return the review flags of every typical village of a period (docs/rules.md#review-flags).
 
     Each flag carries the engine's fields plus the village's ``name``,
     ``analysis_group`` and ``complete`` (whether it has every value, so a page can say

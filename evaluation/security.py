@@ -1,4 +1,4 @@
-"""Security headers and generic error pages (SPEC §9)."""
+"""Security headers and generic error pages (docs/rules.md#security)."""
 
 from __future__ import annotations
 

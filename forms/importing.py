@@ -1,4 +1,5 @@
-"""The score-import page's form (SPEC §8.5): period, level, file, dry run or apply, and
+"""The score-import page's form (docs/rules.md#import-file): period, level, file, dry run or apply,
+and
 whether to overwrite stored values a file without versions would change (with a reason)."""
 
 from __future__ import annotations

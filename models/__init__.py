@@ -1,4 +1,4 @@
-"""The ledger's domain (SPEC §3): ``db`` and every SQLAlchemy model.
+"""The ledger's domain (docs/rules.md#domain): ``db`` and every SQLAlchemy model.
 
 Amounts are ``Numeric`` (exact); times are stored in UTC. Writes go through
 ``evaluation.services``, never straight from a view.

@@ -1,4 +1,4 @@
-"""变更历史: the append-only, hash-chained history table (SPEC §6).
+"""变更历史: the append-only, hash-chained history table (docs/rules.md#history-chain).
 
 Database triggers refuse UPDATE and DELETE on SQLite and PostgreSQL alike; the
 same DDL is used by ``create_all`` (tests) and by the Alembic migration.

@@ -10,7 +10,7 @@ from models.states import PeriodStatus
 
 
 class Period(db.Model):
-    """考核周期 and its workflow state (SPEC §5)."""
+    """考核周期 and its workflow state (docs/rules.md#period-workflow)."""
 
     __tablename__ = "period"
     __table_args__ = (

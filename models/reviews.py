@@ -37,7 +37,7 @@ class ReviewCase(db.Model):
     period_id: Mapped[int] = mapped_column(ForeignKey("period.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("analysis_group.id"), index=True)
-    #: Reason codes in SPEC §7's order.
+    #: Reason codes in docs/rules.md#review-flags's order.
     reasons: Mapped[list] = mapped_column(JSON, default=list)
     priority: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(8), default=ReviewCaseStatus.OPEN)

@@ -102,7 +102,7 @@ class Dimension(db.Model):
 
 
 class Indicator(db.Model):
-    """小项: one weighted indicator and its scoring method (SPEC §4)."""
+    """小项: one weighted indicator and its scoring method (docs/rules.md#methods)."""
 
     __tablename__ = "indicator"
     __table_args__ = (

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import Numeric
 
-#: Points: at most two decimals (SPEC §4).
+#: Points: at most two decimals (docs/rules.md#scheme-rules).
 Points = Numeric(9, 2, asdecimal=True)
 #: Raw measured values: exact, six decimals are plenty for rates and counts.
 Value = Numeric(20, 6, asdecimal=True)

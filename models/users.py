@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models import db
 from models.types import utcnow
 
-#: The five roles of SPEC §1, code → Chinese name. Named here once.
+#: The five roles of docs/rules.md#roles-and-permissions, code → Chinese name. Named here once.
 ROLES = {
     "admin": "系统管理员",
     "assessor": "考核组成员",

@@ -1,4 +1,5 @@
-"""The JSON API /api/v1 (SPEC §8.2): status codes, exact keys, the score door."""
+"""The JSON API /api/v1 (docs/architecture.md#json-api): status codes, exact keys, the score
+door."""
 
 from __future__ import annotations
 

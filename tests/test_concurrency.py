@@ -1,4 +1,4 @@
-"""Concurrency (SPEC §9, issue 6 hardening): 8 writers lose no update, on SQLite and
+"""Concurrency (docs/rules.md#security): 8 writers lose no update, on SQLite and
 PostgreSQL; login throttling is shared by every worker process through the database.
 
 tests/test_ledger.py and tests/test_api.py race 6 writers once on one cell; here 8 writers

@@ -1,4 +1,5 @@
-"""首页 (SPEC §8.1 ``/admin/``): each role sees its own panels, read cheaply.
+"""首页 (docs/architecture.md#pages-and-doors ``/admin/``): each role sees its own panels, read
+cheaply.
 
 The demo ledger is seeded once per backend (4 periods: 2025Q4 and 2026Q1 approved,
 2026Q2 submitted with every §7 flag, 2026Q3 open); the tests only read it.

@@ -1,4 +1,4 @@
-"""``flask seed-demo``: the demo data of SPEC §11, exactly as specified.
+"""``flask seed-demo``: the demo data of docs/rules.md#demo-data, exactly as specified.
 
 The seeded database is built once per backend (seeding walks four periods through
 the whole service layer) and the tests below read it; the few that write (a token,

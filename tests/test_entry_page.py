@@ -1,4 +1,5 @@
-"""The score-entry page /admin/entry/ and its workflow panel (SPEC §5, §8.1, issue 4)."""
+"""The score-entry page /admin/entry/ and its workflow panel (docs/rules.md#period-workflow,
+docs/architecture.md#pages-and-doors)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Faults (SPEC §9, issue 6 hardening): a writer killed mid-approval, hostile uploads.
+"""Faults (docs/rules.md#security): a writer killed mid-approval, hostile uploads.
 
 The killed import is tested in tests/test_import.py; here the approval, which writes the
 most kinds of rows in one transaction (superseded flags, snapshots, the period's status,

@@ -1,4 +1,5 @@
-"""The history chain (SPEC §6): one event per change, append-only, tamper-evident,
+"""The history chain (docs/rules.md#history-chain): one event per change, append-only,
+tamper-evident,
 never forked by concurrent writers."""
 
 from __future__ import annotations

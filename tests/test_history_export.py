@@ -1,4 +1,5 @@
-"""History exports (CSV / XLSX / JSONL) and the auditor's history page (SPEC §6, §8.1)."""
+"""History exports (CSV / XLSX / JSONL) and the auditor's history page (docs/rules.md#history-chain,
+docs/architecture.md#pages-and-doors)."""
 
 from __future__ import annotations
 

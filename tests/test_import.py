@@ -1,4 +1,5 @@
-"""Score import (SPEC §8.5): template, parser, report, all-or-nothing apply, doors."""
+"""Score import (docs/rules.md#import-file): template, parser, report, all-or-nothing apply,
+doors."""
 
 from __future__ import annotations
 

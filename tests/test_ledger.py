@@ -1,4 +1,5 @@
-"""The score corridor: scores, adjustments and vetoes through services.ledger (SPEC §4, §5)."""
+"""The score corridor: scores, adjustments and vetoes through services.ledger
+(docs/rules.md#scoring, docs/rules.md#period-workflow)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""From the database to the engine (SPEC §8.4) and the typical-village flags (SPEC §7)."""
+"""From the database to the engine (docs/rules.md#engine-document) and the typical-village flags
+(docs/rules.md#review-flags)."""
 
 from __future__ import annotations
 

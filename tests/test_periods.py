@@ -1,4 +1,5 @@
-"""The period workflow (SPEC §5): every transition, its refusals, snapshots, review cases."""
+"""The period workflow (docs/rules.md#period-workflow): every transition, its refusals, snapshots,
+review cases."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``flask rank`` and ``flask flag-villages`` (SPEC §8.3)."""
+"""``flask rank`` and ``flask flag-villages`` (docs/architecture.md#command-line)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""考核排名 page (SPEC §8.1): table, change column, chart data, XLSX, print sheet, access.
+"""考核排名 page (docs/architecture.md#pages-and-doors): table, change column, chart data, XLSX,
+print sheet, access.
 
 The demo ledger is seeded once per backend (seeding walks four periods through the
 whole service layer, 5–12 s) and every test here only reads it.

@@ -1,4 +1,5 @@
-"""The typical-village review board (SPEC §7, §8.1 ``/admin/review/``) and its services."""
+"""The typical-village review board (docs/rules.md#review-flags,
+docs/architecture.md#pages-and-doors ``/admin/review/``) and its services."""
 
 from __future__ import annotations
 

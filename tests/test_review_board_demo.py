@@ -1,4 +1,4 @@
-"""The review board, cadre pages and projects board on the demo ledger (SPEC §11).
+"""The review board, cadre pages and projects board on the demo ledger (docs/rules.md#demo-data).
 
 The demo is seeded once per backend (2025Q4 and 2026Q1 approved, 2026Q2 submitted with
 every §7 flag, 2026Q3 open); the tests only read it.

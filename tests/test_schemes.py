@@ -1,4 +1,5 @@
-"""Scheme rules on every door (SPEC §4): field checks, the freeze of a published scheme,
+"""Scheme rules on every door (docs/rules.md#scoring): field checks, the freeze of a published
+scheme,
 publishing with every problem reported in Chinese, and copying to a new version."""
 
 from __future__ import annotations

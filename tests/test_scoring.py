@@ -1,4 +1,4 @@
-"""The scoring engine end to end and each rule of SPEC §4, worked by hand."""
+"""The scoring engine end to end and each rule of docs/rules.md#scoring, worked by hand."""
 
 from __future__ import annotations
 

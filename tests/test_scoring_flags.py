@@ -1,4 +1,5 @@
-"""Typical-village review flags (SPEC §7): reasons, their order, boundaries, priority."""
+"""Typical-village review flags (docs/rules.md#review-flags): reasons, their order, boundaries,
+priority."""
 
 from __future__ import annotations
 

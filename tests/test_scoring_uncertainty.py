@@ -1,4 +1,5 @@
-"""Rank uncertainty (SPEC §4): resampled weights, percentile ranks and grade risk."""
+"""Rank uncertainty (docs/rules.md#rank-uncertainty): resampled weights, percentile ranks and grade
+risk."""
 
 from __future__ import annotations
 
@@ -114,7 +115,7 @@ def test_grade_at_risk_when_the_sampled_totals_cross_a_band_min():
 
 
 def naive_intervals(fractions, points, adjustment, vetoed, tie_method, samples, spread, seed):
-    """Follow SPEC §4 literally, one sample and one unit at a time."""
+    """Follow docs/rules.md#rank-uncertainty literally, one sample and one unit at a time."""
     rng = np.random.default_rng(seed)
     draws = rng.random((samples, len(points)))
     ranks = []

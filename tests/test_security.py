@@ -1,4 +1,5 @@
-"""Security promises of SPEC §9: CSRF, throttling, hashing, cookies, headers, redirects."""
+"""Security promises of docs/rules.md#security: CSRF, throttling, hashing, cookies, headers,
+redirects."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""The one access mixin every admin view uses, the index included (SPEC §9)."""
+"""The one access mixin every admin view uses, the index included (docs/rules.md#security)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""首页 (SPEC §8.1 ``/admin/``): what each role needs to see first, read cheaply.
+"""首页 (docs/architecture.md#pages-and-doors ``/admin/``): what each role needs to see first, read
+cheaply.
 
 Every panel is chosen by a permission (``evaluation.permissions``), not by a role
 name, and every query is bounded: counts on the small base-data tables, one period's
@@ -226,8 +227,9 @@ def waiting_for_approval() -> list[Period]:
 def open_cases(limit: int = FLAGGED_SHOWN) -> tuple[list[ReviewCase], int]:
     """Return the most urgent open review cases of every group, and how many are open.
 
-    A case is a typical village flagged by SPEC §7 (opened when its period is approved);
-    reading the cases, not recomputing the flags, keeps the page cheap at province scale.
+    A case is a typical village flagged by docs/rules.md#review-flags (opened when its period
+    is approved); reading the cases, not recomputing the flags, keeps the page cheap at
+    province scale.
     """
     urgency = case(
         (ReviewCase.priority == "high", 0), (ReviewCase.priority == "medium", 1), else_=2
@@ -316,7 +318,7 @@ AREAS: list[tuple[str, str, object]] = [
     ("user.view", "user", _l("用户管理")),
 ]
 
-#: Panel → who sees it. Permissions, not role names, decide (SPEC §9).
+#: Panel → who sees it. Permissions, not role names, decide (docs/rules.md#security).
 PANELS: dict[str, Callable] = {
     # Those who approve see how the towns stand and what waits for them.
     "approval": lambda user: can(user, "period.approve"),

@@ -1,5 +1,5 @@
 """评分录入 (``/admin/entry/``): the score grid, bonus/penalty items, vetoes and the
-period workflow panel (SPEC §5, §8.1).
+period workflow panel (docs/rules.md#period-workflow, docs/architecture.md#pages-and-doors).
 
 Assessment teams work two ways, so the grid shows either one unit (every indicator of
 its scheme, grouped by dimension) or one indicator (every unit of the level). Each

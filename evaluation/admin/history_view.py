@@ -1,4 +1,5 @@
-"""变更历史 for auditors (SPEC §6, §8.1): filters, newest first, verify, export."""
+"""变更历史 for auditors (docs/rules.md#history-chain, docs/architecture.md#pages-and-doors):
+filters, newest first, verify, export."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""分数导入 (``/admin/import/``, SPEC §8.5): template download, upload, dry run, report.
+"""分数导入 (``/admin/import/``, docs/rules.md#import-file): template download, upload, dry run,
+report.
 
 The page only gathers the file and shows the report; ``services.importer`` checks the
 file and applies it all or nothing through the ledger, which checks the role (only

@@ -1,4 +1,5 @@
-"""Flask-Admin model views of the ledger's base data (SPEC §8.1), in Chinese.
+"""Flask-Admin model views of the ledger's base data (docs/architecture.md#pages-and-doors), in
+Chinese.
 
 Every view writes through the service layer: ``LedgerModelView`` replaces
 Flask-Admin's own create/update/delete (which would ``session.commit()`` straight

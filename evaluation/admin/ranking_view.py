@@ -1,4 +1,5 @@
-"""考核排名 (SPEC §8.1 ``/admin/ranking/``): the table, its charts, XLSX and a print sheet.
+"""考核排名 (docs/architecture.md#pages-and-doors ``/admin/ranking/``): the table, its charts,
+XLSX and a print sheet.
 
 Figures come from ``evaluation.loading.ranking`` only, so the page, the API, the CLI and
 the approval snapshot agree to the cent; an approved period is read from its stored
@@ -33,7 +34,7 @@ from evaluation.web import demo_data_loaded
 from models import AnalysisGroup, Cadre, HistoryEvent, Indicator, Period, Unit, User, db
 from models.types import utcnow
 
-#: Rank uncertainty as the page computes it (SPEC §4): fixed seed, so a reload agrees.
+#: Rank uncertainty as the page computes it (docs/rules.md#scoring): fixed seed, so a reload agrees.
 UNCERTAINTY = {"samples": 1000, "spread": Decimal("0.2"), "seed": 1}
 #: The page's table stops here unless all rows are asked for (a province has 1,609 towns;
 #: the XLSX and the print sheet always hold every row).

@@ -1,4 +1,5 @@
-"""The typical-village review board (研判看板, SPEC §7, §8.1 ``/admin/review/``).
+"""The typical-village review board (研判看板, docs/rules.md#review-flags,
+docs/architecture.md#pages-and-doors ``/admin/review/``).
 
 Every typical village shows, flagged or clear, with the flags the engine computes for
 the period. A reviewer sees their own analysis group's villages only: the query is
@@ -142,7 +143,8 @@ class ReviewBoardView(AccessMixin, BaseView):
                     )
                 )
             }
-        # The flags judge the period by the reviews up to its end (SPEC §7); a later visit
+        # The flags judge the period by the reviews up to its end (docs/rules.md#review-flags); a
+        # later visit
         # is shown beside it so the board does not seem to contradict itself.
         ids = [v.id for v in villages]
         latest = last_reviews(ids)

@@ -1,4 +1,4 @@
-"""``flask seed-demo``: load the demo data of SPEC §11 into an empty ledger."""
+"""``flask seed-demo``: load the demo data of docs/rules.md#demo-data into an empty ledger."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def seed_demo(scale, seed, if_empty):
 
 
 def seed_province(seed: int, started: float) -> None:
-    """Load the province-scale demo (SPEC §10), showing each stage's progress."""
+    """Load the province-scale demo (docs/rules.md#scale-targets), showing each stage's progress."""
     from evaluation.demo import province
 
     def progress(stage: str, done: int, total: int) -> None:

@@ -1,4 +1,5 @@
-"""Files in and out: ``import-scores`` and ``export-history`` (SPEC §8.3)."""
+"""Files in and out: ``import-scores`` and ``export-history``
+(docs/architecture.md#command-line)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ LISTED_WARNINGS = 200
 @with_appcontext
 @fails_in_one_line
 def import_scores(file, period, level, dry_run, username, overwrite, reason):
-    """Import scores from an XLSX or CSV file, all or nothing (SPEC §8.5)."""
+    """Import scores from an XLSX or CSV file, all or nothing (docs/rules.md#import-file)."""
     actor = CLI_ASSESSOR
     if username:
         actor = db.session.scalar(select(User).where(User.username == username))

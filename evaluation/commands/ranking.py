@@ -1,4 +1,5 @@
-"""``flask rank`` and ``flask flag-villages`` (SPEC §8.3): figures from ``evaluation.loading``.
+"""``flask rank`` and ``flask flag-villages`` (docs/architecture.md#command-line): figures from
+``evaluation.loading``.
 
 The table is meant for a terminal: Chinese characters take two columns there, so widths
 are counted by East Asian width, not by ``len``.
@@ -125,7 +126,7 @@ def rank(period_code: str, level: str, output: str):
 @with_appcontext
 @fails_in_one_line
 def flag_villages(period_code: str, output: str, sync: bool):
-    """Check every typical village of a period by the review rules (SPEC §7)."""
+    """Check every typical village of a period by the review rules (docs/rules.md#review-flags)."""
     period = _period(period_code)
     answer = loading.flags(period)
     summary = periods.sync_review_cases(CLI_ACTOR, period) if sync else None

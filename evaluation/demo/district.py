@@ -1,4 +1,4 @@
-"""The demo data of SPEC §11 (``flask seed-demo``): 揭东区 at district scale.
+"""The demo data of docs/rules.md#demo-data (``flask seed-demo``): 揭东区 at district scale.
 
 Every row goes through the service layer (records, accounts, schemes, periods,
 ledger, reviews), so each change carries its history event and ``verify-history``
@@ -12,7 +12,7 @@ passwords differ.
 The 镇街 are 揭东区's real ones; their codes follow the statistical pattern
 (街道 0xx, 镇 1xx) and the villages other than 新桃村, 瑞联村, 汾水村 and 龙珠村 are
 sample names. The scores are synthetic and chosen so that, in the latest submitted
-period, every reason of SPEC §7 occurs for some typical village.
+period, every reason of docs/rules.md#review-flags occurs for some typical village.
 """
 
 from __future__ import annotations
@@ -362,7 +362,7 @@ PERIODS = [
     PeriodSpec("2026Q2", "2026年第二季度", date(2026, 4, 1), date(2026, 6, 30), "submitted"),
     PeriodSpec("2026Q3", "2026年第三季度", date(2026, 7, 1), date(2026, 9, 30), "open"),
 ]
-#: The period whose typical-village flags show every reason of SPEC §7.
+#: The period whose typical-village flags show every reason of docs/rules.md#review-flags.
 FLAGGED_PERIOD = "2026Q2"
 #: Typical villages given a part in FLAGGED_PERIOD's story (the others vary at random).
 VETOED_VILLAGE = "南阳村"
@@ -469,7 +469,8 @@ def seed_demo(
     seed: int = DEFAULT_SEED,
     password_factory: Callable[[], str] = accounts.generate_password,
 ) -> DemoResult:
-    """Load the demo data of SPEC §11 into an empty ledger; return the new credentials.
+    """Load the demo data of docs/rules.md#demo-data into an empty ledger; return the new
+    credentials.
 
     All of it is one transaction: a failure anywhere leaves the ledger as it was.
     """

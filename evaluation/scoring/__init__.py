@@ -1,4 +1,5 @@
-"""The scoring engine (评分引擎): pure, exact, and usable on its own (SPEC §4, §7, §8.4).
+"""The scoring engine (评分引擎): pure, exact, and usable on its own (docs/rules.md#scoring,
+docs/rules.md#review-flags, docs/rules.md#engine-document).
 
 No Flask, no database: a document goes in, figures come out. All arithmetic is
 ``decimal.Decimal`` in a local context of precision 28, and ``q(x)`` rounds half-up to
@@ -28,8 +29,8 @@ smaller key (1, 2, 2, 4); ``dense`` rank = 1 + the number of distinct smaller ke
 
 Grade (等次): the first band, by descending min, whose min ≤ total; a vetoed unit (or a
 total below every band) gets the last band. Without ``grades`` (absent or null) the bands
-are 好 ≥ 90, 较好 ≥ 80, 一般 ≥ 60, 较差 ≥ 0. Other defaults follow SPEC §3: ``total`` 100,
-``bonus_cap`` 5, ``penalty_cap`` null, ``tie_method`` competition.
+are 好 ≥ 90, 较好 ≥ 80, 一般 ≥ 60, 较差 ≥ 0. Other defaults follow docs/rules.md#domain:
+``total`` 100, ``bonus_cap`` 5, ``penalty_cap`` null, ``tie_method`` competition.
 
 Rank uncertainty and typical-village flags are described in ``uncertainty`` and ``flags``.
 

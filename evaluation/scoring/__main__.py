@@ -34,7 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the engine on one JSON document and print the result or every problem."""
     parser = argparse.ArgumentParser(
         prog="python -m evaluation.scoring",
-        description="Score, rank and flag units from one engine document (SPEC §8.4).",
+        description=(
+            "Score, rank and flag units from one engine document "
+            "(docs/rules.md#engine-document)."
+        ),
     )
     parser.add_argument("file", nargs="?", default="-", help="JSON document (default: stdin)")
     arguments = parser.parse_args(argv)

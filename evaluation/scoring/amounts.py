@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Context, Decimal
 
-#: Every engine computation runs in this context (SPEC §4: precision 28).
+#: Every engine computation runs in this context (docs/rules.md#exact-amounts: precision 28).
 CONTEXT = Context(prec=28, rounding=ROUND_HALF_UP)
 
 CENT = Decimal("0.01")

@@ -53,7 +53,8 @@ class UnitResult:
         return len(self.missing) < len(self.indicators)
 
     def as_dict(self) -> dict[str, object]:
-        """Return the result in the JSON shape of SPEC §8.4 (amounts as strings)."""
+        """Return the result in the JSON shape of docs/rules.md#engine-document (amounts as
+        strings)."""
         shown: dict[str, object] = {
             "unit": self.unit,
             "name": self.name,
@@ -93,7 +94,8 @@ class ScoreResult:
         raise KeyError(unit)
 
     def as_dict(self) -> dict[str, object]:
-        """Return ``{"results": [...], "flags": [...]}`` as printed by the CLI (SPEC §8.4)."""
+        """Return ``{"results": [...], "flags": [...]}`` as printed by the CLI
+        (docs/rules.md#engine-document)."""
         shown: dict[str, object] = {"results": [r.as_dict() for r in self.results]}
         if self.flags is not None:
             shown["flags"] = [
@@ -294,5 +296,6 @@ def evaluate(document: Mapping) -> ScoreResult:
 
 
 def compute(document: Mapping) -> dict[str, object]:
-    """Check and compute a raw engine document and return the JSON shape of SPEC §8.4."""
+    """Check and compute a raw engine document and return the JSON shape of
+    docs/rules.md#engine-document."""
     return evaluate(document).as_dict()

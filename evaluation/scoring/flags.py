@@ -1,4 +1,4 @@
-"""Typical-village review flags (SPEC §7).
+"""Typical-village review flags (docs/rules.md#review-flags).
 
 For each typical unit, in the units' input order, the reasons are checked in this order:
 

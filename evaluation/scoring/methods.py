@@ -1,4 +1,4 @@
-"""Indicator points by scoring method (SPEC §4), one indicator column at a time.
+"""Indicator points by scoring method (docs/rules.md#methods), one indicator column at a time.
 
 Every function expects the engine's Decimal context (``amounts.CONTEXT``) to be active
 and values already checked by ``validation``.

@@ -1,4 +1,4 @@
-"""Ranks and grades (SPEC §4).
+"""Ranks and grades (docs/rules.md#ranking-and-ties).
 
 Tie rule: each unit's key is ``(vetoed, -total)``, so vetoed units come after all others
 and, among equals in vetoing, a higher total ranks first. Equal keys tie.

@@ -1,4 +1,5 @@
-"""Rank uncertainty by resampling the indicator weights (SPEC §4), vectorized with numpy.
+"""Rank uncertainty by resampling the indicator weights (docs/rules.md#rank-uncertainty), vectorized
+with numpy.
 
 Per sample *k* every indicator's points become ``P_i × (1 + s(2U_ki − 1))``, where the
 ``U`` are drawn as one ``samples × indicators`` array (sample-major, indicators in scheme

@@ -1,4 +1,5 @@
-"""Read an engine document (SPEC §8.4) into typed objects, collecting every problem.
+"""Read an engine document (docs/rules.md#engine-document) into typed objects, collecting every
+problem.
 
 Reading never stops at the first problem: the whole document is checked and each problem
 is reported with the path of the offending item (``values[3].value``,
@@ -6,7 +7,7 @@ is reported with the path of the offending item (``values[3].value``,
 
 Numbers may be ``int``, ``Decimal`` or ``float`` (a float is taken by its shortest
 ``repr``, so ``2.675`` means exactly 2.675); ``bool`` is never a number. Names are
-optional and default to the code. Absent optional parts take the defaults of SPEC §3:
+optional and default to the code. Absent optional parts take the defaults of docs/rules.md#domain:
 ``total`` 100, ``bonus_cap`` 5, ``penalty_cap`` null (no cap), ``tie_method``
 ``competition``, grade bands 好 90 / 较好 80 / 一般 60 / 较差 0 when ``grades`` is absent or
 null (an empty list is an error). A value given as ``null`` counts as missing.
@@ -61,7 +62,8 @@ class Problem:
     message: str
 
     def as_dict(self) -> dict[str, str]:
-        """Return the problem in the ``{"path", "message"}`` form of SPEC §8.4."""
+        """Return the problem in the ``{"path", "message"}`` form of
+        docs/rules.md#engine-document."""
         return {"path": self.path, "message": self.message}
 
 
@@ -153,7 +155,7 @@ class Sensitivity:
 
 @dataclass(frozen=True)
 class FlagRules:
-    """Inputs and thresholds of the typical-village review flags (SPEC §7)."""
+    """Inputs and thresholds of the typical-village review flags (docs/rules.md#review-flags)."""
 
     typical: Mapping[str, int]
     period_end: dt.date

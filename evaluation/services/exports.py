@@ -1,4 +1,5 @@
-"""Browse and export the history (SPEC §6): filters, keyset pages, CSV / XLSX / JSONL.
+"""Browse and export the history (docs/rules.md#history-chain): filters, keyset pages, CSV / XLSX /
+JSONL.
 
 Exports stream: events are read in keyset batches by ``seq`` and written out row by
 row, so memory stays flat however long the history is. Each export is itself an

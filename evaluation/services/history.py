@@ -1,4 +1,5 @@
-"""The history chain (SPEC §6): append, verify, and the canonical form of an event.
+"""The history chain (docs/rules.md#history-chain): append, verify, and the canonical form of an
+event.
 
 ``hash = sha256((prev_hash + canonical).encode("utf-8")).hexdigest()`` where
 ``canonical`` is ``json.dumps`` of the ten fields ``seq … reason`` with

@@ -1,4 +1,4 @@
-"""Score import (SPEC §8.5): the template, the parser and the all-or-nothing apply.
+"""Score import (docs/rules.md#import-file): the template, the parser and the all-or-nothing apply.
 
 A file is XLSX or CSV (UTF-8, with or without BOM). Columns are found by header,
 Chinese or English — 考核周期/period, 单位代码/unit_code, 指标代码/indicator_code,

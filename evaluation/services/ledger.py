@@ -1,4 +1,5 @@
-"""The score corridor (SPEC §4, §5): every change to scores, adjustments and vetoes.
+"""The score corridor (docs/rules.md#scoring, docs/rules.md#period-workflow): every change to
+scores, adjustments and vetoes.
 
 Every rule a change must pass is here, whichever door it came in by (entry page,
 import, API, CLI, admin form):

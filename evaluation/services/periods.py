@@ -1,4 +1,5 @@
-"""The period workflow (SPEC §5) and the review cases it opens (SPEC §7).
+"""The period workflow (docs/rules.md#period-workflow) and the review cases it opens
+(docs/rules.md#review-flags).
 
 ::
 
@@ -289,7 +290,7 @@ def reopen(actor, period: Period, reason: str) -> None:
 
 
 def sync_review_cases(actor, period: Period) -> dict[str, list[str]]:
-    """Open (or keep) a ReviewCase for each flagged typical village (SPEC §7).
+    """Open (or keep) a ReviewCase for each flagged typical village (docs/rules.md#review-flags).
 
     A new case goes to the village's analysis group; an open case whose reasons changed
     is brought up to date; a closed case is left as its group closed it. Returns the unit

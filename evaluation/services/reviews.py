@@ -1,4 +1,5 @@
-"""Typical-village review (研判, SPEC §7): visit records and the cases they answer.
+"""Typical-village review (研判, docs/rules.md#review-flags): visit records and the cases they
+answer.
 
 A reviewer acts only on the villages of their own analysis group; a supervisor on
 every group's. That rule lives here, not in the pages, so every door (board, API,

@@ -1,5 +1,5 @@
 """Indicator schemes (指标方案): field rules, the freeze of a published scheme,
-publishing (SPEC §4 scheme validation) and copying to a new version.
+publishing (docs/rules.md#scheme-rules scheme validation) and copying to a new version.
 
 A published scheme, its dimensions and its indicators are frozen on every door:
 the rules below are registered with ``records.add_rule``, so the admin forms, the
@@ -209,7 +209,7 @@ def _fraction_problems(fractions, label: str) -> list[str]:
 
 
 def indicator_field_problems(indicator: Indicator) -> list[str]:
-    """Return the problems of one indicator's fields (SPEC §4)."""
+    """Return the problems of one indicator's fields (docs/rules.md#scheme-rules)."""
     label = f"指标 {indicator.code or '(无代码)'}"
     problems = []
     if not indicator.code or not str(indicator.code).strip():
@@ -399,11 +399,13 @@ records.add_rule(Dimension, _without_autoflush(_dimension_rule))
 records.add_rule(Indicator, _without_autoflush(_indicator_rule))
 
 
-# --- validation (SPEC §4) --------------------------------------------------------
+# --- validation (docs/rules.md#scheme-rules)
+# --------------------------------------------------------
 
 
 def engine_scheme(scheme: Scheme) -> dict:
-    """Return a scheme in the engine's form (SPEC §8.4); unreadable amounts stay as text."""
+    """Return a scheme in the engine's form (docs/rules.md#engine-document); unreadable amounts stay
+    as text."""
 
     def amount(value):
         return None if value is None else Decimal(value)
@@ -524,7 +526,7 @@ def validate_scheme(scheme: Scheme) -> list[str]:
 
 
 def publish_scheme(actor, scheme: Scheme) -> Scheme:
-    """Validate ``scheme`` (SPEC §4) and publish it, freezing it from then on."""
+    """Validate ``scheme`` (docs/rules.md#scheme-rules) and publish it, freezing it from then on."""
     with writing(actor, "scheme.write") as session:
         session.refresh(scheme)
         if scheme.status == "published":

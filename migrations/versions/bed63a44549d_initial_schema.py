@@ -406,7 +406,7 @@ def upgrade():
             'fk_unit_secretary_id_cadre', 'cadre', ['secretary_id'], ['id']
         )
 
-    # The history table is append-only (SPEC §6): the same DDL as models.history.
+    # The history table is append-only (docs/rules.md#history-chain): the same DDL as models.history.
     from models.history import trigger_statements
 
     for statement in trigger_statements(op.get_bind().dialect.name):

@@ -109,7 +109,8 @@ def live_server(tmp_path):
 
 @pytest.fixture(scope="session")
 def demo_database(tmp_path_factory) -> Path:
-    """The demo ledger (SPEC §11) seeded once; each demo_server starts on its own copy."""
+    """The demo ledger (docs/rules.md#demo-data) seeded once; each demo_server starts on its own
+    copy."""
     folder = tmp_path_factory.mktemp("demo-seed")
     app = build_live_app(folder, seed=lambda app: seed_demo(password_factory=lambda: PASSWORD))
     with app.app_context():

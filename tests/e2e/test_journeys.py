@@ -1,4 +1,5 @@
-"""The four journeys of SPEC §12 in Chromium, on the demo ledger (SPEC §11) with CSRF on.
+"""The four journeys of docs/architecture.md#tests-and-ci in Chromium, on the demo ledger
+(docs/rules.md#demo-data) with CSRF on.
 
 Each journey gets its own copy of the demo database (``demo_server``), so the writers
 do not depend on one another's order. Screenshots go to the test's folder and to

@@ -1,4 +1,5 @@
-"""Role walls in Chromium (SPEC §1, §9): a page a role may not see answers 403 in Chinese,
+"""Role walls in Chromium (docs/rules.md#roles-and-permissions, docs/rules.md#security): a page a
+role may not see answers 403 in Chinese,
 its menu entry is hidden, and a visitor who is not logged in is sent to the login page."""
 
 from __future__ import annotations
