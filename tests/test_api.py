@@ -11,7 +11,7 @@ import pytest
 
 from evaluation import scoring
 from evaluation.services import accounts, ledger, periods, records
-from models import RankingSnapshot, db
+from models import RankingSnapshot, Score, db
 from tests.ledger_world import SETUP, build_world, fill_towns, fill_villages, open_period
 
 SCORE_KEYS = {"unit", "indicator", "value", "points", "note", "version", "entered_by",
@@ -234,6 +234,21 @@ def test_put_with_a_stale_version_gets_409_with_the_current_value(api):
     assert again.status_code == 409
     listed = api.get("/periods/2026Q3/scores?unit=445203100000&indicator=E01").json
     assert [(r["value"], r["version"]) for r in listed] == [("6", 2)]
+
+
+def test_put_with_a_version_from_before_a_clear_gets_409(api):
+    """Cleared and entered again, a cell does not start over at version 1."""
+    api.put(PUT_E01, yunlu_e01("5.2"))
+    with api.app.app_context():
+        score = db.session.scalar(db.select(Score))
+        ledger.clear_score(api.world.user("assessor"), score, version=1, reason="录错")
+        db.session.remove()
+    again = api.put(PUT_E01, yunlu_e01("6"))
+    assert (again.status_code, again.json["version"]) == (200, 3)
+    stale = api.put(PUT_E01, yunlu_e01("4", version=1))
+    assert stale.status_code == 409
+    listed = api.get("/periods/2026Q3/scores?unit=445203100000&indicator=E01").json
+    assert [(r["value"], r["version"]) for r in listed] == [("6", 3)]
 
 
 @pytest.mark.parametrize(

@@ -862,7 +862,7 @@ def test_percentages_for_an_indicator_not_measured_in_percent_are_refused(world)
         "请将单元格格式改为「常规」或「数值」后填写",
         "第3行 数值：指标 U02 不以 % 计量，数值不能填百分数（收到 20%）",
         "第4行 数值：指标 U01 不以 % 计量，数值不能填百分数（收到 85%）",
-        "第5行 数值：指标 E01 的数值须为数字，收到：abc%",
+        "第5行 数值：「E01 地区生产总值增速」的数值须为数字，收到 abc%",
     ]
     assert score_rows() == {}
 
@@ -1033,15 +1033,18 @@ def test_template_cell_empty_at_export_is_refused_once_someone_filled_it(world):
 def test_a_value_cleared_and_entered_again_is_not_taken_for_the_exported_one(world):
     fill_towns(world, world.period())
     data = importer.template_bytes(world.period())  # U02 of 云路镇: 25.5, version 1
-    ledger.clear_score(COLLEAGUE, stored_score(world, "445203100000", "U02"), version=1)
-    score = correct(world, "445203100000", "U02", "26", "重新录入")  # version 1 again
-    assert score.version == 1
+    ledger.clear_score(
+        COLLEAGUE, stored_score(world, "445203100000", "U02"), version=1, reason="录错"
+    )
+    # Entered again, the cell continues after its two changes (set, clear): version 3.
+    score = correct(world, "445203100000", "U02", "26", "重新录入")
+    assert score.version == 3
     uploaded = edit_template(data, {("445203101000", "E01"): 3.5})
     report = run(world, uploaded, filename="old.xlsx")
     row = template_row(data, "445203100000", "U02")
     assert [str(p) for p in report.problems] == [
         f"第{row}行 数值：云路镇（445203100000）/ U02 典型村培育创建成效：文件中为 25.5，"
-        f"但该数值已被 wangli 于 {local_time(score.updated_at)} 改为 26（第 1 版）；"
+        f"但该数值已被 wangli 于 {local_time(score.updated_at)} 改为 26（第 3 版）；"
         "请重新下载模板后填写，或清空此行数值以保留现值"
     ]
     assert score_rows()[("445203100000", "U02")] == ("26", "重新录入")

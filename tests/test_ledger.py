@@ -335,6 +335,38 @@ def test_clear_score_makes_the_value_missing_again(world, period):
     assert "U02" in yunlu["missing"]
 
 
+def test_a_value_entered_again_after_a_clear_does_not_restart_at_version_1(world, period):
+    """A colleague who read the first value (version 1) must not overwrite the new one."""
+    assessor = world.user("assessor")
+    unit, indicator = world.unit("云路镇"), world.indicator("U02")
+    first = ledger.set_score(assessor, period, unit, indicator, "20", version=None)
+    ledger.set_score(assessor, period, unit, indicator, "21", version=1)
+    ledger.clear_score(assessor, first, version=2, reason="录错了单位")
+    again = ledger.set_score(assessor, period, unit, indicator, "30", version=None)
+    # Three changes before it (set, set, clear): the new value is the fourth version.
+    assert again.version == 4
+    for stale in (1, 2):
+        with pytest.raises(Conflict):
+            ledger.set_score(assessor, period, unit, indicator, "25", version=stale)
+        db.session.rollback()
+    assert stored(world, period, "云路镇", "U02").value == "30"
+
+
+def test_the_bulk_path_continues_a_cleared_cell_too(world, period):
+    assessor = world.user("assessor")
+    unit, indicator = world.unit("云路镇"), world.indicator("U02")
+    first = ledger.set_score(assessor, period, unit, indicator, "20", version=None)
+    ledger.clear_score(assessor, first, version=1, reason="录错")
+    other = world.indicator("U01")
+    ledger.write_values(
+        assessor,
+        period,
+        [ledger.ValueWrite(unit, indicator, "22"), ledger.ValueWrite(unit, other, "A")],
+    )
+    assert stored(world, period, "云路镇", "U02").version == 3
+    assert stored(world, period, "云路镇", "U01").version == 1
+
+
 @pytest.mark.parametrize("reason", [None, "", "  \n "])
 def test_clear_score_without_a_reason_is_refused(world, period, reason):
     assessor = world.user("assessor")

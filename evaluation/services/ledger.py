@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm.exc import ObjectDeletedError
 
 from evaluation import loading, scoring
@@ -32,7 +32,7 @@ from evaluation.i18n import local_time
 from evaluation.services import history, values
 from evaluation.services.core import Conflict, InvalidInput, NotFound, StateError, writing
 from evaluation.services.history import format_at
-from models import Adjustment, Indicator, Period, Score, Unit, Veto, db
+from models import Adjustment, HistoryEvent, Indicator, Period, Score, Unit, Veto, db
 from models.ledger import ADJUSTMENT_KINDS
 from models.types import plain, utcnow
 
@@ -229,7 +229,9 @@ def set_score(
             score.version += 1
         else:
             old = None
-            score = Score(period=period, unit=unit, indicator=indicator, version=1)
+            key = f"{unit.code}/{indicator.code}"
+            version = first_versions(session, period, [key]).get(key, 1)
+            score = Score(period=period, unit=unit, indicator=indicator, version=version)
             session.add(score)
         score.number, score.grade, score.note = number, grade, note
         score.entered_by = actor.username
@@ -245,6 +247,36 @@ def set_score(
             after=new,
         )
     return score
+
+
+def first_versions(session, period: Period, keys: Sequence[str]) -> dict[str, int]:
+    """Return the version a new value of each cell starts at, for cells cleared before.
+
+    A cleared cell has no row, so a value entered again would restart at version 1 and a
+    client still holding that cell's old version 1 would overwrite it unseen. Instead it
+    starts after every change the cell has had: one more than its ``score.*`` events in
+    this period, which is more than any version it ever had (each version was an event).
+    Cells never cleared are absent from the answer (they start at 1). ``keys`` are
+    ``unit/indicator`` codes.
+    """
+    cleared = select(HistoryEvent.entity_key).where(
+        HistoryEvent.entity == "score",
+        HistoryEvent.period == period.code,
+        HistoryEvent.action == "score.clear",
+    )
+    if len(keys) <= 500:
+        cleared = cleared.where(HistoryEvent.entity_key.in_(list(keys)))
+    rows = session.execute(
+        select(HistoryEvent.entity_key, func.count())
+        .where(
+            HistoryEvent.entity == "score",
+            HistoryEvent.period == period.code,
+            HistoryEvent.entity_key.in_(cleared.distinct()),
+        )
+        .group_by(HistoryEvent.entity_key)
+    )
+    wanted = set(keys)
+    return {key: count + 1 for key, count in rows if key in wanted}
 
 
 @dataclass(frozen=True)
@@ -294,6 +326,11 @@ def write_values(
         require_open(period)
         checked_units: set[int] = set()
         total = len(writes)
+        restarts = first_versions(
+            session,
+            period,
+            [f"{w.unit.code}/{w.indicator.code}" for w in writes if w.score_id is None],
+        )
         for start in range(0, total, WRITE_BATCH):
             batch = writes[start : start + WRITE_BATCH]
             now = utcnow()
@@ -318,7 +355,9 @@ def write_values(
                             "period_id": period.id,
                             "unit_id": write.unit.id,
                             "indicator_id": write.indicator.id,
-                            "version": 1,
+                            "version": restarts.get(
+                                f"{write.unit.code}/{write.indicator.code}", 1
+                            ),
                             **columns,
                         }
                     )
