@@ -187,11 +187,17 @@ def choice_problem(name: str, value: object) -> tuple[str, dict] | None:
     return code, {"field": name, "value": value, "choices": ", ".join(choices)}
 
 
-def band_order_problem(minimum: Decimal, previous: Decimal | None) -> tuple[str, dict] | None:
+def band_order_problem(
+    minimum: Decimal, previous: Decimal | None, name: object = None
+) -> tuple[str, dict] | None:
     """Grade bands go by strictly decreasing min."""
     if previous is None or minimum < previous:
         return None
-    return "grades.not_decreasing", {"min": plain(minimum), "previous": plain(previous)}
+    return "grades.not_decreasing", {
+        "name": name,
+        "min": plain(minimum),
+        "previous": plain(previous),
+    }
 
 
 def points_sum_problem(points_sum: Decimal, total: Decimal) -> tuple[str, dict] | None:
@@ -248,7 +254,9 @@ CODES: Mapping[str, str] = {
     "grade_fractions.empty": "must list at least one grade",
     "grade_fractions.key_empty": "grade keys must be non-empty strings",
     "grade_fractions.out_of_range": "must be between 0 and 1",
+    "grade_fractions.not_number": "must be a number",
     # checked before publishing only (the engine scores what it is given)
+    "level.unknown": "must be one of {choices}",
     "scheme.no_dimensions": "the scheme has no dimensions",
     "dimension.no_indicators": "dimension {code} has no indicators",
     "indicator.outside_scheme": "indicator {code}'s dimension is not in this scheme",

@@ -556,7 +556,7 @@ class _Reader:
             name = self.code(band.get("name"), _at(b_path, "name"))
             minimum = self.number(band.get("min"), _at(b_path, "min"))
             if minimum is not None and self.broken(
-                _at(b_path, "min"), rules.band_order_problem(minimum, previous)
+                _at(b_path, "min"), rules.band_order_problem(minimum, previous, band.get("name"))
             ):
                 ok = False
             previous = minimum
