@@ -131,7 +131,12 @@ BOUNDS: Mapping[str, Bound] = {
 def number_problem(name: str, number: Decimal) -> tuple[str, dict] | None:
     """Return ``(code, params)`` when ``number`` breaks the bound of field ``name``."""
     bound = BOUNDS[name]
-    params = {"field": name, "value": plain(number)}
+    params = {
+        "field": name,
+        "value": plain(number),
+        "low": "" if bound.low is None else plain(bound.low),
+        "high": "" if bound.high is None else plain(bound.high),
+    }
     if not bound.holds(number):
         return bound.code, params
     if bound.decimals is not None:
@@ -250,10 +255,10 @@ CODES: Mapping[str, str] = {
     "direction.unknown": "must be one of {choices}",
     "target.required": "is required for the target method",
     "target.not_positive": "must be greater than 0",
-    "floor.out_of_range": "must be at least 0 and less than 1",
+    "floor.out_of_range": "must be at least {low} and less than {high}",
     "grade_fractions.empty": "must list at least one grade",
     "grade_fractions.key_empty": "grade keys must be non-empty strings",
-    "grade_fractions.out_of_range": "must be between 0 and 1",
+    "grade_fractions.out_of_range": "must be between {low} and {high}",
     "grade_fractions.not_number": "must be a number",
     # checked before publishing only (the engine scores what it is given)
     "level.unknown": "must be one of {choices}",

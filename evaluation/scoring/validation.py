@@ -11,6 +11,10 @@ optional and default to the code. Absent optional parts take the defaults of doc
 ``total`` 100, ``bonus_cap`` 5, ``penalty_cap`` null (no cap), ``tie_method``
 ``competition``, grade bands 好 90 / 较好 80 / 一般 60 / 较差 0 when ``grades`` is absent or
 null (an empty list is an error). A value given as ``null`` counts as missing.
+
+The rules themselves (bounds, choices, defaults, problem codes) are the table in
+``rules.py`` (docs/rules.md#where-a-rule-lives): each problem is recorded as a code and
+its parameters, and its English message is rendered from the code.
 """
 
 from __future__ import annotations

@@ -73,12 +73,12 @@ MESSAGES: Mapping[str, str] = {
     "direction.unknown": "{owner}的方向“{value}”未知",
     "target.required": _TARGET,
     "target.not_positive": _TARGET,
-    "floor.out_of_range": "{owner}的保底比例 {value} 必须不小于 0 且小于 1",
+    "floor.out_of_range": "{owner}的保底比例 {value} 必须不小于 {low} 且小于 {high}",
     "grade_fractions.empty": (
         "{owner}的等次系数不能为空（留空则用默认 " + default_fractions_text() + "）"
     ),
     "grade_fractions.key_empty": "{owner}的等次名称不能为空",
-    "grade_fractions.out_of_range": "{owner}的等次 {key} 系数 {value} 必须在 0 到 1 之间",
+    "grade_fractions.out_of_range": "{owner}的等次 {key} 系数 {value} 必须在 {low} 到 {high} 之间",
     "grade_fractions.not_number": "{owner}的等次 {key} 系数“{value}”不是数字",
     # checked before publishing only
     "level.unknown": "层级“{value}”未知，可选：town（镇街）、village（村居）",
