@@ -131,19 +131,20 @@ BOUNDS: Mapping[str, Bound] = {
 def number_problem(name: str, number: Decimal) -> tuple[str, dict] | None:
     """Return ``(code, params)`` when ``number`` breaks the bound of field ``name``."""
     bound = BOUNDS[name]
-    params = {
+    if not bound.holds(number):
+        code = bound.code
+    elif bound.decimals is not None and number != number.quantize(
+        Decimal(1).scaleb(-bound.decimals), rounding=ROUND_HALF_UP, context=_CONTEXT
+    ):
+        code = bound.decimals_code
+    else:
+        return None
+    return code, {
         "field": name,
         "value": plain(number),
         "low": "" if bound.low is None else plain(bound.low),
         "high": "" if bound.high is None else plain(bound.high),
     }
-    if not bound.holds(number):
-        return bound.code, params
-    if bound.decimals is not None:
-        step = Decimal(1).scaleb(-bound.decimals)
-        if number != number.quantize(step, rounding=ROUND_HALF_UP, context=_CONTEXT):
-            return bound.decimals_code, params
-    return None
 
 
 # --- choices and methods ---------------------------------------------------------------------
