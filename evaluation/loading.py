@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 from evaluation import scoring
 from evaluation.core.states import PeriodStatus
 from evaluation.services.core import InvalidInput, NotFound, in_write
+from evaluation.services.scheme_messages import engine_problem
 from models import (
     Adjustment,
     AnalysisGroup,
@@ -82,16 +83,30 @@ def scheme_for(period: Period, level: str):
     return scheme
 
 
-def _amount(value: Decimal | None) -> Decimal | None:
+def _amount(value) -> Decimal | None:
     # Stored Numeric columns come back with their full scale (6.500000): show them plainly.
-    return None if value is None else value.normalize()
+    if value is None:
+        return None
+    return (value if isinstance(value, Decimal) else Decimal(str(value))).normalize()
+
+
+def _number(text):
+    """An amount kept as JSON text (grade bands, fractions) as a Decimal; text that is not
+    a number stays as it is, for the engine to name the problem in its check."""
+    if isinstance(text, Decimal | int | float) and not isinstance(text, bool):
+        return Decimal(str(text))
+    try:
+        return Decimal(str(text).strip()) if isinstance(text, str) else text
+    except ArithmeticError:
+        return text
 
 
 def indicator_document(indicator: Indicator) -> dict:
     """Return one indicator in the engine's form, amounts as Decimals."""
     fractions = None
-    if indicator.method == "grade" and indicator.grade_fractions:
-        fractions = {k: Decimal(str(v)) for k, v in indicator.grade_fractions.items()}
+    if indicator.method == "grade" and indicator.grade_fractions is not None:
+        raw = indicator.grade_fractions
+        fractions = {k: _number(v) for k, v in raw.items()} if isinstance(raw, dict) else raw
     return {
         "code": indicator.code,
         "name": indicator.name,
@@ -105,20 +120,39 @@ def indicator_document(indicator: Indicator) -> dict:
 
 
 def scheme_document(scheme) -> dict:
-    """Return a scheme in the engine's form (docs/rules.md#engine-document), amounts as Decimals."""
-    grades = None  # the engine's default bands
-    if scheme.grades is not None:
-        grades = [{"name": b["name"], "min": Decimal(str(b["min"]))} for b in scheme.grades]
-    indicators_by_dimension: dict[int, list] = {}
-    rows = db.session.scalars(
-        select(Indicator)
-        .where(Indicator.scheme_id == scheme.id)
-        .order_by(Indicator.order, Indicator.id)
-    )
-    for indicator in rows:
-        indicators_by_dimension.setdefault(indicator.dimension_id, []).append(
-            indicator_document(indicator)
+    """Return a scheme in the engine's form (docs/rules.md#engine-document), amounts as
+    Decimals: the one converter from a stored scheme to the engine.
+
+    A stored scheme's indicators are read in one SELECT (the ranking page's hot path);
+    a scheme not stored yet (checked before saving) is read from its relationships.
+    Grade bands and fractions that are not numbers stay as they are, so the engine's
+    check names them (``services/schemes.py: validate_scheme``).
+    """
+    grades = scheme.grades  # None: the engine's default bands
+    if isinstance(grades, list):
+        grades = [
+            {"name": band.get("name"), "min": _number(band.get("min"))}
+            if isinstance(band, dict)
+            else band
+            for band in grades
+        ]
+    dimensions = list(scheme.dimensions)
+    by_dimension: dict[int, list] = {}
+    if scheme.id is None:
+        for dimension in dimensions:
+            ordered = sorted(dimension.indicators, key=lambda i: (i.order, i.id or 0))
+            by_dimension[id(dimension)] = [indicator_document(i) for i in ordered]
+    else:
+        keys = {dimension.id: id(dimension) for dimension in dimensions}
+        rows = db.session.scalars(
+            select(Indicator)
+            .where(Indicator.scheme_id == scheme.id)
+            .order_by(Indicator.order, Indicator.id)
         )
+        for indicator in rows:
+            key = keys.get(indicator.dimension_id)
+            if key is not None:
+                by_dimension.setdefault(key, []).append(indicator_document(indicator))
     return {
         "total": _amount(scheme.total),
         "bonus_cap": _amount(scheme.bonus_cap),
@@ -129,9 +163,9 @@ def scheme_document(scheme) -> dict:
             {
                 "code": dimension.code,
                 "name": dimension.name,
-                "indicators": indicators_by_dimension.get(dimension.id, []),
+                "indicators": by_dimension.get(id(dimension), []),
             }
-            for dimension in scheme.dimensions
+            for dimension in dimensions
         ],
     }
 
@@ -396,12 +430,17 @@ def previous_period(period: Period) -> Period | None:
 
 
 def compute(document: dict) -> dict:
-    """Run the engine on a document, turning a refusal into InvalidInput with every problem."""
+    """Run the engine on a document, turning a refusal into InvalidInput with every problem,
+    each worded in Chinese from its code (docs/rules.md#where-a-rule-lives)."""
     try:
         return scoring.compute(document)
     except scoring.ScoringError as error:
+        details = [
+            {"path": p.path, "message": engine_problem(p, document)} for p in error.problems
+        ]
         raise InvalidInput(
-            "指标方案或数据无法计算，请先修正", details=[p.as_dict() for p in error.problems]
+            "指标方案或数据无法计算，请先修正：" + "；".join(d["message"] for d in details[:3]),
+            details=details,
         ) from None
 
 

@@ -5,34 +5,33 @@ from decimal import Decimal
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from evaluation.scoring import rules
 from models import db
 from models.states import SchemeStatus
 from models.types import Fraction, Points, Value
 
-METHODS = {
-    "direct": "直接打分",
-    "target": "目标完成率",
-    "relative": "横向比较",
-    "grade": "等次评定",
-}
-DIRECTIONS = {"higher": "越高越好", "lower": "越低越好"}
-TIE_METHODS = {"competition": "竞争排名 (1, 2, 2, 4)", "dense": "中国式排名 (1, 2, 2, 3)"}
+# The rule table (evaluation/scoring/rules.py, pure: importing it pulls in neither Flask
+# views nor models, so there is no cycle) holds the choices and defaults; the labels
+# below are their Chinese names. docs/rules.md#where-a-rule-lives.
+METHODS = dict(
+    zip(rules.METHODS, ("直接打分", "目标完成率", "横向比较", "等次评定"), strict=True)
+)
+DIRECTIONS = dict(zip(rules.DIRECTIONS, ("越高越好", "越低越好"), strict=True))
+TIE_METHODS = dict(
+    zip(rules.TIE_METHODS, ("竞争排名 (1, 2, 2, 4)", "中国式排名 (1, 2, 2, 3)"), strict=True)
+)
+#: The default bands and fractions as stored (amounts as strings).
 DEFAULT_GRADES = [
-    {"name": "好", "min": "90"},
-    {"name": "较好", "min": "80"},
-    {"name": "一般", "min": "60"},
-    {"name": "较差", "min": "0"},
+    {"name": name, "min": rules.plain(minimum)} for name, minimum in rules.DEFAULT_GRADE_BANDS
 ]
 DEFAULT_GRADE_FRACTIONS = {
-    "A": "1",
-    "优": "1",
-    "B": "0.85",
-    "良": "0.85",
-    "C": "0.7",
-    "中": "0.7",
-    "D": "0.5",
-    "差": "0.5",
+    key: rules.plain(fraction) for key, fraction in rules.DEFAULT_GRADE_FRACTIONS.items()
 }
+
+
+def _one_of(column: str, choices) -> str:
+    """The CHECK text of a choice column: ``method IN ('direct', 'target', ...)``."""
+    return f"{column} IN ({', '.join(repr(c) for c in choices)})"
 
 
 class Scheme(db.Model):
@@ -41,7 +40,7 @@ class Scheme(db.Model):
     __tablename__ = "scheme"
     __table_args__ = (
         CheckConstraint("level IN ('town', 'village')", name="level_known"),
-        CheckConstraint("tie_method IN ('competition', 'dense')", name="tie_method_known"),
+        CheckConstraint(_one_of("tie_method", rules.TIE_METHODS), name="tie_method_known"),
         SchemeStatus.check(),
         CheckConstraint("total > 0", name="total_positive"),
         CheckConstraint("bonus_cap IS NULL OR bonus_cap >= 0", name="bonus_cap_nonnegative"),
@@ -54,11 +53,11 @@ class Scheme(db.Model):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(128))
     level: Mapped[str] = mapped_column(String(8), default="town")
-    total: Mapped[Decimal] = mapped_column(Points, default=Decimal("100"))
+    total: Mapped[Decimal] = mapped_column(Points, default=rules.DEFAULT_TOTAL)
     #: None means no cap.
-    bonus_cap: Mapped[Decimal | None] = mapped_column(Points, default=Decimal("5"))
+    bonus_cap: Mapped[Decimal | None] = mapped_column(Points, default=rules.DEFAULT_BONUS_CAP)
     penalty_cap: Mapped[Decimal | None] = mapped_column(Points)
-    tie_method: Mapped[str] = mapped_column(String(16), default="competition")
+    tie_method: Mapped[str] = mapped_column(String(16), default=rules.DEFAULT_TIE_METHOD)
     #: Grade bands ``[{"name", "min"}]`` by descending ``min`` (amounts as strings).
     grades: Mapped[list] = mapped_column(JSON, default=lambda: [dict(g) for g in DEFAULT_GRADES])
     status: Mapped[str] = mapped_column(String(16), default=SchemeStatus.DRAFT)
@@ -108,10 +107,8 @@ class Indicator(db.Model):
     __table_args__ = (
         UniqueConstraint("scheme_id", "code", name="uq_indicator_scheme_code"),
         CheckConstraint("points > 0", name="points_positive"),
-        CheckConstraint(
-            "method IN ('direct', 'target', 'relative', 'grade')", name="method_known"
-        ),
-        CheckConstraint("direction IN ('higher', 'lower')", name="direction_known"),
+        CheckConstraint(_one_of("method", rules.METHODS), name="method_known"),
+        CheckConstraint(_one_of("direction", rules.DIRECTIONS), name="direction_known"),
         CheckConstraint("method <> 'target' OR target > 0", name="target_positive"),
         CheckConstraint('floor IS NULL OR (floor >= 0 AND floor < 1)', name="floor_fraction"),
         CheckConstraint(

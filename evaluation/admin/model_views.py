@@ -42,6 +42,7 @@ from evaluation.permissions import can
 from evaluation.services import accounts, records, schemes
 from evaluation.services.core import InvalidInput, ServiceError, writing
 from evaluation.services.exports import content_disposition
+from evaluation.services.scheme_messages import default_fractions_text
 from models import (
     ROLES,
     AnalysisGroup,
@@ -981,7 +982,8 @@ class IndicatorView(SchemePartView):
         "target": {"description": "目标完成率法必填，须大于 0"},
         "floor": {"description": "横向比较法：最低者仍得的分值比例，0 ≤ 比例 < 1，留空为 0"},
         "grade_fractions": {
-            "description": "等次评定法：如 A=1, B=0.85, C=0.7, D=0.5；留空用默认（含 优/良/中/差）"
+            "description": "等次评定法：如 A=1, B=0.85, C=0.7, D=0.5；留空用默认 "
+            + default_fractions_text()
         },
         "value_min": {"description": "录入的数值不得小于此值（含）；留空不限。等次评定法不设"},
         "value_max": {"description": "录入的数值不得大于此值（含）；留空不限。如百分率填 100"},

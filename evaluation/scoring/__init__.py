@@ -30,7 +30,9 @@ smaller key (1, 2, 2, 4); ``dense`` rank = 1 + the number of distinct smaller ke
 Grade (等次): the first band, by descending min, whose min ≤ total; a vetoed unit (or a
 total below every band) gets the last band. Without ``grades`` (absent or null) the bands
 are 好 ≥ 90, 较好 ≥ 80, 一般 ≥ 60, 较差 ≥ 0. Other defaults follow docs/rules.md#domain:
-``total`` 100, ``bonus_cap`` 5, ``penalty_cap`` null, ``tie_method`` competition.
+``total`` 100, ``bonus_cap`` 5, ``penalty_cap`` null, ``tie_method`` competition. Every
+default, bound and problem code is stated once, in ``rules.py``
+(docs/rules.md#where-a-rule-lives).
 
 Rank uncertainty and typical-village flags are described in ``uncertainty`` and ``flags``.
 

@@ -35,8 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m evaluation.scoring",
         description=(
-            "Score, rank and flag units from one engine document "
-            "(docs/rules.md#engine-document)."
+            "Score, rank and flag units from one engine document (docs/rules.md#engine-document)."
         ),
     )
     parser.add_argument("file", nargs="?", default="-", help="JSON document (default: stdin)")
@@ -45,7 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             text = _read(arguments.file)
         except (OSError, UnicodeDecodeError) as error:
-            raise ScoringError([Problem("", f"cannot read {arguments.file}: {error}")]) from None
+            raise ScoringError(
+                [Problem.of("", "file.unreadable", file=arguments.file, detail=str(error))]
+            ) from None
         result = evaluate(loads(text))
     except ScoringError as error:
         _print(dumps({"errors": [problem.as_dict() for problem in error.problems]}))

@@ -18,10 +18,16 @@ def loads(text: str) -> object:
         return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         raise ScoringError(
-            [Problem("", f"invalid JSON: {error.msg} (line {error.lineno}, column {error.colno})")]
+            [
+                Problem.of(
+                    "",
+                    "json.invalid",
+                    detail=f"{error.msg} (line {error.lineno}, column {error.colno})",
+                )
+            ]
         ) from None
     except (ValueError, RecursionError) as error:
-        raise ScoringError([Problem("", f"invalid JSON: {error}")]) from None
+        raise ScoringError([Problem.of("", "json.invalid", detail=str(error))]) from None
 
 
 def dumps(shown: object) -> str:

@@ -11,6 +11,10 @@ optional and default to the code. Absent optional parts take the defaults of doc
 ``total`` 100, ``bonus_cap`` 5, ``penalty_cap`` null (no cap), ``tie_method``
 ``competition``, grade bands 好 90 / 较好 80 / 一般 60 / 较差 0 when ``grades`` is absent or
 null (an empty list is an error). A value given as ``null`` counts as missing.
+
+The rules themselves (bounds, choices, defaults, problem codes) are the table in
+``rules.py`` (docs/rules.md#where-a-rule-lives): each problem is recorded as a code and
+its parameters, and its English message is rendered from the code.
 """
 
 from __future__ import annotations
@@ -21,25 +25,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .amounts import CONTEXT, ONE, has_two_decimals_at_most
+from . import rules
+from .amounts import CONTEXT, ONE
+from .rules import (
+    ADJUSTMENT_KINDS,
+    DEFAULT_BONUS_CAP,
+    DEFAULT_GRADE_FRACTIONS,
+    DEFAULT_PENALTY_CAP,
+    DEFAULT_TIE_METHOD,
+    DEFAULT_TOTAL,
+    DIRECTIONS,
+    TIE_METHODS,
+)
 
-METHODS = ("direct", "target", "relative", "grade")
-DIRECTIONS = ("higher", "lower")
-TIE_METHODS = ("competition", "dense")
-ADJUSTMENT_KINDS = ("bonus", "penalty")
-
-DEFAULT_TOTAL = Decimal(100)
-DEFAULT_BONUS_CAP = Decimal(5)
-DEFAULT_GRADE_FRACTIONS: Mapping[str, Decimal] = {
-    "A": Decimal(1),
-    "优": Decimal(1),
-    "B": Decimal("0.85"),
-    "良": Decimal("0.85"),
-    "C": Decimal("0.7"),
-    "中": Decimal("0.7"),
-    "D": Decimal("0.5"),
-    "差": Decimal("0.5"),
-}
+#: The method names, in the order of the rule table (docs/rules.md#where-a-rule-lives).
+METHODS = tuple(rules.METHODS)
 DEFAULT_SAMPLES = 1000
 DEFAULT_SPREAD = Decimal("0.2")
 DEFAULT_SEED = 0
@@ -53,13 +53,46 @@ DEFAULT_REVIEW_DAYS = 90
 # no longer be exact in a 28-digit context.
 LARGEST_NUMBER = Decimal(10) ** 15
 
+__all__ = [
+    "ADJUSTMENT_KINDS",
+    "DEFAULT_BONUS_CAP",
+    "DEFAULT_GRADE_FRACTIONS",
+    "DEFAULT_PENALTY_CAP",
+    "DEFAULT_TIE_METHOD",
+    "DEFAULT_TOTAL",
+    "DIRECTIONS",
+    "METHODS",
+    "TIE_METHODS",
+    "Document",
+    "Problem",
+    "ScoringError",
+    "parse_document",
+    "read_document",
+    "validate",
+]
+
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a document, at a path such as ``values[3].value``."""
+    """One thing wrong with a document, at a path such as ``values[3].value``.
+
+    ``code`` is a key of ``rules.CODES`` and ``params`` its parameters; ``message`` is
+    its English wording. The app words the same code in Chinese.
+    """
 
     path: str
-    message: str
+    code: str
+    params: Mapping[str, object] = field(default_factory=dict, hash=False)
+
+    @classmethod
+    def of(cls, path: str, code: str, /, **params: object) -> Problem:
+        """Make a problem from its code and parameters."""
+        return cls(path, code, params)
+
+    @property
+    def message(self) -> str:
+        """The English wording of the problem (rendered from its code)."""
+        return rules.english(self.code, self.params)
 
     def as_dict(self) -> dict[str, str]:
         """Return the problem in the ``{"path", "message"}`` form of
@@ -85,12 +118,7 @@ class GradeBand:
     min: Decimal
 
 
-DEFAULT_GRADES = (
-    GradeBand("好", Decimal(90)),
-    GradeBand("较好", Decimal(80)),
-    GradeBand("一般", Decimal(60)),
-    GradeBand("较差", Decimal(0)),
-)
+DEFAULT_GRADES = tuple(GradeBand(name, minimum) for name, minimum in rules.DEFAULT_GRADE_BANDS)
 
 
 @dataclass(frozen=True)
@@ -257,14 +285,21 @@ class _Reader:
         # still be checked against the indicators that are fine.
         self.indicators: dict[str, Indicator] = {}
 
-    def fail(self, path: str, message: str) -> None:
-        """Record a problem at a path."""
-        self.problems.append(Problem(path, message))
+    def fail(self, path: str, code: str, /, **params: object) -> None:
+        """Record a problem (a code of ``rules.CODES`` and its parameters) at a path."""
+        self.problems.append(Problem(path, code, params))
 
-    def first_time(self, key, seen: dict, where: str, path: str, what: str) -> bool:
+    def broken(self, path: str, found: tuple[str, dict] | None) -> bool:
+        """Record what a rule of ``rules`` found, if anything; tell whether it found it."""
+        if found is None:
+            return False
+        self.fail(path, found[0], **found[1])
+        return True
+
+    def first_time(self, key, seen: dict, where: str, path: str, code: str) -> bool:
         """Record ``key`` as seen at ``where``; refuse (at ``path``) a key seen before."""
         if key in seen:
-            self.fail(path, f"duplicate {what} (first at {seen[key]})")
+            self.fail(path, code, code=key, first=seen[key])
             return False
         seen[key] = where
         return True
@@ -274,20 +309,20 @@ class _Reader:
     def number(self, raw: object, path: str) -> Decimal | None:
         """Read a finite number of reasonable size as a Decimal."""
         if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal):
-            self.fail(path, "must be a number")
+            self.fail(path, "type.number")
             return None
         if isinstance(raw, float):
             if not math.isfinite(raw):
-                self.fail(path, "must be a finite number")
+                self.fail(path, "number.not_finite")
                 return None
             number = Decimal(repr(raw))
         else:
             number = Decimal(raw)
         if not number.is_finite():
-            self.fail(path, "must be a finite number")
+            self.fail(path, "number.not_finite")
             return None
         if abs(number) >= LARGEST_NUMBER:
-            self.fail(path, "is out of range (at most 15 digits before the decimal point)")
+            self.fail(path, "number.too_large")
             return None
         return number
 
@@ -299,17 +334,17 @@ class _Reader:
         elif isinstance(raw, Decimal) and raw.is_finite() and raw == raw.to_integral_value():
             whole = int(raw)
         if whole is None:
-            self.fail(path, "must be a whole number")
+            self.fail(path, "type.whole")
             return None
         if whole < minimum:
-            self.fail(path, f"must be at least {minimum}")
+            self.fail(path, "whole.too_small", minimum=minimum)
             return None
         return whole
 
     def code(self, raw: object, path: str) -> str | None:
         """Read a non-empty code string."""
         if not isinstance(raw, str) or not raw.strip():
-            self.fail(path, "must be a non-empty string")
+            self.fail(path, "type.code")
             return None
         return raw
 
@@ -319,7 +354,7 @@ class _Reader:
         if raw is None:
             return default
         if not isinstance(raw, str):
-            self.fail(_at(path, "name"), "must be a string")
+            self.fail(_at(path, "name"), "type.string")
             return default
         return raw
 
@@ -327,7 +362,7 @@ class _Reader:
         """Check an optional free-text reason."""
         raw = item.get("reason")
         if raw is not None and not isinstance(raw, str):
-            self.fail(_at(path, "reason"), "must be a string")
+            self.fail(_at(path, "reason"), "type.string")
 
     def date(self, raw: object, path: str) -> dt.date | None:
         """Read an ISO date (or a date object)."""
@@ -340,20 +375,20 @@ class _Reader:
                 return dt.date.fromisoformat(raw)
             except ValueError:
                 pass
-        self.fail(path, "must be an ISO date (YYYY-MM-DD)")
+        self.fail(path, "type.date")
         return None
 
     def mapping(self, raw: object, path: str) -> Mapping | None:
         """Read a JSON object."""
         if not isinstance(raw, Mapping):
-            self.fail(path, "must be an object")
+            self.fail(path, "type.object")
             return None
         return raw
 
     def sequence(self, raw: object, path: str) -> Sequence | None:
         """Read a JSON list."""
         if isinstance(raw, str | bytes) or not isinstance(raw, Sequence):
-            self.fail(path, "must be a list")
+            self.fail(path, "type.list")
             return None
         return raw
 
@@ -367,13 +402,13 @@ class _Reader:
         scheme_raw = doc.get("scheme", _MISSING)
         scheme = None
         if scheme_raw is _MISSING:
-            self.fail("scheme", "is required")
+            self.fail("scheme", "required")
         else:
             scheme = self.scheme(scheme_raw, "scheme")
         units_raw = doc.get("units", _MISSING)
         units: tuple[Unit, ...] = ()
         if units_raw is _MISSING:
-            self.fail("units", "is required")
+            self.fail("units", "required")
         else:
             units = self.units(units_raw, "units")
         known_units = {u.code for u in units}
@@ -402,26 +437,28 @@ class _Reader:
         total: Decimal | None = DEFAULT_TOTAL
         if "total" in scheme:
             total = self.number(scheme["total"], _at(path, "total"))
-            if total is not None and total <= 0:
-                self.fail(_at(path, "total"), "must be greater than 0")
+            if total is not None and self.broken(
+                _at(path, "total"), rules.number_problem("total", total)
+            ):
                 total = None
         ok &= total is not None
 
         caps: dict[str, Decimal | None] = {}
-        for key, default in (("bonus_cap", DEFAULT_BONUS_CAP), ("penalty_cap", None)):
+        for key, default in (
+            ("bonus_cap", DEFAULT_BONUS_CAP),
+            ("penalty_cap", DEFAULT_PENALTY_CAP),
+        ):
             raw_cap = scheme.get(key, default)
             caps[key] = None
             if raw_cap is not None:
                 cap = self.number(raw_cap, _at(path, key))
-                if cap is not None and cap < 0:
-                    self.fail(_at(path, key), "must not be negative (null means no cap)")
+                if cap is not None and self.broken(_at(path, key), rules.number_problem(key, cap)):
                     cap = None
                 ok &= cap is not None
                 caps[key] = cap
 
-        tie_method = scheme.get("tie_method", "competition")
-        if tie_method not in TIE_METHODS:
-            self.fail(_at(path, "tie_method"), f"must be one of {', '.join(TIE_METHODS)}")
+        tie_method = scheme.get("tie_method", DEFAULT_TIE_METHOD)
+        if self.broken(_at(path, "tie_method"), rules.choice_problem("tie_method", tie_method)):
             ok = False
 
         grades = self.grades(scheme.get("grades"), _at(path, "grades"))
@@ -446,7 +483,7 @@ class _Reader:
                 d_code = self.code(dim.get("code"), _at(d_path, "code"))
                 if d_code is not None and not self.first_time(
                     d_code, first_dimension, d_path, _at(d_path, "code"),
-                    f"dimension code {d_code!r}",
+                    "dimension.duplicate",
                 ):  # fmt: skip
                     d_code = None
                 d_name = self.name(dim, d_path, d_code or "")
@@ -471,11 +508,11 @@ class _Reader:
                     ok = False
                 dimensions.append(Dimension(d_code or "", d_name, tuple(indicators)))
 
-        if total is not None and points_sum is not None and points_sum != total:
-            self.fail(
-                _at(path, "total"),
-                f"the indicators' points add up to {_plain(points_sum)}, not {_plain(total)}",
-            )
+        if (
+            total is not None
+            and points_sum is not None
+            and self.broken(_at(path, "total"), rules.points_sum_problem(points_sum, total))
+        ):
             ok = False
         if not ok or total is None or grades is None:
             return None
@@ -508,7 +545,7 @@ class _Reader:
         if bands_raw is None:
             return None
         if not bands_raw:
-            self.fail(path, "must list at least one grade band")
+            self.fail(path, "grades.empty")
             return None
         bands: list[GradeBand] = []
         ok = True
@@ -522,12 +559,9 @@ class _Reader:
                 continue
             name = self.code(band.get("name"), _at(b_path, "name"))
             minimum = self.number(band.get("min"), _at(b_path, "min"))
-            if minimum is not None and previous is not None and minimum >= previous:
-                self.fail(
-                    _at(b_path, "min"),
-                    f"must be less than the previous band's min {_plain(previous)} "
-                    "(bands go by strictly decreasing min)",
-                )
+            if minimum is not None and self.broken(
+                _at(b_path, "min"), rules.band_order_problem(minimum, previous, band.get("name"))
+            ):
                 ok = False
             previous = minimum
             if name is None or minimum is None:
@@ -545,52 +579,45 @@ class _Reader:
             return None
         code = self.code(ind.get("code"), _at(path, "code"))
         if code is not None and not self.first_time(
-            code, first_seen, path, _at(path, "code"), f"indicator code {code!r}"
+            code, first_seen, path, _at(path, "code"), "indicator.duplicate"
         ):
             code = None
         name = self.name(ind, path, code or "")
 
         points = self.number(ind.get("points"), _at(path, "points"))
-        if points is not None and points <= 0:
-            self.fail(_at(path, "points"), "must be greater than 0")
-            points = None
-        elif points is not None and not has_two_decimals_at_most(points):
-            self.fail(_at(path, "points"), "must have at most two decimals")
+        if points is not None and self.broken(
+            _at(path, "points"), rules.number_problem("points", points)
+        ):
             points = None
 
         method = ind.get("method")
-        if method not in METHODS:
-            self.fail(_at(path, "method"), f"must be one of {', '.join(METHODS)}")
+        if self.broken(_at(path, "method"), rules.choice_problem("method", method)):
             method = ""
 
         direction = ind.get("direction")
         if direction is None:
             direction = "higher"
-        elif direction not in DIRECTIONS:
-            self.fail(_at(path, "direction"), f"must be one of {', '.join(DIRECTIONS)}")
+        elif self.broken(_at(path, "direction"), rules.choice_problem("direction", direction)):
             direction = ""
 
-        target: Decimal | None = None
-        if method == "target":
-            t_path = _at(path, "target")
-            if ind.get("target") is None:
-                self.fail(t_path, "is required for the target method")
-            else:
-                target = self.number(ind["target"], t_path)
-                if target is not None and target <= 0:
-                    self.fail(t_path, "must be greater than 0")
-                    target = None
-
-        floor: Decimal | None = Decimal(0)
-        if method == "relative" and ind.get("floor") is not None:
-            f_path = _at(path, "floor")
-            floor = self.number(ind["floor"], f_path)
-            if floor is not None and not 0 <= floor < 1:
-                self.fail(f_path, "must be at least 0 and less than 1")
-                floor = None
+        # The number fields the method needs or may take, each within its bound.
+        rule = rules.METHODS.get(method)
+        settings: dict[str, Decimal | None] = {"target": None, "floor": Decimal(0)}
+        if rule is not None:
+            for name in rule.needs:
+                settings[name] = None
+                if ind.get(name) is None:
+                    self.fail(_at(path, name), f"{name}.required")
+                else:
+                    settings[name] = self.setting(ind[name], _at(path, name), name)
+            for name, default in rule.optional.items():
+                settings[name] = default
+                if ind.get(name) is not None:
+                    settings[name] = self.setting(ind[name], _at(path, name), name)
+        target, floor = settings["target"], settings["floor"]
 
         fractions: Mapping[str, Decimal] | None = DEFAULT_GRADE_FRACTIONS
-        if method == "grade" and ind.get("grade_fractions") is not None:
+        if rule is not None and rule.fractions and ind.get("grade_fractions") is not None:
             fractions = self.grade_fractions(ind["grade_fractions"], _at(path, "grade_fractions"))
 
         indicator = Indicator(
@@ -608,25 +635,33 @@ class _Reader:
             self.indicators[code] = indicator
         return indicator
 
+    def setting(self, raw: object, path: str, name: str) -> Decimal | None:
+        """Read a method's number field within its bound (``rules.BOUNDS``)."""
+        number = self.number(raw, path)
+        if number is not None and self.broken(path, rules.number_problem(name, number)):
+            return None
+        return number
+
     def grade_fractions(self, raw: object, path: str) -> Mapping[str, Decimal] | None:
         """Read an indicator's grade → fraction table."""
         table = self.mapping(raw, path)
         if table is None:
             return None
         if not table:
-            self.fail(path, "must list at least one grade")
+            self.fail(path, "grade_fractions.empty")
             return None
         fractions: dict[str, Decimal] = {}
         ok = True
         for key, raw_fraction in table.items():
             k_path = _at(path, str(key))
             if not isinstance(key, str) or not key.strip():
-                self.fail(k_path, "grade keys must be non-empty strings")
+                self.fail(k_path, "grade_fractions.key_empty")
                 ok = False
                 continue
             fraction = self.number(raw_fraction, k_path)
-            if fraction is not None and not 0 <= fraction <= 1:
-                self.fail(k_path, "must be between 0 and 1")
+            if fraction is not None and self.broken(
+                k_path, rules.number_problem("grade_fraction", fraction)
+            ):
                 fraction = None
             if fraction is None:
                 ok = False
@@ -651,7 +686,7 @@ class _Reader:
             code = self.code(unit.get("code"), _at(u_path, "code"))
             if code is None:
                 continue
-            if not self.first_time(code, first_seen, u_path, _at(u_path, "code"), f"unit {code!r}"):
+            if not self.first_time(code, first_seen, u_path, _at(u_path, "code"), "unit.duplicate"):
                 continue
             units.append(Unit(code, self.name(unit, u_path, code)))
         return tuple(units)
@@ -660,7 +695,7 @@ class _Reader:
         """Read a reference to a known unit."""
         code = self.code(raw, path)
         if code is not None and code not in known_units:
-            self.fail(path, f"unknown unit {code!r}")
+            self.fail(path, "unit.unknown", code=code)
             return None
         return code
 
@@ -718,12 +753,11 @@ class _Reader:
         code = self.code(item.get("indicator"), i_path)
         indicator = indicators.get(code) if code is not None else None
         if code is not None and indicator is None:
-            self.fail(i_path, f"unknown indicator {code!r}")
+            self.fail(i_path, "indicator.unknown", code=code)
         if unit is not None and code is not None:
             if (unit, code) in first_seen:
                 first = _at(path, first_seen[(unit, code)])
-                what = f"value for unit {unit!r} and indicator {code!r}"
-                self.fail(v_path, f"duplicate {what} (first at {first})")
+                self.fail(v_path, "value.duplicate", unit=unit, indicator=code, first=first)
                 return
             first_seen[(unit, code)] = index
         raw_value = item.get("value")
@@ -741,10 +775,12 @@ class _Reader:
             grades = indicator.grade_fractions
             listed = ", ".join(grades) if grades else ""
             if not isinstance(raw, str):
-                self.fail(path, f"must be a grade of {indicator.code} ({listed})")
+                self.fail(path, "value.not_a_grade", indicator=indicator.code, grades=listed)
                 return None
             if grades is not None and raw not in grades:
-                self.fail(path, f"{raw!r} is not a grade of {indicator.code} ({listed})")
+                self.fail(
+                    path, "value.unknown_grade", value=raw, indicator=indicator.code, grades=listed
+                )
                 return None
             return raw
         number = self.number(raw, path)
@@ -752,10 +788,10 @@ class _Reader:
             return None
         if indicator.method == "direct" and indicator.points is not None:
             if not 0 <= number <= indicator.points:
-                self.fail(path, f"must be between 0 and {_plain(indicator.points)} points")
+                self.fail(path, "value.direct_out_of_range", points=_plain(indicator.points))
                 return None
         if indicator.method == "target" and indicator.direction == "lower" and number < 0:
-            self.fail(path, "must not be negative for a target where lower is better")
+            self.fail(path, "value.negative_lower_target")
             return None
         return number
 
@@ -774,12 +810,12 @@ class _Reader:
                 continue
             unit = self.unit_ref(item.get("unit"), _at(a_path, "unit"), known_units)
             kind = item.get("kind")
-            if kind not in ADJUSTMENT_KINDS:
-                self.fail(_at(a_path, "kind"), f"must be one of {', '.join(ADJUSTMENT_KINDS)}")
+            if self.broken(_at(a_path, "kind"), rules.choice_problem("kind", kind)):
                 kind = None
             points = self.number(item.get("points"), _at(a_path, "points"))
-            if points is not None and points <= 0:
-                self.fail(_at(a_path, "points"), "must be greater than 0")
+            if points is not None and self.broken(
+                _at(a_path, "points"), rules.number_problem("adjustment", points)
+            ):
                 points = None
             self.reason(item, a_path)
             if unit is not None and kind is not None and points is not None:
@@ -814,13 +850,13 @@ class _Reader:
         if settings.get("samples") is not None:
             samples = self.integer(settings["samples"], _at(path, "samples"), 1)
             if samples is not None and samples > MAX_SAMPLES:
-                self.fail(_at(path, "samples"), f"must be at most {MAX_SAMPLES:,}")
+                self.fail(_at(path, "samples"), "samples.too_many", maximum=f"{MAX_SAMPLES:,}")
                 samples = None
         spread: Decimal | None = DEFAULT_SPREAD
         if settings.get("spread") is not None:
             spread = self.number(settings["spread"], _at(path, "spread"))
             if spread is not None and not 0 <= spread <= ONE:
-                self.fail(_at(path, "spread"), "must be between 0 and 1")
+                self.fail(_at(path, "spread"), "spread.out_of_range")
                 spread = None
         seed: int | None = DEFAULT_SEED
         if settings.get("seed") is not None:
@@ -873,7 +909,7 @@ class _Reader:
 
         period_end = None
         if settings.get("period_end") is None:
-            self.fail(_at(path, "period_end"), "is required for the review flags")
+            self.fail(_at(path, "period_end"), "period_end.required")
         else:
             period_end = self.date(settings["period_end"], _at(path, "period_end"))
 
@@ -883,7 +919,7 @@ class _Reader:
             if settings.get(key) is not None:
                 thresholds[key] = self.number(settings[key], _at(path, key))
                 if thresholds[key] is not None and thresholds[key] < 0:
-                    self.fail(_at(path, key), "must not be negative")
+                    self.fail(_at(path, key), "threshold.negative")
                     thresholds[key] = None
         counts: dict[str, int | None] = {}
         for key, default in (("bottom_n", DEFAULT_BOTTOM_N), ("review_days", DEFAULT_REVIEW_DAYS)):
@@ -921,5 +957,5 @@ def parse_document(raw: object) -> Document:
     """Check a raw document and return it typed, raising ScoringError listing every problem."""
     document, problems = read_document(raw)
     if problems or document is None:
-        raise ScoringError(problems or [Problem("", "the document could not be read")])
+        raise ScoringError(problems or [Problem.of("", "document.unreadable")])
     return document

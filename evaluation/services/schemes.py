@@ -20,17 +20,16 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, inspect, select
 
-from evaluation import scoring
-from evaluation.scoring.amounts import has_two_decimals_at_most
+from evaluation import loading, scoring
+from evaluation.scoring import rules
 from evaluation.services import history, records
 from evaluation.services.core import InvalidInput, StateError, writing
+from evaluation.services.scheme_messages import FIELD_LABELS, chinese, engine_problem
 from models import Dimension, Indicator, Period, Scheme, db
-from models.schemes import DIRECTIONS, METHODS, TIE_METHODS
 from models.units import LEVELS
 
 __all__ = [
     "copy_scheme",
-    "engine_scheme",
     "format_grade_bands",
     "format_grade_fractions",
     "parse_grade_bands",
@@ -140,29 +139,36 @@ def format_grade_bands(bands: list | None) -> str:
 
 
 # --- field checks (every write) -----------------------------------------------
+# The rules are asked of the rule table (evaluation/scoring/rules.py) and worded by its
+# codes (scheme_messages.py): docs/rules.md#where-a-rule-lives.
 
 
-def _band_problems(grades, where: str = "") -> list[str]:
+def _said(found: tuple[str, dict] | None, owner: str = "", field: str = "", **extra) -> list[str]:
+    """Word what a rule of ``rules`` found (nothing when it found nothing)."""
+    if found is None:
+        return []
+    code, params = found
+    return [chinese(code, {**params, **extra}, owner=owner, field=field)]
+
+
+def _band_problems(grades) -> list[str]:
     if not isinstance(grades, list) or not grades:
-        return [f"{where}等次划分不能为空"]
+        return [chinese("grades.empty")]
     problems = []
     previous = None
     for index, band in enumerate(grades, start=1):
         if not isinstance(band, dict):
-            problems.append(f"{where}第 {index} 个等次格式不对")
+            problems.append(chinese("type.object", owner=f"第 {index} 个等次"))
             previous = None
             continue
         name = band.get("name")
         minimum = _decimal(band.get("min")) if band.get("min") is not None else None
         if not isinstance(name, str) or not name.strip():
-            problems.append(f"{where}第 {index} 个等次缺少名称")
+            problems.append(chinese("type.code", owner=f"第 {index} 个等次", field="名称"))
         if minimum is None:
-            problems.append(f"{where}等次“{name}”的最低分不是数字")
-        elif previous is not None and minimum >= previous:
-            problems.append(
-                f"{where}等次最低分必须严格递减：“{name}”的 {_plain(minimum)} "
-                f"不小于上一等次的 {_plain(previous)}"
-            )
+            problems.append(chinese("type.number", owner=f"等次“{name}”", field="最低分"))
+        else:
+            problems.extend(_said(rules.band_order_problem(minimum, previous, name)))
         previous = minimum
     return problems
 
@@ -171,81 +177,87 @@ def scheme_field_problems(scheme: Scheme) -> list[str]:
     """Return the problems of a scheme's own fields (not its indicators)."""
     problems = []
     if (scheme.level or "town") not in LEVELS:
-        problems.append(f"层级“{scheme.level}”未知，可选：town（镇街）、village（村居）")
-    total = scheme.total if scheme.total is not None else Decimal("100")
-    if total <= 0:
-        problems.append("总分必须大于 0")
-    elif not has_two_decimals_at_most(Decimal(total)):
-        problems.append("总分最多两位小数")
-    for name, label in (("bonus_cap", "加分上限"), ("penalty_cap", "减分上限")):
-        cap = getattr(scheme, name)
-        if cap is not None and cap < 0:
-            problems.append(f"{label}不能为负数（留空表示不设上限）")
-    tie = scheme.tie_method or "competition"
-    if tie not in TIE_METHODS:
         problems.append(
-            f"并列排名方式“{tie}”未知，可选：competition（竞争排名）、dense（中国式排名）"
+            chinese("level.unknown", {"value": scheme.level, "choices": ", ".join(LEVELS)})
         )
+    total = scheme.total if scheme.total is not None else rules.DEFAULT_TOTAL
+    problems.extend(_said(rules.number_problem("total", Decimal(total))))
+    for name in ("bonus_cap", "penalty_cap"):
+        cap = getattr(scheme, name)
+        if cap is not None:
+            found = rules.number_problem(name, Decimal(cap))
+            problems.extend(_said(found, field=FIELD_LABELS[name]))
+    tie = scheme.tie_method or rules.DEFAULT_TIE_METHOD
+    problems.extend(_said(rules.choice_problem("tie_method", tie)))
     if scheme.grades is not None:
         problems.extend(_band_problems(scheme.grades))
     return problems
 
 
-def _fraction_problems(fractions, label: str) -> list[str]:
+def _fraction_problems(fractions, owner: str) -> list[str]:
     if fractions is None:
         return []
     if not isinstance(fractions, dict) or not fractions:
-        return [f"{label}的等次系数不能为空（留空则用默认 A/优 1、B/良 0.85、C/中 0.7、D/差 0.5）"]
+        return [chinese("grade_fractions.empty", owner=owner)]
     problems = []
     for key, value in fractions.items():
         number = _decimal(value)
         if not isinstance(key, str) or not key.strip():
-            problems.append(f"{label}的等次名称不能为空")
+            problems.append(chinese("grade_fractions.key_empty", owner=owner))
         elif number is None:
-            problems.append(f"{label}的等次 {key} 系数“{value}”不是数字")
-        elif not 0 <= number <= 1:
-            problems.append(f"{label}的等次 {key} 系数 {value} 必须在 0 到 1 之间")
+            problems.append(
+                chinese("grade_fractions.not_number", {"key": key, "value": value}, owner=owner)
+            )
+        else:
+            problems.extend(_said(rules.number_problem("grade_fraction", number), owner, key=key))
     return problems
+
+
+#: The number fields some method reads (target, floor …), from the rule table.
+_SETTINGS = tuple(
+    dict.fromkeys(name for m in rules.METHODS.values() for name in (*m.needs, *m.optional))
+)
 
 
 def indicator_field_problems(indicator: Indicator) -> list[str]:
     """Return the problems of one indicator's fields (docs/rules.md#scheme-rules)."""
-    label = f"指标 {indicator.code or '(无代码)'}"
+    owner = f"指标 {indicator.code or '(无代码)'}"
     problems = []
     if not indicator.code or not str(indicator.code).strip():
-        problems.append("指标代码不能为空")
+        problems.append(chinese("type.code", field="指标代码"))
     points = indicator.points
     if points is None:
-        problems.append(f"{label}缺少分值")
-    elif points <= 0:
-        problems.append(f"{label}的分值 {_plain(points)} 必须大于 0")
-    elif not has_two_decimals_at_most(Decimal(points)):
-        problems.append(f"{label}的分值 {points} 最多两位小数")
+        problems.append(chinese("required", owner=owner, field=FIELD_LABELS["points"]))
+    else:
+        problems.extend(_said(rules.number_problem("points", Decimal(points)), owner))
     method = indicator.method or "direct"
     direction = indicator.direction or "higher"
-    if method not in METHODS:
-        problems.append(f"{label}的计分方法“{method}”未知")
-    if direction not in DIRECTIONS:
-        problems.append(f"{label}的方向“{direction}”未知")
-    if method == "target" and (indicator.target is None or indicator.target <= 0):
-        problems.append(f"{label}采用目标完成率，目标值必须大于 0")
-    floor = indicator.floor
-    if floor is not None and not 0 <= floor < 1:
-        problems.append(f"{label}的保底比例 {_plain(floor)} 必须不小于 0 且小于 1")
-    problems.extend(_fraction_problems(indicator.grade_fractions, label))
-    problems.extend(_range_problems(indicator, label, method))
+    problems.extend(_said(rules.choice_problem("method", method), owner))
+    problems.extend(_said(rules.choice_problem("direction", direction), owner))
+    rule = rules.METHODS.get(method)
+    for name in _SETTINGS:  # what the method needs; any given, within its bound
+        value = getattr(indicator, name)
+        if value is None:
+            if rule is not None and name in rule.needs:
+                problems.append(chinese(f"{name}.required", owner=owner))
+        else:
+            problems.extend(_said(rules.number_problem(name, Decimal(value)), owner))
+    problems.extend(_fraction_problems(indicator.grade_fractions, owner))
+    problems.extend(_range_problems(indicator, owner, method))
     return problems
 
 
-def _range_problems(indicator: Indicator, label: str, method: str) -> list[str]:
+def _range_problems(indicator: Indicator, owner: str, method: str) -> list[str]:
     """The allowed range of raw values (docs/values-and-ranges.md)."""
     low, high = indicator.value_min, indicator.value_max
-    if method == "grade":
+    if rules.METHODS.get(method, rules.METHODS["direct"]).fractions:
         if low is not None or high is not None or indicator.integer_only:
-            return [f"{label}按等次评定，不设允许最小值、允许最大值和只允许整数"]
+            return [chinese("range.on_grade", owner=owner)]
         return []
     if low is not None and high is not None and low > high:
-        return [f"{label}的允许最小值 {_plain(low)} 大于允许最大值 {_plain(high)}"]
+        return [
+            chinese("range.min_above_max", {"min": _plain(low), "max": _plain(high)}, owner=owner)
+        ]
     return []
 
 
@@ -403,66 +415,6 @@ records.add_rule(Indicator, _without_autoflush(_indicator_rule))
 # --------------------------------------------------------
 
 
-def engine_scheme(scheme: Scheme) -> dict:
-    """Return a scheme in the engine's form (docs/rules.md#engine-document); unreadable amounts stay
-    as text."""
-
-    def amount(value):
-        return None if value is None else Decimal(value)
-
-    def fractions(raw):
-        if not isinstance(raw, dict):
-            return raw
-        return {k: (_decimal(v) if _decimal(v) is not None else v) for k, v in raw.items()}
-
-    grades = scheme.grades
-    if isinstance(grades, list):
-        grades = [
-            {
-                "name": band.get("name"),
-                "min": _decimal(band.get("min"))
-                if _decimal(band.get("min")) is not None
-                else band.get("min"),
-            }
-            if isinstance(band, dict)
-            else band
-            for band in grades
-        ]
-    return {
-        "total": amount(scheme.total),
-        "bonus_cap": amount(scheme.bonus_cap),
-        "penalty_cap": amount(scheme.penalty_cap),
-        "tie_method": scheme.tie_method,
-        "grades": grades,
-        "dimensions": [
-            {
-                "code": dimension.code,
-                "name": dimension.name,
-                "indicators": [
-                    {
-                        "code": indicator.code,
-                        "name": indicator.name,
-                        "points": amount(indicator.points),
-                        "method": indicator.method,
-                        "direction": indicator.direction,
-                        "target": amount(indicator.target)
-                        if indicator.method == "target"
-                        else None,
-                        "floor": amount(indicator.floor)
-                        if indicator.method == "relative"
-                        else None,
-                        "grade_fractions": fractions(indicator.grade_fractions)
-                        if indicator.method == "grade"
-                        else None,
-                    }
-                    for indicator in _indicators_of(dimension)
-                ],
-            }
-            for dimension in scheme.dimensions
-        ],
-    }
-
-
 def _indicators_of(dimension: Dimension) -> Iterable[Indicator]:
     return sorted(dimension.indicators, key=lambda i: (i.order, i.id or 0))
 
@@ -471,27 +423,29 @@ def validate_scheme(scheme: Scheme) -> list[str]:
     """Return every problem that keeps ``scheme`` from being published (Chinese), in order."""
     problems = scheme_field_problems(scheme)
     if scheme.grades is None:
-        problems.append("等次划分不能为空")
+        problems.append(chinese("grades.empty"))
     dimensions = list(scheme.dimensions)
     if not dimensions:
-        problems.append("方案还没有维度")
+        problems.append(chinese("scheme.no_dimensions"))
     seen_dimensions: set[str] = set()
     seen_indicators: dict[str, str] = {}
     points_sum = Decimal(0)
     count = 0
     for dimension in dimensions:
         if dimension.code in seen_dimensions:
-            problems.append(f"维度代码 {dimension.code} 重复")
+            problems.append(chinese("dimension.duplicate", {"code": dimension.code}))
         seen_dimensions.add(dimension.code)
         indicators = list(_indicators_of(dimension))
         if not indicators:
-            problems.append(f"维度 {dimension.code} {dimension.name} 还没有指标")
+            problems.append(
+                chinese("dimension.no_indicators", {"code": dimension.code, "name": dimension.name})
+            )
         for indicator in indicators:
             count += 1
             if indicator.code in seen_indicators:
+                first = f"维度 {seen_indicators[indicator.code]}"
                 problems.append(
-                    f"指标代码 {indicator.code} 重复（维度 {seen_indicators[indicator.code]} "
-                    f"和 {dimension.code}）"
+                    chinese("indicator.duplicate", {"code": indicator.code, "first": first})
                 )
             seen_indicators[indicator.code] = dimension.code
             problems.extend(indicator_field_problems(indicator))
@@ -508,17 +462,15 @@ def validate_scheme(scheme: Scheme) -> list[str]:
             )
         ).all()
     for code in stray:
-        problems.append(f"指标 {code} 的维度不属于本方案")
+        problems.append(chinese("indicator.outside_scheme", {"code": code}))
     total = Decimal(scheme.total) if scheme.total is not None else None
-    if count and total is not None and points_sum != total:
-        problems.append(
-            f"各指标分值合计 {_plain(points_sum)}，不等于方案总分 {_plain(total)}"
-            f"（相差 {_plain(total - points_sum)}）"
-        )
+    if count and total is not None:
+        problems.extend(_said(rules.points_sum_problem(points_sum, total)))
     if not problems:
-        # The engine is the final word: a scheme it refuses must never be published.
-        engine_problems = scoring.validate({"scheme": engine_scheme(scheme), "units": []})
-        problems.extend(f"评分引擎校验未通过：{p.path} {p.message}" for p in engine_problems)
+        # The engine is the final word: a scheme it refuses must never be published,
+        # and what it finds is worded in Chinese from the same codes.
+        document = {"scheme": loading.scheme_document(scheme), "units": []}
+        problems.extend(engine_problem(p, document) for p in scoring.validate(document))
     return problems
 
 
