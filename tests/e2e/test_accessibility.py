@@ -28,7 +28,7 @@ OPEN_PERIOD = "2026Q3"
 BAITA = "445203108000"  # 白塔镇
 
 #: (name, user who opens it, URL): the nine daily pages, with the role that works on each,
-#: and the entry grid of one town.
+#: the entry grid of one town, and more.
 PAGES = [
     ("login", None, "/login"),
     ("dashboard", "admin", "/admin/"),
@@ -40,6 +40,11 @@ PAGES = [
     ("history", "auditor", "/admin/history/"),
     ("town", "admin", "/admin/town/"),
     ("cadre-ledger", "supervisor", "/admin/cadre-ledger/"),
+    # and three that exercise the frame's fixes for Flask-Admin's own widgets: a cadre's sheet
+    # (chart, breadcrumb), a form with select2 boxes, a list with column help icons
+    ("cadre-sheet", "supervisor", "/admin/cadre-ledger/1"),
+    ("cadre-record-form", "supervisor", "/admin/cadre_record/new/"),
+    ("scheme-list", "admin", "/admin/scheme/"),
 ]
 #: Each role's own dashboard (its panels differ).
 DASHBOARDS = ["assessor", "supervisor", "auditor", "reviewer"]
