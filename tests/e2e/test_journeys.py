@@ -48,7 +48,7 @@ def valid_value(indicator: Indicator) -> str:
     if indicator.method == "direct":
         return str((Decimal(indicator.points) * Decimal("0.8")).quantize(Decimal("0.1")))
     if indicator.method == "target" and indicator.target is not None:
-        return str(Decimal(indicator.target).normalize())
+        return format(Decimal(indicator.target).normalize(), "f")  # 100, never 1E+2
     return "10"
 
 

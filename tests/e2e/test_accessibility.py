@@ -1,0 +1,198 @@
+"""Accessibility in Chromium (docs/accessibility.md): axe-core's WCAG 2 A and AA rules on the
+daily pages, keyboard focus on the entry page, and the 大字号 (larger text) mode.
+
+axe-core is a test asset (tests/e2e/assets/axe-core/, MPL-2.0), injected into each page;
+the application never serves it. The pages are read only, so one live server on a copy of
+the demo ledger (docs/rules.md#demo-data) serves the whole module.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from models import db
+from tests.e2e.conftest import LiveServer, build_live_app, login, screenshot
+
+AXE = Path(__file__).parent / "assets" / "axe-core" / "axe.min.js"
+AXE_RUN = """() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})
+  .then(r => r.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary}))
+  })))"""
+
+#: The open demo period and a town of it.
+OPEN_PERIOD = "2026Q3"
+BAITA = "445203108000"  # 白塔镇
+
+#: (name, user who opens it, URL): the nine daily pages, with the role that works on each,
+#: the entry grid of one town, and more.
+PAGES = [
+    ("login", None, "/login"),
+    ("dashboard", "admin", "/admin/"),
+    ("ranking", "assessor", "/admin/ranking/"),
+    ("entry", "assessor", "/admin/entry/"),
+    ("entry-grid", "assessor", f"/admin/entry/?period={OPEN_PERIOD}&level=town&unit={BAITA}"),
+    ("import", "assessor", "/admin/import/"),
+    ("review", "supervisor", "/admin/review/"),
+    ("history", "auditor", "/admin/history/"),
+    ("town", "admin", "/admin/town/"),
+    ("cadre-ledger", "supervisor", "/admin/cadre-ledger/"),
+    # and three that exercise the frame's fixes for Flask-Admin's own widgets: a cadre's sheet
+    # (chart, breadcrumb), a form with select2 boxes, a list with column help icons
+    ("cadre-sheet", "supervisor", "/admin/cadre-ledger/1"),
+    ("cadre-record-form", "supervisor", "/admin/cadre_record/new/"),
+    ("scheme-list", "admin", "/admin/scheme/"),
+]
+#: Each role's own dashboard (its panels differ).
+DASHBOARDS = ["assessor", "supervisor", "auditor", "reviewer"]
+
+
+@pytest.fixture(scope="module")
+def a11y_server(demo_database, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("a11y")
+    shutil.copyfile(demo_database, folder / "e2e.sqlite3")
+    server = LiveServer(build_live_app(folder, seed=lambda app: None)).start()
+    yield server
+    server.stop()
+    with server.app.app_context():
+        db.engine.dispose()
+
+
+def open_page(page, server, user: str | None, path: str) -> None:
+    if user:
+        login(page, server, user)
+    page.goto(f"{server.url}{path}")
+    page.wait_for_load_state("networkidle")
+
+
+def axe_violations(page) -> list[dict]:
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate(AXE_RUN)
+
+
+def report(violations: list[dict]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"{v['id']} ({v['impact']}, {len(v['nodes'])}): {v['help']}")
+        for node in v["nodes"][:15]:
+            summary = " ".join((node["summary"] or "").split())
+            lines.append(f"    {node['target']}  —  {summary[:300]}")
+    return "\n".join(lines)
+
+
+def assert_no_violations(page) -> None:
+    violations = axe_violations(page)
+    assert not violations, f"axe-core (WCAG 2 A/AA) on {page.url}:\n{report(violations)}"
+
+
+def set_large_text(page, large: bool) -> None:
+    """Press the 大字号 button, by keyboard, until it shows the wanted state."""
+    button = page.locator("#text-size-toggle")
+    if (button.get_attribute("aria-pressed") == "true") != large:
+        button.focus()
+        page.keyboard.press("Enter")
+    assert button.get_attribute("aria-pressed") == ("true" if large else "false")
+
+
+def assert_fits_width(page) -> None:
+    """The page itself never scrolls sideways; a wide table scrolls inside its box."""
+    widths = page.evaluate(
+        "() => ({page: document.documentElement.scrollWidth, view: window.innerWidth})"
+    )
+    assert widths["page"] <= widths["view"], (page.url, widths)
+
+
+@pytest.mark.parametrize("name,user,path", PAGES, ids=[p[0] for p in PAGES])
+def test_page_has_no_wcag_violations(page, a11y_server, name, user, path):
+    open_page(page, a11y_server, user, path)
+    lang = page.get_attribute("html", "lang")
+    assert lang == "zh-CN"
+    assert_no_violations(page)
+
+
+@pytest.mark.parametrize("user", DASHBOARDS)
+def test_every_dashboard_has_no_wcag_violations(page, a11y_server, user):
+    open_page(page, a11y_server, user, "/admin/")
+    assert_no_violations(page)
+
+
+def test_english_pages_say_so(page, a11y_server):
+    open_page(page, a11y_server, "assessor", "/admin/ranking/")
+    page.goto(f"{a11y_server.url}/lang/en?next=/admin/ranking/")
+    page.wait_for_load_state("networkidle")
+    assert page.get_attribute("html", "lang") == "en"
+    assert page.inner_text("#text-size-toggle") == "Larger text"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/ranking/",
+        # the widest table: typical villages with rank intervals (docs/rules.md#demo-data)
+        "/admin/ranking/?period=2026Q1&level=village&uncertainty=1",
+        f"/admin/entry/?period={OPEN_PERIOD}&level=town&unit={BAITA}",
+    ],
+    ids=["ranking", "ranking-villages-intervals", "entry-grid"],
+)
+def test_larger_text_mode(page, a11y_server, tmp_path, request, path):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    open_page(page, a11y_server, "assessor", path)
+    assert page.inner_text("#text-size-toggle") == "大字号"
+    root_size = "() => getComputedStyle(document.documentElement).fontSize"
+    assert page.evaluate(root_size) == "16px"
+
+    set_large_text(page, True)
+    assert "text-large" in page.get_attribute("html", "class")
+    assert page.evaluate(root_size) == "20px"
+    assert_fits_width(page)
+    assert_no_violations(page)
+
+    # Remembered: the next page (and a reload) opens large, the button says it is on.
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate(root_size) == "20px"
+    assert page.get_attribute("#text-size-toggle", "aria-pressed") == "true"
+    assert_fits_width(page)
+    screenshot(page, tmp_path, f"a11y-large-{request.node.callspec.id}")
+
+    set_large_text(page, False)
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate(root_size) == "16px"
+
+
+def test_login_page_offers_larger_text(page, a11y_server):
+    page.goto(f"{a11y_server.url}/login")
+    set_large_text(page, True)
+    login(page, a11y_server, "assessor")
+    assert page.get_attribute("#text-size-toggle", "aria-pressed") == "true"
+    assert page.evaluate("() => getComputedStyle(document.documentElement).fontSize") == "20px"
+
+
+def test_keyboard_reaches_save_with_a_visible_focus_ring(page, a11y_server):
+    open_page(
+        page,
+        a11y_server,
+        "assessor",
+        f"/admin/entry/?period={OPEN_PERIOD}&level=town&unit={BAITA}",
+    )
+    page.locator("body").focus()
+    for _ in range(300):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.id") == "entry-save":
+            break
+    else:
+        pytest.fail("Tab never reached the save button (#entry-save)")
+    ring = page.evaluate(
+        """() => { const s = getComputedStyle(document.activeElement);
+                   return {style: s.outlineStyle, width: parseFloat(s.outlineWidth),
+                           color: s.outlineColor}; }"""
+    )
+    assert ring["style"] != "none" and ring["width"] >= 2, ring
+    # The first Tab stop of a page is the skip link to its content.
+    page.goto(page.url)
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.className") == "skip-link"
