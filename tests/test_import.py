@@ -1367,3 +1367,109 @@ def test_page_dry_run_of_a_wide_sheet_says_how_it_was_read(app, client, auth, we
     auth.login("assessor", PASSWORD)
     text = upload(client, office_workbook(), filename="镇街考核.xlsx").get_data(as_text=True)
     assert "新增 12 项" in text and 'id="import-layout"' in text and "表头在第3行" in text
+
+
+# --- 确认导入: the dry run's file kept on the server (docs/import.md#confirm) -------------
+
+
+def confirm_fields(html: str) -> dict:
+    import re
+
+    form = html[html.index('id="import-confirm"') :]
+    form = form[: form.index("</form>")]
+    return dict(re.findall(r'name="(\w+)" type="hidden" value="([^"]*)"', form))
+
+
+def test_confirm_applies_the_dry_run_file_without_choosing_it_again(app, client, auth, web_world):
+    with app.app_context():
+        percent_indicator(web_world)
+        db.session.remove()
+    auth.login("assessor", PASSWORD)
+    dry = upload(client, office_workbook(), filename="镇街考核.xlsx")
+    html = dry.get_data(as_text=True)
+    assert dry.status_code == 200 and 'id="import-confirm"' in html and "确认导入" in html
+    fields = confirm_fields(html)
+    assert set(fields) >= {"token", "sha256"}  # and csrf_token when CSRF is on
+    with app.app_context():
+        from models import PendingImport
+
+        held = db.session.get(PendingImport, fields["token"])
+        assert held.username == "assessor" and held.sha256 == fields["sha256"]
+        assert score_rows() == {}
+        db.session.remove()
+    done = client.post("/admin/import/confirm", data=fields)
+    assert done.status_code == 200, done.get_data(as_text=True)
+    assert "已导入：新增 12 项" in done.get_data(as_text=True)
+    with app.app_context():
+        assert len(score_rows()) == 12
+        assert db.session.get(PendingImport, fields["token"]) is None
+    # A token is used once.
+    again = client.post("/admin/import/confirm", data=fields)
+    assert again.status_code in (400, 422) and "已失效" in again.get_data(as_text=True)
+
+
+def test_confirm_refuses_a_tampered_expired_or_foreign_token(app, client, auth, web_world):
+    from datetime import timedelta
+
+    from models import PendingImport
+
+    auth.login("assessor", PASSWORD)
+    fields = confirm_fields(upload(client, csv_bytes(full_rows())).get_data(as_text=True))
+    for changed in ({"token": fields["token"][:-2] + "xx"}, {"sha256": "0" * 64}):
+        refused = client.post("/admin/import/confirm", data={**fields, **changed})
+        assert refused.status_code in (400, 422)
+        assert "已失效" in refused.get_data(as_text=True)
+    with app.app_context():
+        row = db.session.get(PendingImport, fields["token"])
+        if row is not None:  # a tampered try may use the token up: both are refusals
+            row.expires_at = row.expires_at - timedelta(hours=1)
+            db.session.commit()
+        db.session.remove()
+    fields = confirm_fields(upload(client, csv_bytes(full_rows())).get_data(as_text=True))
+    with app.app_context():
+        row = db.session.get(PendingImport, fields["token"])
+        row.expires_at = row.expires_at - timedelta(hours=1)
+        db.session.commit()
+        db.session.remove()
+    expired = client.post("/admin/import/confirm", data=fields)
+    assert expired.status_code in (400, 422) and "已失效" in expired.get_data(as_text=True)
+    # Another assessor's session cannot use the token.
+    fields = confirm_fields(upload(client, csv_bytes(full_rows())).get_data(as_text=True))
+    auth.logout()
+    with app.app_context():
+        from evaluation.services import accounts
+
+        accounts.create_user(SETUP, "assessor2", "assessor", PASSWORD)
+        db.session.remove()
+    auth.login("assessor2", PASSWORD)
+    foreign = client.post("/admin/import/confirm", data=fields)
+    assert foreign.status_code in (400, 422) and "已失效" in foreign.get_data(as_text=True)
+    with app.app_context():
+        assert score_rows() == {}
+
+
+def test_confirm_checks_the_file_again_against_values_changed_since(app, client, auth, web_world):
+    header = ["考核周期", "单位代码", "指标代码", "数值"]
+    auth.login("assessor", PASSWORD)
+    data = csv_bytes([["2026Q3", "445203100000", "U02", "24"]], header)
+    fields = confirm_fields(upload(client, data, filename="hand.csv").get_data(as_text=True))
+    with app.app_context():
+        fill_towns(web_world, web_world.period())  # a colleague enters the value meanwhile
+        db.session.remove()
+    refused = client.post("/admin/import/confirm", data=fields)
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "文件中为 24，现值为 25.5" in text
+    with app.app_context():
+        assert score_rows()[("445203100000", "U02")] == ("25.5", "")
+
+
+def test_no_confirm_button_for_a_dry_run_with_problems_or_for_admins(app, client, auth, web_world):
+    auth.login("assessor", PASSWORD)
+    rows = full_rows()
+    rows[4][5] = "很多"
+    assert 'id="import-confirm"' not in upload(client, csv_bytes(rows)).get_data(as_text=True)
+    auth.logout()
+    auth.login("admin", PASSWORD)
+    assert 'id="import-confirm"' not in upload(client, csv_bytes(full_rows())).get_data(
+        as_text=True
+    )
