@@ -450,7 +450,7 @@ def test_the_rank_trend_leaves_out_a_period_without_any_value(app):
     ]
 
 
-# --- the sheet handed to a leader: XLSX and print (docs/rules.md#ranking-export) -------
+# --- the sheet handed to a leader: XLSX and print (docs/architecture.md#pages-and-doors) -
 
 
 def test_xlsx_is_a_titled_bordered_landscape_sheet_with_an_indicator_detail(demo_app):
