@@ -1034,7 +1034,8 @@ def test_template_cell_empty_at_export_is_refused_once_someone_filled_it(world):
 def test_a_value_cleared_and_entered_again_is_not_taken_for_the_exported_one(world):
     fill_towns(world, world.period())
     data = importer.template_bytes(world.period())  # U02 of 云路镇: 25.5, version 1
-    ledger.clear_score(COLLEAGUE, stored_score(world, "445203100000", "U02"), version=1)
+    cleared = stored_score(world, "445203100000", "U02")
+    ledger.clear_score(COLLEAGUE, cleared, version=1, reason="录错单位")
     score = correct(world, "445203100000", "U02", "26", "重新录入")  # version 1 again
     assert score.version == 1
     uploaded = edit_template(data, {("445203101000", "E01"): 3.5})
