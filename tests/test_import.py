@@ -1474,3 +1474,24 @@ def test_no_confirm_button_for_a_dry_run_with_problems_or_for_admins(app, client
     assert 'id="import-confirm"' not in upload(client, csv_bytes(full_rows())).get_data(
         as_text=True
     )
+
+
+def test_wide_parser_skips_summary_rows_but_not_a_unit_named_like_one():
+    units = {
+        "445203100000": UnitInfo("445203100000", "云路镇", "town"),
+        "445203199000": UnitInfo("445203199000", "合计镇", "town"),
+    }
+    table = [
+        ("序号", "镇街", "D1"),
+        (1, "云路镇", 10),
+        (2, "合计镇", 12),
+        ("全区合计", None, 22),
+        (None, "平均值：", 11),
+        ("注：D1 为直接评分", None, None),
+    ]
+    parsed = parse_table(table, period="2026Q3", units=units, indicators=INDICATORS)
+    assert parsed.problems == []
+    assert [(r.row, r.unit, r.indicator, r.value, r.column) for r in parsed.rows] == [
+        (2, "445203100000", "D1", "10", "D1"),
+        (3, "445203199000", "D1", "12", "D1"),
+    ]

@@ -281,8 +281,9 @@ UNIT_HEADERS = frozenset(
 )
 #: Of these, the ones that announce codes (preferred when a sheet has both columns).
 UNIT_CODE_HEADERS = frozenset({"单位代码", "镇街代码", "unit_code"})
-#: Rows of a wide sheet that total or average the others, skipped by their label.
-SUMMARY_LABELS = ("合计", "总计", "小计", "平均", "全区", "全市", "全县")
+#: Rows of a wide sheet that total or average the others, skipped by their label
+#: ("合计", "全区合计", "平均值" …), unless the label is a unit's own code or name.
+SUMMARY_LABELS = ("合计", "总计", "小计", "平均", "平均值", "平均数")
 #: What to tell a user whose sheet has neither layout.
 LAYOUT_HINT = (
     "无法识别表格格式：未找到表头。可用两种格式——"
@@ -372,13 +373,14 @@ def _wide_header(
     return _WideHeader(index + 1, unit_column, unit_header, indicators, period_column)
 
 
-def _summary_row(cells: Sequence, skip: Mapping[int, object]) -> bool:
+def _summary_row(cells: Sequence, skip: Mapping[int, object], names: _UnitNames) -> bool:
     """Whether a wide row is a 合计/总计/平均 line (its label in any non-indicator cell)."""
     for column, cell in enumerate(cells):
         if column in skip or not isinstance(cell, str):
             continue
-        if _squeezed(cell).startswith(SUMMARY_LABELS):
-            return True
+        label = _squeezed(cell).rstrip(":：")
+        if label.startswith(SUMMARY_LABELS[:3]) or label.endswith(SUMMARY_LABELS):
+            return not names.known(label)
     return False
 
 
@@ -458,6 +460,10 @@ class _UnitNames:
         self.level = level
         self._by_name: dict[str, list[str]] | None = None
 
+    def known(self, text: str) -> bool:
+        """Whether a text is some unit's code or name."""
+        return text in self.units or self.resolve(text)[0] in self.units
+
     def resolve(self, text: str) -> tuple[str, str | None]:
         """Return (code, problem): the code as written, or the code of the unit named."""
         if text in self.units:
@@ -513,7 +519,7 @@ def _parse_wide(
             column: cells[column] if column < len(cells) else None
             for column in header.indicators
         }
-        if _blank_row(list(values.values())) or _summary_row(cells, header.indicators):
+        if _blank_row(list(values.values())) or _summary_row(cells, header.indicators, names):
             continue
         unit_cell = cells[header.unit_column] if header.unit_column < len(cells) else None
         unit_text = _text(unit_cell)
