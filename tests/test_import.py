@@ -1495,3 +1495,17 @@ def test_wide_parser_skips_summary_rows_but_not_a_unit_named_like_one():
         (2, "445203100000", "D1", "10", "D1"),
         (3, "445203199000", "D1", "12", "D1"),
     ]
+
+
+def test_cli_imports_a_gbk_wide_csv(app, runner, tmp_path):
+    with app.app_context():
+        world = build_world()
+        open_period(world)
+        db.session.remove()
+    path = tmp_path / "镇街.csv"
+    path.write_bytes("镇街,招商引资项目落地数\r\n玉滘镇,7\r\n合计,7\r\n".encode("gbk"))
+    done = runner.invoke(args=["import-scores", str(path), "--period", "2026Q3"])
+    assert done.exit_code == 0, done.output
+    assert "读取方式：宽表：表头在第1行，1 个指标列" in done.output and "新增 1 项" in done.output
+    with app.app_context():
+        assert score_rows() == {("445203101000", "E02"): ("7", "")}
