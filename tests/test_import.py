@@ -1509,3 +1509,16 @@ def test_cli_imports_a_gbk_wide_csv(app, runner, tmp_path):
     assert "读取方式：宽表：表头在第1行，1 个指标列" in done.output and "新增 1 项" in done.output
     with app.app_context():
         assert score_rows() == {("445203101000", "E02"): ("7", "")}
+
+
+def test_wide_header_below_a_dimension_row_named_like_an_indicator():
+    indicators = {**INDICATORS, "X1": IndicatorInfo("X1", "城乡融合", "direct", Decimal("10"))}
+    units = {"445203100000": UnitInfo("445203100000", "云路镇", "town")}
+    table = [
+        ("单位", "城乡融合", None, None),  # 单位 merged down; a dimension over D1, T1.
+        (None, "D1.直接", "T1 目标", "城乡融合（分）"),
+        ("云路镇", 10, 5, 8),
+    ]
+    parsed = parse_table(table, period="2026Q3", units=units, indicators=indicators)
+    assert parsed.problems == []
+    assert [(r.indicator, r.value) for r in parsed.rows] == [("D1", "10"), ("T1", "5"), ("X1", "8")]

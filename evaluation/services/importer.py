@@ -317,8 +317,9 @@ def _indicator_lookup(indicators: Mapping[str, IndicatorInfo]) -> Callable[[str]
         if found:
             return found
         match = _LEADING_CODE.match(_text(header))
-        if match and match.group(1).casefold() in by_code:
-            return by_code[match.group(1).casefold()]
+        token = match.group(1).rstrip("._-").casefold() if match else ""
+        if token in by_code:
+            return by_code[token]
         name = _squeezed(header)
         for candidate in (name, _TRAILING_NOTE.sub("", name)):
             if by_name.get(candidate):
@@ -414,6 +415,11 @@ def parse_table(
             )
         wide = _wide_header(rows, index, lookup)
         if wide is not None:
+            # A dimension row named like an indicator is the top of a two-row header:
+            # the header is the row with the indicator columns.
+            below = _wide_header(rows, index + 1, lookup) if index + 1 < len(rows) else None
+            if below is not None and len(below.indicators) > len(wide.indicators):
+                wide = below
             return _parse_wide(
                 rows, wide, period=period, units=units, indicators=indicators, level=level
             )
