@@ -444,9 +444,8 @@ def issuing_body() -> str:
     from models import Setting
 
     row = db.session.get(Setting, ISSUING_BODY_KEY)
-    return (row.value or "").strip() if row is not None and (row.value or "").strip() else (
-        ISSUING_BODY_DEFAULT
-    )
+    text = (row.value or "").strip() if row is not None else ""
+    return text or ISSUING_BODY_DEFAULT
 
 
 def document_title(page: RankingPage) -> str:
