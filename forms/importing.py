@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, RadioField, SelectField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from models.units import LEVELS
@@ -32,3 +32,10 @@ class ImportForm(FlaskForm):
     #: Required with ``overwrite`` (the import service refuses it blank); it becomes the
     #: ``reason`` of the history events of the values overwritten.
     reason = TextAreaField(_l("覆盖原因"), validators=[Length(max=500)])
+
+
+class ConfirmImportForm(FlaskForm):
+    """确认导入 after a clean dry run: the file stays on the server under ``token``."""
+
+    token = HiddenField(validators=[DataRequired()])
+    sha256 = HiddenField(validators=[DataRequired()])

@@ -25,6 +25,7 @@ db = SQLAlchemy(model_class=Base)
 
 from models.cadres import Cadre, CadreRecord, KeyProject, ProjectUpdate  # noqa: E402
 from models.history import HistoryEvent  # noqa: E402
+from models.imports import PendingImport  # noqa: E402
 from models.ledger import Adjustment, RankingSnapshot, Score, Veto  # noqa: E402
 from models.periods import Period  # noqa: E402
 from models.reviews import ReviewCase, ReviewRecord  # noqa: E402
@@ -46,6 +47,7 @@ __all__ = [
     "Indicator",
     "KeyProject",
     "LoginFailure",
+    "PendingImport",
     "Period",
     "ProjectUpdate",
     "RankingSnapshot",

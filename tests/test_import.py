@@ -311,8 +311,9 @@ def test_one_bad_row_writes_nothing(world):
 
 
 def test_unreadable_files_are_refused(world):
-    with pytest.raises(InvalidInput, match="UTF-8"):
-        run(world, "考核周期,单位代码\n".encode("gbk"))
+    # Neither UTF-8 nor GB18030 (GBK CSV files are read: see the office-made sheets).
+    with pytest.raises(InvalidInput, match="UTF-8 或 GBK"):
+        run(world, "考核周期,单位代码\n".encode() + b"\xff\xfe")
     with pytest.raises(InvalidInput, match="XLSX"):
         run(world, b"PK\x03\x04 not really a zip", filename="x.xlsx")
     with pytest.raises(InvalidInput, match=".xls"):
@@ -1221,3 +1222,305 @@ def test_page_overwrite_checkbox_and_reason(app, client, auth, web_world):
         assert score_rows()[("445203100000", "U02")] == ("24", "")
         last = db.session.scalar(select(HistoryEvent).order_by(HistoryEvent.seq.desc()).limit(1))
         assert last.reason == "以镇街复核表为准"
+
+
+# --- office-made sheets: wide layout, title rows, names, GBK (docs/import.md#layouts) ---
+
+
+def office_workbook(
+    rows=None, *, e01_percent=True, title="2026年第三季度镇街考核数据", total_row=True
+) -> bytes:
+    """A wide sheet as an office keeps it: a merged title in A1, a two-row header (序号
+    and 单位 merged down, dimension names merged over their indicators), towns by name,
+    E01 typed as percentages (0.052 shown as 5.20%), a 合计 row at the bottom."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet["A1"] = title
+    sheet.merge_cells("A1:F1")
+    sheet["A2"], sheet["B2"], sheet["C2"], sheet["E2"] = "序号", "单位", "镇域经济发展", "城乡融合"
+    sheet.merge_cells("A2:A3")
+    sheet.merge_cells("B2:B3")
+    sheet.merge_cells("C2:D2")
+    sheet.merge_cells("E2:F2")
+    # Code and name, the name alone, the code alone, a name with its unit in brackets.
+    for column, text in zip("CDEF", ("E01 地区生产总值增速", "招商引资项目落地数", "U01",
+                                     "典型村培育创建成效（分）"), strict=True):
+        sheet[f"{column}3"] = text
+    rows = rows or [
+        (1, "曲溪街道", 0.065, 10, "A", 30),
+        (2, "云路镇", 0.052, 4, "B", 25.5),
+        (3, "玉滘镇", 0.0325, 7, "C", 20),
+    ]
+    for offset, row in enumerate(rows):
+        for column, value in zip("ABCDEF", row, strict=True):
+            cell = sheet[f"{column}{4 + offset}"]
+            cell.value = value
+            if column == "C" and e01_percent and isinstance(value, float):
+                cell.number_format = "0.00%"
+    if total_row:
+        last = 4 + len(rows)
+        sheet[f"A{last}"] = "合计"
+        sheet.merge_cells(f"A{last}:B{last}")
+        sheet[f"D{last}"] = 21
+        sheet[f"F{last}"] = 75.5
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_wide_office_workbook_imports_like_the_long_template(world):
+    percent_indicator(world)
+    report = run(world, office_workbook(), filename="镇街考核.xlsx")
+    assert report.ok, [str(p) for p in report.problems]
+    assert report.applied and (report.new, report.changed) == (12, 0)
+    assert report.warnings == []
+    assert "宽表" in report.layout and "第3行" in report.layout
+    assert score_rows() == {
+        (unit, indicator): (value, "")
+        for unit, row in FULL_TOWN_VALUES.items()
+        for indicator, value in row.items()
+    }
+    assert history.verify().ok
+
+
+def test_wide_sheet_errors_name_the_sheet_row_and_the_column_header(world):
+    percent_indicator(world)
+    rows = [
+        (1, "曲溪街道", 0.065, 10, "A", 30),
+        (2, "云路镇", 0.052, "很多", "B", 25.5),
+        (3, "不存在镇", 0.0325, 7, "C", 20),
+        (4, "玉滘镇", 0.0325, 7, "C", 99),
+    ]
+    report = run(world, office_workbook(rows), filename="镇街考核.xlsx", dry_run=True)
+    messages = [str(p) for p in report.problems]
+    assert messages[0].startswith("第5行 招商引资项目落地数：")
+    assert messages[1] == "第6行 单位：单位 不存在镇 不存在"
+    assert messages[2].startswith("第7行 典型村培育创建成效（分）：")
+    assert len(messages) == 3 and score_rows() == {}
+
+
+def test_wide_sheet_takes_codes_and_refuses_an_ambiguous_name(world):
+    records.update(SETUP, world.unit("445203101000"), {"name": "云路镇"})
+    rows = [["单位代码", "E02", "U02"], ["445203101000", 7, 20], ["云路镇", 4, 25.5]]
+    report = importer.import_scores(
+        assessor(world), "2026Q3", xlsx_bytes(rows[1:], rows[0]), filename="w.xlsx",
+        dry_run=True,
+    )
+    assert [str(p) for p in report.problems] == [
+        "第3行 单位代码：名称「云路镇」对应多个镇街（445203100000、445203101000），请改填单位代码"
+    ]
+
+
+def test_wide_sheet_changing_stored_values_needs_overwrite_and_reason(world):
+    fill_towns(world, world.period())
+    rows = [(1, "云路镇", 0.052, 5, "B", 25.5)]
+    data = office_workbook(rows, e01_percent=False)
+    refused = run(world, data, filename="w.xlsx")
+    assert [(p.row, p.column, p.code) for p in refused.problems] == [
+        (4, "E01 地区生产总值增速", "overwrite"),
+        (4, "招商引资项目落地数", "overwrite"),
+    ]
+    # E01 is not measured in % here: 0.052 is a plain number, a change like any other.
+    done = run(world, data, filename="w.xlsx", reason="以镇街报表为准")
+    assert done.applied and done.overwritten == 2
+    assert score_rows()[("445203100000", "E02")] == ("5", "")
+
+
+def test_long_file_with_a_title_row_and_town_names(world):
+    rows = [
+        ["2026年第三季度分数", None, None, None],
+        ["考核周期", "单位代码", "指标代码", "数值"],
+        ["2026Q3", "云路镇", "E02", 4],
+        ["2026Q3", "无此镇", "E02", 4],
+    ]
+    report = run(world, xlsx_bytes(rows[1:], rows[0]), filename="l.xlsx", dry_run=True)
+    assert [str(p) for p in report.problems] == ["第4行 单位代码：单位代码 无此镇 不存在"]
+    ok = run(world, xlsx_bytes(rows[1:3], rows[0]), filename="l.xlsx")
+    assert ok.applied and score_rows() == {("445203100000", "E02"): ("4", "")}
+
+
+def test_gbk_csv_from_excel_on_chinese_windows(world):
+    text = "单位,E02,U01\r\n云路镇,4,B\r\n曲溪街道,10,A\r\n合计,14,\r\n"
+    report = run(world, text.encode("gbk"), filename="镇街.csv")
+    assert report.ok, [str(p) for p in report.problems]
+    assert score_rows() == {
+        ("445203100000", "E02"): ("4", ""),
+        ("445203100000", "U01"): ("B", ""),
+        ("445203001000", "E02"): ("10", ""),
+        ("445203001000", "U01"): ("A", ""),
+    }
+    # The long layout too, and UTF-8 without a BOM still reads as UTF-8.
+    long = "考核周期,单位代码,指标代码,数值\r\n2026Q3,玉滘镇,E02,7\r\n"
+    assert run(world, long.encode("gb18030"), filename="l.csv").new == 1
+    assert run(world, "单位,E02\n玉滘镇,7\n".encode(), filename="u.csv").unchanged == 1
+
+
+def test_a_sheet_of_neither_layout_points_at_the_template(world):
+    rows = [["名单"], ["张三", "李四"], ["王五", 3]]
+    report = run(world, xlsx_bytes(rows[1:], rows[0]), filename="x.xlsx", dry_run=True)
+    assert len(report.problems) == 1
+    message = str(report.problems[0])
+    assert message.startswith("第1行 表头：无法识别表格格式") and "下载模板" in message
+
+
+def test_page_dry_run_of_a_wide_sheet_says_how_it_was_read(app, client, auth, web_world):
+    with app.app_context():
+        percent_indicator(web_world)
+        db.session.remove()
+    auth.login("assessor", PASSWORD)
+    text = upload(client, office_workbook(), filename="镇街考核.xlsx").get_data(as_text=True)
+    assert "新增 12 项" in text and 'id="import-layout"' in text and "表头在第3行" in text
+
+
+# --- 确认导入: the dry run's file kept on the server (docs/import.md#confirm) -------------
+
+
+def confirm_fields(html: str) -> dict:
+    import re
+
+    form = html[html.index('id="import-confirm"') :]
+    form = form[: form.index("</form>")]
+    return dict(re.findall(r'name="(\w+)" type="hidden" value="([^"]*)"', form))
+
+
+def test_confirm_applies_the_dry_run_file_without_choosing_it_again(app, client, auth, web_world):
+    with app.app_context():
+        percent_indicator(web_world)
+        db.session.remove()
+    auth.login("assessor", PASSWORD)
+    dry = upload(client, office_workbook(), filename="镇街考核.xlsx")
+    html = dry.get_data(as_text=True)
+    assert dry.status_code == 200 and 'id="import-confirm"' in html and "确认导入" in html
+    fields = confirm_fields(html)
+    assert set(fields) >= {"token", "sha256"}  # and csrf_token when CSRF is on
+    with app.app_context():
+        from models import PendingImport
+
+        held = db.session.get(PendingImport, fields["token"])
+        assert held.username == "assessor" and held.sha256 == fields["sha256"]
+        assert score_rows() == {}
+        db.session.remove()
+    done = client.post("/admin/import/confirm", data=fields)
+    assert done.status_code == 200, done.get_data(as_text=True)
+    assert "已导入：新增 12 项" in done.get_data(as_text=True)
+    with app.app_context():
+        assert len(score_rows()) == 12
+        assert db.session.get(PendingImport, fields["token"]) is None
+    # A token is used once.
+    again = client.post("/admin/import/confirm", data=fields)
+    assert again.status_code in (400, 422) and "已失效" in again.get_data(as_text=True)
+
+
+def test_confirm_refuses_a_tampered_expired_or_foreign_token(app, client, auth, web_world):
+    from datetime import timedelta
+
+    from models import PendingImport
+
+    auth.login("assessor", PASSWORD)
+    fields = confirm_fields(upload(client, csv_bytes(full_rows())).get_data(as_text=True))
+    for changed in ({"token": fields["token"][:-2] + "xx"}, {"sha256": "0" * 64}):
+        refused = client.post("/admin/import/confirm", data={**fields, **changed})
+        assert refused.status_code in (400, 422)
+        assert "已失效" in refused.get_data(as_text=True)
+    with app.app_context():
+        row = db.session.get(PendingImport, fields["token"])
+        if row is not None:  # a tampered try may use the token up: both are refusals
+            row.expires_at = row.expires_at - timedelta(hours=1)
+            db.session.commit()
+        db.session.remove()
+    fields = confirm_fields(upload(client, csv_bytes(full_rows())).get_data(as_text=True))
+    with app.app_context():
+        row = db.session.get(PendingImport, fields["token"])
+        row.expires_at = row.expires_at - timedelta(hours=1)
+        db.session.commit()
+        db.session.remove()
+    expired = client.post("/admin/import/confirm", data=fields)
+    assert expired.status_code in (400, 422) and "已失效" in expired.get_data(as_text=True)
+    # Another assessor's session cannot use the token.
+    fields = confirm_fields(upload(client, csv_bytes(full_rows())).get_data(as_text=True))
+    auth.logout()
+    with app.app_context():
+        from evaluation.services import accounts
+
+        accounts.create_user(SETUP, "assessor2", "assessor", PASSWORD)
+        db.session.remove()
+    auth.login("assessor2", PASSWORD)
+    foreign = client.post("/admin/import/confirm", data=fields)
+    assert foreign.status_code in (400, 422) and "已失效" in foreign.get_data(as_text=True)
+    with app.app_context():
+        assert score_rows() == {}
+
+
+def test_confirm_checks_the_file_again_against_values_changed_since(app, client, auth, web_world):
+    header = ["考核周期", "单位代码", "指标代码", "数值"]
+    auth.login("assessor", PASSWORD)
+    data = csv_bytes([["2026Q3", "445203100000", "U02", "24"]], header)
+    fields = confirm_fields(upload(client, data, filename="hand.csv").get_data(as_text=True))
+    with app.app_context():
+        fill_towns(web_world, web_world.period())  # a colleague enters the value meanwhile
+        db.session.remove()
+    refused = client.post("/admin/import/confirm", data=fields)
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "文件中为 24，现值为 25.5" in text
+    with app.app_context():
+        assert score_rows()[("445203100000", "U02")] == ("25.5", "")
+
+
+def test_no_confirm_button_for_a_dry_run_with_problems_or_for_admins(app, client, auth, web_world):
+    auth.login("assessor", PASSWORD)
+    rows = full_rows()
+    rows[4][5] = "很多"
+    assert 'id="import-confirm"' not in upload(client, csv_bytes(rows)).get_data(as_text=True)
+    auth.logout()
+    auth.login("admin", PASSWORD)
+    assert 'id="import-confirm"' not in upload(client, csv_bytes(full_rows())).get_data(
+        as_text=True
+    )
+
+
+def test_wide_parser_skips_summary_rows_but_not_a_unit_named_like_one():
+    units = {
+        "445203100000": UnitInfo("445203100000", "云路镇", "town"),
+        "445203199000": UnitInfo("445203199000", "合计镇", "town"),
+    }
+    table = [
+        ("序号", "镇街", "D1"),
+        (1, "云路镇", 10),
+        (2, "合计镇", 12),
+        ("全区合计", None, 22),
+        (None, "平均值：", 11),
+        ("注：D1 为直接评分", None, None),
+    ]
+    parsed = parse_table(table, period="2026Q3", units=units, indicators=INDICATORS)
+    assert parsed.problems == []
+    assert [(r.row, r.unit, r.indicator, r.value, r.column) for r in parsed.rows] == [
+        (2, "445203100000", "D1", "10", "D1"),
+        (3, "445203199000", "D1", "12", "D1"),
+    ]
+
+
+def test_cli_imports_a_gbk_wide_csv(app, runner, tmp_path):
+    with app.app_context():
+        world = build_world()
+        open_period(world)
+        db.session.remove()
+    path = tmp_path / "镇街.csv"
+    path.write_bytes("镇街,招商引资项目落地数\r\n玉滘镇,7\r\n合计,7\r\n".encode("gbk"))
+    done = runner.invoke(args=["import-scores", str(path), "--period", "2026Q3"])
+    assert done.exit_code == 0, done.output
+    assert "读取方式：宽表：表头在第1行，1 个指标列" in done.output and "新增 1 项" in done.output
+    with app.app_context():
+        assert score_rows() == {("445203101000", "E02"): ("7", "")}
+
+
+def test_wide_header_below_a_dimension_row_named_like_an_indicator():
+    indicators = {**INDICATORS, "X1": IndicatorInfo("X1", "城乡融合", "direct", Decimal("10"))}
+    units = {"445203100000": UnitInfo("445203100000", "云路镇", "town")}
+    table = [
+        ("单位", "城乡融合", None, None),  # 单位 merged down; a dimension over D1, T1.
+        (None, "D1.直接", "T1 目标", "城乡融合（分）"),
+        ("云路镇", 10, 5, 8),
+    ]
+    parsed = parse_table(table, period="2026Q3", units=units, indicators=indicators)
+    assert parsed.problems == []
+    assert [(r.indicator, r.value) for r in parsed.rows] == [("D1", "10"), ("T1", "5"), ("X1", "8")]

@@ -269,10 +269,10 @@ def test_xlsx_export_keeps_numbers_and_neutralizes_text(demo_app):
 
     book = load_workbook(io.BytesIO(response.data))
     sheet = book["排名"]
-    header = [c.value for c in sheet[1]]
-    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    header = [c.value for c in sheet[2]]  # row 1 is the title
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
     assert len(rows) == 13
-    column = {name: header.index(name) for name in header}
+    column = {name.split("（")[0]: header.index(name) for name in header}
     for row, result in zip(rows, expected, strict=True):
         assert row[column["名次"]] == result["rank"]
         assert isinstance(row[column["总分"]], int | float)
@@ -293,10 +293,12 @@ def test_xlsx_export_keeps_numbers_and_neutralizes_text(demo_app):
 def test_print_view_has_the_approval_stamp(demo_app):
     expected = expected_ranking(demo_app, "2026Q1")
     html = login(demo_app).get("/admin/ranking/?period=2026Q1&print=1").get_data(as_text=True)
-    assert "size: A4 portrait" in html
+    assert "size: A4 landscape" in html
     assert 'id="approval-stamp"' in html
     assert expected["snapshot_hash"] in html
-    assert "审定人" in html and "审定时间" in html and "supervisor" in html
+    # People by the names readers know them by, not by their login names.
+    assert "<tr><th>审定人</th><td>督导组 蔡丽华</td></tr>" in html
+    assert "（supervisor）" not in html and "（assessor）" not in html
     assert "navbar" not in html  # no navigation on the sheet
     assert len(table_rows(html)) == 13
 
@@ -353,7 +355,7 @@ def test_a_long_ranking_shows_its_first_rows_and_offers_every_row(demo_app, monk
     printed = client.get("/admin/ranking/?period=2026Q2&print=1").get_data(as_text=True)
     assert "共 13 个单位" in printed
     book = load_workbook(io.BytesIO(client.get("/admin/ranking/export.xlsx?period=2026Q2").data))
-    assert book.active.max_row == 1 + 13
+    assert book.active.max_row == 2 + 13  # the title, the header, every town
 
 
 #: The demo's open period 2026Q3: the towns with values still missing (the last two have
@@ -386,8 +388,8 @@ def test_incomplete_towns_show_incomplete_data_instead_of_a_grade(demo_app):
 def test_incomplete_towns_show_incomplete_data_in_the_xlsx(demo_app):
     response = login(demo_app).get("/admin/ranking/export.xlsx?period=2026Q3")
     sheet = load_workbook(io.BytesIO(response.data))["排名"]
-    header = [c.value for c in sheet[1]]
-    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    header = [c.value for c in sheet[2]]
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
     grade = {row[header.index("镇街")]: row[header.index("等次")] for row in rows}
     assert [n for n, g in grade.items() if g == "数据不全"] == INCOMPLETE_TOWNS_2026Q3
     assert "较差" not in [grade[n] for n in INCOMPLETE_TOWNS_2026Q3]
@@ -446,3 +448,91 @@ def test_the_rank_trend_leaves_out_a_period_without_any_value(app):
     assert [(s["name"], s["ranks"]) for s in trend["series"]] == [
         ("曲溪街道", [1]), ("云路镇", [2]), ("玉滘镇", [3]),
     ]
+
+
+# --- the sheet handed to a leader: XLSX and print (docs/architecture.md#pages-and-doors) -
+
+
+def test_xlsx_is_a_titled_bordered_landscape_sheet_with_an_indicator_detail(demo_app):
+    client = login(demo_app)
+    response = client.get("/admin/ranking/export.xlsx?period=2026Q1")
+    assert "%E5%B7%B2%E5%AE%A1%E5%AE%9A.xlsx" in response.headers["Content-Disposition"]  # 已审定
+    book = load_workbook(io.BytesIO(response.data))
+    assert book.sheetnames == ["排名", "指标明细", "说明"]
+    sheet = book["排名"]
+    assert sheet["A1"].value == "2026年第一季度镇街担当作为考核排名（已审定）"
+    assert any(str(r) .startswith("A1:") for r in sheet.merged_cells.ranges)
+    header = [c.value for c in sheet[2]]
+    assert len(header) == len(set(header)), "no column twice"
+    assert "名次变化" not in header and "较上期" in header
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.page_setup.fitToWidth == 1 and sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$1:$2"
+    assert sheet["A3"].border.left.style == "thin" and sheet["A2"].font.bold
+    assert sheet.freeze_panes == "A3"
+
+    detail = book["指标明细"]
+    expected = expected_ranking(demo_app, "2026Q1")
+    with demo_app.app_context():
+        from evaluation.admin.ranking_view import scheme_layout
+
+        period = db.session.scalar(select(Period).where(Period.code == "2026Q1"))
+        _, indicators = scheme_layout(period, "town")
+        db.session.remove()
+    assert len(indicators) == 19
+    assert detail.print_title_rows == "$1:$3"
+    assert detail.page_setup.orientation == "landscape"
+    top = [c.value for c in detail[2]]
+    assert top[:3] == ["名次", "单位代码", "镇街"] and top[-1] == "总分"
+    assert top[3].startswith(f"{indicators[0]['code']} {indicators[0]['name']}（")
+    assert [c.value for c in detail[3]][3:5] == ["数值", "得分"]
+    first = expected["results"][0]
+    row = [c.value for c in detail[4]]
+    assert row[:3] == [first["rank"], first["unit"], first["name"]]
+    points = row[4 : 3 + 2 * 19 : 2]
+    assert [Decimal(str(p)).quantize(Decimal("0.01")) for p in points] == [
+        Decimal(first["indicators"][i["code"]]) for i in indicators
+    ]
+    assert all(v is not None for v in row[3 : 3 + 2 * 19 : 2])  # an approved, complete town
+    assert detail.max_row == 3 + 13
+
+
+def test_a_draft_xlsx_says_so_in_its_name_and_title(demo_app):
+    response = login(demo_app).get("/admin/ranking/export.xlsx?period=2026Q3")
+    disposition = response.headers["Content-Disposition"]
+    # _草稿_未审定.xlsx, percent-encoded
+    assert "_%E8%8D%89%E7%A8%BF_%E6%9C%AA%E5%AE%A1%E5%AE%9A.xlsx" in disposition
+    title = load_workbook(io.BytesIO(response.data))["排名"]["A1"].value
+    assert title.startswith("2026年第三季度镇街担当作为考核排名（") and "未审定，仅供参考" in title
+
+
+def test_print_sheet_is_titled_as_a_document_with_an_indicator_page(demo_app):
+    client = login(demo_app)
+    html = client.get("/admin/ranking/?period=2026Q1&print=1").get_data(as_text=True)
+    assert "<title>2026年第一季度镇街担当作为考核排名（已审定）</title>" in html
+    assert '<p class="issuer" id="issuing-body">中共揭阳市揭东区委组织部</p>' in html
+    assert "状态：已审定" in html
+    assert 'id="indicator-page"' in html and "page-break-before: always" in html
+    assert html.count("data-indicators-of=") == 13
+    assert html.count("<th>数值</th><th>得分</th>") == 19
+    # The footer names the printing user by display name, not login name.
+    assert "打印：督导组 蔡丽华 · " in html
+    draft = client.get("/admin/ranking/?period=2026Q3&print=1").get_data(as_text=True)
+    assert "未审定，仅供参考）</title>" in draft
+
+
+def test_the_issuing_body_is_a_setting(demo_app):
+    from models import Setting
+
+    with demo_app.app_context():
+        db.session.add(Setting(key="issuing_body", value="中共某区委组织部"))
+        db.session.commit()
+        db.session.remove()
+    try:
+        html = login(demo_app).get("/admin/ranking/?period=2026Q1&print=1").get_data(as_text=True)
+        assert '<p class="issuer" id="issuing-body">中共某区委组织部</p>' in html
+    finally:
+        with demo_app.app_context():
+            db.session.delete(db.session.get(Setting, "issuing_body"))
+            db.session.commit()
+            db.session.remove()

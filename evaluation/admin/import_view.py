@@ -8,7 +8,7 @@ assessors may apply) and the period's state.
 
 from __future__ import annotations
 
-from flask import Response, abort, request
+from flask import Response, abort, request, session
 from flask_admin import BaseView, expose
 from flask_login import current_user
 from sqlalchemy import case, select
@@ -16,10 +16,10 @@ from sqlalchemy import case, select
 from evaluation.admin.access import AccessMixin
 from evaluation.core.states import PeriodStatus
 from evaluation.permissions import can
-from evaluation.services import importer
+from evaluation.services import importer, pending_imports
 from evaluation.services.core import ServiceError
 from evaluation.services.exports import content_disposition
-from forms.importing import ImportForm
+from forms.importing import ConfirmImportForm, ImportForm
 from models import Period, db
 from models.units import LEVELS
 
@@ -47,7 +47,7 @@ class ImportView(AccessMixin, BaseView):
         form.period.choices = [(p.code, f"{p.name}（{p.code}，{p.status_name}）") for p in periods]
         if request.method == "GET" and request.args.get("period"):
             form.period.data = request.args["period"]
-        report, error, status = None, None, 200
+        report, error, status, confirm = None, None, 200, None
         if form.validate_on_submit():
             upload = form.file.data
             data = upload.read(importer.MAX_BYTES + 1)
@@ -62,27 +62,77 @@ class ImportView(AccessMixin, BaseView):
                     overwrite=form.overwrite.data,
                     reason=form.reason.data,
                 )
+                confirm = self._hold(report, form, upload.filename or "", data)
             except ServiceError as refused:
                 error, status = refused.message, refused.status
             else:
                 status = 200 if report.ok else 422
         elif request.method == "POST":
             status = 422
-        return (
-            self.render(
-                "admin/import.html",
-                form=form,
-                periods=periods,
-                levels=LEVELS,
-                report=report,
-                error=error,
-                can_apply=can(current_user, "score.write"),
-                problems_shown=PROBLEMS_SHOWN,
-                warnings_shown=WARNINGS_SHOWN,
-                changes_shown=CHANGES_SHOWN,
-            ),
-            status,
+        return self._render(form, periods, report, error, confirm), status
+
+    def _hold(self, report, form, filename: str, data: bytes):
+        """After a clean dry run that would change something, keep the file for 确认导入
+        (docs/import.md#confirm); return the confirmation form, or None."""
+        if not (
+            report.dry_run
+            and report.ok
+            and report.changes
+            and report.period_open
+            and can(current_user, "score.write")
+        ):
+            return None
+        held = pending_imports.hold(
+            current_user,
+            period=form.period.data,
+            level=form.level.data,
+            filename=filename,
+            data=data,
+            overwrite=bool(form.overwrite.data),
+            reason=form.reason.data or "",
         )
+        session["pending_import"] = held.token
+        return ConfirmImportForm(formdata=None, token=held.token, sha256=held.sha256)
+
+    def _render(self, form, periods, report, error, confirm=None):
+        return self.render(
+            "admin/import.html",
+            form=form,
+            periods=periods,
+            levels=LEVELS,
+            report=report,
+            error=error,
+            confirm=confirm,
+            can_apply=can(current_user, "score.write"),
+            problems_shown=PROBLEMS_SHOWN,
+            warnings_shown=WARNINGS_SHOWN,
+            changes_shown=CHANGES_SHOWN,
+        )
+
+    @expose("/confirm", methods=["POST"])
+    def confirm(self):
+        """确认导入: apply the file of the dry run just shown, checked all over again."""
+        periods = self._periods()
+        form = ImportForm(formdata=None)
+        form.period.choices = [(p.code, f"{p.name}（{p.code}，{p.status_name}）") for p in periods]
+        confirm = ConfirmImportForm()
+        report, error = None, None
+        if not confirm.validate_on_submit():
+            error, status = pending_imports.GONE, 400
+        elif session.get("pending_import") != confirm.token.data:
+            error, status = pending_imports.GONE, 400
+        else:
+            session.pop("pending_import", None)
+            try:
+                report = pending_imports.confirm(
+                    current_user, confirm.token.data, confirm.sha256.data
+                )
+            except ServiceError as refused:
+                error, status = refused.message, refused.status
+            else:
+                status = 200 if report.ok else 422
+                form.period.data, form.level.data = report.period, report.level
+        return self._render(form, periods, report, error), status
 
     @expose("/template")
     def template(self):

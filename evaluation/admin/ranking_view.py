@@ -297,10 +297,11 @@ def _approval_note(period: Period) -> str:
 
 
 def _person(username: str | None) -> str:
+    """A user as a reader knows them: the display name (the login name if there is none)."""
     if not username:
         return ""
     name = db.session.scalar(select(User.display_name).where(User.username == username))
-    return f"{name}（{username}）" if name and name != username else username
+    return name or username
 
 
 def rank_trend(period: Period, level: str) -> dict:
@@ -426,39 +427,129 @@ def chart_data(period: Period, level: str, answer: dict, uncertainty: bool) -> d
 
 
 def export_filename(page: RankingPage) -> str:
+    """Name the file so a draft can never pass for the approved ranking."""
+    state = _("已审定") if page.period.status == PeriodStatus.APPROVED else _("草稿_未审定")
     return _("%(period)s%(level)s排名", period=page.period.name, level=page.level_title) + (
-        f"-{page.period.code}.xlsx"
+        f"-{page.period.code}_{state}.xlsx"
     )
 
 
+#: The installation setting naming who issues the ranking (models/settings.py: Setting).
+ISSUING_BODY_KEY = "issuing_body"
+ISSUING_BODY_DEFAULT = "中共揭阳市揭东区委组织部"
+
+
+def issuing_body() -> str:
+    """The issuing body printed above a ranking (setting ``issuing_body``, else the default)."""
+    from models import Setting
+
+    row = db.session.get(Setting, ISSUING_BODY_KEY)
+    text = (row.value or "").strip() if row is not None else ""
+    return text or ISSUING_BODY_DEFAULT
+
+
+def document_title(page: RankingPage) -> str:
+    """The title of the sheet handed to a leader: period, level and, unless approved, a
+    warning that it is not the result."""
+    title = _(
+        "%(period)s%(level)s担当作为考核排名", period=page.period.name, level=page.level_title
+    )
+    if page.period.status == PeriodStatus.APPROVED:
+        return title + _("（已审定）")
+    return title + _("（%(status)s，未审定，仅供参考）", status=page.status_name)
+
+
+def indicator_values(period: Period, level: str) -> dict[tuple[str, str], str]:
+    """Return each stored value of the period's scheme, keyed by unit and indicator code."""
+    from models import Score
+
+    scheme = period.scheme_for(level)
+    rows = db.session.execute(
+        select(Unit.code, Indicator.code, Score.number, Score.grade)
+        .join(Unit, Unit.id == Score.unit_id)
+        .join(Indicator, Indicator.id == Score.indicator_id)
+        .where(Score.period_id == period.id, Indicator.scheme_id == scheme.id)
+    )
+    found = {}
+    for unit, indicator, number, grade in rows:
+        if grade is not None:
+            found[(unit, indicator)] = grade
+        elif number is not None:
+            found[(unit, indicator)] = format(number.normalize(), "f")
+    return found
+
+
+def _points(points: Decimal) -> str:
+    return format(Decimal(points).normalize(), "f")
+
+
+def _sheet_for_print(sheet, title_rows: str) -> None:
+    """A4 landscape, fit to the page's width, header rows repeated on every page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = title_rows
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
 def ranking_workbook(page: RankingPage) -> bytes:
-    """Write the ranking as an XLSX workbook: numbers stay numbers, text cannot be a formula."""
+    """Write the ranking as an XLSX workbook to hand a leader: a title row (period and
+    status), bordered table, A4 landscape fitted to width with the header repeated; a
+    second sheet with every indicator's value and points; numbers stay numbers, text
+    cannot be a formula."""
     # Imported here: openpyxl costs every CLI command's start-up a fifth of a second.
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
+
+    thin = Side(style="thin", color="000000")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    head_fill = PatternFill("solid", fgColor="DDEBF7")
+    title_font = Font(bold=True, size=14)
+    wrap = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    title = document_title(page)
+
+    def titled(sheet, width: int, text: str) -> None:
+        sheet.append([_text(text)])
+        sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(width, 1))
+        sheet["A1"].font = title_font
+        sheet["A1"].alignment = Alignment(horizontal="center", vertical="center")
+        sheet.row_dimensions[1].height = 30
+
+    def framed(sheet, first_row: int, header_rows: int, width: int) -> None:
+        for row in sheet.iter_rows(min_row=first_row, max_col=width):
+            for cell in row:
+                cell.border = border
+        for row in sheet.iter_rows(
+            min_row=first_row, max_row=first_row + header_rows - 1, max_col=width
+        ):
+            for cell in row:
+                cell.font = Font(bold=True)
+                cell.alignment = wrap
+                cell.fill = head_fill
 
     book = Workbook()
     sheet = book.active
     sheet.title = _("排名")
-    header = [_("名次"), _("名次变化"), _("较上期"), _("单位代码"), str(page.level_title)]
+    header = [_("名次"), _("较上期"), _("单位代码"), str(page.level_title)]
     if page.level == "town":
         header += [_("书记"), _("镇长/主任")]
     else:
         header += [_("所属镇街"), _("批次"), _("研判小组"), _("领头雁")]
-    header += [d["name"] for d in page.dimensions]
+    header += [f"{d['name']}（{_points(d['points'])}分）" for d in page.dimensions]
     header += [_("加分"), _("减分"), _("总分"), _("等次"), _("一票否决"), _("缺项数"), _("缺项")]
     if page.uncertainty:
         header += [_("排名中位数"), _("排名5%分位"), _("排名95%分位"), _("等次可能变化")]
+    titled(sheet, len(header), title)
     sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center")
     amount_columns = []
     for row in page.rows:
         r = row.result
-        line: list = [r["rank"], row.change.steps, _text(row.change.label), _text(r["unit"])]
-        line.append(_text(r["name"]))
+        line: list = [r["rank"], _text(row.change.label), _text(r["unit"]), _text(r["name"])]
         if page.level == "town":
             line += [_text("、".join(row.secretaries)), _text("、".join(row.heads))]
         else:
@@ -480,11 +571,60 @@ def ranking_workbook(page: RankingPage) -> bytes:
             line.append(_("是") if s.get("grade_at_risk") else _("否"))
         sheet.append(line)
     for column in amount_columns:
-        for cell in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
+        for cell in sheet.iter_rows(min_row=3, min_col=column, max_col=column):
             cell[0].number_format = "0.00"
-    for index, title in enumerate(header, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(8, len(title) * 2 + 2)
-    sheet.freeze_panes = "A2"
+    for index, name in enumerate(header, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(8, min(len(name), 10) * 2 + 2)
+    framed(sheet, 2, 1, len(header))
+    sheet.freeze_panes = "A3"
+    _sheet_for_print(sheet, "1:2")
+
+    detail = book.create_sheet(_("指标明细"))
+    values = indicator_values(page.period, page.level)
+    fixed = [_("名次"), _("单位代码"), str(page.level_title)]
+    width = len(fixed) + 2 * len(page.indicators) + 1
+    titled(detail, width, title + _("·指标明细"))
+    top = fixed + []
+    second = [None] * len(fixed)
+    for indicator in page.indicators:
+        points = _points(indicator["points"])
+        top += [f"{indicator['code']} {indicator['name']}（{points}分）", None]
+        second += [_("数值"), _("得分")]
+    top.append(_("总分"))
+    second.append(None)
+    detail.append([_text(v) if v is not None else None for v in top])
+    detail.append(second)
+    for column in range(1, len(fixed) + 1):
+        detail.merge_cells(start_row=2, start_column=column, end_row=3, end_column=column)
+    for n in range(len(page.indicators)):
+        column = len(fixed) + 1 + 2 * n
+        detail.merge_cells(start_row=2, start_column=column, end_row=2, end_column=column + 1)
+    detail.merge_cells(start_row=2, start_column=width, end_row=3, end_column=width)
+    for row in page.rows:
+        r = row.result
+        line = [r["rank"], _text(r["unit"]), _text(r["name"])]
+        for indicator in page.indicators:
+            value = values.get((r["unit"], indicator["code"]))
+            try:
+                shown = Decimal(value) if value is not None else None
+            except ArithmeticError:
+                shown = _text(value)  # a grade (A, 好 …)
+            points = r["indicators"].get(indicator["code"])
+            line += [shown, Decimal(points) if points is not None else None]
+        line.append(Decimal(r["total"]))
+        detail.append(line)
+    for n in range(len(page.indicators)):
+        column = len(fixed) + 2 + 2 * n
+        for cells in detail.iter_rows(min_row=4, min_col=column, max_col=column):
+            cells[0].number_format = "0.00"
+    for cells in detail.iter_rows(min_row=4, min_col=width, max_col=width):
+        cells[0].number_format = "0.00"
+    for index in range(1, width + 1):
+        detail.column_dimensions[get_column_letter(index)].width = 12 if index > 2 else 8
+    detail.column_dimensions["B"].width = 15
+    framed(detail, 2, 2, width)
+    detail.freeze_panes = "D4"
+    _sheet_for_print(detail, "1:3")
 
     about = book.create_sheet(_("说明"))
     if demo_data_loaded():
@@ -604,6 +744,9 @@ class RankingView(AccessMixin, BaseView):
                 page=page,
                 source=source_note(page),
                 stamp=_stamp_lines(page),
+                issuing_body=issuing_body(),
+                document_title=document_title(page),
+                indicator_values=indicator_values(page.period, page.level),
                 printed_at=local_time(utcnow(), "%Y-%m-%d %H:%M"),
                 printed_by=current_user,
             )

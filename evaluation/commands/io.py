@@ -61,6 +61,8 @@ def import_scores(file, period, level, dry_run, username, overwrite, reason):
         reason=reason,
         progress=progress,
     )
+    if report.layout:
+        click.echo(f"读取方式：{report.layout}")
     for warning in report.warnings[:LISTED_WARNINGS]:
         click.echo(f"提示：{warning}")
     if len(report.warnings) > LISTED_WARNINGS:

@@ -1,10 +1,12 @@
 """Score import (docs/rules.md#import-file): the template, the parser and the all-or-nothing apply.
 
-A file is XLSX or CSV (UTF-8, with or without BOM). Columns are found by header,
-Chinese or English — 考核周期/period, 单位代码/unit_code, 指标代码/indicator_code,
-数值/value, 备注/note, 版本/version — and other columns (names for the reader) are
-ignored. A row whose 数值 is blank leaves that cell as it is; a file without a 备注
-column keeps the stored notes. docs/import.md describes, for users and maintainers,
+A file is XLSX or CSV (UTF-8, with or without BOM, or GBK/GB18030). In the long layout
+columns are found by header, Chinese or English — 考核周期/period, 单位代码/unit_code,
+指标代码/indicator_code, 数值/value, 备注/note, 版本/version — and other columns (names
+for the reader) are ignored; a wide sheet (a unit per row, an indicator per column, as
+offices keep them) is read into the same rows. Title rows above the header are skipped.
+A row whose 数值 is blank leaves that cell as it is; a file without a 备注 column keeps
+the stored notes. docs/import.md describes, for users and maintainers,
 what is accepted: percent cells and "88%" text for indicators measured in %, the
 warnings of a dry run, and how a file's versions (or its export time, or an explicit
 overwrite with a reason) keep a stale file from undoing later corrections.
@@ -157,6 +159,8 @@ class ImportRow:
     note: str | None
     #: The 版本 the row was exported with (0: the cell was empty); None: not stated.
     version: int | None = None
+    #: The header of the value's column, named in messages (a wide sheet's indicator).
+    column: str = "数值"
 
     @property
     def value(self) -> str:
@@ -170,6 +174,8 @@ class Parsed:
     warnings: list[ValueWarning] = field(default_factory=list)
     #: Rows naming a cell but leaving 数值 blank (left as they are).
     blank: int = 0
+    #: How the sheet was read, for the report ("" when it could not be).
+    layout: str = ""
 
 
 @dataclass(frozen=True)
@@ -241,7 +247,7 @@ def _blank_row(cells: Sequence) -> bool:
 # --- parsing ----------------------------------------------------------------------------
 
 
-def _header(row: Sequence) -> tuple[dict[str, int], list[Problem]]:
+def _header(row: Sequence, line: int = 1) -> tuple[dict[str, int], list[Problem]]:
     positions: dict[str, int] = {}
     problems = []
     for index, cell in enumerate(row):
@@ -250,14 +256,133 @@ def _header(row: Sequence) -> tuple[dict[str, int], list[Problem]]:
         if key is None:
             continue  # a column for the reader (单位名称 …): ignored
         if key in positions:
-            problems.append(Problem(1, column_name(key), "此列出现了不止一次"))
+            problems.append(Problem(line, column_name(key), "此列出现了不止一次"))
         else:
             positions[key] = index
     for key in REQUIRED:
         if key not in positions:
             names = "/".join(COLUMNS[key])
-            problems.append(Problem(1, column_name(key), f"缺少此列（表头须为 {names}）"))
+            problems.append(Problem(line, column_name(key), f"缺少此列（表头须为 {names}）"))
     return positions, problems
+
+
+# --- finding the header: long or wide, below any title rows (docs/import.md#layouts) ---
+
+#: The header is looked for in the first rows only (title rows, a two-row header).
+HEADER_SEARCH_ROWS = 20
+#: Headers of a wide sheet's unit column (codes or names in its cells).
+UNIT_HEADERS = frozenset(
+    name.casefold()
+    for name in (
+        "单位", "单位名称", "单位代码", "镇街", "镇街名称", "镇街代码", "镇(街)", "镇（街）",
+        "镇街道", "镇", "街道", "村", "村名称", "典型村", "名称", "unit", "unit_code",
+        "unit_name", "name",
+    )
+)
+#: Of these, the ones that announce codes (preferred when a sheet has both columns).
+UNIT_CODE_HEADERS = frozenset({"单位代码", "镇街代码", "unit_code"})
+#: Rows of a wide sheet that total or average the others, skipped by their label
+#: ("合计", "全区合计", "平均值" …), unless the label is a unit's own code or name.
+SUMMARY_LABELS = ("合计", "总计", "小计", "平均", "平均值", "平均数")
+#: What to tell a user whose sheet has neither layout.
+LAYOUT_HINT = (
+    "无法识别表格格式：未找到表头。可用两种格式——"
+    "长表（每行一项，表头含 考核周期、单位代码、指标代码、数值）或"
+    "宽表（每行一个单位，一列「单位」或「镇街」填单位名称或代码，其余各列表头为指标代码或指标名称，"
+    "如「E01」「E01 地区生产总值增速」）。请点击「下载模板」对照模板整理后再导入"
+)
+_SPACES = re.compile(r"\s+")
+_LEADING_CODE = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]*)[\s:：、.．_-]*(.*)$")
+_TRAILING_NOTE = re.compile(r"[（(][^（）()]*[）)]$")
+
+
+def _squeezed(cell) -> str:
+    """Header text without any whitespace (an Excel header often wraps inside a cell)."""
+    return _SPACES.sub("", _text(cell).lstrip("\ufeff"))
+
+
+def _indicator_lookup(indicators: Mapping[str, IndicatorInfo]) -> Callable[[str], str | None]:
+    """Return a function reading a wide header ("E01", "E01 地区生产总值增速", the
+    indicator's name alone, or the name with a trailing "（%）") to an indicator code."""
+    by_code = {code.casefold(): code for code in indicators}
+    by_name: dict[str, str | None] = {}
+    for code, info in indicators.items():
+        name = _SPACES.sub("", info.name)
+        by_name[name] = None if name in by_name else code  # an ambiguous name: no match
+
+    def lookup(header: str) -> str | None:
+        if not header:
+            return None
+        found = by_code.get(header.casefold())
+        if found:
+            return found
+        match = _LEADING_CODE.match(_text(header))
+        token = match.group(1).rstrip("._-").casefold() if match else ""
+        if token in by_code:
+            return by_code[token]
+        name = _squeezed(header)
+        for candidate in (name, _TRAILING_NOTE.sub("", name)):
+            if by_name.get(candidate):
+                return by_name[candidate]
+        return None
+
+    return lookup
+
+
+@dataclass
+class _WideHeader:
+    line: int
+    unit_column: int
+    unit_header: str
+    #: Column index → (indicator code, header as written).
+    indicators: dict[int, tuple[str, str]]
+    period_column: int | None = None
+
+
+def _wide_header(
+    rows: Sequence[Sequence], index: int, lookup: Callable[[str], str | None]
+) -> _WideHeader | None:
+    """Read row ``index`` as a wide header; a blank cell takes the text of the cell above
+    (a two-row header: 单位 or 序号 merged down, dimension names merged over indicators)."""
+    row = rows[index]
+    above = rows[index - 1] if index > 0 else ()
+    indicators: dict[int, tuple[str, str]] = {}
+    units: list[tuple[int, str]] = []
+    period_column = None
+    for column in range(max(len(row), len(above))):
+        cell = row[column] if column < len(row) else None
+        text = _text(cell)
+        if not text and column < len(above):
+            text = _text(above[column])
+        if not text:
+            continue
+        squeezed = _squeezed(text)
+        if squeezed.casefold() in UNIT_HEADERS:
+            units.append((column, squeezed))
+            continue
+        if _HEADER_LOOKUP.get(squeezed.casefold()) == "period":
+            period_column = column
+            continue
+        code = lookup(text)
+        if code is not None and cell is not None and _text(cell):
+            indicators[column] = (code, _SPACES.sub(" ", text))
+    if not units or not indicators:
+        return None
+    unit_column, unit_header = next(
+        ((c, h) for c, h in units if h.casefold() in UNIT_CODE_HEADERS), units[0]
+    )
+    return _WideHeader(index + 1, unit_column, unit_header, indicators, period_column)
+
+
+def _summary_row(cells: Sequence, skip: Mapping[int, object], names: _UnitNames) -> bool:
+    """Whether a wide row is a 合计/总计/平均 line (its label in any non-indicator cell)."""
+    for column, cell in enumerate(cells):
+        if column in skip or not isinstance(cell, str):
+            continue
+        label = _squeezed(cell).rstrip(":：")
+        if label.startswith(SUMMARY_LABELS[:3]) or label.endswith(SUMMARY_LABELS):
+            return not names.known(label)
+    return False
 
 
 def parse_table(
@@ -268,20 +393,206 @@ def parse_table(
     indicators: Mapping[str, IndicatorInfo],
     level: str = "town",
 ) -> Parsed:
-    """Parse the rows of an import file; return the rows and every problem, by row."""
-    result = Parsed()
-    rows = iter(table)
-    header = next(rows, None)
-    if header is None or _blank_row(header):
-        result.problems.append(Problem(1, "表头", "文件为空或第一行不是表头"))
+    """Parse the rows of an import file; return the rows and every problem, by row.
+
+    The header is the first row naming the long layout's columns (指标代码 or 数值),
+    or a wide header (a 单位/镇街 column and indicator columns), among the first
+    ``HEADER_SEARCH_ROWS`` rows; title rows above it are skipped. Rows are numbered as
+    the sheet numbers them.
+    """
+    rows = table if isinstance(table, list) else list(table)
+    if not rows or all(_blank_row(row) for row in rows[:HEADER_SEARCH_ROWS]):
+        return Parsed(problems=[Problem(1, "表头", "文件为空，没有表头和数据")])
+    if _long_keys(rows[0]) & {"indicator_code", "value"}:
+        return _parse_long(rows, 0, period=period, units=units, indicators=indicators, level=level)
+    lookup = _indicator_lookup(indicators)
+    fallback = None
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        keys = _long_keys(row)
+        if keys & {"indicator_code", "value"}:
+            return _parse_long(
+                rows, index, period=period, units=units, indicators=indicators, level=level
+            )
+        wide = _wide_header(rows, index, lookup)
+        if wide is not None:
+            # A dimension row named like an indicator is the top of a two-row header:
+            # the header is the row with the indicator columns.
+            below = _wide_header(rows, index + 1, lookup) if index + 1 < len(rows) else None
+            if below is not None and len(below.indicators) > len(wide.indicators):
+                wide = below
+            return _parse_wide(
+                rows, wide, period=period, units=units, indicators=indicators, level=level
+            )
+        if fallback is None and len(keys) >= 2:
+            fallback = index
+    if fallback is not None:  # a long header missing its columns: say which
+        return _parse_long(
+            rows, fallback, period=period, units=units, indicators=indicators, level=level
+        )
+    return Parsed(problems=[Problem(1, "表头", LAYOUT_HINT)])
+
+
+def _long_keys(row: Sequence) -> set[str]:
+    keys = set()
+    for cell in row:
+        if isinstance(cell, str):
+            key = _HEADER_LOOKUP.get(cell.lstrip("\ufeff").strip().casefold())
+            if key is not None:
+                keys.add(key)
+    return keys
+
+
+def _unit_problem(unit_code: str, unit: UnitInfo | None, level: str) -> str | None:
+    """Why a unit cannot take values at this level (None: it can)."""
+    if unit is None:
+        return f"单位 {unit_code} 不存在"
+    if unit.level != level:
+        return (
+            f"{unit_code}（{unit.name}）属于{LEVELS.get(unit.level, unit.level)}，"
+            f"本次导入的是{LEVELS.get(level, level)}"
+        )
+    if not unit.active:
+        return f"{unit_code}（{unit.name}）已停用"
+    if level == "village" and unit.typical_batch is None:
+        return f"{unit_code}（{unit.name}）不是典型村"
+    return None
+
+
+class _UnitNames:
+    """Units found by name: a unique match within the level (docs/import.md#layouts)."""
+
+    def __init__(self, units: Mapping[str, UnitInfo], level: str):
+        self.units = units
+        self.level = level
+        self._by_name: dict[str, list[str]] | None = None
+
+    def known(self, text: str) -> bool:
+        """Whether a text is some unit's code or name."""
+        return text in self.units or self.resolve(text)[0] in self.units
+
+    def resolve(self, text: str) -> tuple[str, str | None]:
+        """Return (code, problem): the code as written, or the code of the unit named."""
+        if text in self.units:
+            return text, None
+        if self._by_name is None:
+            self._by_name = {}
+            for code, unit in self.units.items():
+                self._by_name.setdefault(_SPACES.sub("", unit.name), []).append(code)
+        codes = self._by_name.get(_SPACES.sub("", text), [])
+        mine = [c for c in codes if self.units[c].level == self.level]
+        if len(mine) == 1 or (not mine and len(codes) == 1):
+            return (mine or codes)[0], None
+        if len(mine) > 1:
+            listed = "、".join(mine)
+            kind = LEVELS.get(self.level, self.level)
+            return text, f"名称「{text}」对应多个{kind}（{listed}），请改填单位代码"
+        if codes:
+            return text, f"名称「{text}」对应多个单位，请改填单位代码"
+        return text, None
+
+
+def _parse_wide(
+    rows: list,
+    header: _WideHeader,
+    *,
+    period: str,
+    units: Mapping[str, UnitInfo],
+    indicators: Mapping[str, IndicatorInfo],
+    level: str,
+) -> Parsed:
+    """Read a wide sheet: a unit per row, an indicator per column (no notes, no versions).
+
+    Each filled cell becomes one row of the long layout, numbered by its sheet row and
+    named by its column's header; 序号 and other columns are ignored, and so are rows
+    labelled 合计/总计/平均 and rows without any value.
+    """
+    result = Parsed(layout=f"宽表：表头在第{header.line}行，{len(header.indicators)} 个指标列")
+    names = _UnitNames(units, level)
+    seen_columns: dict[str, str] = {}
+    for code, title in header.indicators.values():
+        if code in seen_columns:
+            result.problems.append(
+                Problem(header.line, title, f"与「{seen_columns[code]}」是同一指标 {code}")
+            )
+        seen_columns.setdefault(code, title)
+    if result.problems:
         return result
-    positions, header_problems = _header(header)
+    seen_units: dict[str, int] = {}
+    for index in range(header.line, len(rows)):
+        cells = rows[index]
+        number = index + 1
+        values = {
+            column: cells[column] if column < len(cells) else None
+            for column in header.indicators
+        }
+        if _blank_row(list(values.values())) or _summary_row(cells, header.indicators, names):
+            continue
+        unit_cell = cells[header.unit_column] if header.unit_column < len(cells) else None
+        unit_text = _text(unit_cell)
+        problems: list[Problem] = []
+        if header.period_column is not None:
+            cell = cells[header.period_column] if header.period_column < len(cells) else None
+            period_text = _text(cell)
+            if period_text and period_text != period:
+                problems.append(
+                    Problem(number, "考核周期", f"「{period_text}」与所选考核周期 {period} 不符")
+                )
+        unit_code, message = names.resolve(unit_text) if unit_text else ("", "不能为空")
+        if message is None:
+            message = _unit_problem(unit_code, units.get(unit_code), level)
+        if message is None and unit_code in seen_units:
+            message = f"与第{seen_units[unit_code]}行是同一单位 {unit_code}"
+        if message is not None:
+            problems.append(Problem(number, header.unit_header, message))
+        else:
+            seen_units[unit_code] = number
+        found: list[ImportRow] = []
+        notices: list[ValueWarning] = []
+        blank = 0
+        for column, (code, title) in header.indicators.items():
+            raw = _number(values[column])
+            if raw == "":
+                blank += 1
+                continue
+            parsed_value, problem, warned = _read_value(indicators[code], raw)
+            if problem:
+                problems.append(Problem(number, title, problem))
+            elif parsed_value is not None:
+                found.append(
+                    ImportRow(
+                        number, unit_code, code, parsed_value[0], parsed_value[1], None,
+                        column=title,
+                    )
+                )
+                notices.extend(ValueWarning(number, title, k, m) for k, m in warned)
+        if problems:
+            result.problems.extend(problems)
+            continue
+        result.rows.extend(found)
+        result.warnings.extend(notices)
+        result.blank += blank
+    return result
+
+
+def _parse_long(
+    rows: list,
+    header_index: int,
+    *,
+    period: str,
+    units: Mapping[str, UnitInfo],
+    indicators: Mapping[str, IndicatorInfo],
+    level: str,
+) -> Parsed:
+    """Read the long layout: one value per row, its header at ``rows[header_index]``."""
+    result = Parsed(layout="" if header_index == 0 else f"长表：表头在第{header_index + 1}行")
+    positions, header_problems = _header(rows[header_index], header_index + 1)
     if header_problems:
         result.problems = header_problems
         return result
     seen: dict[tuple[str, str], int] = {}
     level_name = LEVELS.get(level, level)
-    for number, cells in enumerate(rows, start=2):
+    names: _UnitNames | None = None
+    for number, cells in enumerate(rows[header_index + 1 :], start=header_index + 2):
 
         def cell(key, cells=cells):
             index = positions.get(key)
@@ -302,10 +613,18 @@ def parse_table(
 
         unit_code = _text(cell("unit_code"))
         unit = units.get(unit_code)
+        if unit is None and unit_code:
+            # A town's name in place of its code: a unique match within the level.
+            names = names or _UnitNames(units, level)
+            unit_code, name_problem = names.resolve(unit_code)
+            unit = units.get(unit_code)
+            if name_problem:
+                problems.append(Problem(number, "单位代码", name_problem))
         if not unit_code:
             problems.append(Problem(number, "单位代码", "不能为空"))
         elif unit is None:
-            problems.append(Problem(number, "单位代码", f"单位代码 {unit_code} 不存在"))
+            if not problems:
+                problems.append(Problem(number, "单位代码", f"单位代码 {unit_code} 不存在"))
         elif unit.level != level:
             problems.append(
                 Problem(
@@ -490,13 +809,23 @@ def read_file(data: bytes, filename: str = "") -> ImportFile:
         raise InvalidInput("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或「CSV UTF-8」")
     if name.endswith(".xlsx"):
         raise InvalidInput("无法读取该 XLSX 文件：文件已损坏或不是 Excel 工作簿")
+    return ImportFile([tuple(row) for row in csv.reader(io.StringIO(_csv_text(data), newline=""))])
+
+
+def _csv_text(data: bytes) -> str:
+    """Decode a CSV file: UTF-8 (with or without BOM) when it is valid UTF-8, else GB18030
+    (a superset of GBK, what Excel and WPS write on Chinese Windows: docs/import.md)."""
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
     except UnicodeDecodeError:
         raise InvalidInput(
-            "CSV 文件须为 UTF-8 编码（在 Excel 中另存为「CSV UTF-8（逗号分隔）」）"
+            "无法识别 CSV 文件的编码（应为 UTF-8 或 GBK）；请在 Excel 中另存为"
+            "「CSV UTF-8（逗号分隔）」或 .xlsx，或点击「下载模板」按模板填写"
         ) from None
-    return ImportFile([tuple(row) for row in csv.reader(io.StringIO(text, newline=""))])
 
 
 def _read_xlsx(data: bytes) -> ImportFile:
@@ -810,7 +1139,7 @@ def _stale(row: ImportRow, note: str, old: Stored | None, cell: str, *, since: s
             f"于 {local_time(old.updated_at)} 改为 {old.value}（第 {old.version} 版）；"
             f"{KEEP_CURRENT}"
         )
-    return Problem(row.row, "数值", message, "stale")
+    return Problem(row.row, row.column, message, "stale")
 
 
 def _unconfirmed(row: ImportRow, note: str, old: Stored, cell: str) -> Problem:
@@ -820,7 +1149,7 @@ def _unconfirmed(row: ImportRow, note: str, old: Stored, cell: str) -> Problem:
         f"{local_time(old.updated_at)} 录入）；文件没有版本号和导出时间，修改已有数值须选择"
         "覆盖（导入页面勾选「覆盖已有数值」，命令行加 --overwrite）并填写原因"
     )
-    return Problem(row.row, "数值", message, "overwrite")
+    return Problem(row.row, row.column, message, "overwrite")
 
 
 def plan_changes(
@@ -915,6 +1244,8 @@ class ImportReport:
     applied: bool = False
     #: The template's 导出时间 (naive UTC), when the file states one.
     exported_at: datetime | None = None
+    #: How the sheet was read when it is not the plain long layout (e.g. "宽表：表头在第3行…").
+    layout: str = ""
 
     @property
     def ok(self) -> bool:
@@ -1075,6 +1406,7 @@ def _prepare(
         warnings=parsed.warnings,
         blank=parsed.blank,
         exported_at=source.exported_at,
+        layout=parsed.layout,
     )
     # The good rows are planned even beside bad ones, so the report names every row
     # that would be refused, not only the first kind found.
