@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from evaluation.core.spreadsheets import FORMULA_STARTS, neutralize
 from evaluation.services import exports, history
 from evaluation.services.core import Forbidden, SystemActor, writing
 from models import HistoryEvent, db
@@ -105,7 +106,7 @@ def test_csv_has_bom_header_and_neutralized_formulas(ctx):
     reasons = [row[9] for row in rows[1:]]
     for text in NASTY + ["+修正", "@note"]:
         assert "'" + text in reasons
-    assert all(not cell.startswith(exports.FORMULA_STARTS) for row in rows for cell in row)
+    assert all(not cell.startswith(FORMULA_STARTS) for row in rows for cell in row)
     score = next(row for row in rows[1:] if row[5] == "445203100000/A01")
     # before/after as compact JSON text, decimals as strings.
     assert score[7] == '{"number":"1.50"}'
@@ -437,3 +438,18 @@ def test_csv_lines_are_what_the_csv_module_writes(actor, key, period, reason, no
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerow(exports._cells(row))
     assert exports.csv_line(row) + "\r\n" == buffer.getvalue()
+
+
+def test_one_formula_guard_for_every_export():
+    """The history export, the model views and the ranking workbook share one guard."""
+    from evaluation.admin import model_views, ranking_view
+
+    assert model_views.neutralize is neutralize
+    assert ranking_view.neutralize is neutralize
+    for start in FORMULA_STARTS:
+        text = start + "HYPERLINK(1)"
+        assert neutralize(text) == "'" + text
+        assert exports.csv_line((1, "t", text, "a", "e", "k", None, None, None, text, "p", "h"))
+        line = exports.csv_line((1, "t", text, "a", "e", "k", None, None, None, None, "p", "h"))
+        assert "'" + start in line
+    assert neutralize(-5) == -5 and neutralize("5-1") == "5-1"

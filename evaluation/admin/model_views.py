@@ -37,6 +37,7 @@ from wtforms import DecimalField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from evaluation.admin.access import AccessMixin
+from evaluation.core.spreadsheets import neutralize
 from evaluation.i18n import SHANGHAI, local_time
 from evaluation.permissions import can
 from evaluation.services import accounts, records, schemes
@@ -72,9 +73,6 @@ CATEGORY_SCHEMES = _l("指标方案")
 CATEGORY_PERIODS = _l("考核周期")
 CATEGORY_SYSTEM = _l("系统管理")
 
-#: A cell starting with one of these is a formula to Excel (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
 #: The view functions that change data, or serve only the forms that do (the lookups
 #: behind a form's search-as-you-type selects): they need ``write_permission``.
 WRITE_VIEWS = frozenset(
@@ -82,13 +80,6 @@ WRITE_VIEWS = frozenset(
 )
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def neutralize(value):
-    """Prefix formula-looking text with ``'`` so a spreadsheet shows it as text."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def plain_decimal(value: Decimal) -> str:

@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 from sqlalchemy import and_, or_, select
 
+from evaluation.core.spreadsheets import FORMULA_FIRST
 from evaluation.i18n import SHANGHAI
 from evaluation.services import history
 from evaluation.services.core import InvalidInput, writing
@@ -39,8 +40,6 @@ MIMETYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "jsonl": "application/x-ndjson; charset=utf-8",
 }
-#: Starting characters a spreadsheet would read as a formula (OWASP CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 5000
 #: Events shown per history page.
 PAGE_SIZE = 50
@@ -218,14 +217,6 @@ def _exists(conditions: list, extra) -> bool:
 # --- cells ----------------------------------------------------------------------------
 
 
-def neutralize(value):
-    """Prefix a text cell a spreadsheet would run as a formula with ``'``."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-_FORMULA_FIRST = frozenset(FORMULA_STARTS)
 #: Columns whose text could start like a formula. The others cannot: ``at`` starts with
 #: a digit, the hashes are hex, ``before``/``after`` are JSON objects (``{``) or null.
 _FREE_TEXT = tuple(
@@ -245,7 +236,7 @@ def _cells(row) -> list:
         value = cells[index]
         if value is None:
             cells[index] = ""
-        elif value and value[0] in _FORMULA_FIRST:
+        elif value and value[0] in FORMULA_FIRST:
             cells[index] = "'" + value
     for index in _NULLABLE:
         if cells[index] is None:
@@ -268,7 +259,7 @@ def _csv_field(text: str) -> str:
 def _csv_text(value) -> str:
     if value is None:
         return ""
-    if value and value[0] in _FORMULA_FIRST:
+    if value and value[0] in FORMULA_FIRST:
         value = "'" + value
     return _csv_field(value)
 
