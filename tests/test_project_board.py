@@ -146,3 +146,20 @@ def test_board_filters_by_town_lead_cadre_and_status(projects, client, auth):
 def test_board_is_closed_to_reviewers(projects, client, auth):
     auth.login("reviewer")
     assert client.get("/admin/projects-board/").status_code == 403
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "99999999999999999999", "-1", "1.5"])
+def test_a_bad_number_in_the_query_string_shows_the_unfiltered_pages(projects, client, auth, value):
+    """One reader of whole-number arguments (``evaluation.web.int_arg``) on every page:
+    ``²`` is a digit to ``str.isdigit`` but not to ``int``, and ids are 32-bit."""
+    auth.login("supervisor")
+    html = client.get("/admin/projects-board/", query_string={"town": value, "cadre": value})
+    assert html.status_code == 200
+    assert set(shown(html.get_data(as_text=True))) == {"GT-001", "GT-002", "GT-003"}
+    for url, name in (
+        ("/admin/cadre-ledger/", "town"),
+        ("/admin/cadre-ledger/", "page"),
+        ("/admin/review/", "group"),
+        ("/admin/review/", "batch"),
+    ):
+        assert client.get(url, query_string={name: value}).status_code == 200, (url, name)

@@ -24,6 +24,7 @@ from evaluation.grades import any_values, shown_grade
 from evaluation.i18n import local_time
 from evaluation.permissions import can
 from evaluation.services.core import ServiceError
+from evaluation.web import int_arg
 from models import Cadre, CadreRecord, KeyProject, Period, Unit, db
 from models.cadres import EVALUATIONS, ORIENTATIONS
 from models.states import ProjectStatus
@@ -99,21 +100,16 @@ def town_rank_trend(town: Unit) -> list[dict]:
     return trend
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 class CadreLedgerView(AccessMixin, BaseView):
     permission = "cadre.view"
 
     @expose("/")
     def index(self):
-        town_id = _int_arg("town")
+        town_id = int_arg("town")
         position = request.args.get("position", "").strip()
         tag = request.args.get("tag", "").strip()
         name = request.args.get("q", "").strip()
-        page = max(_int_arg("page") or 1, 1)
+        page = max(int_arg("page") or 1, 1)
 
         place = aliased(Unit)
         town = aliased(Unit)

@@ -35,6 +35,7 @@ from evaluation.services.core import (
     ServiceError,
     StateError,
 )
+from evaluation.web import int_arg
 from forms.entry import (
     AdjustmentForm,
     ApprovalForm,
@@ -193,8 +194,7 @@ def _selection(values) -> Selection:
         )
         if selection.indicator is None:
             abort(404)
-        page = values.get("page", "1")
-        selection.page = max(1, int(page)) if str(page).isdigit() else 1
+        selection.page = max(1, int_arg("page", values) or 1)
     return selection
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased, selectinload
 from evaluation.admin.access import AccessMixin
 from evaluation.i18n import SHANGHAI
 from evaluation.permissions import can
+from evaluation.web import int_arg
 from models import Cadre, KeyProject, ProjectUpdate, Unit, db
 from models.states import ProjectStatus
 
@@ -85,18 +86,13 @@ def project_rows(projects: list[KeyProject], today: date) -> list[dict]:
     return rows
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 class ProjectBoardView(AccessMixin, BaseView):
     permission = "project.view"
 
     @expose("/")
     def index(self):
-        town_id = _int_arg("town")
-        cadre_id = _int_arg("cadre")
+        town_id = int_arg("town")
+        cadre_id = int_arg("cadre")
         status = request.args.get("status", "")
         place = aliased(Unit)
         query = (

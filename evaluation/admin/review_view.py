@@ -24,6 +24,7 @@ from evaluation.permissions import can
 from evaluation.services import periods as period_service
 from evaluation.services import reviews
 from evaluation.services.core import ServiceError
+from evaluation.web import int_arg
 from forms.reviews import CloseCaseForm, OpenCasesForm, ReviewForm
 from models import AnalysisGroup, Period, ReviewCase, ReviewRecord, Unit, db
 from models.reviews import PRIORITIES, REASONS
@@ -92,11 +93,6 @@ def last_reviews(unit_ids: list[int], until=None) -> dict[int, object]:
     return dict(db.session.execute(query.group_by(ReviewRecord.unit_id)).all())
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 class ReviewBoardView(AccessMixin, BaseView):
     permission = "review.view"
 
@@ -114,8 +110,8 @@ class ReviewBoardView(AccessMixin, BaseView):
     @expose("/")
     def index(self):
         period = chosen_period(request.args.get("period"))
-        group_id = _int_arg("group")
-        batch = _int_arg("batch")
+        group_id = int_arg("group")
+        batch = int_arg("batch")
         order = request.args.get("order", "priority")
 
         query = reviews.scope_villages(select(Unit), current_user).options(
