@@ -6,6 +6,7 @@ from flask import Blueprint, Flask, redirect, request, session, url_for
 from flask_babel import get_locale
 
 from evaluation.auth import safe_next
+from evaluation.core.numbers import plain
 from evaluation.grades import shown_grade
 from evaluation.i18n import local_time
 from models import Setting, db
@@ -44,6 +45,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["shown_grade"] = shown_grade
+    app.jinja_env.globals["plain"] = plain
 
     @app.context_processor
     def _furniture():

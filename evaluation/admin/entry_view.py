@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from evaluation import loading
 from evaluation.admin.access import AccessMixin
+from evaluation.core.numbers import plain
 from evaluation.core.states import PERIOD_WORKFLOW, PeriodStatus
 from evaluation.i18n import local_time
 from evaluation.permissions import can
@@ -48,7 +49,6 @@ from forms.entry import (
 from models import Adjustment, Indicator, Period, RankingSnapshot, Score, Unit, User, Veto, db
 from models.ledger import ADJUSTMENT_KINDS
 from models.schemes import DIRECTIONS, METHODS
-from models.types import plain
 from models.units import LEVELS
 
 #: Units per page in the by-indicator grid (a province has 1,609 towns).
@@ -550,7 +550,6 @@ class EntryView(AccessMixin, BaseView):
             "adjustment_kinds": ADJUSTMENT_KINDS,
             "grid_summary": grid_summary or [],
             "workflow_problem": workflow_problem,
-            "plain": plain,
             "allowed_text": values.allowed_text,
         }
         if selection.period is None:

@@ -37,6 +37,7 @@ from wtforms import DecimalField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from evaluation.admin.access import AccessMixin
+from evaluation.core.numbers import exact, shown
 from evaluation.core.spreadsheets import neutralize
 from evaluation.i18n import SHANGHAI, local_time
 from evaluation.permissions import can
@@ -80,20 +81,6 @@ WRITE_VIEWS = frozenset(
 )
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def plain_decimal(value: Decimal) -> str:
-    """Show a Decimal without exponent: ``Decimal('1E+2')`` → ``100``, ``2.50`` stays."""
-    return format(value, "f")
-
-
-def display_decimal(value: Decimal) -> str:
-    """Show an amount as people write it: two decimals, more only when they matter.
-
-    ``6.000000`` → ``6.00``, ``0.600000`` → ``0.60``, ``0.123400`` → ``0.1234``.
-    """
-    cents = value.quantize(Decimal("0.01"))
-    return format(cents if cents == value else value.normalize(), "f")
 
 
 class LiveOptions:
@@ -167,7 +154,7 @@ def _local_datetime(view, value, name):
 
 
 def _display_decimal(view, value, name):
-    return display_decimal(value)
+    return shown(value)
 
 
 def _yes_no(view, value, name):
@@ -198,7 +185,7 @@ class PlainDecimalField(DecimalField):
         if self.raw_data:
             return self.raw_data[0]
         if isinstance(self.data, Decimal):
-            return display_decimal(self.data)
+            return shown(self.data)
         return "" if self.data is None else str(self.data)
 
 
@@ -430,7 +417,7 @@ class LedgerModelView(AccessMixin, ModelView):
             yield "\ufeff"
             writer.writerow(headers)
             for row in rows:
-                writer.writerow([plain_decimal(v) if isinstance(v, Decimal) else v for v in row])
+                writer.writerow([exact(v) if isinstance(v, Decimal) else v for v in row])
                 if buffer.tell() > 64 * 1024:
                     yield buffer.getvalue()
                     buffer.seek(0)
