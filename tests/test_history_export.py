@@ -453,3 +453,22 @@ def test_one_formula_guard_for_every_export():
         line = exports.csv_line((1, "t", text, "a", "e", "k", None, None, None, None, "p", "h"))
         assert "'" + start in line
     assert neutralize(-5) == -5 and neutralize("5-1") == "5-1"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["变更历史-2026Q3-20261127-1600.csv", "镇街排名 2026Q3.xlsx", "history.jsonl", 'a "b".csv'],
+)
+def test_download_names_are_written_as_flask_writes_them(app, name):
+    """Every download's header is the one ``send_file(download_name=...)`` writes (RFC 6266,
+    RFC 5987 for a Chinese name), so a browser saves the file under its Chinese name."""
+    from flask import send_file
+    from werkzeug.http import parse_options_header
+
+    with app.test_request_context():
+        flask_header = send_file(io.BytesIO(b""), as_attachment=True, download_name=name).headers[
+            "Content-Disposition"
+        ]
+    assert exports.content_disposition(name) == flask_header
+    disposition, options = parse_options_header(exports.content_disposition(name, "x.csv"))
+    assert disposition == "attachment" and options["filename"] == name
