@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from evaluation import loading
 from evaluation.admin.access import AccessMixin
 from evaluation.core.numbers import plain
+from evaluation.core.periods import default_period
 from evaluation.core.states import PERIOD_WORKFLOW, PeriodStatus
 from evaluation.i18n import local_time
 from evaluation.permissions import can
@@ -149,18 +150,6 @@ def _actor():
     return current_user._get_current_object()
 
 
-def _default_period() -> Period | None:
-    """The open period if there is one (the one people fill in), else the latest."""
-    for status in ("open", None):
-        query = select(Period).order_by(Period.start_date.desc(), Period.id.desc()).limit(1)
-        if status is not None:
-            query = query.where(Period.status == status)
-        period = db.session.scalar(query)
-        if period is not None:
-            return period
-    return None
-
-
 def _selection(values) -> Selection:
     """Resolve the period, level, unit and indicator codes a request names."""
     code = (values.get("period") or "").strip()
@@ -169,7 +158,7 @@ def _selection(values) -> Selection:
         if period is None:
             abort(404)
     else:
-        period = _default_period()
+        period = default_period("entry")
     level = values.get("level") or "town"
     if level not in LEVELS:
         abort(404)

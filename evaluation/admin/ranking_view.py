@@ -20,11 +20,12 @@ from flask_admin import BaseView, expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import not_, or_, select, true
+from sqlalchemy import not_, or_, select
 from sqlalchemy.orm import aliased
 
 from evaluation import loading
 from evaluation.admin.access import AccessMixin
+from evaluation.core.periods import default_period
 from evaluation.core.spreadsheets import neutralize
 from evaluation.core.states import PeriodStatus
 from evaluation.grades import any_values, shown_grade
@@ -125,24 +126,6 @@ class RankingPage:
     @property
     def status_name(self) -> str:
         return PeriodStatus.label_of(self.answer["status"])
-
-
-def default_period() -> Period | None:
-    """Return the period a reader most likely wants: the latest approved, else the latest."""
-    for condition in (
-        Period.status == PeriodStatus.APPROVED,
-        Period.status != PeriodStatus.DRAFT,
-        true(),
-    ):
-        period = db.session.scalar(
-            select(Period)
-            .where(condition)
-            .order_by(Period.end_date.desc(), Period.id.desc())
-            .limit(1)
-        )
-        if period is not None:
-            return period
-    return None
 
 
 def period_by_code(code: str) -> Period | None:
@@ -560,7 +543,7 @@ class RankingView(AccessMixin, BaseView):
     def _period_and_level() -> tuple[Period | None, str]:
         """Read ``?period=&level=`` (404 for an unknown one); no period: the default one."""
         code = request.args.get("period", "").strip()
-        period = period_by_code(code) if code else default_period()
+        period = period_by_code(code) if code else default_period("ranking")
         if code and period is None:
             abort(404)
         level = request.args.get("level", "town")

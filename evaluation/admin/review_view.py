@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from evaluation import loading
 from evaluation.admin.access import AccessMixin
+from evaluation.core.periods import default_period
 from evaluation.core.states import PeriodStatus, ReviewCaseStatus
 from evaluation.i18n import SHANGHAI
 from evaluation.permissions import can
@@ -32,22 +33,6 @@ from models.reviews import PRIORITIES, REASONS
 BATCHES = {1: "第一批", 2: "第二批"}
 #: Board order: the most urgent first; clear villages last.
 PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2, None: 3}
-#: A default period is one whose figures are settled or about to be.
-SETTLED = ("approved", "submitted")
-
-
-def default_period() -> Period | None:
-    """Return the latest approved or submitted period, else the latest non-draft one."""
-    for statuses in (SETTLED, ("open",)):
-        period = db.session.scalar(
-            select(Period)
-            .where(Period.status.in_(statuses))
-            .order_by(Period.end_date.desc(), Period.id.desc())
-            .limit(1)
-        )
-        if period is not None:
-            return period
-    return None
 
 
 def chosen_period(code: str | None) -> Period | None:
@@ -57,7 +42,7 @@ def chosen_period(code: str | None) -> Period | None:
         if period is None:
             abort(404)
         return period
-    return default_period()
+    return default_period("review")
 
 
 def listed_periods() -> list[Period]:
