@@ -144,6 +144,9 @@ class KeyProject(db.Model):
     lead_cadre_id: Mapped[int | None] = mapped_column(ForeignKey("cadre.id"), index=True)
     due_date: Mapped[date | None]
     progress: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
+    #: Not read: a project's status is derived as of today
+    #: (``evaluation/admin/project_board.py: project_status``), no form writes it. The
+    #: column stays until a migration drops it.
     status: Mapped[str] = mapped_column(String(16), default=ProjectStatus.ON_TRACK)
 
     unit = relationship("Unit")

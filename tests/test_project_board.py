@@ -163,3 +163,20 @@ def test_a_bad_number_in_the_query_string_shows_the_unfiltered_pages(projects, c
         ("/admin/review/", "batch"),
     ):
         assert client.get(url, query_string={name: value}).status_code == 200, (url, name)
+
+
+def test_the_project_list_shows_the_derived_status_and_no_form_sets_it(projects, client, auth):
+    """One status: derived (``project_status``), shown alike on the board and the project
+    list; the stored column is read by nobody and no form offers it."""
+    auth.login("admin")
+    with projects.app_context():
+        behind = db.session.scalar(select(KeyProject).where(KeyProject.code == "GT-002"))
+        assert behind.status == "on_track"  # what was stored; the board says behind
+        behind_id = behind.id
+    board = shown(client.get("/admin/projects-board/").get_data(as_text=True))
+    assert board["GT-002"] == "behind"
+    listed = client.get("/admin/project/?search=GT-002").get_data(as_text=True)
+    (row,) = [r for r in listed.split("<tr")[1:] if "GT-002" in r.split("</tr>")[0] and "<td" in r]
+    assert "滞后" in row and "正常推进" not in row
+    form = client.get(f"/admin/project/edit/?id={behind_id}").get_data(as_text=True)
+    assert 'name="progress"' in form and 'name="status"' not in form

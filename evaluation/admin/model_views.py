@@ -37,6 +37,7 @@ from wtforms import DecimalField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from evaluation.admin.access import AccessMixin
+from evaluation.admin.project_board import derived_status
 from evaluation.core.numbers import exact, shown
 from evaluation.core.spreadsheets import neutralize
 from evaluation.i18n import SHANGHAI, local_time
@@ -679,7 +680,9 @@ class KeyProjectView(LedgerModelView):
     permission = "project.view"
     write_permission = "project.write"
     column_list = ["code", "name", "unit", "lead_cadre", "due_date", "progress", "status"]
-    form_columns = ["code", "name", "unit", "lead_cadre", "due_date", "progress", "status"]
+    # The status is derived, never typed (docs/rules.md#domain): the progress against the
+    # due date as of today, as the board shows it (project_board.project_status).
+    form_columns = ["code", "name", "unit", "lead_cadre", "due_date", "progress"]
     column_labels = {
         "code": _l("项目编号"),
         "name": _l("项目名称"),
@@ -690,15 +693,13 @@ class KeyProjectView(LedgerModelView):
         "progress": _l("进度(%)"),
         "status": _l("状态"),
     }
-    column_choices = {"status": ProjectStatus.choices()}
+    column_formatters = {
+        "status": lambda view, context, model, name: ProjectStatus.label_of(derived_status(model))
+    }
+    column_formatters_export = column_formatters
     column_searchable_list = ["code", "name"]
-    column_sortable_list = ["code", "name", "due_date", "progress", "status"]
-    column_filters = [
-        FilterEqual(KeyProject.status, _l("状态"), options=ProjectStatus.choices()),
-        "unit.name",
-        "due_date",
-    ]
-    form_choices = {"status": ProjectStatus.choices()}
+    column_sortable_list = ["code", "name", "due_date", "progress"]
+    column_filters = ["unit.name", "due_date"]
     form_ajax_refs = {
         "unit": {"fields": ["name", "code"], "page_size": 20},
         "lead_cadre": {"fields": ["name", "position"], "page_size": 20},

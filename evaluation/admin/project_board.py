@@ -1,7 +1,9 @@
 """The key projects board (挂图作战, ``/admin/projects-board/``): progress and status at a glance.
 
-The status shown is computed from the due date and the progress (``project_status``),
-so a project cannot look on track merely because nobody updated its stored status.
+A project's status is derived, never stored or typed: from its progress, its due date and
+its first update, as of today (``project_status``), so a project cannot look on track
+merely because nobody changed a field. The board, the cadre ledger and the project list
+(``/admin/project/``) all show it.
 """
 
 from __future__ import annotations
@@ -58,6 +60,12 @@ def project_status(
 def shanghai_today() -> date:
     """Return today's date in Asia/Shanghai (a due date is a local date)."""
     return datetime.now(SHANGHAI).date()
+
+
+def derived_status(project: KeyProject, today: date | None = None) -> str:
+    """Return one project's status as of ``today`` (default: today in Shanghai)."""
+    started = project.updates[0].date if project.updates else None
+    return project_status(project.progress, project.due_date, today or shanghai_today(), started)
 
 
 def project_rows(projects: list[KeyProject], today: date) -> list[dict]:
