@@ -28,8 +28,13 @@ def build_periods(world) -> None:
             records.create(
                 SETUP,
                 Period,
-                {"code": code, "name": code, "start_date": date(end.year, end.month - 2, 1),
-                 "end_date": end, "town_scheme": q2.town_scheme},
+                {
+                    "code": code,
+                    "name": code,
+                    "start_date": date(end.year, end.month - 2, 1),
+                    "end_date": end,
+                    "town_scheme": q2.town_scheme,
+                },
             )
     for code, _, status in PERIODS:
         db.session.execute(update(Period).where(Period.code == code).values(status=status))
@@ -47,7 +52,10 @@ def test_each_purpose_opens_on_its_period(app):
             "entry": "2026Q3",  # the one being filled in
         }
         assert [p.code for p in periods_in_order("entry")] == [
-            "2026Q3", "2026Q4", "2026Q2", "2026Q1"
+            "2026Q3",
+            "2026Q4",
+            "2026Q2",
+            "2026Q1",
         ]
         assert [p.code for p in periods_in_order("review")] == ["2026Q2", "2026Q1", "2026Q3"]
         # Nothing approved or submitted: the dashboard's ranking panel has no period.
