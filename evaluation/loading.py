@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from cachetools import LRUCache
 from flask import current_app
 from sqlalchemy import func, select
 
@@ -547,26 +547,27 @@ def _last_seq(period_code: str | None) -> int | None:
 
 
 class _Recent:
-    """A small, thread-safe LRU kept per app process."""
+    """A small, thread-safe LRU kept per app process (``cachetools.LRUCache`` under a lock).
+
+    Of size 0 it keeps nothing (inside a write transaction, see ``_kept``).
+    """
 
     def __init__(self, size: int):
         self.size = size
-        self._entries: OrderedDict = OrderedDict()
+        self._entries = LRUCache(maxsize=size) if size else None
         self._lock = threading.Lock()
 
     def get(self, key):
+        if self._entries is None:
+            return None
         with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                return self._entries[key]
-        return None
+            return self._entries.get(key)
 
     def put(self, key, entry) -> None:
+        if self._entries is None:
+            return
         with self._lock:
             self._entries[key] = entry
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
 
 
 def _kept(name: str, size: int) -> _Recent:

@@ -6,6 +6,7 @@ from flask import Blueprint, Flask, redirect, request, session, url_for
 from flask_babel import get_locale
 
 from evaluation.auth import safe_next
+from evaluation.core.numbers import plain
 from evaluation.grades import shown_grade
 from evaluation.i18n import local_time
 from models import Setting, db
@@ -13,6 +14,24 @@ from models import Setting, db
 bp = Blueprint("web", __name__)
 
 APP_TITLE = "担当作为考核评价台账"
+
+
+#: The largest number a query string may name: ids are 32-bit integers in every database.
+LARGEST_ARG = 2**31 - 1
+
+
+def int_arg(name: str, values=None) -> int | None:
+    """Read a whole number from the query string (or ``values``), for ids and page numbers.
+
+    None when the argument is absent, not plain ASCII digits (``²`` and ``١`` are digits
+    to ``str.isdigit`` but not to ``int``'s callers' databases) or larger than
+    ``LARGEST_ARG``: a bad filter shows the unfiltered page, never an error.
+    """
+    text = ((request.args if values is None else values).get(name) or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if number <= LARGEST_ARG else None
 
 
 def demo_data_loaded() -> bool:
@@ -26,6 +45,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["shown_grade"] = shown_grade
+    app.jinja_env.globals["plain"] = plain
 
     @app.context_processor
     def _furniture():

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
@@ -18,6 +18,51 @@ ORIENTATIONS = {
     "integrity": "廉洁导向",
 }
 EVALUATIONS = ("好", "较好", "一般", "较差")
+
+#: The positions that lead a town (docs/rules.md#domain), matched exactly: its Party
+#: secretary and its head of government, for a 镇 and for a 街道. Deputies (镇党委副书记,
+#: 副镇长, 街道办事处副主任) and office heads (乡村振兴办主任) never count.
+TOWN_LEADER_POSITIONS = {
+    "镇党委书记": "secretary",
+    "街道党工委书记": "secretary",
+    "镇长": "head",
+    "街道办事处主任": "head",
+}
+
+
+def town_leader_role(cadre: Cadre) -> str | None:
+    """Return ``secretary`` or ``head`` when an active cadre leads their town, else None."""
+    if not cadre.active or cadre.unit is None or cadre.unit.level != "town":
+        return None
+    return TOWN_LEADER_POSITIONS.get(cadre.position)
+
+
+def town_leaders(codes: list[str]) -> dict[str, dict[str, list[str]]]:
+    """Return each town's leaders' names: ``{code: {"secretaries": [...], "heads": [...]}}``.
+
+    The one reading of who leads a town, for the ranking (its 书记 and 镇长 columns) and
+    the cadre ledger (whose town's rank is a leader's own): ``TOWN_LEADER_POSITIONS``.
+    """
+    from models.units import Unit
+
+    found: dict[str, dict[str, list[str]]] = {c: {"secretaries": [], "heads": []} for c in codes}
+    if not codes:
+        return found
+    rows = db.session.execute(
+        select(Unit.code, Cadre.name, Cadre.position)
+        .join(Cadre, Cadre.unit_id == Unit.id)
+        .where(
+            Unit.code.in_(codes),
+            Unit.level == "town",
+            Cadre.active,
+            Cadre.position.in_(TOWN_LEADER_POSITIONS),
+        )
+        .order_by(Cadre.id)
+    )
+    for code, name, position in rows:
+        role = TOWN_LEADER_POSITIONS[position]
+        found[code]["secretaries" if role == "secretary" else "heads"].append(name)
+    return found
 
 
 class Cadre(db.Model):
@@ -99,6 +144,9 @@ class KeyProject(db.Model):
     lead_cadre_id: Mapped[int | None] = mapped_column(ForeignKey("cadre.id"), index=True)
     due_date: Mapped[date | None]
     progress: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
+    #: Not read: a project's status is derived as of today
+    #: (``evaluation/admin/project_board.py: project_status``), no form writes it. The
+    #: column stays until a migration drops it.
     status: Mapped[str] = mapped_column(String(16), default=ProjectStatus.ON_TRACK)
 
     unit = relationship("Unit")

@@ -6,8 +6,9 @@ from decimal import Decimal
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from evaluation.core.numbers import plain
 from models import db
-from models.types import Points, Value, plain, utcnow
+from models.types import Points, Value, utcnow
 
 ADJUSTMENT_KINDS = {"bonus": "加分", "penalty": "减分"}
 

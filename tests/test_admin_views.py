@@ -880,7 +880,7 @@ def _disposition_name(response) -> str:
     assert header.startswith("attachment;")
     match = re.search(r"filename\*=UTF-8''(\S+)", header)
     assert match, header
-    assert re.search(r'filename="[\x20-\x7e]+"', header), header
+    assert re.search(r'filename=("[\x20-\x7e]+"|[!#-~]+;)', header), header
     return unquote(match.group(1))
 
 

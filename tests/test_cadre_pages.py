@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from evaluation.services import ledger, periods, records
 from models import Cadre, CadreRecord, Dimension, Indicator, KeyProject, Period, Scheme, Unit, db
+from models.cadres import town_leaders
 from tests.conftest import SEED_ACTOR, user
 
 TOWNS = (("445203100000", "云路镇"), ("445203101000", "玉湖镇"), ("445203102000", "龙尾镇"))
@@ -256,3 +257,31 @@ def test_a_town_missing_values_shows_incomplete_data_not_a_grade(cadres, client,
     sheet = client.get(f"/admin/cadre-ledger/{secretary}/print").get_data(as_text=True)
     last = re.findall(r"<tr><td>2026年3季度</td>(.*?)</tr>", sheet, re.S)
     assert last and "数据不全" in last[0] and "较差" not in last[0]
+
+
+def test_town_leaders_are_the_exact_positions_on_every_page(cadres, client, auth):
+    """One reading of who leads a town (``models.cadres.town_leaders``): the ranking's
+    书记 / 镇长 columns and the cadre ledger's rank trend agree; deputies, assistants and
+    office heads never count, however their position is worded."""
+    others = (("周主任", "乡村振兴办主任"), ("钱助理", "镇长助理"), ("孙副书记", "党委副书记"))
+    with cadres.app_context():
+        town = db.session.scalar(select(Unit).where(Unit.name == "云路镇"))
+        code = town.code
+        for name, position in others:
+            records.create(SEED_ACTOR, Cadre, {"name": name, "unit": town, "position": position})
+        assert town_leaders([code, TOWNS[2][0]]) == {
+            code: {"secretaries": ["陈书记"], "heads": []},
+            TOWNS[2][0]: {"secretaries": [], "heads": ["吴镇长"]},
+        }
+        db.session.remove()
+    auth.login("supervisor")
+    html = client.get("/admin/ranking/?period=2026Q1").get_data(as_text=True)
+    row = re.search(rf'<tr data-unit="{code}".*?</tr>', html, re.S).group(0)
+    assert "陈书记" in row
+    for name in ("林副书记", "黄副镇长", *(name for name, _ in others)):
+        assert name not in row, name
+        ledger_page = client.get(f"/admin/cadre-ledger/{cadre_id(cadres, name)}")
+        assert "历次考核排名" not in ledger_page.get_data(as_text=True), name
+    assert "历次考核排名" in client.get(
+        f"/admin/cadre-ledger/{cadre_id(cadres, '吴镇长')}"
+    ).get_data(as_text=True)

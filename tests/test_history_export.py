@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from evaluation.core.spreadsheets import FORMULA_STARTS, neutralize
 from evaluation.services import exports, history
 from evaluation.services.core import Forbidden, SystemActor, writing
 from models import HistoryEvent, db
@@ -105,7 +106,7 @@ def test_csv_has_bom_header_and_neutralized_formulas(ctx):
     reasons = [row[9] for row in rows[1:]]
     for text in NASTY + ["+修正", "@note"]:
         assert "'" + text in reasons
-    assert all(not cell.startswith(exports.FORMULA_STARTS) for row in rows for cell in row)
+    assert all(not cell.startswith(FORMULA_STARTS) for row in rows for cell in row)
     score = next(row for row in rows[1:] if row[5] == "445203100000/A01")
     # before/after as compact JSON text, decimals as strings.
     assert score[7] == '{"number":"1.50"}'
@@ -355,6 +356,7 @@ def test_download_from_page(app, client, auth, fmt):
     assert disposition.startswith("attachment;")
     name = unquote(disposition.split("filename*=UTF-8''")[1])
     assert name.startswith("变更历史-2026Q3-") and name.endswith("." + fmt)
+    assert "filename=history-2026Q3-" in disposition  # the ASCII name for old clients
     assert response.headers["Content-Type"].startswith(exports.MIMETYPES[fmt].split(";")[0])
     data = response.get_data()
     if fmt == "csv":
@@ -437,3 +439,37 @@ def test_csv_lines_are_what_the_csv_module_writes(actor, key, period, reason, no
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerow(exports._cells(row))
     assert exports.csv_line(row) + "\r\n" == buffer.getvalue()
+
+
+def test_one_formula_guard_for_every_export():
+    """The history export, the model views and the ranking workbook share one guard."""
+    from evaluation.admin import model_views, ranking_view
+
+    assert model_views.neutralize is neutralize
+    assert ranking_view.neutralize is neutralize
+    for start in FORMULA_STARTS:
+        text = start + "HYPERLINK(1)"
+        assert neutralize(text) == "'" + text
+        assert exports.csv_line((1, "t", text, "a", "e", "k", None, None, None, text, "p", "h"))
+        line = exports.csv_line((1, "t", text, "a", "e", "k", None, None, None, None, "p", "h"))
+        assert "'" + start in line
+    assert neutralize(-5) == -5 and neutralize("5-1") == "5-1"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["变更历史-2026Q3-20261127-1600.csv", "镇街排名 2026Q3.xlsx", "history.jsonl", 'a "b".csv'],
+)
+def test_download_names_are_written_as_flask_writes_them(app, name):
+    """Every download's header is the one ``send_file(download_name=...)`` writes (RFC 6266,
+    RFC 5987 for a Chinese name), so a browser saves the file under its Chinese name."""
+    from flask import send_file
+    from werkzeug.http import parse_options_header
+
+    with app.test_request_context():
+        flask_header = send_file(io.BytesIO(b""), as_attachment=True, download_name=name).headers[
+            "Content-Disposition"
+        ]
+    assert exports.content_disposition(name) == flask_header
+    disposition, options = parse_options_header(exports.content_disposition(name, "x.csv"))
+    assert disposition == "attachment" and options["filename"] == name

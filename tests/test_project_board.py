@@ -146,3 +146,37 @@ def test_board_filters_by_town_lead_cadre_and_status(projects, client, auth):
 def test_board_is_closed_to_reviewers(projects, client, auth):
     auth.login("reviewer")
     assert client.get("/admin/projects-board/").status_code == 403
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "99999999999999999999", "-1", "1.5"])
+def test_a_bad_number_in_the_query_string_shows_the_unfiltered_pages(projects, client, auth, value):
+    """One reader of whole-number arguments (``evaluation.web.int_arg``) on every page:
+    ``²`` is a digit to ``str.isdigit`` but not to ``int``, and ids are 32-bit."""
+    auth.login("supervisor")
+    html = client.get("/admin/projects-board/", query_string={"town": value, "cadre": value})
+    assert html.status_code == 200
+    assert set(shown(html.get_data(as_text=True))) == {"GT-001", "GT-002", "GT-003"}
+    for url, name in (
+        ("/admin/cadre-ledger/", "town"),
+        ("/admin/cadre-ledger/", "page"),
+        ("/admin/review/", "group"),
+        ("/admin/review/", "batch"),
+    ):
+        assert client.get(url, query_string={name: value}).status_code == 200, (url, name)
+
+
+def test_the_project_list_shows_the_derived_status_and_no_form_sets_it(projects, client, auth):
+    """One status: derived (``project_status``), shown alike on the board and the project
+    list; the stored column is read by nobody and no form offers it."""
+    auth.login("admin")
+    with projects.app_context():
+        behind = db.session.scalar(select(KeyProject).where(KeyProject.code == "GT-002"))
+        assert behind.status == "on_track"  # what was stored; the board says behind
+        behind_id = behind.id
+    board = shown(client.get("/admin/projects-board/").get_data(as_text=True))
+    assert board["GT-002"] == "behind"
+    listed = client.get("/admin/project/?search=GT-002").get_data(as_text=True)
+    (row,) = [r for r in listed.split("<tr")[1:] if "GT-002" in r.split("</tr>")[0] and "<td" in r]
+    assert "滞后" in row and "正常推进" not in row
+    form = client.get(f"/admin/project/edit/?id={behind_id}").get_data(as_text=True)
+    assert 'name="progress"' in form and 'name="status"' not in form

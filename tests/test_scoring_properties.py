@@ -259,8 +259,8 @@ def _forget_scored_columns():
 @engine_settings
 @given(data=st.data(), document=documents())
 def test_columns_scored_before_give_the_figures_a_fresh_engine_gives(data, document):
-    # The engine keeps its last columns' points (engine._RecentColumns): whatever it has
-    # kept, every figure must be what scoring from nothing gives.
+    # The engine keeps its last columns' points (engine._scored_column, an LRU): whatever
+    # it has kept, every figure must be what scoring from nothing gives.
     _forget_scored_columns()
     fresh = compute(document)
     assert compute(document) == fresh  # now every column comes from what was kept

@@ -24,23 +24,18 @@ from evaluation.grades import any_values, shown_grade
 from evaluation.i18n import local_time
 from evaluation.permissions import can
 from evaluation.services.core import ServiceError
+from evaluation.web import int_arg
 from models import Cadre, CadreRecord, KeyProject, Period, Unit, db
-from models.cadres import EVALUATIONS, ORIENTATIONS
+from models.cadres import EVALUATIONS, ORIENTATIONS, town_leader_role
 from models.states import ProjectStatus
 from models.types import utcnow
 
 PAGE_SIZE = 50
-#: Positions that lead a town (书记/镇长 and their street equivalents); deputies do not.
-TOWN_LEADER_POSITIONS = frozenset({"镇党委书记", "镇长", "街道党工委书记", "街道办事处主任"})
 
 
 def is_town_leader(cadre: Cadre) -> bool:
     """Tell whether a cadre leads a town (its 书记 or 镇长), whose ranking is theirs too."""
-    return (
-        cadre.unit is not None
-        and cadre.unit.level == "town"
-        and cadre.position in TOWN_LEADER_POSITIONS
-    )
+    return town_leader_role(cadre) is not None
 
 
 def records_by_orientation(records: list[CadreRecord]) -> list[dict]:
@@ -99,21 +94,16 @@ def town_rank_trend(town: Unit) -> list[dict]:
     return trend
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 class CadreLedgerView(AccessMixin, BaseView):
     permission = "cadre.view"
 
     @expose("/")
     def index(self):
-        town_id = _int_arg("town")
+        town_id = int_arg("town")
         position = request.args.get("position", "").strip()
         tag = request.args.get("tag", "").strip()
         name = request.args.get("q", "").strip()
-        page = max(_int_arg("page") or 1, 1)
+        page = max(int_arg("page") or 1, 1)
 
         place = aliased(Unit)
         town = aliased(Unit)

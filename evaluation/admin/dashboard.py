@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
 from evaluation import loading
+from evaluation.core.periods import default_period
 from evaluation.core.states import PeriodStatus, ReviewCaseStatus
 from evaluation.permissions import can
 from evaluation.services import periods
@@ -139,31 +140,6 @@ class Dashboard:
     problems: list[str] = field(default_factory=list)
     #: Display names of the users the panels mention by username.
     people: dict[str, str] = field(default_factory=dict)
-
-
-def current_period() -> Period | None:
-    """Return the period being worked on: the latest open one, else the latest of any state."""
-    open_period = db.session.scalar(
-        select(Period)
-        .where(Period.status == PeriodStatus.OPEN)
-        .order_by(Period.end_date.desc(), Period.id.desc())
-        .limit(1)
-    )
-    if open_period is not None:
-        return open_period
-    return db.session.scalar(
-        select(Period).order_by(Period.end_date.desc(), Period.id.desc()).limit(1)
-    )
-
-
-def latest_ranked_period() -> Period | None:
-    """Return the latest period that is submitted or approved: its figures are final or nearly."""
-    return db.session.scalar(
-        select(Period)
-        .where(Period.status.in_(("approved", "submitted")))
-        .order_by(Period.end_date.desc(), Period.id.desc())
-        .limit(1)
-    )
 
 
 def entry_progress(period: Period, level: str) -> EntryProgress | None:
@@ -332,7 +308,7 @@ PANELS: dict[str, Callable] = {
 
 def dashboard_for(user) -> Dashboard:
     """Gather the home page of one user."""
-    board = Dashboard(period=current_period())
+    board = Dashboard(period=default_period("entry"))
     if board.period is not None and board.period.status != PeriodStatus.DRAFT:
         for level in ("town", "village"):
             progress = entry_progress(board.period, level)
@@ -368,7 +344,7 @@ def dashboard_for(user) -> Dashboard:
 def _approval_panel(board: Dashboard) -> None:
     board.waiting = waiting_for_approval()
     board.flagged, board.flagged_total = open_cases()
-    period = latest_ranked_period()
+    period = default_period("settled")
     if period is None:
         return
     try:

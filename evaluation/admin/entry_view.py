@@ -23,6 +23,8 @@ from sqlalchemy import func, select
 
 from evaluation import loading
 from evaluation.admin.access import AccessMixin
+from evaluation.core.numbers import plain
+from evaluation.core.periods import default_period
 from evaluation.core.states import PERIOD_WORKFLOW, PeriodStatus
 from evaluation.i18n import local_time
 from evaluation.permissions import can
@@ -35,6 +37,7 @@ from evaluation.services.core import (
     ServiceError,
     StateError,
 )
+from evaluation.web import int_arg
 from forms.entry import (
     AdjustmentForm,
     ApprovalForm,
@@ -47,7 +50,6 @@ from forms.entry import (
 from models import Adjustment, Indicator, Period, RankingSnapshot, Score, Unit, User, Veto, db
 from models.ledger import ADJUSTMENT_KINDS
 from models.schemes import DIRECTIONS, METHODS
-from models.types import plain
 from models.units import LEVELS
 
 #: Units per page in the by-indicator grid (a province has 1,609 towns).
@@ -148,18 +150,6 @@ def _actor():
     return current_user._get_current_object()
 
 
-def _default_period() -> Period | None:
-    """The open period if there is one (the one people fill in), else the latest."""
-    for status in ("open", None):
-        query = select(Period).order_by(Period.start_date.desc(), Period.id.desc()).limit(1)
-        if status is not None:
-            query = query.where(Period.status == status)
-        period = db.session.scalar(query)
-        if period is not None:
-            return period
-    return None
-
-
 def _selection(values) -> Selection:
     """Resolve the period, level, unit and indicator codes a request names."""
     code = (values.get("period") or "").strip()
@@ -168,7 +158,7 @@ def _selection(values) -> Selection:
         if period is None:
             abort(404)
     else:
-        period = _default_period()
+        period = default_period("entry")
     level = values.get("level") or "town"
     if level not in LEVELS:
         abort(404)
@@ -193,8 +183,7 @@ def _selection(values) -> Selection:
         )
         if selection.indicator is None:
             abort(404)
-        page = values.get("page", "1")
-        selection.page = max(1, int(page)) if str(page).isdigit() else 1
+        selection.page = max(1, int_arg("page", values) or 1)
     return selection
 
 
@@ -550,7 +539,6 @@ class EntryView(AccessMixin, BaseView):
             "adjustment_kinds": ADJUSTMENT_KINDS,
             "grid_summary": grid_summary or [],
             "workflow_problem": workflow_problem,
-            "plain": plain,
             "allowed_text": values.allowed_text,
         }
         if selection.period is None:

@@ -222,7 +222,9 @@ class HistoryView(AccessMixin, BaseView):
             stream_with_context(export.chunks),
             mimetype=export.mimetype,
             headers={
-                "Content-Disposition": exports.content_disposition(export.filename),
+                "Content-Disposition": exports.content_disposition(
+                    export.filename, export.filename.replace("变更历史", "history")
+                ),
                 "Cache-Control": "no-store",
             },
         )

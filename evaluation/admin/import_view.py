@@ -11,16 +11,15 @@ from __future__ import annotations
 from flask import Response, abort, request, session
 from flask_admin import BaseView, expose
 from flask_login import current_user
-from sqlalchemy import case, select
 
 from evaluation.admin.access import AccessMixin
-from evaluation.core.states import PeriodStatus
+from evaluation.core.periods import periods_in_order
 from evaluation.permissions import can
 from evaluation.services import importer, pending_imports
 from evaluation.services.core import ServiceError
 from evaluation.services.exports import content_disposition
 from forms.importing import ConfirmImportForm, ImportForm
-from models import Period, db
+from models import Period
 from models.units import LEVELS
 
 #: The report lists at most this many problems, warnings and changes (the counts are
@@ -35,10 +34,7 @@ class ImportView(AccessMixin, BaseView):
     permission = "import.view"
 
     def _periods(self) -> list[Period]:
-        open_first = case((Period.status == PeriodStatus.OPEN, 0), else_=1)
-        return list(
-            db.session.scalars(select(Period).order_by(open_first, Period.start_date.desc()))
-        )
+        return periods_in_order("entry")
 
     @expose("/", methods=["GET", "POST"])
     def index(self):

@@ -37,6 +37,9 @@ from wtforms import DecimalField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from evaluation.admin.access import AccessMixin
+from evaluation.admin.project_board import derived_status
+from evaluation.core.numbers import exact, shown
+from evaluation.core.spreadsheets import neutralize
 from evaluation.i18n import SHANGHAI, local_time
 from evaluation.permissions import can
 from evaluation.services import accounts, records, schemes
@@ -73,9 +76,6 @@ CATEGORY_SCHEMES = _l("指标方案")
 CATEGORY_PERIODS = _l("考核周期")
 CATEGORY_SYSTEM = _l("系统管理")
 
-#: A cell starting with one of these is a formula to Excel (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
 #: The view functions that change data, or serve only the forms that do (the lookups
 #: behind a form's search-as-you-type selects): they need ``write_permission``.
 WRITE_VIEWS = frozenset(
@@ -83,27 +83,6 @@ WRITE_VIEWS = frozenset(
 )
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def neutralize(value):
-    """Prefix formula-looking text with ``'`` so a spreadsheet shows it as text."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def plain_decimal(value: Decimal) -> str:
-    """Show a Decimal without exponent: ``Decimal('1E+2')`` → ``100``, ``2.50`` stays."""
-    return format(value, "f")
-
-
-def display_decimal(value: Decimal) -> str:
-    """Show an amount as people write it: two decimals, more only when they matter.
-
-    ``6.000000`` → ``6.00``, ``0.600000`` → ``0.60``, ``0.123400`` → ``0.1234``.
-    """
-    cents = value.quantize(Decimal("0.01"))
-    return format(cents if cents == value else value.normalize(), "f")
 
 
 class LiveOptions:
@@ -177,7 +156,7 @@ def _local_datetime(view, value, name):
 
 
 def _display_decimal(view, value, name):
-    return display_decimal(value)
+    return shown(value)
 
 
 def _yes_no(view, value, name):
@@ -208,7 +187,7 @@ class PlainDecimalField(DecimalField):
         if self.raw_data:
             return self.raw_data[0]
         if isinstance(self.data, Decimal):
-            return display_decimal(self.data)
+            return shown(self.data)
         return "" if self.data is None else str(self.data)
 
 
@@ -440,7 +419,7 @@ class LedgerModelView(AccessMixin, ModelView):
             yield "\ufeff"
             writer.writerow(headers)
             for row in rows:
-                writer.writerow([plain_decimal(v) if isinstance(v, Decimal) else v for v in row])
+                writer.writerow([exact(v) if isinstance(v, Decimal) else v for v in row])
                 if buffer.tell() > 64 * 1024:
                     yield buffer.getvalue()
                     buffer.seek(0)
@@ -702,7 +681,9 @@ class KeyProjectView(LedgerModelView):
     permission = "project.view"
     write_permission = "project.write"
     column_list = ["code", "name", "unit", "lead_cadre", "due_date", "progress", "status"]
-    form_columns = ["code", "name", "unit", "lead_cadre", "due_date", "progress", "status"]
+    # The status is derived, never typed (docs/rules.md#domain): the progress against the
+    # due date as of today, as the board shows it (project_board.project_status).
+    form_columns = ["code", "name", "unit", "lead_cadre", "due_date", "progress"]
     column_labels = {
         "code": _l("项目编号"),
         "name": _l("项目名称"),
@@ -713,15 +694,13 @@ class KeyProjectView(LedgerModelView):
         "progress": _l("进度(%)"),
         "status": _l("状态"),
     }
-    column_choices = {"status": ProjectStatus.choices()}
+    column_formatters = {
+        "status": lambda view, context, model, name: ProjectStatus.label_of(derived_status(model))
+    }
+    column_formatters_export = column_formatters
     column_searchable_list = ["code", "name"]
-    column_sortable_list = ["code", "name", "due_date", "progress", "status"]
-    column_filters = [
-        FilterEqual(KeyProject.status, _l("状态"), options=ProjectStatus.choices()),
-        "unit.name",
-        "due_date",
-    ]
-    form_choices = {"status": ProjectStatus.choices()}
+    column_sortable_list = ["code", "name", "due_date", "progress"]
+    column_filters = ["unit.name", "due_date"]
     form_ajax_refs = {
         "unit": {"fields": ["name", "code"], "page_size": 20},
         "lead_cadre": {"fields": ["name", "position"], "page_size": 20},

@@ -1,7 +1,9 @@
 """The key projects board (挂图作战, ``/admin/projects-board/``): progress and status at a glance.
 
-The status shown is computed from the due date and the progress (``project_status``),
-so a project cannot look on track merely because nobody updated its stored status.
+A project's status is derived, never stored or typed: from its progress, its due date and
+its first update, as of today (``project_status``), so a project cannot look on track
+merely because nobody changed a field. The board, the cadre ledger and the project list
+(``/admin/project/``) all show it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.orm import aliased, selectinload
 from evaluation.admin.access import AccessMixin
 from evaluation.i18n import SHANGHAI
 from evaluation.permissions import can
+from evaluation.web import int_arg
 from models import Cadre, KeyProject, ProjectUpdate, Unit, db
 from models.states import ProjectStatus
 
@@ -59,6 +62,12 @@ def shanghai_today() -> date:
     return datetime.now(SHANGHAI).date()
 
 
+def derived_status(project: KeyProject, today: date | None = None) -> str:
+    """Return one project's status as of ``today`` (default: today in Shanghai)."""
+    started = project.updates[0].date if project.updates else None
+    return project_status(project.progress, project.due_date, today or shanghai_today(), started)
+
+
 def project_rows(projects: list[KeyProject], today: date) -> list[dict]:
     """Return each project with its computed status, first update date and latest update."""
     updates: dict[int, list[ProjectUpdate]] = {}
@@ -85,18 +94,13 @@ def project_rows(projects: list[KeyProject], today: date) -> list[dict]:
     return rows
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 class ProjectBoardView(AccessMixin, BaseView):
     permission = "project.view"
 
     @expose("/")
     def index(self):
-        town_id = _int_arg("town")
-        cadre_id = _int_arg("cadre")
+        town_id = int_arg("town")
+        cadre_id = int_arg("cadre")
         status = request.args.get("status", "")
         place = aliased(Unit)
         query = (

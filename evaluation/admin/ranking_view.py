@@ -20,18 +20,21 @@ from flask_admin import BaseView, expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import not_, or_, select, true
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from evaluation import loading
 from evaluation.admin.access import AccessMixin
+from evaluation.core.periods import default_period
+from evaluation.core.spreadsheets import neutralize
 from evaluation.core.states import PeriodStatus
 from evaluation.grades import any_values, shown_grade
 from evaluation.i18n import local_time
 from evaluation.services.core import ServiceError
-from evaluation.services.exports import content_disposition, neutralize
+from evaluation.services.exports import content_disposition
 from evaluation.web import demo_data_loaded
 from models import AnalysisGroup, Cadre, HistoryEvent, Indicator, Period, Unit, User, db
+from models.cadres import town_leaders
 from models.types import utcnow
 
 #: Rank uncertainty as the page computes it (docs/rules.md#scoring): fixed seed, so a reload agrees.
@@ -126,65 +129,27 @@ class RankingPage:
         return PeriodStatus.label_of(self.answer["status"])
 
 
-def default_period() -> Period | None:
-    """Return the period a reader most likely wants: the latest approved, else the latest."""
-    for condition in (
-        Period.status == PeriodStatus.APPROVED,
-        Period.status != PeriodStatus.DRAFT,
-        true(),
-    ):
-        period = db.session.scalar(
-            select(Period)
-            .where(condition)
-            .order_by(Period.end_date.desc(), Period.id.desc())
-            .limit(1)
-        )
-        if period is not None:
-            return period
-    return None
-
-
 def period_by_code(code: str) -> Period | None:
     return db.session.scalar(select(Period).where(Period.code == code))
-
-
-#: A town's principal leaders by position: the Party secretary and the head of government.
-SECRETARY_TITLES = ("党委书记", "党工委书记")
-HEAD_TITLES = ("镇长", "办事处主任", "街道办主任")
 
 
 def responsible_cadres(level: str, codes: list[str]) -> dict[str, dict[str, list[str]]]:
     """Return each unit's responsible leaders: a town's 书记 and 镇长 / 主任, a village's 领头雁.
 
-    Deputies (副书记, 副镇长) and office heads (乡村振兴办主任) are not the town's
-    responsible leaders and are left out.
+    A town's are ``models.cadres.town_leaders`` (exact positions: no deputy, no office head).
     """
+    if level != "village":
+        return town_leaders(codes)
     found: dict[str, dict[str, list[str]]] = {c: {"secretaries": [], "heads": []} for c in codes}
     if not codes:
         return found
-    if level == "village":
-        rows = db.session.execute(
-            select(Unit.code, Cadre.name)
-            .join(Cadre, Cadre.id == Unit.secretary_id)
-            .where(Unit.code.in_(codes))
-        )
-        for code, name in rows:
-            found[code]["secretaries"].append(name)
-        return found
     rows = db.session.execute(
-        select(Unit.code, Cadre.name, Cadre.position)
-        .join(Cadre, Cadre.unit_id == Unit.id)
-        .where(
-            Unit.code.in_(codes),
-            Cadre.active,
-            not_(Cadre.position.contains("副")),
-            or_(*(Cadre.position.contains(t) for t in SECRETARY_TITLES + HEAD_TITLES)),
-        )
-        .order_by(Cadre.id)
+        select(Unit.code, Cadre.name)
+        .join(Cadre, Cadre.id == Unit.secretary_id)
+        .where(Unit.code.in_(codes))
     )
-    for code, name, position in rows:
-        secretary = any(title in position for title in SECRETARY_TITLES)
-        found[code]["secretaries" if secretary else "heads"].append(name)
+    for code, name in rows:
+        found[code]["secretaries"].append(name)
     return found
 
 
@@ -699,7 +664,7 @@ class RankingView(AccessMixin, BaseView):
     def _period_and_level() -> tuple[Period | None, str]:
         """Read ``?period=&level=`` (404 for an unknown one); no period: the default one."""
         code = request.args.get("period", "").strip()
-        period = period_by_code(code) if code else default_period()
+        period = period_by_code(code) if code else default_period("ranking")
         if code and period is None:
             abort(404)
         level = request.args.get("level", "town")

@@ -18,12 +18,14 @@ from sqlalchemy.orm import selectinload
 
 from evaluation import loading
 from evaluation.admin.access import AccessMixin
+from evaluation.core.periods import default_period
 from evaluation.core.states import PeriodStatus, ReviewCaseStatus
 from evaluation.i18n import SHANGHAI
 from evaluation.permissions import can
 from evaluation.services import periods as period_service
 from evaluation.services import reviews
 from evaluation.services.core import ServiceError
+from evaluation.web import int_arg
 from forms.reviews import CloseCaseForm, OpenCasesForm, ReviewForm
 from models import AnalysisGroup, Period, ReviewCase, ReviewRecord, Unit, db
 from models.reviews import PRIORITIES, REASONS
@@ -31,22 +33,6 @@ from models.reviews import PRIORITIES, REASONS
 BATCHES = {1: "第一批", 2: "第二批"}
 #: Board order: the most urgent first; clear villages last.
 PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2, None: 3}
-#: A default period is one whose figures are settled or about to be.
-SETTLED = ("approved", "submitted")
-
-
-def default_period() -> Period | None:
-    """Return the latest approved or submitted period, else the latest non-draft one."""
-    for statuses in (SETTLED, ("open",)):
-        period = db.session.scalar(
-            select(Period)
-            .where(Period.status.in_(statuses))
-            .order_by(Period.end_date.desc(), Period.id.desc())
-            .limit(1)
-        )
-        if period is not None:
-            return period
-    return None
 
 
 def chosen_period(code: str | None) -> Period | None:
@@ -56,7 +42,7 @@ def chosen_period(code: str | None) -> Period | None:
         if period is None:
             abort(404)
         return period
-    return default_period()
+    return default_period("review")
 
 
 def listed_periods() -> list[Period]:
@@ -92,11 +78,6 @@ def last_reviews(unit_ids: list[int], until=None) -> dict[int, object]:
     return dict(db.session.execute(query.group_by(ReviewRecord.unit_id)).all())
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 class ReviewBoardView(AccessMixin, BaseView):
     permission = "review.view"
 
@@ -114,8 +95,8 @@ class ReviewBoardView(AccessMixin, BaseView):
     @expose("/")
     def index(self):
         period = chosen_period(request.args.get("period"))
-        group_id = _int_arg("group")
-        batch = _int_arg("batch")
+        group_id = int_arg("group")
+        batch = int_arg("batch")
         order = request.args.get("order", "priority")
 
         query = reviews.scope_villages(select(Unit), current_user).options(

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from evaluation import loading
 from evaluation.api import bp, spec, token_required
 from evaluation.api.schemas import Flags, LevelQuery, Periods, Scheme, answers
+from evaluation.core.numbers import exact
 from evaluation.permissions import can
 from evaluation.services.core import NotFound
 from models import Period, db
@@ -67,7 +68,7 @@ def _json_number(amount: Decimal) -> int | float | str:
     if amount == amount.to_integral_value():
         return int(amount)
     carrier = float(amount)
-    return carrier if Decimal(repr(carrier)) == amount else format(amount, "f")
+    return carrier if Decimal(repr(carrier)) == amount else exact(amount)
 
 
 def _with_json_numbers(data):

@@ -805,7 +805,6 @@ class _Seeder:
                     "lead_cadre": lead,
                     "due_date": due,
                     "progress": progress,
-                    "status": status,
                 },
             )
             self.projects.append((project, start, progress, status))

@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
 
+from evaluation.core.numbers import plain
 from evaluation.core.states import PeriodStatus
 from evaluation.demo import district as demo
 from evaluation.services import (
@@ -60,7 +61,6 @@ from models import (
     User,
     db,
 )
-from models.types import plain
 
 __all__ = ["PROVINCE", "ProvinceScale", "refresh_statistics", "seed_province"]
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
+
+from cachetools import LRUCache, cached
 
 from .amounts import CONTEXT, ZERO, format_amount, q
 from .flags import Flag, FlagInput, flag_units
@@ -117,55 +118,32 @@ def _rank_number(rank: Decimal) -> int | float:
     return int(rank) if rank == rank.to_integral_value() else float(rank)
 
 
-class _RecentColumns:
-    """The last columns scored, so a ranking redone after one change scores one column.
-
-    ``score_column`` is a pure function of the indicator's scoring rule and the column's
-    values (in the engine's fixed context), so a column seen before has the same points.
-    Values are compared by amount: 5.2 and 5.20 score alike (every result is rounded).
-    """
-
-    size = 64
-
-    def __init__(self) -> None:
-        self._entries: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def points(self, indicator: Indicator, column: tuple) -> tuple[Decimal | None, ...]:
-        fractions = indicator.grade_fractions
-        key = (
-            indicator.method,
-            indicator.points,
-            indicator.direction,
-            indicator.target,
-            indicator.floor,
-            tuple(sorted(fractions.items())) if fractions is not None else None,
-            column,
-        )
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-                return found
-        found = tuple(score_column(indicator, column))
-        with self._lock:
-            self._entries[key] = found
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return found
-
-    def forget(self) -> None:
-        with self._lock:
-            self._entries.clear()
+def _column_key(indicator: Indicator, column: tuple) -> tuple:
+    """The key of a scored column: the indicator's scoring rule and the column's values."""
+    fractions = indicator.grade_fractions
+    return (
+        indicator.method,
+        indicator.points,
+        indicator.direction,
+        indicator.target,
+        indicator.floor,
+        tuple(sorted(fractions.items())) if fractions is not None else None,
+        column,
+    )
 
 
-_recent_columns = _RecentColumns()
-_scored_column = _recent_columns.points
+#: The last 64 columns scored, so a ranking redone after one change scores one column.
+#: ``score_column`` is a pure function of the indicator's scoring rule and the column's
+#: values (in the engine's fixed context), so a column seen before has the same points.
+#: Values are compared by amount: 5.2 and 5.20 score alike (every result is rounded).
+@cached(LRUCache(maxsize=64), key=_column_key, lock=threading.Lock())
+def _scored_column(indicator: Indicator, column: tuple) -> tuple[Decimal | None, ...]:
+    return tuple(score_column(indicator, column))
 
 
 def forget_scored_columns() -> None:
     """Forget the columns kept, so the next computation scores every column (benchmarks)."""
-    _recent_columns.forget()
+    _scored_column.cache_clear()
 
 
 def _capped(amount: Decimal, cap: Decimal | None) -> Decimal:

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import tempfile
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
@@ -27,7 +28,9 @@ from json.encoder import encode_basestring
 from urllib.parse import quote
 
 from sqlalchemy import and_, or_, select
+from werkzeug.http import dump_options_header
 
+from evaluation.core.spreadsheets import FORMULA_FIRST
 from evaluation.i18n import SHANGHAI
 from evaluation.services import history
 from evaluation.services.core import InvalidInput, writing
@@ -39,8 +42,6 @@ MIMETYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "jsonl": "application/x-ndjson; charset=utf-8",
 }
-#: Starting characters a spreadsheet would read as a formula (OWASP CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 5000
 #: Events shown per history page.
 PAGE_SIZE = 50
@@ -218,14 +219,6 @@ def _exists(conditions: list, extra) -> bool:
 # --- cells ----------------------------------------------------------------------------
 
 
-def neutralize(value):
-    """Prefix a text cell a spreadsheet would run as a formula with ``'``."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-_FORMULA_FIRST = frozenset(FORMULA_STARTS)
 #: Columns whose text could start like a formula. The others cannot: ``at`` starts with
 #: a digit, the hashes are hex, ``before``/``after`` are JSON objects (``{``) or null.
 _FREE_TEXT = tuple(
@@ -245,7 +238,7 @@ def _cells(row) -> list:
         value = cells[index]
         if value is None:
             cells[index] = ""
-        elif value and value[0] in _FORMULA_FIRST:
+        elif value and value[0] in FORMULA_FIRST:
             cells[index] = "'" + value
     for index in _NULLABLE:
         if cells[index] is None:
@@ -268,7 +261,7 @@ def _csv_field(text: str) -> str:
 def _csv_text(value) -> str:
     if value is None:
         return ""
-    if value and value[0] in _FORMULA_FIRST:
+    if value and value[0] in FORMULA_FIRST:
         value = "'" + value
     return _csv_field(value)
 
@@ -582,10 +575,27 @@ class _Counter:
             yield row
 
 
+#: RFC 5987 attr-chars besides letters and digits: left as they are in ``filename*``.
+_ATTR_CHARS = "!#$&+-.^_`|~"
+
+
 def content_disposition(filename: str, fallback: str | None = None) -> str:
-    """Return an attachment header with an ASCII fallback and the RFC 5987 UTF-8 name."""
-    fallback = "".join(
-        c if c.isascii() and c.isprintable() and c not in '"\\' else "_"
-        for c in (fallback or filename)
-    )
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    """Return the attachment header for a download named ``filename``.
+
+    The header Flask's ``send_file(..., download_name=filename)`` writes, made by
+    werkzeug's own header writer (RFC 6266): an ASCII name as it is; any other as
+    ``filename*=UTF-8''…`` (RFC 5987, what browsers save under) with an ASCII
+    ``filename`` for old clients — ``fallback`` when given, else werkzeug's (the name's
+    ASCII letters after NFKD). Streamed exports cannot go through ``send_file``, so every
+    download asks this function.
+    """
+    try:
+        filename.encode("ascii")
+    except UnicodeEncodeError:
+        if fallback is None:
+            fallback = unicodedata.normalize("NFKD", filename)
+        fallback = fallback.encode("ascii", "ignore").decode("ascii")
+        names = {"filename": fallback, "filename*": "UTF-8''" + quote(filename, safe=_ATTR_CHARS)}
+    else:
+        names = {"filename": filename}
+    return dump_options_header("attachment", names)

@@ -20,6 +20,7 @@ from json.encoder import encode_basestring as _encode
 
 from sqlalchemy import insert, select
 
+from evaluation.core.numbers import exact
 from evaluation.services.core import in_write
 from models import HistoryEvent, db
 
@@ -47,8 +48,7 @@ def jsonable(value):
     if type(value) in _PLAIN:  # the common case first: every event goes through here
         return value
     if isinstance(value, Decimal):
-        text = format(value, "f")
-        return text
+        return exact(value)
     if isinstance(value, datetime):
         return format_at(value)
     if isinstance(value, date):

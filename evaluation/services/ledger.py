@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm.exc import ObjectDeletedError
 
 from evaluation import loading, scoring
+from evaluation.core.numbers import plain
 from evaluation.core.states import PeriodStatus
 from evaluation.i18n import local_time
 from evaluation.services import history, values
@@ -34,7 +35,7 @@ from evaluation.services.core import Conflict, InvalidInput, NotFound, StateErro
 from evaluation.services.history import format_at
 from models import Adjustment, HistoryEvent, Indicator, Period, Score, Unit, Veto, db
 from models.ledger import ADJUSTMENT_KINDS
-from models.types import plain, utcnow
+from models.types import utcnow
 
 #: Raw values are stored as Numeric(20, 6).
 VALUE_DECIMALS = 6

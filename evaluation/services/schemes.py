@@ -21,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import func, inspect, select
 
 from evaluation import loading, scoring
+from evaluation.core.numbers import plain as _plain
 from evaluation.scoring import rules
 from evaluation.services import history, records
 from evaluation.services.core import InvalidInput, StateError, writing
@@ -87,11 +88,6 @@ def _decimal(text) -> Decimal | None:
     except (InvalidOperation, ValueError):
         return None
     return number if number.is_finite() else None
-
-
-def _plain(number: Decimal) -> str:
-    """Show a number as typed: ``100``, ``0.85`` (no exponent, no trailing zeros)."""
-    return format(Decimal(number).normalize(), "f")
 
 
 def parse_grade_fractions(text: str | None) -> dict[str, str] | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from models.types import plain
+from evaluation.core.numbers import plain
 
 __all__ = [
     "MESSAGES",
