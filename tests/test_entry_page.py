@@ -584,6 +584,7 @@ def test_the_workflow_buttons_drive_a_period_from_draft_to_reopened(world, clien
     page = client.get(ENTRY).get_data(as_text=True)
     # The typical village has no value: the approve form asks for an override reason.
     assert "本期有 1 个单位数据不全，审定须填写审定说明" in page
+    assert "新桃村（缺 V01）" in page  # which unit, before the supervisor tries
     assert 'name="override_reason"' in page
     response = client.post(workflow + "approve", data=where)
     assert response.status_code == 422

@@ -659,11 +659,11 @@ class EntryView(AccessMixin, BaseView):
             if step.source != period.status or not can(current_user, step.permission):
                 continue
             blocked = None
-            incomplete = 0
+            incomplete = []
             if action == "approve":
                 blocked = periods.approval_blocker(period, current_user.username)
                 if blocked is None:
-                    incomplete = len(periods.incomplete_units(period))
+                    incomplete = periods.incomplete_units(period)
             buttons.append(
                 {
                     "action": action,
