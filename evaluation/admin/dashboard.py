@@ -119,6 +119,8 @@ class Dashboard:
 
     period: Period | None = None
     progress: list[EntryProgress] = field(default_factory=list)
+    #: Why the current period was returned, until it is submitted again.
+    returned: periods.Step | None = None
     # supervisor
     ranked: dict | None = None
     top: list[dict] = field(default_factory=list)
@@ -309,6 +311,8 @@ PANELS: dict[str, Callable] = {
 def dashboard_for(user) -> Dashboard:
     """Gather the home page of one user."""
     board = Dashboard(period=default_period("entry"))
+    if board.period is not None:
+        board.returned = periods.return_note(board.period)
     if board.period is not None and board.period.status != PeriodStatus.DRAFT:
         for level in ("town", "village"):
             progress = entry_progress(board.period, level)
@@ -333,6 +337,8 @@ def dashboard_for(user) -> Dashboard:
     board.people = display_names(
         [board.period.submitted_by, board.period.approved_by] if board.period else []
     )
+    if board.returned is not None:
+        board.people.update(display_names([board.returned.actor]))
     board.people.update(display_names([p.submitted_by for p in board.waiting or []]))
     for permission, endpoint, label in AREAS:
         link = admin_link(endpoint)
