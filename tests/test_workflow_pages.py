@@ -209,9 +209,12 @@ def test_the_assessor_sees_the_return_reason_until_the_period_is_submitted_again
         # An edit of the period's name in between does not hide why it came back.
         records.update(SETUP, period, {"name": "2026年三季度"})
         db.session.remove()
+    dashboard = client.get("/admin/").get_data(as_text=True)
+    assert "2026年三季度（2026Q3）已被退回，请改正后重新提交" in dashboard
+    assert 'href="/admin/entry/?period=2026Q3">去填报页改正' in dashboard
     for url in ("/admin/", ENTRY + "?period=2026Q3"):
         page = client.get(url).get_data(as_text=True)
-        assert "本期已被退回，请改正后重新提交" in page, url
+        assert "已被退回，请改正后重新提交" in page, url
         assert '<span class="return-reason">E01 佐证材料不全</span>' in page, url
         assert "测试督导审核 于" in page, url  # who returned it, by display name
     client.post(ENTRY + "workflow/submit", data=WHERE)
@@ -224,6 +227,24 @@ def test_the_assessor_sees_the_return_reason_until_the_period_is_submitted_again
         db.session.remove()
     page = client.get("/admin/").get_data(as_text=True)
     assert "U02 数值有误" in page and "E01 佐证材料不全" not in page
+
+
+def test_the_dashboard_names_a_returned_period_that_is_not_the_current_one(
+    app, world, client, auth
+):
+    # 2026Q2 is returned while 2026Q3 (ending later) is the one open for entry.
+    with app.app_context():
+        q2 = open_period(world, "2026Q2")
+        fill_towns(world, q2)
+        periods.submit(world.user("assessor"), q2)
+        periods.return_period(world.user("supervisor"), q2, "二季度 E02 口径有误")
+        open_period(world)
+        db.session.remove()
+    auth.login("assessor")
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "2026年第二季度（2026Q2）已被退回" in page and "二季度 E02 口径有误" in page
+    assert 'href="/admin/entry/?period=2026Q2">去填报页改正' in page
+    assert "2026Q3）已被退回" not in page
 
 
 def test_return_note_is_read_from_the_history(app, world):

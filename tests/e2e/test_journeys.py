@@ -180,7 +180,7 @@ def test_supervisor_returns_then_approves(page, demo_server, tmp_path):
     logout(page)
     login(page, demo_server, "assessor")
     page.goto(f"{url}/admin/")
-    assert reason in page.inner_text("#panel-period .return-note")
+    assert reason in page.inner_text(f".return-note[data-period='{SUBMITTED_PERIOD}']")
     entry = f"{url}/admin/entry/?period={SUBMITTED_PERIOD}&level=town"
     page.goto(entry)
     assert reason in page.inner_text("#entry-workflow .return-note")
