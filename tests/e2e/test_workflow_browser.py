@@ -50,7 +50,7 @@ def test_return_dialog_cancels_and_requires_a_reason(page, demo_server, tmp_path
     page.click("#open-return")
     page.wait_for_selector("#confirm-return", state="visible")
     page.click("#confirm-return-submit")
-    assert page.evaluate("() => document.querySelector('#confirm-return-reason').matches(':invalid')")
+    assert page.locator("#confirm-return-reason").evaluate("area => area.matches(':invalid')")
     assert page.is_visible("#confirm-return")
     assert period_status(demo_server, SUBMITTED_PERIOD) == "submitted"
     page.fill("#confirm-return-reason", "白塔镇 E03 与统计局口径不一致")
