@@ -181,6 +181,7 @@ def test_supervisor_returns_then_approves(page, demo_server, tmp_path):
     login(page, demo_server, "assessor")
     page.goto(f"{url}/admin/")
     assert reason in page.inner_text(f".return-note[data-period='{SUBMITTED_PERIOD}']")
+    screenshot(page, tmp_path, "j2-assessor-return-note")
     entry = f"{url}/admin/entry/?period={SUBMITTED_PERIOD}&level=town"
     page.goto(entry)
     assert reason in page.inner_text("#entry-workflow .return-note")
