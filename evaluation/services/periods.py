@@ -95,8 +95,10 @@ def last_step(period: Period) -> Step | None:
     row = db.session.execute(
         select(HistoryEvent.action, HistoryEvent.actor, HistoryEvent.at, HistoryEvent.reason)
         .where(
-            HistoryEvent.period == period.code,
+            # The period's own events, by the (entity, entity_key) index: a handful of
+            # rows, where the period column would also walk every score event.
             HistoryEvent.entity == "period",
+            HistoryEvent.entity_key == period.code,
             HistoryEvent.action.in_([f"period.{action}" for action in PERIOD_WORKFLOW]),
         )
         .order_by(HistoryEvent.seq.desc())
