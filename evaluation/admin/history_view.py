@@ -196,6 +196,8 @@ class HistoryView(AccessMixin, BaseView):
         # A larger body is refused before it is read (413), with the page's own message.
         request.max_content_length = history.CHECK_MAX_BYTES + 64 * 1024
         too_large = gettext("文件过大（上限 %(n)s MB）", n=history.CHECK_MAX_BYTES // 2**20)
+        if (request.content_length or 0) > request.max_content_length:
+            return self._render(exports.HistoryFilter(), 413, error=too_large)
         try:
             flt = self._filter(request.form)
             upload = request.files.get("file")

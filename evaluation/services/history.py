@@ -375,7 +375,7 @@ def _file_events(lines: Iterable[bytes], max_bytes: int) -> Iterator[dict]:
         yield event
 
 
-def check_file(lines: Iterable[bytes], session=None, *, max_bytes: int = CHECK_MAX_BYTES):
+def check_file(lines: Iterable[bytes], session=None, *, max_bytes: int | None = None):
     """Compare an exported JSONL file with the stored chain, event by event.
 
     Each event must hash to its own ``hash`` from its ``prev_hash`` (else the file was
@@ -385,6 +385,7 @@ def check_file(lines: Iterable[bytes], session=None, *, max_bytes: int = CHECK_M
     is not an event is refused with its line number (``InvalidInput``).
     """
     session = session or db.session
+    max_bytes = CHECK_MAX_BYTES if max_bytes is None else max_bytes
     columns = [HistoryEvent.seq, HistoryEvent.prev_hash, HistoryEvent.hash]
     count, first, last = 0, None, None
     batch: list[dict] = []
