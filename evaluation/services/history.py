@@ -361,7 +361,9 @@ def _file_events(lines: Iterable[bytes], max_bytes: int) -> Iterator[dict]:
         except UnicodeDecodeError:
             raise InvalidInput(f"第 {number} 行不是 UTF-8 文本") from None
         except ValueError as error:
-            raise InvalidInput(f"第 {number} 行不是有效的 JSON（{error.msg}）") from None
+            raise InvalidInput(
+                f"第 {number} 行不是有效的 JSON（第 {error.colno} 个字符附近有误）"
+            ) from None
         if not isinstance(event, dict):
             raise InvalidInput(f"第 {number} 行不是一个事件（应为 JSON 对象）")
         missing = [name for name in EXPORT_FIELDS if name not in event]
