@@ -471,11 +471,16 @@ def test_csv_lines_are_what_the_csv_module_writes(actor, key, period, reason, no
     after = json.dumps({"note": note}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     row = (7, "2026-11-27T08:00:00.123456Z", actor, "score.set", "score", key, period,
            None, after, reason, "0" * 64, "f" * 64)  # fmt: skip
-    names = exports.Names(people={actor: actor + "名"}, units={}, indicators={})
-    cells = exports.Readable(names).cells(row)
+    unit = key.partition("/")[0]
+    names = exports.Names(
+        people={actor: "=" + actor}, units={unit: "@" + unit}, indicators={"x": "-1"}
+    )
+    readable = exports.Readable(names)
+    cells = readable.cells(row)
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerow(cells)
     assert exports.csv_line(cells) + "\r\n" == buffer.getvalue()
+    assert readable.csv_line(row) + "\r\n" == buffer.getvalue()
     assert cells[1] == "2026-11-27 16:00:00"
     for cell in cells[1:]:
         assert not cell.startswith(FORMULA_STARTS)

@@ -361,8 +361,6 @@ HEADERS = (
 UTC_HEADER = "时间（UTC）"
 #: Column widths of the XLSX sheet, in characters.
 WIDTHS = (8, 20, 12, 12, 18, 14, 14, 10, 24, 16, 24, 10, 36, 36, 30, 18, 18)
-#: Columns that hold text a person or the base data wrote: neutralized before a spreadsheet.
-_TEXT_COLUMNS = frozenset((2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14))
 FILTER_NOTE = (
     "注意：这是按条件筛选的导出（{filters}），只含部分事件，不是完整的哈希链，"
     "不能用于校验变更历史；校验请导出全部变更历史的 JSONL 文件。"
@@ -389,17 +387,24 @@ FILTER_NAMES = {
 class Readable:
     """Turn stored rows into the cells of a CSV/XLSX export: names beside codes, Beijing time.
 
-    Everything per row is a dictionary lookup: the names are read once (``Names.load``),
-    labels are kept per code, and the time is shifted by whole hours, so only the
-    ``YYYY-MM-DDTHH`` prefix is converted (once per hour of history).
+    Everything per row is a dictionary lookup: the names are read once (``Names.load``)
+    and neutralized once, labels are kept per code, and the time is shifted by whole
+    hours, so only the ``YYYY-MM-DDTHH`` prefix is converted (once per hour of history).
+    ``csv_line`` is the same line ``csv.writer`` writes for ``cells``, built directly.
     """
 
     def __init__(self, names: Names, *, utc: bool = False):
-        self.names = names
         self.utc = utc
         self._hours: dict[str, str] = {}
-        self._actions: dict[str, str] = {}
-        self._entities: dict[str, str] = {}
+        self._codes: dict[tuple, tuple] = {}
+        self._actors: dict[str, str] = {}
+        self._periods: dict[str | None, str] = {}
+        self._people = {k: _neutral(v) for k, v in names.people.items()}
+        self._units = {k: _neutral(v) for k, v in names.units.items()}
+        self._indicators = {k: _neutral(v) for k, v in names.indicators.items()}
+        self._people_csv = {k: _csv_field(v) for k, v in self._people.items()}
+        self._units_csv = {k: _csv_field(v) for k, v in self._units.items()}
+        self._indicators_csv = {k: _csv_field(v) for k, v in self._indicators.items()}
 
     def time(self, at: str) -> str:
         """``2026-11-27T08:00:00.123456Z`` → ``2026-11-27 16:00:00`` (or UTC, same form)."""
@@ -414,40 +419,75 @@ class Readable:
             self._hours[hour] = shown
         return shown + at[13:19]
 
+    def _labels(self, action: str, entity: str) -> tuple:
+        """The action and entity cells, and their CSV text, kept per pair of codes."""
+        found = self._codes.get((action, entity))
+        if found is None:
+            cells = (
+                _neutral(action),
+                labels.action_label(action),
+                _neutral(entity),
+                labels.entity_label(entity),
+            )
+            found = self._codes[(action, entity)] = (cells, ",".join(map(_csv_field, cells)))
+        return found
+
     def cells(self, row) -> list:
         """Return an exported row: ``seq`` a number, every text neutralized, null as empty."""
         seq, at, actor, action, entity, key, period, before, after, reason, prev, digest = row
-        action_name = self._actions.get(action)
-        if action_name is None:
-            action_name = self._actions[action] = labels.action_label(action)
-        entity_name = self._entities.get(entity)
-        if entity_name is None:
-            entity_name = self._entities[entity] = labels.entity_label(entity)
-        unit_name, indicator_name = self.names.of_key(entity, key)
-        cells = [
+        unit, indicator = key_codes(entity, key)
+        return [
             seq,
             self.time(at),
-            actor,
-            self.names.people.get(actor, ""),
-            action,
-            action_name,
-            entity,
-            entity_name,
-            key,
-            unit_name,
-            indicator_name,
-            period or "",
+            _neutral(actor),
+            self._people.get(actor, ""),
+            *self._labels(action, entity)[0],
+            _neutral(key),
+            self._units.get(unit, ""),
+            self._indicators.get(indicator, ""),
+            _neutral(period),
             before or "",
             after or "",
-            reason or "",
+            _neutral(reason),
             prev,
             digest,
         ]
-        for index in _TEXT_COLUMNS:
-            value = cells[index]
-            if value and value[0] in FORMULA_FIRST:
-                cells[index] = "'" + value
-        return cells
+
+    def csv_line(self, row) -> str:
+        """Return one event as a CSV line (the bytes ``csv.writer`` gives for ``cells``)."""
+        seq, at, actor, action, entity, key, period, before, after, reason, prev, digest = row
+        # The few actors and periods are quoted once each.
+        who = self._actors.get(actor)
+        if who is None:
+            who = self._actors[actor] = _csv_text(actor) + "," + self._people_csv.get(actor, "")
+        when = self._periods.get(period)
+        if when is None:
+            when = self._periods[period] = _csv_text(period)
+        unit, indicator = key_codes(entity, key)
+        return ",".join(
+            (
+                str(seq),
+                self.time(at),
+                who,
+                self._labels(action, entity)[1],
+                _csv_text(key),
+                self._units_csv.get(unit, ""),
+                self._indicators_csv.get(indicator, ""),
+                when,
+                "" if before is None else _csv_field(before),
+                "" if after is None else _csv_field(after),
+                "" if reason is None else _csv_text(reason),
+                prev,
+                digest,
+            )
+        )
+
+
+def _neutral(value: str | None) -> str:
+    """A text cell as a spreadsheet must get it: formula-like text with a leading ``'``."""
+    if not value:
+        return ""
+    return "'" + value if value[0] in FORMULA_FIRST else value
 
 
 # --- writers --------------------------------------------------------------------------
@@ -460,6 +500,14 @@ def _csv_field(text: str) -> str:
     if "," in text or "\n" in text or "\r" in text:
         return '"' + text + '"'
     return text
+
+
+def _csv_text(value) -> str:
+    if not value:
+        return ""
+    if value[0] in FORMULA_FIRST:
+        value = "'" + value
+    return _csv_field(value)
 
 
 def csv_line(cells: list) -> str:
@@ -475,9 +523,9 @@ def csv_chunks(
     if readable.utc:
         header[1] = UTC_HEADER
     lines = ["\ufeff" + (_csv_field(note) + "\r\n" if note else "") + ",".join(header)]
-    cells = readable.cells
+    line = readable.csv_line
     for row in rows:
-        lines.append(csv_line(cells(row)))
+        lines.append(line(row))
         if len(lines) >= rows_per_chunk:
             yield ("\r\n".join(lines) + "\r\n").encode("utf-8")
             lines.clear()
