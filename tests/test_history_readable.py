@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -111,6 +112,10 @@ def test_review_case_shows_its_label(world, client, auth):
         actor = SystemActor("test-setup")
         with writing(actor):
             history.append(
+                actor, "review_case.open", "review_case", "2026Q3/445203100201",
+                period="2026Q3", after={"reasons": ["LOW_SCORE", "DROP"], "priority": "high"},
+            )  # fmt: skip
+            history.append(
                 actor, "review.close", "review_case", "2026Q3/445203100201", period="2026Q3",
                 before={"status": "open"}, after={"status": "closed"}, reason="整改到位",
             )  # fmt: skip
@@ -119,7 +124,10 @@ def test_review_case_shows_its_label(world, client, auth):
     text = client.get("/admin/history/", query_string={"unit": "新桃村"}).get_data(as_text=True)
     assert "研判任务" in text and "办结研判任务" in text
     assert "研判中 → 已办结" in text
+    assert "生成研判任务" in text and "得分偏低、得分大幅下降" in text
+    assert re.search(r"优先级：</span>\s*高\s*</div>", text)
     assert ">review_case " not in text and "open → closed" not in text
+    assert "LOW_SCORE" not in text and ">high<" not in text.replace(" ", "")
 
 
 def test_dashboard_events_show_labels_and_display_names(world, client, auth):

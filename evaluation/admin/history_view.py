@@ -94,6 +94,16 @@ FIELD_LABELS = {
     "incomplete": _l("审定时数据不全的单位"),
     "format": _l("格式"),
     "filters": _l("筛选条件"),
+    "time": _l("时间"),
+    "reasons": _l("研判原因"),
+    "priority": _l("优先级"),
+    "closed_by": _l("办结人"),
+    "case": _l("研判任务"),
+    "conclusion": _l("研判结论"),
+    "visitors": _l("走访人员"),
+    "findings": _l("发现的问题或情况"),
+    "actions": _l("整改措施"),
+    "next_visit": _l("下次走访"),
 }
 def readable(value) -> str:
     """Show a history value to a person: decimals stay as their text, null as （空）."""

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from models.cadres import ORIENTATIONS
+from models.reviews import PRIORITIES, REASONS
+from models.schemes import DIRECTIONS, METHODS, TIE_METHODS
 from models.states import PeriodStatus, ProjectStatus, ReviewCaseStatus, SchemeStatus
+from models.units import LEVELS
+from models.users import ROLES
 
 __all__ = [
     "ACTION_LABELS",
@@ -105,11 +110,34 @@ def action_label(action: str | None) -> str:
     return str(VERBS[verb]) + (str(name) if name is not None else "")
 
 
+#: Fields whose stored codes have Chinese names, whatever the entity (each table is the one
+#: the model keeps beside its column).
+_FIELD_CODES = {
+    "level": LEVELS,
+    "role": ROLES,
+    "method": METHODS,
+    "direction": DIRECTIONS,
+    "tie_method": TIE_METHODS,
+    "priority": PRIORITIES,
+    "reasons": REASONS,
+    "orientation": ORIENTATIONS,
+}
+
+
 def value_label(entity: str | None, field: str, value):
-    """Return a stored state shown by its label (``open`` of a review case → 研判中)."""
+    """Return a stored code shown by its Chinese name: a state (``open`` of a review case →
+    研判中), a level, role, method, priority or the reasons of a review case; anything
+    else as it is."""
     states = _STATES.get(entity or "")
     if states is not None and field == "status" and isinstance(value, str):
         return states.label_of(value)
+    names = _FIELD_CODES.get(field)
+    if names is None:
+        return value
+    if isinstance(value, list):
+        return "、".join(str(names.get(item, item)) for item in value)
+    if isinstance(value, str):
+        return names.get(value, value)
     return value
 
 
