@@ -163,6 +163,14 @@ def test_csv_export_has_names_beside_codes_in_beijing_time(world, client, auth):
     assert not data.decode("utf-8-sig").startswith("注意")
 
 
+def test_export_is_chinese_for_a_user_reading_english(world, client, auth):
+    auth.login("auditor", PASSWORD)
+    client.get("/lang/en")
+    rows = _csv_rows(client.post("/admin/history/export/csv").get_data())
+    clear = next(row for row in rows if row[4] == "score.clear")
+    assert clear[5] == "清除分数" and clear[7] == "分数"
+
+
 def test_cli_export_in_utc_on_request(world, runner, tmp_path):
     target = tmp_path / "h.csv"
     result = runner.invoke(args=["export-history", "--format", "csv", "--output", str(target),

@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from json.encoder import encode_basestring
 from urllib.parse import quote
 
+from flask_babel import force_locale
 from sqlalchemy import and_, or_, select
 from werkzeug.http import dump_options_header
 
@@ -423,12 +424,14 @@ class Readable:
         """The action and entity cells, and their CSV text, kept per pair of codes."""
         found = self._codes.get((action, entity))
         if found is None:
-            cells = (
-                _neutral(action),
-                labels.action_label(action),
-                _neutral(entity),
-                labels.entity_label(entity),
-            )
+            # The file is in Chinese whatever language the exporting user reads.
+            with force_locale("zh_CN"):
+                cells = (
+                    _neutral(action),
+                    labels.action_label(action),
+                    _neutral(entity),
+                    labels.entity_label(entity),
+                )
             found = self._codes[(action, entity)] = (cells, ",".join(map(_csv_field, cells)))
         return found
 
