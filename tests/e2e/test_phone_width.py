@@ -80,6 +80,13 @@ def test_review_board_and_village_page_on_a_phone(phone, phone_server, tmp_path)
     assert_no_violations(phone)
     screenshot(phone, tmp_path, "phone-review-village")
 
+    # The same page at a desktop width: still clean, the records a table again.
+    phone.set_viewport_size({"width": 1400, "height": 900})
+    assert phone.evaluate(
+        "() => getComputedStyle(document.querySelector('#review-records tbody tr')).display"
+    ) == "table-row"
+    assert_no_violations(phone)
+
 
 @pytest.mark.parametrize(
     ("user", "table"),
