@@ -171,6 +171,17 @@ def test_export_is_chinese_for_a_user_reading_english(world, client, auth):
     assert clear[5] == "清除分数" and clear[7] == "分数"
 
 
+def test_page_export_in_utc_on_request(world, client, auth):
+    auth.login("auditor", PASSWORD)
+    page = client.get("/admin/history/").get_data(as_text=True)
+    assert 'name="utc" value="1"' in page
+    rows = _csv_rows(client.post("/admin/history/export/csv", data={"utc": "1"}).get_data())
+    assert rows[0][1] == "时间（UTC）"
+    with world.app_context():
+        first = db.session.scalar(select(HistoryEvent.at).where(HistoryEvent.seq == 1))
+    assert rows[1][1] == first[:10] + " " + first[11:19]
+
+
 def test_cli_export_in_utc_on_request(world, runner, tmp_path):
     target = tmp_path / "h.csv"
     result = runner.invoke(args=["export-history", "--format", "csv", "--output", str(target),
