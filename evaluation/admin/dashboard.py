@@ -23,7 +23,7 @@ from evaluation import loading
 from evaluation.core.periods import default_period
 from evaluation.core.states import PeriodStatus, ReviewCaseStatus
 from evaluation.permissions import can
-from evaluation.services import periods
+from evaluation.services import exports, periods
 from evaluation.services.core import ServiceError
 from models import (
     AnalysisGroup,
@@ -142,6 +142,8 @@ class Dashboard:
     problems: list[str] = field(default_factory=list)
     #: Display names of the users the panels mention by username.
     people: dict[str, str] = field(default_factory=dict)
+    #: Names beside the codes of ``events`` (display names, units, indicators).
+    event_names: exports.Names | None = None
 
 
 def entry_progress(period: Period, level: str) -> EntryProgress | None:
@@ -323,6 +325,7 @@ def dashboard_for(user) -> Dashboard:
         board.cases = group_cases(user.group_id)
     if PANELS["events"](user):
         board.events = latest_events()
+        board.event_names = exports.Names.load(events=board.events)
     if (
         PANELS["missing"](user)
         and board.period is not None
