@@ -759,6 +759,8 @@ class _Seeder:
     )
 
     def create_projects(self, admin) -> None:
+        # Each project gets a course (on track, behind, done) that sets its progress and the
+        # note of its last update; its status is not stored but derived (docs/rules.md#domain).
         self.projects: list[tuple[KeyProject, date, Decimal, str]] = []
         number = 0
         plan: list[tuple[str, Unit, Cadre]] = []
@@ -784,17 +786,17 @@ class _Seeder:
             if due <= today:
                 # Past its due date: finished, or overdue and short of it.
                 if roll < 0.75:
-                    progress, status = Decimal(100), "done"
+                    progress, course = Decimal(100), "done"
                 else:
-                    progress, status = _d(self.rng.randrange(70, 96)), "behind"
+                    progress, course = _d(self.rng.randrange(70, 96)), "behind"
             elif roll < 0.12:
-                progress, status = Decimal(100), "done"  # finished ahead of time
+                progress, course = Decimal(100), "done"  # finished ahead of time
             elif roll < 0.45:
                 lag = _d(f"{self.rng.uniform(0.45, 0.75):.2f}")
-                progress, status = _round(elapsed * 100 * lag, 0), "behind"
+                progress, course = _round(elapsed * 100 * lag, 0), "behind"
             else:
                 progress = min(_round(elapsed * 100 * pace, 0), Decimal(95))
-                status = "on_track"
+                course = "on_track"
             project = records.create(
                 admin,
                 KeyProject,
@@ -807,7 +809,7 @@ class _Seeder:
                     "progress": progress,
                 },
             )
-            self.projects.append((project, start, progress, status))
+            self.projects.append((project, start, progress, course))
 
     def create_project_updates(self, assessor) -> None:
         notes = {
@@ -815,7 +817,7 @@ class _Seeder:
             "behind": ("用地报批未完成，进度滞后", "资金拨付延迟，已约谈施工单位"),
             "done": ("完成竣工验收", "项目投入使用"),
         }
-        for project, start, final, status in self.projects:
+        for project, start, final, course in self.projects:
             steps = self.rng.randint(2, 4)
             end = min(PERIODS[-1].end, project.due_date)
             span = max((end - start).days, steps)
@@ -825,7 +827,7 @@ class _Seeder:
                 if step < steps:
                     note = notes["on_track"][min(step, 3) - 1]
                 else:
-                    note = self.rng.choice(notes[status])
+                    note = self.rng.choice(notes[course])
                 records.create(
                     assessor,
                     ProjectUpdate,
