@@ -159,6 +159,36 @@ def test_invalid_values_are_refused_with_the_reason(world, period, indicator, va
     assert stored(world, period, "云路镇", indicator) is None
 
 
+#: The default grade keys, Latin and Chinese (docs/rules.md#scoring).
+GRADES = "A、优、B、良、C、中、D、差"
+
+
+@pytest.mark.parametrize(
+    ("indicator", "value", "message"),
+    [
+        ("U01", "E", f"「U01 农村人居环境整治」按等次评定，数值须为以下等次之一：{GRADES}，收到 E"),
+        ("U01", 1, f"「U01 农村人居环境整治」按等次评定，数值须为以下等次之一：{GRADES}，收到 1"),
+        ("U02", "30.01", "「U02 典型村培育创建成效」直接打分，须在 0 至 30 分之间，收到 30.01"),
+        ("U02", "-1", "「U02 典型村培育创建成效」直接打分，须在 0 至 30 分之间，收到 -1"),
+        ("E01", "1.1234567", "「E01 地区生产总值增速」的数值至多保留 6 位小数，收到 1.1234567"),
+        ("E01", "1234567890.123456",
+         "「E01 地区生产总值增速」的数值有效数字不能超过 15 位，收到 1234567890.123456"),
+        ("E01", "100000000000000",
+         "「E01 地区生产总值增速」的数值过大（整数部分至多 14 位），收到 100000000000000"),
+    ],
+)
+def test_every_value_rule_speaks_in_one_voice(world, period, indicator, value, message):
+    """The storage limits, the method's bounds and the grade keys are worded like the range
+    rules (docs/values-and-ranges.md#one-rule-one-place): the indicator's code and name,
+    the rule, the value received."""
+    with pytest.raises(InvalidInput) as refused:
+        ledger.set_score(
+            world.user("assessor"), period, world.unit("云路镇"), world.indicator(indicator),
+            value, version=None,
+        )
+    assert refused.value.message == message
+
+
 def test_the_largest_exact_values_are_stored_exactly(world, period):
     """Fifteen significant digits survive the database as typed (SQLite: a float)."""
     assessor = world.user("assessor")

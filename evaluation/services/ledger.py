@@ -37,12 +37,6 @@ from models import Adjustment, HistoryEvent, Indicator, Period, Score, Unit, Vet
 from models.ledger import ADJUSTMENT_KINDS
 from models.types import utcnow
 
-#: Raw values are stored as Numeric(20, 6).
-VALUE_DECIMALS = 6
-LARGEST_VALUE = Decimal(10) ** 14
-#: SQLite keeps NUMERIC values as binary floats, exact to 15 significant digits only;
-#: refusing more keeps every stored value exactly what was entered, on both databases.
-SIGNIFICANT_DIGITS = 15
 #: Adjustment points are stored as Numeric(9, 2).
 LARGEST_POINTS = Decimal(10) ** 7
 
@@ -117,17 +111,15 @@ def _decimal(value) -> Decimal:
 
 
 def check_value(indicator: Indicator, value) -> tuple[Decimal | None, str | None]:
-    """Check a raw value against the indicator's method; return ``(number, grade)``.
+    """Check a raw value against the indicator's rules; return ``(number, grade)``.
 
-    Raises InvalidInput whose details are ``[{"path": "value", "message"}]``.
+    The rules and their messages live in ``values`` (docs/values-and-ranges.md). Raises
+    InvalidInput whose details are ``[{"path": "value", "message"}]``.
     """
     if indicator.method == "grade":
-        grades = list(indicator.fractions)
         key = value.strip() if isinstance(value, str) else None
         if key not in indicator.fractions:
-            raise _invalid_value(
-                f"指标 {indicator.code} 按等次评定，数值须为以下等次之一：{'、'.join(grades)}"
-            )
+            raise _invalid_value(values.message("not_a_grade", indicator, value))
         return None, key
     try:
         number = _decimal(value)
@@ -137,23 +129,7 @@ def check_value(indicator: Indicator, value) -> tuple[Decimal | None, str | None
         raise _invalid_value(values.message("not_a_number", indicator, value)) from None
     if not number.is_finite():
         raise _invalid_value(values.message("not_finite", indicator, value))
-    if abs(number) >= LARGEST_VALUE:
-        raise _invalid_value(f"指标 {indicator.code} 的数值过大（整数部分至多 14 位）")
-    if number != number.quantize(Decimal(1).scaleb(-VALUE_DECIMALS)):
-        raise _invalid_value(f"指标 {indicator.code} 的数值至多保留 {VALUE_DECIMALS} 位小数")
-    if number and len(number.normalize().as_tuple().digits) > SIGNIFICANT_DIGITS:
-        raise _invalid_value(
-            f"指标 {indicator.code} 的数值有效数字不能超过 {SIGNIFICANT_DIGITS} 位"
-        )
-    if indicator.method == "direct" and not 0 <= number <= indicator.points:
-        raise _invalid_value(
-            f"指标 {indicator.code} 直接打分，须在 0 至 {plain(indicator.points)} 分之间"
-        )
-    if indicator.method == "target" and indicator.direction == "lower" and number < 0:
-        raise _invalid_value(f"指标 {indicator.code} 越低越好，数值不能为负")
-    problem = values.range_problem(
-        number, indicator.value_min, indicator.value_max, indicator.integer_only
-    )
+    problem = values.number_problem(indicator, number)
     if problem is not None:
         raise _invalid_value(values.message(problem, indicator, number))
     return number, None
