@@ -198,9 +198,8 @@ def set_score(
             score is not None and score.version != version
         ):
             raise _conflict(score)
-        new = {"value": _value_text(number, grade), "note": note}
         if score is not None:
-            old = {"value": score.value, "note": score.note}
+            old = (score.value, score.note)
             if score.number == number and score.grade == grade and score.note == note:
                 return score
             score.version += 1
@@ -214,16 +213,34 @@ def set_score(
         score.entered_by = actor.username
         score.updated_at = utcnow()
         session.flush()
-        history.append(
-            actor,
-            "score.set",
-            "score",
-            f"{unit.code}/{indicator.code}",
-            period=period.code,
-            before=old,
-            after=new,
-        )
+        event = score_set_event(period, unit, indicator, old, number, grade, note)
+        history.append_many(actor, [event])
     return score
+
+
+def score_set_event(
+    period: Period,
+    unit: Unit,
+    indicator: Indicator,
+    old: tuple[str | None, str | None] | None,
+    number: Decimal | None,
+    grade: str | None,
+    note: str,
+    *,
+    reason: str | None = None,
+) -> history.PendingEvent:
+    """The ``score.set`` event of one value change (``old``: the stored value and note, None
+    for a new value). ``set_score`` and ``write_values`` both build it here, so a value
+    written alone or in bulk leaves the same event (tests/test_bulk_history.py)."""
+    return history.PendingEvent(
+        "score.set",
+        "score",
+        f"{unit.code}/{indicator.code}",
+        period=period.code,
+        before=None if old is None else {"value": old[0], "note": old[1]},
+        after={"value": _value_text(number, grade), "note": note},
+        reason=reason,
+    )
 
 
 def first_versions(session, period: Period, keys: Sequence[str]) -> dict[str, int]:
@@ -338,20 +355,15 @@ def write_values(
                             **columns,
                         }
                     )
-                    before = None
+                    old = None
                 else:
                     updated.append(
                         {"score_id": write.score_id, "version": write.version + 1, **columns}
                     )
-                    before = {"value": write.old_value, "note": write.old_note}
+                    old = (write.old_value, write.old_note)
                 events.append(
-                    history.PendingEvent(
-                        "score.set",
-                        "score",
-                        f"{write.unit.code}/{write.indicator.code}",
-                        period=period.code,
-                        before=before,
-                        after={"value": _value_text(number, grade), "note": note},
+                    score_set_event(
+                        period, write.unit, write.indicator, old, number, grade, note,
                         reason=write.reason,
                     )
                 )
