@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm.exc import ObjectDeletedError
 
 from evaluation import loading, scoring
@@ -31,7 +31,14 @@ from evaluation.core.numbers import plain
 from evaluation.core.states import PeriodStatus
 from evaluation.i18n import local_time
 from evaluation.services import history, values
-from evaluation.services.core import Conflict, InvalidInput, NotFound, StateError, writing
+from evaluation.services.core import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    StateError,
+    update_rows,
+    writing,
+)
 from evaluation.services.history import format_at
 from models import Adjustment, HistoryEvent, Indicator, Period, Score, Unit, Veto, db
 from models.ledger import ADJUSTMENT_KINDS
@@ -371,13 +378,7 @@ def write_values(
             # the batch wherever the None pattern of number/grade changes).
             if created:
                 session.execute(insert(_SCORES), created)
-            if updated:
-                session.execute(
-                    update(_SCORES)
-                    .where(_SCORES.c.id == bindparam("score_id"))
-                    .values({name: bindparam(name) for name in _UPDATED}),
-                    updated,
-                )
+            update_rows(session, _SCORES, _UPDATED, updated, key="score_id")
             history.append_many(actor, events)
             if progress is not None:
                 progress(start + len(batch), total)
@@ -508,15 +509,22 @@ def add_adjustment(actor, period: Period, unit: Unit, kind: str, points, reason:
     return adjustment
 
 
+def _removable(session, row: Adjustment | Veto, gone: str) -> tuple[Period, Unit]:
+    """The period and unit of an item about to be removed, inside the write lock: NotFound
+    (``gone``) if someone removed it first, StateError unless its period is open."""
+    try:
+        period, unit = row.period, row.unit
+    except ObjectDeletedError:
+        raise NotFound(gone) from None
+    session.refresh(period)
+    require_open(period)
+    return period, unit
+
+
 def remove_adjustment(actor, adjustment: Adjustment, reason: str) -> None:
     """Remove a bonus or penalty item, saying why."""
     with writing(actor, "score.write") as session:
-        try:
-            period, unit = adjustment.period, adjustment.unit
-        except ObjectDeletedError:
-            raise NotFound("该加减分项已被删除") from None
-        session.refresh(period)
-        require_open(period)
+        period, unit = _removable(session, adjustment, "该加减分项已被删除")
         text = _reason(reason)
         before = {
             "unit": unit.code,
@@ -565,12 +573,7 @@ def set_veto(actor, period: Period, unit: Unit, reason: str) -> Veto:
 def remove_veto(actor, veto: Veto, reason: str) -> None:
     """Lift a unit's veto for the period, saying why."""
     with writing(actor, "score.write") as session:
-        try:
-            period, unit = veto.period, veto.unit
-        except ObjectDeletedError:
-            raise NotFound("该一票否决已被撤销") from None
-        session.refresh(period)
-        require_open(period)
+        period, unit = _removable(session, veto, "该一票否决已被撤销")
         text = _reason(reason)
         before = {"reason": veto.reason}
         session.delete(veto)
