@@ -12,10 +12,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evaluation import loading
-from evaluation.services import history, ledger, periods, records, values
+from evaluation.services import history, ledger, periods, values
 from evaluation.services.core import Conflict, Forbidden, InvalidInput, StateError, SystemActor
 from models import HistoryEvent, Indicator, Score, db
-from tests.ledger_world import SETUP, build_world, fill_towns, history_actions, open_period
+from tests.ledger_world import (
+    build_world,
+    fill_towns,
+    history_actions,
+    open_period,
+    set_ranges,
+)
 
 
 @pytest.fixture
@@ -200,18 +206,6 @@ def test_the_largest_exact_values_are_stored_exactly(world, period):
         assert stored(world, period, name, "E01").value == value
 
 
-def _with_ranges(world) -> None:
-    """E01 (growth, %) allows 0 to 100; E02 (projects, 个) whole numbers from 0 up."""
-    records.update(
-        SETUP, world.indicator("E01"),
-        {"value_min": Decimal(0), "value_max": Decimal(100), "measure_unit": "%"},
-    )
-    records.update(
-        SETUP, world.indicator("E02"),
-        {"value_min": Decimal(0), "integer_only": True, "measure_unit": "个"},
-    )
-
-
 @pytest.mark.parametrize(
     ("indicator", "value", "message"),
     [
@@ -231,7 +225,7 @@ def _with_ranges(world) -> None:
     ],
 )
 def test_values_outside_the_indicator_rule_are_refused(world, period, indicator, value, message):
-    _with_ranges(world)
+    set_ranges(world)
     before = event_count()
     with pytest.raises(InvalidInput) as refused:
         ledger.set_score(
@@ -253,7 +247,7 @@ def test_values_outside_the_indicator_rule_are_refused(world, period, indicator,
 
 
 def test_values_on_the_bounds_of_the_range_are_accepted(world, period):
-    _with_ranges(world)
+    set_ranges(world)
     assessor = world.user("assessor")
     for name, e01, e02 in [("云路镇", "0", "0"), ("玉滘镇", "100.000", "3.0"),
                            ("曲溪街道", "1,00", "12")]:

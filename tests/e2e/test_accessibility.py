@@ -8,13 +8,11 @@ the demo ledger (docs/rules.md#demo-data) serves the whole module.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from models import db
-from tests.e2e.conftest import LiveServer, build_live_app, login, screenshot
+from tests.e2e.conftest import login, screenshot, serve_demo_copy
 
 AXE = Path(__file__).parent / "assets" / "axe-core" / "axe.min.js"
 AXE_RUN = """() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})
@@ -52,13 +50,7 @@ DASHBOARDS = ["assessor", "supervisor", "auditor", "reviewer"]
 
 @pytest.fixture(scope="module")
 def a11y_server(demo_database, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("a11y")
-    shutil.copyfile(demo_database, folder / "e2e.sqlite3")
-    server = LiveServer(build_live_app(folder, seed=lambda app: None)).start()
-    yield server
-    server.stop()
-    with server.app.app_context():
-        db.engine.dispose()
+    yield from serve_demo_copy(demo_database, tmp_path_factory.mktemp("a11y"))
 
 
 def open_page(page, server, user: str | None, path: str) -> None:

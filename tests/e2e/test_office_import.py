@@ -19,7 +19,12 @@ from evaluation.services import accounts
 from models import Dimension, Indicator, Period, Score, Unit, db
 from tests.conftest import PASSWORD, SEED_ACTOR
 from tests.e2e.conftest import login, screenshot
-from tests.e2e.test_journeys import OPEN_PERIOD, submit_import, valid_value
+from tests.e2e.test_journeys import (
+    OPEN_PERIOD,
+    download_template,
+    submit_import,
+    valid_value,
+)
 
 #: Two towns the demo left without any value in its open period.
 EMPTY_TOWNS = ("白塔镇", "桂岭镇")
@@ -138,13 +143,7 @@ def test_a_stale_template_is_refused_not_put_back(page, browser, demo_server, tm
 
     # 1. The assessor downloads the template of the open period.
     login(page, demo_server, "assessor")
-    page.goto(f"{url}/admin/import/?period={OPEN_PERIOD}")
-    page.select_option("#t-period", OPEN_PERIOD)
-    page.select_option("#t-level", "town")
-    with page.expect_download() as download:
-        page.click("text=下载模板（XLSX）")
-    path = tmp_path / "template.xlsx"
-    download.value.save_as(path)
+    path = download_template(page, url, OPEN_PERIOD, tmp_path / "template.xlsx")
     book = openpyxl.load_workbook(path)
     sheet = book["分数导入"]
     header = [c.value for c in sheet[1]]
