@@ -87,6 +87,8 @@ def set_large_text(page, large: bool) -> None:
         button.focus()
         page.keyboard.press("Enter")
     assert button.get_attribute("aria-pressed") == ("true" if large else "false")
+    # Bootstrap's buttons fade to their new colours: judge the contrast once they are there.
+    page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")
 
 
 def assert_fits_width(page) -> None:
