@@ -40,6 +40,7 @@ from models import (
     db,
 )
 from models.units import LEVELS
+from models.users import display_names
 
 #: How many towns the supervisor sees at each end of the ranking.
 ENDS = 3
@@ -255,17 +256,6 @@ def latest_events(limit: int = LATEST_EVENTS) -> list[HistoryEvent]:
     return list(
         db.session.scalars(select(HistoryEvent).order_by(HistoryEvent.seq.desc()).limit(limit))
     )
-
-
-def display_names(usernames) -> dict[str, str]:
-    """Map usernames to the names people know each other by."""
-    wanted = {name for name in usernames if name}
-    if not wanted:
-        return {}
-    rows = db.session.execute(
-        select(User.username, User.display_name).where(User.username.in_(wanted))
-    )
-    return {username: display or username for username, display in rows}
 
 
 def _count(model, *conditions) -> int:

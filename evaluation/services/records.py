@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from functools import cache
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, func, insert, inspect, select
-from sqlalchemy import update as sql_update
+from sqlalchemy import func, insert, inspect, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from evaluation.services import history
-from evaluation.services.core import InvalidInput, writing
+from evaluation.services.core import InvalidInput, update_rows, writing
 from models import (
     AnalysisGroup,
     ApiToken,
@@ -359,12 +358,7 @@ def update_many(
             events.append(event)
             statements.setdefault(tuple(sorted(stored)), []).append({"_id": obj_id, **stored})
         for names, params in statements.items():
-            session.execute(
-                sql_update(table)
-                .where(table.c.id == bindparam("_id"))
-                .values({name: bindparam(name) for name in names}),
-                params,
-            )
+            update_rows(session, table, names, params)
         history.append_many(actor, events)
     return len(events)
 

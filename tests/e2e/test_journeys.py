@@ -51,6 +51,18 @@ def valid_value(indicator: Indicator) -> str:
     return "10"
 
 
+def download_template(page, url, period: str, path):
+    """Download the town import template of ``period`` from the import page to ``path``."""
+    page.goto(f"{url}/admin/import/?period={period}")
+    page.select_option("#t-period", period)
+    page.select_option("#t-level", "town")
+    with page.expect_download() as download_info:
+        page.click("text=下载模板（XLSX）")
+    assert download_info.value.suggested_filename.endswith(".xlsx")
+    download_info.value.save_as(path)
+    return path
+
+
 def submit_import(page, path, mode: str) -> str:
     page.select_option("#period", OPEN_PERIOD)
     page.select_option("#level", "town")
@@ -92,15 +104,7 @@ def test_assessor_enters_imports_and_submits(page, demo_server, tmp_path):
     screenshot(page, tmp_path, "j1-assessor-entry-saved")
 
     # 2. The rest through the import template: download, fill the gaps, dry run, apply.
-    page.goto(f"{url}/admin/import/?period={OPEN_PERIOD}")
-    page.select_option("#t-period", OPEN_PERIOD)
-    page.select_option("#t-level", "town")
-    with page.expect_download() as download_info:
-        page.click("text=下载模板（XLSX）")
-    download = download_info.value
-    assert download.suggested_filename.endswith(".xlsx")
-    workbook_path = tmp_path / "template.xlsx"
-    download.save_as(workbook_path)
+    workbook_path = download_template(page, url, OPEN_PERIOD, tmp_path / "template.xlsx")
     workbook = openpyxl.load_workbook(workbook_path)
     sheet = workbook.worksheets[0]
     header = [c.value for c in sheet[1]]
