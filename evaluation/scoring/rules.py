@@ -311,6 +311,9 @@ CODES: Mapping[str, str] = {
         "{value} must be greater than 0 where lower is better (entropy uses its reciprocal)"
     ),
     "weights.no_information": "no column carries information (all values equal): nothing to weigh",
+    "diagnostics.too_few_units": (
+        "needs at least {minimum} units with a value for every indicator (has {units})"
+    ),
     "weights.no_information_column": (
         "column {column} has all values equal: it carries no information and gets weight 0"
     ),

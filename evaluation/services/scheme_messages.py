@@ -127,6 +127,9 @@ MESSAGES: Mapping[str, str] = {
     "weights.lower_not_positive": "{where}{value} 须大于 0（越低越好的指标取倒数计算熵权）",
     "weights.no_information": "所有指标的数值都相同，不含任何信息，无法计算权重",
     "weights.no_information_column": "第 {column} 列数值全部相同，不含信息，权重为 0",
+    "diagnostics.too_few_units": (
+        "至少需要 {minimum} 个数据完整的单位才能做指标诊断（现有 {units} 个）"
+    ),
 }
 
 #: Field names in an engine document → their Chinese labels.

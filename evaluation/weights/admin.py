@@ -16,13 +16,17 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from evaluation.admin.access import AccessMixin
+from evaluation.core.periods import periods_in_order
 from evaluation.permissions import can
 from evaluation.scoring import weights as weighing
+from evaluation.scoring.diagnostics import REDUNDANT
 from evaluation.services.core import InvalidInput, ServiceError
 from evaluation.web import int_arg
 from evaluation.weights import operations
+from evaluation.weights.diagnostics import diagnostics_page
 from models import Dimension, Scheme, db
 from models.states import SchemeStatus
+from models.units import LEVELS
 from models.weights import AHP_METHODS
 
 ROOM = os.path.dirname(os.path.abspath(__file__))
@@ -34,8 +38,10 @@ class WeightsView(AccessMixin, BaseView):
     permission = "scheme.view"
 
     def create_blueprint(self, admin):
+        self.static_folder = "static"
         blueprint = super().create_blueprint(admin)
-        # The room keeps its templates beside its code (templates/weights/…).
+        # The room keeps its templates and script beside its code (templates/weights/…,
+        # static/diagnostics.js, served at /admin/weights/static/).
         blueprint.root_path = ROOM
         blueprint.template_folder = "templates"
         return blueprint
@@ -129,6 +135,29 @@ class WeightsView(AccessMixin, BaseView):
             cell_text=operations.cell_text,
             limit=f"{weighing.CR_LIMIT:.2f}",
             can_write=can(current_user, "scheme.write") and scheme.status == SchemeStatus.DRAFT,
+        )
+
+    @expose("/diagnostics")
+    def diagnostics(self):
+        periods = periods_in_order("ranking")
+        period_id = int_arg("period")
+        period = next((p for p in periods if p.id == period_id), periods[0] if periods else None)
+        level = request.args.get("level") if request.args.get("level") in LEVELS else "town"
+        page, errors = None, []
+        if period is not None:
+            try:
+                page = diagnostics_page(period, level)
+            except ServiceError as error:
+                errors = list(getattr(error, "details", None) or [error.message])
+        return self.render(
+            "weights/diagnostics.html",
+            periods=periods,
+            period=period,
+            level=level,
+            levels=LEVELS,
+            page=page,
+            errors=errors,
+            redundant=REDUNDANT,
         )
 
     @property

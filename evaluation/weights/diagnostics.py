@@ -1,0 +1,153 @@
+"""指标诊断 for one period and level (docs/weights.md#diagnostics): the figures of
+``scoring.diagnostics`` from the period's ranking, and entropy / CRITIC weights from its raw
+values offered beside the current points. Reads only; nothing is written.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from evaluation import loading
+from evaluation.core.numbers import shown
+from evaluation.scoring import ScoringError, rules
+from evaluation.scoring import diagnostics as figures
+from evaluation.scoring import weights as weighing
+from evaluation.services.core import InvalidInput
+from evaluation.services.scheme_messages import chinese
+from models import Period
+
+__all__ = ["DimensionSuggestion", "Page", "diagnostics_page"]
+
+
+@dataclass
+class DimensionSuggestion:
+    """Entropy and CRITIC weights of one dimension's indicators from the raw values."""
+
+    code: str
+    name: str
+    units: int
+    rows: list[dict] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Page:
+    period: Period
+    level: str
+    indicators: list[dict]
+    dimensions: list[dict]
+    units: int
+    left_out: int
+    result: figures.Diagnostics
+    suggestions: list[DimensionSuggestion]
+
+    def chart(self) -> dict:
+        """What the heatmap draws (JSON): codes, names and both matrices (None: undefined)."""
+
+        def cells(matrix) -> list[list[float | None]]:
+            return [[None if math.isnan(x) else round(float(x), 3) for x in row] for row in matrix]
+
+        return {
+            "codes": [i["code"] for i in self.indicators],
+            "names": [i["name"] for i in self.indicators],
+            "pearson": cells(self.result.pearson),
+            "spearman": cells(self.result.spearman),
+        }
+
+
+def _words(error: ScoringError, owner: str = "") -> list[str]:
+    return [chinese(p.code, p.params, owner=owner) for p in error.problems]
+
+
+def _raw_number(indicator: dict, value) -> Decimal | None:
+    """A raw value as a number: a grade as its fraction, a number as itself."""
+    if indicator["method"] == "grade":
+        fractions = indicator.get("grade_fractions") or rules.DEFAULT_GRADE_FRACTIONS
+        found = fractions.get(str(value).strip()) if value is not None else None
+        return Decimal(str(found)) if found is not None else None
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        return None
+
+
+def _suggestions(document: dict) -> list[DimensionSuggestion]:
+    raw: dict[tuple[str, str], Decimal] = {}
+    indicators = {i["code"]: i for d in document["scheme"]["dimensions"] for i in d["indicators"]}
+    for entry in document["values"]:
+        indicator = indicators.get(entry["indicator"])
+        if indicator is not None:
+            number = _raw_number(indicator, entry["value"])
+            if number is not None:
+                raw[(entry["unit"], entry["indicator"])] = number
+    units = [u["code"] for u in document["units"]]
+    answer = []
+    for dimension in document["scheme"]["dimensions"]:
+        own = dimension["indicators"]
+        if len(own) < 2:
+            continue
+        codes = [i["code"] for i in own]
+        rows = [[raw[(u, c)] for c in codes] for u in units if all((u, c) in raw for c in codes)]
+        suggestion = DimensionSuggestion(dimension["code"], dimension["name"], len(rows))
+        parent = sum((Decimal(i["points"]) for i in own), Decimal(0))
+        directions = ["higher" if i["method"] == "grade" else i["direction"] for i in own]
+        computed = {}
+        for method, compute in (("entropy", weighing.entropy), ("critic", weighing.critic)):
+            try:
+                result = compute(rows, directions)
+                computed[method] = (result, weighing.to_points(result.weights, parent))
+            except ScoringError as error:
+                label = "熵权法" if method == "entropy" else "CRITIC 法"
+                suggestion.problems += [f"{label}：{text}" for text in _words(error)]
+        for position, indicator in enumerate(own):
+            row = {"code": indicator["code"], "name": indicator["name"],
+                   "points": shown(indicator["points"])}  # fmt: skip
+            for method, (result, points) in computed.items():
+                row[method] = (result.weights[position], points[position])
+                row[f"{method}_none"] = position in result.no_information
+            suggestion.rows.append(row)
+        answer.append(suggestion)
+    return answer
+
+
+def diagnostics_page(period: Period, level: str = "town") -> Page:
+    """Everything the page shows for one period and level; ``InvalidInput`` when there are
+    fewer than three units with a value for every indicator."""
+    scheme = loading.scheme_for(period, level)
+    document = loading.scheme_document(scheme)
+    indicators, dimension_of = [], []
+    for dimension in document["dimensions"]:
+        for indicator in dimension["indicators"]:
+            indicators.append(
+                {"code": indicator["code"], "name": indicator["name"],
+                 "points": shown(indicator["points"]), "dimension": dimension["code"]}
+            )  # fmt: skip
+            dimension_of.append(dimension["code"])
+    results = loading.ranking(period, level)["results"]
+    complete = [r for r in results if not r.get("missing")]
+    codes = [i["code"] for i in indicators]
+    try:
+        result = figures.diagnose(
+            [[Decimal(r["indicators"][c]) for c in codes] for r in complete],
+            codes,
+            dimension_of,
+            [Decimal(i["points"]) for i in indicators],
+            [Decimal(r["total"]) for r in complete],
+            [bool(r["vetoed"]) for r in complete],
+            scheme.tie_method,
+        )
+    except ScoringError as error:
+        texts = _words(error)
+        raise InvalidInput("；".join(texts), details=texts) from None
+    return Page(
+        period=period,
+        level=level,
+        indicators=indicators,
+        dimensions=[{"code": d["code"], "name": d["name"]} for d in document["dimensions"]],
+        units=len(complete),
+        left_out=len(results) - len(complete),
+        result=result,
+        suggestions=_suggestions(loading.engine_input(period, level)),
+    )
