@@ -192,13 +192,15 @@ def test_zavadskas_podvezko_2016_entropy_example_reproduces():
     assert [round(w, 4) for w in result.weights] == [0.1146, 0.1981, 0.4185, 0.2689]
 
 
-def test_entropy_honours_lower_by_the_reciprocal():
-    # A column where lower is better is weighed by its reciprocals: 1, 2, 3 read as higher
-    # has the shares 1/6, 2/6, 3/6; read as lower, those of 1, 1/2, 1/3: 6/11, 3/11, 2/11.
-    result = entropy([[1, 1], [2, 2], [3, 3]], ["higher", "lower"])
-    by_hand = _entropy_by_hand([[1, 2, 3], [1, 1 / 2, 1 / 3]])
+def test_entropy_honours_lower_by_mirroring_the_column():
+    # Where lower is better a column is mirrored within its range, x' = max + min − x:
+    # 1, 2, 6 becomes 6, 5, 1 (shares 6/12, 5/12, 1/12); read as higher its shares are
+    # 1/9, 2/9, 6/9. A 0 (none of a bad thing: the best) is fine.
+    result = entropy([[1, 1], [2, 2], [6, 6]], ["higher", "lower"])
+    by_hand = _entropy_by_hand([[1, 2, 6], [6, 5, 1]])
     assert list(result.weights) == pytest.approx(by_hand, abs=1e-12)
     assert result.weights[0] != pytest.approx(result.weights[1])
+    assert entropy([[0, 1], [3, 2], [5, 4]], ["lower", "higher"]).weights[0] > 0
 
 
 def test_an_all_equal_column_gets_weight_zero_said_plainly():
@@ -222,7 +224,7 @@ def test_an_all_equal_column_gets_weight_zero_said_plainly():
         ([[1], [2]], None, [("values[0]", "weights.too_few_columns")]),
         ([[1, 2], [3]], None, [("values[1]", "weights.ragged")]),
         ([[1, -2], [3, 4]], None, [("values[0][1]", "weights.negative")]),
-        ([[1, 0], [3, 4]], ["higher", "lower"], [("values[0][1]", "weights.lower_not_positive")]),
+        ([[1, -2], [3, 4]], ["higher", "lower"], [("values[0][1]", "weights.negative")]),
         ([[1, 2], [3, 4]], ["higher"], [("directions", "weights.directions_length")]),
         ([[1, 2], [3, 4]], ["higher", "up"], [("directions[1]", "direction.unknown")]),
         (

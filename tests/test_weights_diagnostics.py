@@ -161,3 +161,21 @@ def test_the_page_says_when_there_are_too_few_units(app, client, auth):
 def test_who_sees_the_diagnostics(app, client, auth, filled, role, status):
     auth.login(role)
     assert client.get(f"/admin/weights/diagnostics?period={filled}").status_code == status
+
+
+def test_a_suggestion_that_cannot_be_computed_says_why(app, client, auth):
+    from models import db
+    from tests.ledger_world import FULL_TOWN_VALUES
+
+    values = {code: dict(row) for code, row in FULL_TOWN_VALUES.items()}
+    values["445203101000"]["E01"] = "-1"  # growth fell: no share of a total for entropy
+    with app.app_context():
+        world = build_world()
+        period = open_period(world)
+        fill_towns(world, period, values)
+        period_id = period.id
+        db.session.remove()
+    auth.login("admin")
+    text = client.get(f"/admin/weights/diagnostics?period={period_id}").get_data(as_text=True)
+    assert "熵权法：指标 E01有负值 -1，不能计算熵权" in text
+    assert "CRITIC 权重" in text and "熵权法：指标 U" not in text

@@ -307,9 +307,6 @@ CODES: Mapping[str, str] = {
     "weights.ragged": "has {length} values, not {columns} like the first row",
     "weights.directions_length": "must give one direction per column ({columns}), not {length}",
     "weights.negative": "{value} must not be negative for entropy weights",
-    "weights.lower_not_positive": (
-        "{value} must be greater than 0 where lower is better (entropy uses its reciprocal)"
-    ),
     "weights.no_information": "no column carries information (all values equal): nothing to weigh",
     "diagnostics.too_few_units": (
         "needs at least {minimum} units with a value for every indicator (has {units})"

@@ -346,23 +346,22 @@ def entropy(values: object, directions: object = None) -> DataWeights:
     """Entropy weights (docs/weights.md#entropy).
 
     Each column becomes shares p_ij = x'_ij / Σ_i x'_ij, with x' = x for ``higher`` and
-    x' = 1/x for ``lower``; e_j = −Σ_i p_ij ln p_ij / ln m (0 ln 0 = 0), d_j = 1 − e_j,
-    w_j = d_j / Σ d_j. Values must not be negative (and must be > 0 where lower is better).
+    x' = max + min − x (the column mirrored within its range) for ``lower``;
+    e_j = −Σ_i p_ij ln p_ij / ln m (0 ln 0 = 0), d_j = 1 − e_j, w_j = d_j / Σ d_j.
+    Values must not be negative.
     """
     table, directions = read_values(values, directions, "entropy")
-    problems = []
-    for (i, j), value in np.ndenumerate(table):
-        if directions[j] == "lower" and value <= 0:
-            problems.append(_problem(f"values[{i}][{j}]", "weights.lower_not_positive",
-                                     value=rules.plain(Decimal(repr(float(value))))))  # fmt: skip
-        elif value < 0:
-            problems.append(_problem(f"values[{i}][{j}]", "weights.negative",
-                                     value=rules.plain(Decimal(repr(float(value))))))  # fmt: skip
+    problems = [
+        _problem(
+            f"values[{i}][{j}]", "weights.negative", value=rules.plain(Decimal(repr(float(value))))
+        )
+        for (i, j), value in np.ndenumerate(table)
+        if value < 0
+    ]
     if problems:
         raise ScoringError(problems)
     lower = np.array([d == "lower" for d in directions])
-    with np.errstate(divide="ignore"):
-        oriented = np.where(lower, 1.0 / np.where(table > 0, table, 1.0), table)
+    oriented = np.where(lower, table.max(axis=0) + table.min(axis=0) - table, table)
     sums = oriented.sum(axis=0)
     constant = _constant(oriented) | (sums == 0)
     shares = oriented / np.where(sums == 0, 1.0, sums)

@@ -123,8 +123,7 @@ MESSAGES: Mapping[str, str] = {
     "weights.too_few_columns": "至少需要 {minimum} 个指标（现有 {columns} 个）",
     "weights.ragged": "{where}有 {length} 个数，应与第一行一样为 {columns} 个",
     "weights.directions_length": "方向须每列一个（共 {columns} 列），现有 {length} 个",
-    "weights.negative": "{where}{value} 为负数，不能计算熵权",
-    "weights.lower_not_positive": "{where}{value} 须大于 0（越低越好的指标取倒数计算熵权）",
+    "weights.negative": "{where}有负值 {value}，不能计算熵权",
     "weights.no_information": "所有指标的数值都相同，不含任何信息，无法计算权重",
     "weights.no_information_column": "第 {column} 列数值全部相同，不含信息，权重为 0",
     "diagnostics.too_few_units": (

@@ -6,6 +6,7 @@ values offered beside the current points. Reads only; nothing is written.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -57,8 +58,17 @@ class Page:
         }
 
 
-def _words(error: ScoringError, owner: str = "") -> list[str]:
-    return [chinese(p.code, p.params, owner=owner) for p in error.problems]
+_CELL = re.compile(r"^values\[\d+\]\[(\d+)\]$")
+
+
+def _words(error: ScoringError, codes: list[str] | None = None) -> list[str]:
+    """Word the problems in Chinese; a value's problem names its indicator."""
+    texts = []
+    for problem in error.problems:
+        found = _CELL.match(problem.path)
+        owner = f"指标 {codes[int(found.group(1))]}" if found and codes else ""
+        texts.append(chinese(problem.code, problem.params, owner=owner))
+    return list(dict.fromkeys(texts))
 
 
 def _raw_number(indicator: dict, value) -> Decimal | None:
@@ -100,7 +110,7 @@ def _suggestions(document: dict) -> list[DimensionSuggestion]:
                 computed[method] = (result, weighing.to_points(result.weights, parent))
             except ScoringError as error:
                 label = "熵权法" if method == "entropy" else "CRITIC 法"
-                suggestion.problems += [f"{label}：{text}" for text in _words(error)]
+                suggestion.problems += [f"{label}：{text}" for text in _words(error, codes)]
         for position, indicator in enumerate(own):
             row = {"code": indicator["code"], "name": indicator["name"],
                    "points": shown(indicator["points"])}  # fmt: skip
