@@ -24,6 +24,7 @@ from evaluation.services.core import InvalidInput, ServiceError
 from evaluation.web import int_arg
 from evaluation.weights import operations
 from evaluation.weights.diagnostics import diagnostics_page
+from evaluation.weights.whatif import compare
 from models import Dimension, Scheme, db
 from models.states import SchemeStatus
 from models.units import LEVELS
@@ -158,6 +159,40 @@ class WeightsView(AccessMixin, BaseView):
             page=page,
             errors=errors,
             redundant=REDUNDANT,
+        )
+
+    @expose("/whatif")
+    def whatif(self):
+        periods = periods_in_order("ranking")
+        period_id = int_arg("period")
+        period = next((p for p in periods if p.id == period_id), periods[0] if periods else None)
+        level = request.args.get("level") if request.args.get("level") in LEVELS else "town"
+        versions = list(
+            db.session.scalars(
+                select(Scheme)
+                .where(Scheme.level == level)
+                .order_by(Scheme.status != SchemeStatus.DRAFT, Scheme.code)
+            )
+        )
+        scheme_id = int_arg("scheme")
+        scheme = next((s for s in versions if s.id == scheme_id), versions[0] if versions else None)
+        comparison, errors = None, []
+        if period is not None and scheme is not None:
+            try:
+                comparison = compare(period, level, scheme)
+            except ServiceError as error:
+                details = getattr(error, "details", None) or [error.message]
+                errors = [d["message"] if isinstance(d, dict) else d for d in details]
+        return self.render(
+            "weights/whatif.html",
+            periods=periods,
+            period=period,
+            level=level,
+            levels=LEVELS,
+            versions=versions,
+            scheme=scheme,
+            comparison=comparison,
+            errors=errors,
         )
 
     @property
