@@ -1,7 +1,8 @@
 """Time the weights room's read pages at province scale (docs/weights.md#what-if).
 
 The what-if page (a period's 1,609 towns scored under another scheme version, beside the
-ranking as it stands) and the diagnostics page, through the Flask test client as the
+ranking as it stands), the diagnostics page and the method-sensitivity page (one engine
+run per alternative choice; the target is the what-if's), through the Flask test client as the
 supervisor: one warm-up request, then the median of a few. Runs against a database that
 ``flask seed-demo --scale province`` has filled (a scratch copy: the supervisor's
 password is set and a draft version of the town scheme is added)::
@@ -56,6 +57,7 @@ def main() -> None:
         urls = {
             "what-if": f"/admin/weights/whatif?period={period.id}&level=town&scheme={draft.id}",
             "diagnostics": f"/admin/weights/diagnostics?period={period.id}&level=town",
+            "sensitivity": f"/admin/weights/sensitivity?period={period.id}&level=town",
         }
         db.session.remove()
     client = app.test_client()

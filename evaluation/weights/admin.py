@@ -24,6 +24,7 @@ from evaluation.services.core import InvalidInput, ServiceError
 from evaluation.web import int_arg
 from evaluation.weights import operations
 from evaluation.weights.diagnostics import diagnostics_page
+from evaluation.weights.sensitivity import method_sensitivity
 from evaluation.weights.whatif import compare
 from models import Dimension, Scheme, db
 from models.states import SchemeStatus
@@ -192,6 +193,29 @@ class WeightsView(AccessMixin, BaseView):
             versions=versions,
             scheme=scheme,
             comparison=comparison,
+            errors=errors,
+        )
+
+    @expose("/sensitivity")
+    def sensitivity(self):
+        periods = periods_in_order("ranking")
+        period_id = int_arg("period")
+        period = next((p for p in periods if p.id == period_id), periods[0] if periods else None)
+        level = request.args.get("level") if request.args.get("level") in LEVELS else "town"
+        result, errors = None, []
+        if period is not None:
+            try:
+                result = method_sensitivity(period, level)
+            except ServiceError as error:
+                details = getattr(error, "details", None) or [error.message]
+                errors = [d["message"] if isinstance(d, dict) else d for d in details]
+        return self.render(
+            "weights/sensitivity.html",
+            periods=periods,
+            period=period,
+            level=level,
+            levels=LEVELS,
+            result=result,
             errors=errors,
         )
 

@@ -78,4 +78,3 @@ def compare(period: Period, level: str, scheme: Scheme) -> Comparison:
         without_values=[c for c in codes if c not in present],
         left_out=[c for c in current if c not in set(codes)],
     )
-
