@@ -231,3 +231,12 @@ def test_the_scheme_list_links_to_the_weights_page(app, world, client, auth):
     auth.login("admin")
     page = client.get("/admin/scheme/").get_data(as_text=True)
     assert f"/admin/weights/?scheme={scheme_id}" in page
+
+
+def test_the_history_page_reads_the_weights_event(app, world, client, auth):
+    with app.app_context():
+        operations.apply_ahp(user("admin"), _scheme(), _dimension("E"), [[1, 3], [None, 1]])
+    auth.login("auditor")
+    page = client.get("/admin/history/").get_data(as_text=True)
+    assert "层次分析法设定分值" in page
+    assert "一致性比率 CR" in page and "判断矩阵" in page and "特征向量法" not in page

@@ -91,6 +91,14 @@ FIELD_LABELS = {
     "incomplete": _l("审定时数据不全的单位"),
     "format": _l("格式"),
     "filters": _l("筛选条件"),
+    "compared": _l("比较对象"),
+    "items": _l("比较项目"),
+    "matrix": _l("判断矩阵"),
+    "weight_method": _l("权重算法"),
+    "weights": _l("权重"),
+    "lambda_max": "λmax",
+    "ci": "CI",
+    "cr": _l("一致性比率 CR"),
 }
 #: Chinese names of the common actions; ``<entity>.create/update/delete`` are composed.
 ACTION_LABELS = {

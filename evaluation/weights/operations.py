@@ -273,10 +273,10 @@ def apply_ahp(
             "scheme",
             scheme.code,
             after={
-                "target": target,
+                "compared": target,
                 "items": [item.code for item in shown.items],
                 "matrix": row.matrix,
-                "method": method,
+                "weight_method": method,
                 "weights": row.weights,
                 "points": row.points,
                 "lambda_max": rules.plain(row.lambda_max),
