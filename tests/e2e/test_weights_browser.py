@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from evaluation.core.periods import default_period
@@ -14,6 +15,7 @@ from evaluation.services import schemes
 from evaluation.services.core import SystemActor
 from models import Dimension, Indicator, Scheme, WeightJudgement, db
 from tests.e2e.conftest import login, logout, screenshot
+from tests.e2e.test_accessibility import assert_no_violations
 
 SETUP = SystemActor("e2e-setup")
 
@@ -93,3 +95,20 @@ def test_admin_sets_points_by_ahp_and_supervisor_reads_diagnostics(page, demo_se
     assert page.locator("#diagnostics-indicators tbody tr").count() > 3
     page.select_option("#correlation-kind", "spearman")
     screenshot(page, tmp_path, "w3-supervisor-diagnostics")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/admin/weights/", "/admin/weights/ahp?dimension=", "/admin/weights/diagnostics",
+     "/admin/weights/whatif", "/admin/weights/sensitivity"],
+)  # fmt: skip
+def test_weights_pages_have_no_wcag_violations(page, demo_server, path):
+    draft_id, _ = _draft_copy(demo_server.app)
+    login(page, demo_server, "admin")
+    target = f"{path}&scheme={draft_id}" if "?" in path else path
+    page.goto(f"{demo_server.url}{target}")
+    page.wait_for_load_state("networkidle")
+    if "ahp" in path:  # with a computed result on the page
+        page.click("button[value=preview]")
+        page.wait_for_load_state("networkidle")
+    assert_no_violations(page)
