@@ -240,3 +240,17 @@ def test_the_history_page_reads_the_weights_event(app, world, client, auth):
     page = client.get("/admin/history/").get_data(as_text=True)
     assert "层次分析法设定分值" in page
     assert "一致性比率 CR" in page and "判断矩阵" in page and "特征向量法" not in page
+
+
+def test_deleting_a_draft_dimension_takes_its_matrix_with_it(app, world, ctx):
+    operations.apply_ahp(user("admin"), _scheme(), _dimension("E"), [[1, 3], [None, 1]])
+    operations.apply_ahp(user("admin"), _scheme(), None, [[1, 1], [None, 1]])
+    dimension = _dimension("E")
+    for indicator in list(
+        db.session.scalars(select(Indicator).where(Indicator.dimension_id == dimension.id))
+    ):
+        records.delete(SETUP, indicator)
+    records.delete(SETUP, _dimension("E"))
+    # The matrix over E's indicators goes with E; the one over the dimensions stays, as
+    # applied (its items name E, which the page then shows as no longer in the scheme).
+    assert list(operations.judgements_of(_scheme())) == ["dimensions"]
