@@ -179,3 +179,30 @@ def test_a_suggestion_that_cannot_be_computed_says_why(app, client, auth):
     text = client.get(f"/admin/weights/diagnostics?period={period_id}").get_data(as_text=True)
     assert "熵权法：指标 E01有负值 -1，不能计算熵权" in text
     assert "CRITIC 权重" in text and "熵权法：指标 U" not in text
+
+
+def test_suggestions_may_pool_the_approved_periods_of_the_same_scheme(app, client, auth):
+    from evaluation.services import periods
+    from models import db
+
+    with app.app_context():
+        world = build_world()
+        q2 = open_period(world, "2026Q2")
+        fill_towns(world, q2)
+        periods.submit(world.user("assessor"), q2)
+        periods.approve(world.user("supervisor"), q2, override_reason="典型村下期补录")
+        q3 = open_period(world)
+        fill_towns(world, q3)
+        period_id = q3.id
+        db.session.remove()
+    auth.login("admin")
+    alone = client.get(f"/admin/weights/diagnostics?period={period_id}").get_data(as_text=True)
+    assert "所用周期：2026Q3。" in alone and "数据完整的单位·周期 3 个" in alone
+    text = client.get(f"/admin/weights/diagnostics?period={period_id}&pooled=1").get_data(
+        as_text=True
+    )
+    assert "所用周期：2026Q3、2026Q2。" in text and "数据完整的单位·周期 6 个" in text
+    # The same three towns twice: every share halves, e = (H + ln 2) / ln 6.
+    shares = [np.array([6.5, 5.2, 3.25] * 2) / 29.9, np.array([10, 4, 7] * 2) / 42]
+    d = [1 + (s * np.log(s)).sum() / np.log(6) for s in shares]
+    assert f"{d[0] / sum(d) * 100:.1f}%" in text

@@ -148,7 +148,7 @@ class WeightsView(AccessMixin, BaseView):
         page, errors = None, []
         if period is not None:
             try:
-                page = diagnostics_page(period, level)
+                page = diagnostics_page(period, level, pooled=request.args.get("pooled") == "1")
             except ServiceError as error:
                 errors = list(getattr(error, "details", None) or [error.message])
         return self.render(

@@ -10,16 +10,19 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from evaluation import loading
 from evaluation.core.numbers import shown
+from evaluation.core.states import PeriodStatus
 from evaluation.scoring import ScoringError, rules
 from evaluation.scoring import diagnostics as figures
 from evaluation.scoring import weights as weighing
 from evaluation.services.core import InvalidInput
 from evaluation.services.scheme_messages import chinese
-from models import Period
+from models import Period, db
 
-__all__ = ["DimensionSuggestion", "Page", "diagnostics_page"]
+__all__ = ["DimensionSuggestion", "Page", "diagnostics_page", "pooled_periods"]
 
 
 @dataclass
@@ -43,6 +46,7 @@ class Page:
     left_out: int
     result: figures.Diagnostics
     suggestions: list[DimensionSuggestion]
+    periods_used: list[Period] = field(default_factory=list)
 
     def chart(self) -> dict:
         """What the heatmap draws (JSON): codes, names and both matrices (None: undefined)."""
@@ -83,23 +87,32 @@ def _raw_number(indicator: dict, value) -> Decimal | None:
         return None
 
 
-def _suggestions(document: dict) -> list[DimensionSuggestion]:
-    raw: dict[tuple[str, str], Decimal] = {}
+def _suggestions(documents: list[dict]) -> list[DimensionSuggestion]:
+    """Entropy and CRITIC per dimension over the rows of every document (one row per unit
+    and period); the documents share one scheme, the first one's."""
+    document = documents[0]
+    raw: dict[tuple[int, str, str], Decimal] = {}
     indicators = {i["code"]: i for d in document["scheme"]["dimensions"] for i in d["indicators"]}
-    for entry in document["values"]:
-        indicator = indicators.get(entry["indicator"])
-        if indicator is not None:
-            number = _raw_number(indicator, entry["value"])
-            if number is not None:
-                raw[(entry["unit"], entry["indicator"])] = number
-    units = [u["code"] for u in document["units"]]
+    units = []
+    for number_of, each in enumerate(documents):
+        for entry in each["values"]:
+            indicator = indicators.get(entry["indicator"])
+            if indicator is not None:
+                number = _raw_number(indicator, entry["value"])
+                if number is not None:
+                    raw[(number_of, entry["unit"], entry["indicator"])] = number
+        units += [(number_of, u["code"]) for u in each["units"]]
     answer = []
     for dimension in document["scheme"]["dimensions"]:
         own = dimension["indicators"]
         if len(own) < 2:
             continue
         codes = [i["code"] for i in own]
-        rows = [[raw[(u, c)] for c in codes] for u in units if all((u, c) in raw for c in codes)]
+        rows = [
+            [raw[(n, u, c)] for c in codes]
+            for n, u in units
+            if all((n, u, c) in raw for c in codes)
+        ]
         suggestion = DimensionSuggestion(dimension["code"], dimension["name"], len(rows))
         parent = sum((Decimal(i["points"]) for i in own), Decimal(0))
         directions = ["higher" if i["method"] == "grade" else i["direction"] for i in own]
@@ -122,9 +135,24 @@ def _suggestions(document: dict) -> list[DimensionSuggestion]:
     return answer
 
 
-def diagnostics_page(period: Period, level: str = "town") -> Page:
+def pooled_periods(period: Period, level: str) -> list[Period]:
+    """``period`` and the other approved periods scored by the same scheme at ``level``."""
+    scheme = loading.scheme_for(period, level)
+    column = Period.town_scheme_id if level == "town" else Period.village_scheme_id
+    others = db.session.scalars(
+        select(Period)
+        .where(column == scheme.id, Period.id != period.id,
+               Period.status == PeriodStatus.APPROVED)
+        .order_by(Period.end_date, Period.id)
+    )  # fmt: skip
+    return [period, *others]
+
+
+def diagnostics_page(period: Period, level: str = "town", *, pooled: bool = False) -> Page:
     """Everything the page shows for one period and level; ``InvalidInput`` when there are
-    fewer than three units with a value for every indicator."""
+    fewer than three units with a value for every indicator. With ``pooled`` the entropy
+    and CRITIC suggestions read the values of every approved period of the same scheme
+    too (``pooled_periods``)."""
     scheme = loading.scheme_for(period, level)
     document = loading.scheme_document(scheme)
     indicators, dimension_of = [], []
@@ -151,6 +179,7 @@ def diagnostics_page(period: Period, level: str = "town") -> Page:
     except ScoringError as error:
         texts = _words(error)
         raise InvalidInput("；".join(texts), details=texts) from None
+    used = pooled_periods(period, level) if pooled else [period]
     return Page(
         period=period,
         level=level,
@@ -159,5 +188,6 @@ def diagnostics_page(period: Period, level: str = "town") -> Page:
         units=len(complete),
         left_out=len(results) - len(complete),
         result=result,
-        suggestions=_suggestions(loading.engine_input(period, level)),
+        suggestions=_suggestions([loading.engine_input(p, level) for p in used]),
+        periods_used=used,
     )
