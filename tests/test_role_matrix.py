@@ -45,6 +45,10 @@ PAGES: dict[str, tuple] = {
     "/admin/scheme/":                     (200, 200, 200, 200, 403, LOGIN),
     "/admin/dimension/":                  (200, 200, 200, 200, 403, LOGIN),
     "/admin/indicator/":                  (200, 200, 200, 200, 403, LOGIN),
+    "/admin/weights/":                    (200, 200, 200, 200, 403, LOGIN),
+    "/admin/weights/diagnostics":         (200, 200, 200, 200, 403, LOGIN),
+    "/admin/weights/whatif":              (200, 200, 200, 200, 403, LOGIN),
+    "/admin/weights/sensitivity":         (200, 200, 200, 200, 403, LOGIN),
     "/admin/period/":                     (200, 200, 200, 200, 200, LOGIN),
     # users and tokens: the admin's; the auditor reads everything
     "/admin/user/":                       (200, 403, 403, 200, 403, LOGIN),

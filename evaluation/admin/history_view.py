@@ -104,7 +104,17 @@ FIELD_LABELS = {
     "findings": _l("发现的问题或情况"),
     "actions": _l("整改措施"),
     "next_visit": _l("下次走访"),
+    "compared": _l("比较对象"),
+    "items": _l("比较项目"),
+    "matrix": _l("判断矩阵"),
+    "weight_method": _l("权重算法"),
+    "weights": _l("权重"),
+    "lambda_max": "λmax",
+    "ci": "CI",
+    "cr": _l("一致性比率 CR"),
 }
+
+
 def readable(value) -> str:
     """Show a history value to a person: decimals stay as their text, null as （空）."""
     if value is None:

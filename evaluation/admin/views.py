@@ -19,10 +19,16 @@ def register_views(admin: Admin) -> None:
     from evaluation.admin.entry_view import EntryView
     from evaluation.admin.history_view import HistoryView
     from evaluation.admin.import_view import ImportView
-    from evaluation.admin.model_views import CATEGORY_CADRES, CATEGORY_PROJECTS, model_views
+    from evaluation.admin.model_views import (
+        CATEGORY_CADRES,
+        CATEGORY_PROJECTS,
+        CATEGORY_SCHEMES,
+        model_views,
+    )
     from evaluation.admin.project_board import ProjectBoardView
     from evaluation.admin.ranking_view import RankingView
     from evaluation.admin.review_view import ReviewBoardView
+    from evaluation.weights.admin import WeightsView
 
     work = [
         EntryView(
@@ -43,6 +49,11 @@ def register_views(admin: Admin) -> None:
     admin.add_view(HistoryView(name=_l("变更历史"), endpoint="history", url="/admin/history"))
     for view in model_views():
         admin.add_view(view)
+    admin.add_view(
+        WeightsView(
+            name=_l("指标权重"), category=CATEGORY_SCHEMES, endpoint="weights", url="/admin/weights"
+        )
+    )
     admin.add_view(
         CadreLedgerView(
             name=_l("干部台账"),
