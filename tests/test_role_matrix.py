@@ -86,6 +86,8 @@ API: dict[str, tuple] = {
     "/api/v1/periods":                    (200, 200, 200, 200, 200, 401),
     "/api/v1/periods/2026Q3/scheme":      (200, 200, 200, 200, 403, 401),
     "/api/v1/periods/2026Q3/ranking":     (200, 200, 200, 200, 403, 401),
+    # a town's report reads like the ranking (docs/reports.md)
+    "/api/v1/periods/2026Q3/units/445203100000/report": (200, 200, 200, 200, 403, 401),
     "/api/v1/periods/2026Q3/flags":       (200, 403, 200, 200, 200, 401),
     "/api/v1/periods/2026Q3/scores":      (200, 200, 200, 200, 403, 401),
     "/api/v1/history":                    (200, 403, 403, 200, 403, 401),

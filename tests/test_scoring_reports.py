@@ -57,11 +57,11 @@ def test_standing_and_indicator_ranks_worked_by_hand():
 def test_gaps_of_a_direct_and_a_target_indicator_worked_by_hand():
     gaps = gaps_of(town_report(document(TWO, TWO_VALUES), "A"))
     # Rank 1 needs a total of 87 (a tie with B ranks first): D1 from 40 to 42.
-    assert gaps["D1"]["value_for_next_rank"] == "42.00"
-    assert gaps["D1"]["change_for_next_rank"] == "2.00"
+    assert gaps["D1"]["value_for_next_rank"] == "42"
+    assert gaps["D1"]["change_for_next_rank"] == "2"
     assert gaps["D1"]["rank_at_value"] == 1
     # 好 needs 90: D1 45.
-    assert gaps["D1"]["value_for_next_grade"] == "45.00" and gaps["D1"]["grade_at_value"] == "好"
+    assert gaps["D1"]["value_for_next_grade"] == "45" and gaps["D1"]["grade_at_value"] == "好"
     # T1 needs 47 points: 50 × v / 100 ≥ 46.995 rounds up to 47.00, so v = 93.99 (not 94).
     assert gaps["T1"]["value_for_next_rank"] == "93.99"
     # 好 needs all 50 points: 50 × 99.99 / 100 = 49.995 → 50.00.
@@ -81,12 +81,12 @@ def test_gap_reasons_first_top_and_at_maximum():
     doc = document(TWO, TWO_VALUES)
     b = gaps_of(town_report(doc, "B"))
     assert b["D1"]["value_for_next_rank"] is None and b["D1"]["next_rank_reason"] == "first"
-    assert b["D1"]["value_for_next_grade"] == "48.00"  # 45 + 3 = 48 → 90
+    assert b["D1"]["value_for_next_grade"] == "48"  # 45 + 3 = 48 → 90
     c = gaps_of(town_report(doc, "C"))
     assert c["T1"]["next_rank_reason"] == "at_maximum"  # 100 meets the target: full points
     assert c["T1"]["next_grade_reason"] == "at_maximum"
-    assert c["D1"]["value_for_next_rank"] == "35.00"  # 85, a tie with A → rank 2
-    assert c["D1"]["value_for_next_grade"] == "40.00"
+    assert c["D1"]["value_for_next_rank"] == "35"  # 85, a tie with A → rank 2
+    assert c["D1"]["value_for_next_grade"] == "40"
     top = document(TWO, {"A": {"D1": 50, "T1": 95}, "B": {"D1": 10, "T1": 10}})
     a = gaps_of(town_report(top, "A"))
     assert a["T1"]["next_grade_reason"] == "top_grade"
@@ -99,7 +99,7 @@ def test_not_enough_when_one_indicator_at_full_points_cannot_close_the_gap():
     gaps = gaps_of(town_report(doc, "A"))
     assert gaps["D1"]["value_for_next_rank"] is None
     assert gaps["D1"]["next_rank_reason"] == "not_enough"
-    assert gaps["D1"]["value_for_next_grade"] == "40.00"
+    assert gaps["D1"]["value_for_next_grade"] == "40"
     assert gaps["D1"]["grade_at_value"] == "一般"
     # T1 needs 50 points (10 + 50 = 60): 50 × 99.99 / 100 = 49.995 → 50.00.
     assert gaps["T1"]["value_for_next_grade"] == "99.99"
@@ -120,7 +120,7 @@ def test_relative_gap_counts_that_raising_the_lowest_value_lowers_the_others():
     assert rank_and_grade(with_value(doc, "X", "R1", D("1.66")), "X")[0] == 1
     assert rank_and_grade(with_value(doc, "X", "R1", D("1.65")), "X")[0] == 2
     # 好 (90) needs all 10 points: 10 (v − 5) / 5 ≥ 9.995 → v = 10.00 (9.99 gives 9.98).
-    assert gaps["R1"]["value_for_next_grade"] == "10.00"
+    assert gaps["R1"]["value_for_next_grade"] == "10"
 
 
 def test_grade_gap_suggests_the_next_grade_in_the_same_script():

@@ -193,14 +193,14 @@ class TownReport:
 def _shown(value: Value | None) -> str | None:
     if value is None or isinstance(value, str):
         return value
-    return format(value, "f")
+    return format(value.normalize(CONTEXT), "f")  # as typed: 5.200000 → 5.2, 42.00 → 42
 
 
 def _difference(before: Value | None, after: Value | None) -> str | None:
     if not isinstance(before, Decimal) or not isinstance(after, Decimal):
         return None
     with localcontext(CONTEXT):
-        return format(after - before, "f")
+        return format((after - before).normalize(), "f")
 
 
 def _amount(raw: object) -> Decimal:

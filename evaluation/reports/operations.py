@@ -1,0 +1,100 @@
+"""Reading a town's report (docs/reports.md): the ledger through ``loading``, the figures
+from ``evaluation.scoring.reports``.
+
+Read only, so no write path; the role is checked here (``report.view``) like every
+service checks its own, so the page, the API and the DOCX cannot differ in who may read.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from evaluation import loading
+from evaluation.core.states import PeriodStatus
+from evaluation.scoring import ScoringError
+from evaluation.scoring.reports import town_report
+from evaluation.services.core import NotFound, ServiceError, require
+from models import Indicator, Period, Unit, db
+
+#: What a null 差距测算 says, by reason code (docs/reports.md#gaps).
+REASON_TEXTS = {
+    "first": "已居首位",
+    "top_grade": "已在最高等次",
+    "vetoed": "被一票否决，等次固定为最低档",
+    "missing": "尚未录入数值",
+    "at_maximum": "该指标已得满分（或已达最优值）",
+    "not_enough": "仅靠该指标不足以提升",
+}
+
+
+def _steps_and_limits(scheme) -> tuple[dict[str, Decimal], dict[str, tuple]]:
+    """Each indicator's grid (1 for whole numbers) and allowed range, from the scheme."""
+    steps: dict[str, Decimal] = {}
+    limits: dict[str, tuple] = {}
+    rows = db.session.execute(
+        select(
+            Indicator.code, Indicator.integer_only, Indicator.value_min, Indicator.value_max
+        ).where(Indicator.scheme_id == scheme.id)
+    )
+    for code, integer_only, value_min, value_max in rows:
+        if integer_only:
+            steps[code] = Decimal(1)
+        if value_min is not None or value_max is not None:
+            limits[code] = (value_min, value_max)
+    return steps, limits
+
+
+def _previous_result(period: Period, level: str, unit: str) -> tuple[Period | None, dict | None]:
+    """The unit's result in the previous period (docs/reports.md#change), if it has one."""
+    previous = loading.previous_period(period)
+    if previous is None:
+        return None, None
+    try:
+        results = loading.ranking(previous, level)["results"]
+    except ServiceError:  # no scheme of this level then, or a document the engine refuses
+        return previous, None
+    return previous, next((r for r in results if r["unit"] == unit), None)
+
+
+def unit_report(actor, period: Period, unit_code: str, level: str = "town") -> dict:
+    """Return the report of one unit in one period, in the JSON shape of docs/reports.md.
+
+    Raises Forbidden without ``report.view``, NotFound for a unit not ranked at the level,
+    InvalidInput when the engine refuses the period's document.
+    """
+    require(actor, "report.view")
+    scheme = loading.scheme_for(period, level)
+    unit = db.session.scalar(select(Unit).where(Unit.code == unit_code, *loading.in_level(level)))
+    if unit is None:
+        raise NotFound(f"周期 {period.code} 的排名中没有单位 {unit_code}")
+    document = loading.engine_input(period, level)
+    previous_period, previous = _previous_result(period, level, unit_code)
+    steps, limits = _steps_and_limits(scheme)
+    try:
+        found = town_report(document, unit_code, previous=previous, steps=steps, limits=limits)
+    except ScoringError:
+        loading.compute(document)  # raises InvalidInput naming every problem in Chinese
+        raise
+    report = found.as_dict()
+    snapshot = (
+        loading.current_snapshot(period, level) if period.status == PeriodStatus.APPROVED else None
+    )
+    names = {
+        i["code"]: i["name"] for d in document["scheme"]["dimensions"] for i in d["indicators"]
+    }
+    report.update(
+        period=period.code,
+        period_name=period.name,
+        level=level,
+        status=str(period.status),
+        snapshot_hash=snapshot.sha256 if snapshot is not None else None,
+        previous_period=previous_period.code if previous_period is not None else None,
+        dimension_names={d["code"]: d["name"] for d in document["scheme"]["dimensions"]},
+    )
+    if report["change"] is not None:
+        for code in report["change"]["indicators"]:
+            names.setdefault(code, code)
+    report["indicator_names"] = names
+    return report
