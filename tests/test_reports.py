@@ -115,3 +115,93 @@ def test_bad_requests(ledger, path, status):
     response = get(ledger, path)
     assert response.status_code == status
     assert "error" in response.json
+
+
+# -- the page and the DOCX -------------------------------------------------------------
+
+
+def signed_in(app, role="supervisor"):
+    from tests.conftest import PASSWORD
+
+    client = app.test_client()
+    assert client.post("/login", data={"username": role, "password": PASSWORD}).status_code == 302
+    return client
+
+
+def test_the_page_shows_the_report_in_chinese(ledger):
+    app, _ = ledger
+    page = signed_in(app).get(f"/admin/reports/town?period=2026Q3&unit={YUNLU}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "2026年第三季度云路镇“担当作为”考核报告" in html
+    assert 'id="report-total">79.00<' in html
+    assert "未审定，仅供参考" in html
+    # 差距测算 in words: E01 from 5.2 to 5.53 (+0.33) reaches 较好; rank 1 is out of reach.
+    assert "5.53（+0.33）" in html
+    assert "仅靠该指标不足以提升" in html
+    assert "进入“较好”等次" in html
+    assert "评为「A」" in html
+    # the change, split: E01 −4.00, U02 +5.50, total +1.50
+    assert ">-4.00<" in html and ">+5.50<" in html and ">+1.50<" in html
+    assert 'id="report-data"' in html and "vendor/echarts/echarts.min.js" in html
+
+
+def test_the_ranking_page_links_each_town_to_its_report(ledger):
+    app, _ = ledger
+    html = signed_in(app).get("/admin/ranking/?period=2026Q3").get_data(as_text=True)
+    assert f'href="/admin/reports/town?period=2026Q3&amp;unit={YUNLU}"' in html
+    printed = signed_in(app).get("/admin/ranking/?period=2026Q3&print=1").get_data(as_text=True)
+    assert "/admin/reports/town" not in printed  # the print sheet stays plain
+
+
+def test_the_index_lists_the_towns_by_rank(ledger):
+    app, _ = ledger
+    html = signed_in(app, "assessor").get("/admin/reports/?period=2026Q3").get_data(as_text=True)
+    assert html.index("曲溪街道") < html.index("云路镇") < html.index("玉滘镇")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "period=2026Q3&unit=445203999999",
+        "period=2026Q3&unit=445203100201",  # a village
+        "period=2099Q1&unit=445203100000",
+        "period=2026Q3",
+        "period=2026Q3&unit=%00",
+    ],
+)
+def test_the_page_and_the_docx_answer_404_for_what_does_not_exist(ledger, query):
+    app, _ = ledger
+    client = signed_in(app)
+    assert client.get(f"/admin/reports/town?{query}").status_code == 404
+    assert client.get(f"/admin/reports/town.docx?{query}").status_code == 404
+
+
+def test_the_docx_carries_the_same_figures_under_a_chinese_name(ledger):
+    import io
+
+    from docx import Document
+
+    app, _ = ledger
+    response = signed_in(app, "auditor").get(
+        f"/admin/reports/town.docx?period=2026Q3&unit={YUNLU}"
+    )
+    assert response.status_code == 200
+    assert response.mimetype.endswith("wordprocessingml.document")
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    # 2026年第三季度云路镇考核报告-2026Q3_未审定.docx, RFC 5987 encoded, ASCII fallback
+    assert "filename*=UTF-8''2026%E5%B9%B4" in disposition
+    assert "filename=report-2026Q3-445203100000.docx" in disposition
+    document = Document(io.BytesIO(response.data))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "2026年第三季度云路镇“担当作为”考核情况报告" in text
+    assert "总分 79.00 分" in text and "排名第 2 名" in text and "“一般”" in text
+    assert "总分变化 +1.50 分" in text
+    cells = [[c.text for c in row.cells] for t in document.tables for row in t.rows]
+    assert ["镇域经济发展", "E01 地区生产总值增速（短板）", "5.2", "16.00", "20.00", "80.0%",
+            "15.33", "2/3"] in cells  # average (20 + 16 + 10) / 3  # fmt: skip
+    assert ["E01 地区生产总值增速", "5.2", "仅靠该指标不足以提升", "5.53（+0.33）"] in cells
+    assert ["总分变化", "+1.50"] in cells
+    # Chinese text is in the CJK font in Word too (not the theme's 宋体).
+    assert 'w:eastAsia="WenQuanYi Micro Hei"' in document.element.xml

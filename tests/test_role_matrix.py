@@ -70,6 +70,10 @@ PAGES: dict[str, tuple] = {
     "/admin/ranking/":                    (200, 200, 200, 200, 403, LOGIN),
     "/admin/ranking/?period=2026Q3":      (200, 200, 200, 200, 403, LOGIN),
     "/admin/ranking/export.xlsx?period=2026Q3": (200, 200, 200, 200, 403, LOGIN),
+    # a town's report and its DOCX read like the ranking (docs/reports.md)
+    "/admin/reports/":                    (200, 200, 200, 200, 403, LOGIN),
+    "/admin/reports/town?period=2026Q3&unit=445203100000": (200, 200, 200, 200, 403, LOGIN),
+    "/admin/reports/town.docx?period=2026Q3&unit=445203100000": (200, 200, 200, 200, 403, LOGIN),
     "/admin/review/":                     (200, 403, 200, 200, 200, LOGIN),
     "/admin/review/village/{xintao}":     (200, 403, 200, 200, 200, LOGIN),
     "/admin/review/village/{ruilian}":    (200, 403, 200, 200, 403, LOGIN),

@@ -47,7 +47,7 @@ def test_standing_and_indicator_ranks_worked_by_hand():
     # D1: B 45 > A 40 > C 30 → A second; T1: C 50 > A 45 > B 42 → A second.
     assert lines["D1"] == {
         "code": "D1", "name": "直接打分", "dimension": "D", "method": "direct",
-        "points": "40.00", "max": "50.00", "rank_among": 2, "value": "40",
+        "points": "40.00", "max": "50.00", "rank_among": 2, "average": "38.33", "value": "40",
     }  # fmt: skip
     assert lines["T1"]["points"] == "45.00" and lines["T1"]["rank_among"] == 2
     # Both rank 2; T1 earns 90 % of its maximum, D1 80 %: T1 is the strength.

@@ -212,6 +212,7 @@ class ReportIndicator(BaseModel):
     points: Amount
     max: Amount = Field(description="该指标的满分")
     rank_among: int = Field(description="该指标得分在全部单位中的名次（得分更高的单位数 + 1）")
+    average: Amount = Field(description="全部单位该指标的平均得分")
     value: str | None = Field(description="原始数值或等次；未录入为 null")
 
 
@@ -258,6 +259,7 @@ class TownReport(BaseModel):
     total: Amount
     rank: int
     grade: str
+    grade_shown: str = Field(description="页面显示的等次：有缺项时为“数据不全”")
     next_grade: str | None
     vetoed: bool
     bonus: Amount

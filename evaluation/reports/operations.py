@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from evaluation import loading
 from evaluation.core.states import PeriodStatus
+from evaluation.grades import shown_grade
 from evaluation.scoring import ScoringError
 from evaluation.scoring.reports import town_report
 from evaluation.services.core import NotFound, ServiceError, require
@@ -85,6 +86,7 @@ def unit_report(actor, period: Period, unit_code: str, level: str = "town") -> d
         i["code"]: i["name"] for d in document["scheme"]["dimensions"] for i in d["indicators"]
     }
     report.update(
+        grade_shown=shown_grade({"grade": report["grade"], "complete": not report["missing"]}),
         period=period.code,
         period_name=period.name,
         level=level,
@@ -98,3 +100,88 @@ def unit_report(actor, period: Period, unit_code: str, level: str = "town") -> d
             names.setdefault(code, code)
     report["indicator_names"] = names
     return report
+
+
+def _percent(points: str, maximum: str) -> str:
+    """The share of the maximum earned, as a percentage with one decimal (for reading)."""
+    share = Decimal(points) * 100 / Decimal(maximum)
+    return f"{share.quantize(Decimal('0.1'))}%"
+
+
+def _gap_text(value, change, reason, *, unit: str = "") -> str:
+    """One 差距测算 cell in words: the value and the change, or why there is none."""
+    if value is None:
+        return REASON_TEXTS.get(reason, reason or "")
+    if change is None:  # a grade
+        return f"评为「{value}」"
+    sign = "+" if not change.startswith("-") else ""
+    return f"{value}{unit}（{sign}{change}{unit}）"
+
+
+def report_view(report: dict) -> dict:
+    """What the page and the DOCX show beside the raw report: names, words and chart data.
+
+    Every figure is the report's own (strings at two decimals); nothing is recomputed.
+    """
+    names = report["indicator_names"]
+    lines = []
+    for line in report["indicators"]:
+        tags = []
+        if line["code"] in report["strengths"]:
+            tags.append("优势")
+        if line["code"] in report["weaknesses"]:
+            tags.append("短板")
+        lines.append(
+            {
+                **line,
+                "dimension_name": report["dimension_names"].get(line["dimension"], ""),
+                "share": _percent(line["points"], line["max"]),
+                "tags": tags,
+            }
+        )
+    gaps = []
+    for gap in report["gaps"]:
+        gaps.append(
+            {
+                "code": gap["indicator"],
+                "name": names.get(gap["indicator"], gap["indicator"]),
+                "value": gap["value"],
+                "next_rank": _gap_text(
+                    gap["value_for_next_rank"], gap["change_for_next_rank"], gap["next_rank_reason"]
+                ),
+                "rank_at_value": gap["rank_at_value"],
+                "next_grade": _gap_text(
+                    gap["value_for_next_grade"],
+                    gap["change_for_next_grade"],
+                    gap["next_grade_reason"],
+                ),
+                "reachable": gap["value_for_next_rank"] is not None
+                or gap["value_for_next_grade"] is not None,
+            }
+        )
+    change_rows = []
+    change = report["change"]
+    if change is not None:
+        change_rows = [
+            (f"{code} {names.get(code, code)}", amount)
+            for code, amount in change["indicators"].items()
+        ]
+        change_rows.append(("加分", change["bonus"]))
+        change_rows.append(("减分（对总分的影响）", change["penalty"]))
+        if change["floor"] != "0.00":
+            change_rows.append(("总分不低于 0 的保底", change["floor"]))
+    return {
+        "lines": lines,
+        "gaps": gaps,
+        "change_rows": change_rows,
+        "strengths": [f"{c} {names.get(c, c)}" for c in report["strengths"]],
+        "weaknesses": [f"{c} {names.get(c, c)}" for c in report["weaknesses"]],
+        "chart": {
+            "labels": [f"{line['code']} {line['name']}" for line in report["indicators"]],
+            "town": [_percent(line["points"], line["max"])[:-1] for line in report["indicators"]],
+            "average": [
+                _percent(line["average"], line["max"])[:-1] for line in report["indicators"]
+            ],
+            "town_name": report["name"],
+        },
+    }

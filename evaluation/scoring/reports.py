@@ -7,7 +7,8 @@ Decimal figures come out. Everything is worked out with the engine's own pieces
 never disagree with the ranking.
 
 - **Indicator ranks**: ``rank_among`` = 1 + the number of units with more points on that
-  indicator (competition ranks; every unit of the computation counts, vetoed or not).
+  indicator (competition ranks; every unit of the computation counts, vetoed or not);
+  ``average`` = q(the units' mean points on it), for comparison.
 - **Strengths and weaknesses**: indicators ordered by (rank_among, then the share of
   the maximum earned, higher first, then scheme order); strengths are the first
   k = min(3, ⌊n / 2⌋), weaknesses the last k, worst first — so none is both.
@@ -32,7 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 
-from .amounts import CONTEXT, ZERO, format_amount
+from .amounts import CONTEXT, ZERO, format_amount, q
 from .engine import ScoreResult, score_document
 from .methods import score_column
 from .ranking import grade_for, rank_keys, ranking_key
@@ -74,6 +75,7 @@ class IndicatorLine:
     maximum: Decimal
     value: Value | None
     rank_among: int
+    average: Decimal
 
     @property
     def share(self) -> Decimal:
@@ -178,6 +180,7 @@ class TownReport:
                     "points": format_amount(line.points),
                     "max": format_amount(line.maximum),
                     "rank_among": line.rank_among,
+                    "average": format_amount(line.average),
                     "value": _shown(line.value),
                 }
                 for line in self.indicators
@@ -245,7 +248,8 @@ def _report(
     lines = []
     for indicator in scheme.indicators:
         earned = mine.indicators[indicator.code]
-        better = sum(1 for r in scored.results if r.indicators[indicator.code] > earned)
+        column = [r.indicators[indicator.code] for r in scored.results]
+        better = sum(1 for points in column if points > earned)
         lines.append(
             IndicatorLine(
                 code=indicator.code,
@@ -256,6 +260,7 @@ def _report(
                 maximum=indicator.points,
                 value=document.values.get((unit, indicator.code)),
                 rank_among=1 + better,
+                average=q(sum(column, ZERO) / len(column)),
             )
         )
     order = sorted(range(len(lines)), key=lambda k: (lines[k].rank_among, -lines[k].share, k))
