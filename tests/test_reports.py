@@ -205,3 +205,87 @@ def test_the_docx_carries_the_same_figures_under_a_chinese_name(ledger):
     assert ["总分变化", "+1.50"] in cells
     # Chinese text is in the CJK font in Word too (not the theme's 宋体).
     assert 'w:eastAsia="WenQuanYi Micro Hei"' in document.element.xml
+
+
+# -- the 通报 -----------------------------------------------------------------------------
+
+
+def approve_q3(app) -> str:
+    """Approve 2026Q3 (villages filled first); return its town snapshot's SHA-256."""
+    from evaluation.services import periods
+    from models import RankingSnapshot, Setting
+    from tests.ledger_world import fill_villages
+
+    with app.app_context():
+        world = build_world_again()
+        period = world.period()
+        fill_villages(world, period)
+        periods.submit(world.user("assessor"), period)
+        periods.approve(world.user("supervisor"), period)
+        db.session.add(Setting(key="issuing_body", value="中共测试区委组织部"))
+        db.session.commit()
+        digest = db.session.scalar(
+            db.select(RankingSnapshot.sha256).where(RankingSnapshot.level == "town")
+        )
+        db.session.remove()
+    return digest
+
+
+def build_world_again():
+    """The ledger's World for a fixture that already built it (ids read back)."""
+    from models import Period, Scheme
+    from tests.ledger_world import World
+
+    def scheme_id(code):
+        return db.session.scalar(db.select(Scheme.id).where(Scheme.code == code))
+
+    def period_id(code):
+        return db.session.scalar(db.select(Period.id).where(Period.code == code))
+
+    return World(scheme_id("T26"), scheme_id("V26"), period_id("2026Q2"), period_id("2026Q3"))
+
+
+def test_the_notice_of_an_approved_period(ledger):
+    import io
+
+    from docx import Document
+
+    app, _ = ledger
+    digest = approve_q3(app)
+    client = signed_in(app, "auditor")
+    index = client.get("/admin/reports/?period=2026Q3").get_data(as_text=True)
+    assert 'href="/admin/reports/notice.docx?period=2026Q3"' in index
+    response = client.get("/admin/reports/notice.docx?period=2026Q3")
+    assert response.status_code == 200
+    assert "filename=notice-2026Q3.docx" in response.headers["Content-Disposition"]
+    document = Document(io.BytesIO(response.data))
+    text = [p.text for p in document.paragraphs]
+    assert text[0] == "中共测试区委组织部"
+    assert text[1] == "关于2026年第三季度镇街“担当作为”考核结果的通报"
+    assert "共 3 个镇街：“好”1 个，“较好”0 个，“一般”2 个，“较差”0 个。" in text
+    rows = [[c.text for c in row.cells] for row in document.tables[0].rows]
+    assert rows == [
+        ["名次", "镇街", "镇域经济发展", "城乡融合", "加分", "减分", "总分", "等次"],
+        ["1", "曲溪街道", "40.00", "60.00", "0.00", "0.00", "100.00", "好"],
+        ["2", "云路镇", "28.00", "51.00", "0.00", "0.00", "79.00", "一般"],
+        ["3", "玉滘镇", "26.00", "41.00", "0.00", "0.00", "67.00", "一般"],
+    ]
+    # the same figures as the API's ranking
+    api = get(ledger, "/api/v1/periods/2026Q3/ranking").json["results"]
+    assert [[r["name"], r["total"], r["grade"]] for r in api] == [
+        [row[1], row[6], row[7]] for row in rows[1:]
+    ]
+    assert document.sections[0].footer.paragraphs[0].text.endswith(digest)
+    assert len(digest) == 64
+    assert len(document.inline_shapes) == 1  # the chart
+
+
+def test_no_notice_before_approval(ledger):
+    app, _ = ledger
+    client = signed_in(app)
+    response = client.get("/admin/reports/notice.docx?period=2026Q3")
+    assert response.status_code == 403
+    assert "尚未审定，不能出具通报" in response.get_data(as_text=True)
+    assert client.get("/admin/reports/notice.docx?period=2099Q1").status_code == 404
+    reviewer = signed_in(app, "reviewer")
+    assert reviewer.get("/admin/reports/notice.docx?period=2026Q3").status_code == 403

@@ -74,6 +74,8 @@ PAGES: dict[str, tuple] = {
     "/admin/reports/":                    (200, 200, 200, 200, 403, LOGIN),
     "/admin/reports/town?period=2026Q3&unit=445203100000": (200, 200, 200, 200, 403, LOGIN),
     "/admin/reports/town.docx?period=2026Q3&unit=445203100000": (200, 200, 200, 200, 403, LOGIN),
+    # the 通报 is for an approved period only; 2026Q3 is open here (tests/test_reports.py)
+    "/admin/reports/notice.docx?period=2026Q3": (403, 403, 403, 403, 403, LOGIN),
     "/admin/review/":                     (200, 403, 200, 200, 200, LOGIN),
     "/admin/review/village/{xintao}":     (200, 403, 200, 200, 200, LOGIN),
     "/admin/review/village/{ruilian}":    (200, 403, 200, 200, 403, LOGIN),

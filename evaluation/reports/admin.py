@@ -92,6 +92,26 @@ class TownReportView(AccessMixin, BaseView):
             docx_url=url_for(".town_docx", period=report["period"], unit=report["unit"]),
         )
 
+    @expose("/notice.docx")
+    def notice_docx(self):
+        from evaluation.reports import documents
+
+        period = _period_from_request()
+        if period is None:
+            abort(404)
+        try:
+            notice = operations.notice_data(current_user, period)
+        except ServiceError as error:
+            return self.render(
+                "reports/index.html", period=period, periods=_periods(), results=[],
+                error=error.message,
+            ), error.status  # fmt: skip
+        response = Response(documents.notice_docx(notice), mimetype=DOCX_TYPE)
+        response.headers["Content-Disposition"] = content_disposition(
+            documents.notice_filename(notice), fallback=f"notice-{period.code}.docx"
+        )
+        return response
+
     @expose("/town.docx")
     def town_docx(self):
         from evaluation.reports import documents

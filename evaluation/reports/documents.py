@@ -181,3 +181,64 @@ def town_report_docx(report: dict) -> bytes:
         stamp += f" · 排名快照 SHA-256：{report['snapshot_hash']}"
     footer(document, stamp)
     return saved(document)
+
+
+def notice_filename(notice: dict) -> str:
+    return f"{notice['period_name']}镇街担当作为考核结果通报-{notice['period']}.docx"
+
+
+def notice_docx(notice: dict) -> bytes:
+    """The 通报 of an approved period (docs/reports.md#notice) as a DOCX."""
+    from docx.shared import Mm, RGBColor
+
+    from evaluation.reports.charts import MOST_BARS, grade_count_chart, totals_chart
+
+    document = new_document()
+    head = paragraph(document, notice["issuing_body"], size=22, bold=True, center=True)
+    head.runs[0].font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+    paragraph(document, notice["title"], size=16, bold=True, center=True)
+    paragraph(document, "各镇（街道）党（工）委：", size=12)
+    paragraph(
+        document,
+        f"　　{notice['period_name']}镇街“担当作为”考核工作已经完成，考核结果经审定，"
+        "现将结果通报如下。",
+        size=12,
+    )
+    heading(document, "一、考核结果")
+    rows = [["名次", "镇街", *notice["dimensions"], "加分", "减分", "总分", "等次"]]
+    for row in notice["rows"]:
+        name = row["name"] + ("（一票否决）" if row["vetoed"] else "")
+        rows.append(
+            [str(row["rank"]), name, *row["dimensions"], row["bonus"], row["penalty"],
+             row["total"], row["grade"]]
+        )  # fmt: skip
+    width = len(rows[0])
+    table(document, rows, numeric=set(range(2, width - 1)) | {0}, size=9)
+
+    heading(document, "二、等次分布")
+    said = "，".join(f"“{grade}”{count} 个" for grade, count in notice["grade_counts"])
+    paragraph(document, f"共 {len(notice['rows'])} 个镇街：{said}。", size=12)
+    counts = notice["grade_counts"]
+    table(document, [[grade for grade, _ in counts], [str(n) for _, n in counts]], size=10)
+    if len(notice["rows"]) <= MOST_BARS:
+        picture = totals_chart(
+            [row["name"] for row in notice["rows"]],
+            [row["total"] for row in notice["rows"]],
+            [row["grade"] for row in notice["rows"]],
+            notice["bands"],
+        )
+        caption = "图：各镇街总分（颜色为等次，虚线为等次分数线）"
+    else:
+        picture = grade_count_chart(counts)
+        caption = "图：各等次镇街数"
+    document.add_paragraph()
+    document.add_picture(io.BytesIO(picture), width=Mm(160))
+    document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph(document, caption, size=9, center=True)
+
+    document.add_paragraph()
+    for text in (notice["issuing_body"], notice["date"]):
+        para = paragraph(document, text, size=12)
+        para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    footer(document, f"{notice['period']} 排名快照 SHA-256：{notice['snapshot_hash'] or '—'}")
+    return saved(document)

@@ -16,7 +16,7 @@ from evaluation.core.states import PeriodStatus
 from evaluation.grades import shown_grade
 from evaluation.scoring import ScoringError
 from evaluation.scoring.reports import town_report
-from evaluation.services.core import NotFound, ServiceError, require
+from evaluation.services.core import NotFound, ServiceError, StateError, require
 from models import Indicator, Period, Unit, db
 
 #: What a null 差距测算 says, by reason code (docs/reports.md#gaps).
@@ -184,4 +184,71 @@ def report_view(report: dict) -> dict:
             ],
             "town_name": report["name"],
         },
+    }
+
+
+def _grade_bands(scheme_document: dict) -> list[tuple[str, Decimal]]:
+    """The grade bands of a scheme, best first (the engine's defaults when it has none)."""
+    from evaluation.scoring.rules import DEFAULT_GRADE_BANDS
+
+    bands = scheme_document.get("grades")
+    if isinstance(bands, list) and bands:
+        return [(band["name"], Decimal(str(band["min"]))) for band in bands]
+    return list(DEFAULT_GRADE_BANDS)
+
+
+def _chinese_date(day: str) -> str:
+    """``2026-10-05`` → ``2026年10月5日``, as an official document dates itself."""
+    if not day:
+        return ""
+    year, month, date = (int(part) for part in day.split("-"))
+    return f"{year}年{month}月{date}日"
+
+
+def notice_data(actor, period: Period, level: str = "town") -> dict:
+    """What the 通报 of an approved period says (docs/reports.md#notice).
+
+    The ranking is the approved snapshot's (``loading.ranking``), so the notice, the
+    ranking page and the API agree to the cent; refused (StateError) for a period that is
+    not approved.
+    """
+    from evaluation.admin.ranking_view import issuing_body
+    from evaluation.i18n import local_time
+
+    require(actor, "report.view")
+    if period.status != PeriodStatus.APPROVED:
+        raise StateError(f"考核周期 {period.code} 尚未审定，不能出具通报")
+    answer = loading.ranking(period, level)
+    scheme = loading.scheme_document(loading.scheme_for(period, level))
+    dimensions = [(d["code"], d["name"]) for d in scheme["dimensions"]]
+    rows = []
+    for result in answer["results"]:
+        rows.append(
+            {
+                "rank": result["rank"],
+                "unit": result["unit"],
+                "name": result["name"],
+                "dimensions": [result["dimensions"].get(code, "") for code, _ in dimensions],
+                "bonus": result["bonus"],
+                "penalty": result["penalty"],
+                "total": result["total"],
+                "grade": shown_grade(result),
+                "vetoed": result["vetoed"],
+            }
+        )
+    bands = _grade_bands(scheme)
+    order = [name for name, _ in bands]
+    order += sorted({row["grade"] for row in rows} - set(order))  # e.g. 数据不全
+    counts = [(grade, sum(1 for row in rows if row["grade"] == grade)) for grade in order]
+    return {
+        "period": period.code,
+        "period_name": period.name,
+        "title": f"关于{period.name}镇街“担当作为”考核结果的通报",
+        "issuing_body": issuing_body(),
+        "date": _chinese_date(local_time(period.approved_at, "%Y-%m-%d")),
+        "dimensions": [name for _, name in dimensions],
+        "rows": rows,
+        "grade_counts": counts,
+        "bands": bands,
+        "snapshot_hash": answer["snapshot_hash"],
     }
