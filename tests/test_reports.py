@@ -168,6 +168,7 @@ def test_the_index_lists_the_towns_by_rank(ledger):
         "period=2099Q1&unit=445203100000",
         "period=2026Q3",
         "period=2026Q3&unit=%00",
+        "period=%00&unit=445203100000",
     ],
 )
 def test_the_page_and_the_docx_answer_404_for_what_does_not_exist(ledger, query):

@@ -30,6 +30,8 @@ def _period_from_request() -> Period | None:
     code = request.args.get("period", "").strip()
     if not code:
         return default_period("ranking")
+    if "\x00" in code:  # names nothing, and PostgreSQL refuses it in a query
+        abort(404)
     period = db.session.scalar(select(Period).where(Period.code == code))
     if period is None:
         abort(404)

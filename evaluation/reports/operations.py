@@ -67,6 +67,8 @@ def unit_report(actor, period: Period, unit_code: str, level: str = "town") -> d
     """
     require(actor, "report.view")
     scheme = loading.scheme_for(period, level)
+    if "\x00" in unit_code:  # names nothing, and PostgreSQL refuses it in a query
+        raise NotFound("单位代码不能含 NUL 字符")
     unit = db.session.scalar(select(Unit).where(Unit.code == unit_code, *loading.in_level(level)))
     if unit is None:
         raise NotFound(f"周期 {period.code} 的排名中没有单位 {unit_code}")
