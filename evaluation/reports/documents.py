@@ -12,6 +12,7 @@ import io
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
@@ -68,14 +69,20 @@ def table(document, rows: list[list[str]], *, numeric: set[int] = frozenset(), s
     grid = document.add_table(rows=len(rows), cols=len(rows[0]))
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for r, row in enumerate(rows):
-        for c, text in enumerate(row):
-            cell = grid.cell(r, c)
-            cell.text = ""
+    header = OxmlElement("w:tblHeader")  # the header row repeats on every page
+    header.set(qn("w:val"), "true")
+    grid.rows[0]._tr.get_or_add_trPr().append(header)
+    # Row by row: ``grid.cell(r, c)`` lays out the whole table on every call.
+    for r, (row, table_row) in enumerate(zip(rows, grid.rows, strict=True)):
+        for c, (text, cell) in enumerate(zip(row, table_row.cells, strict=True)):
             para = cell.paragraphs[0]
             if c in numeric and r > 0:
                 para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-            _zh(para.add_run(text), size, r == 0)
+            # The font comes from the styles (new_document): a province table has 15,000 cells.
+            run = para.add_run(text)
+            run.font.size = Pt(size)
+            if r == 0:
+                run.font.bold = True
     return grid
 
 
