@@ -208,6 +208,10 @@ def test_change_counts_the_zero_floor():
 # -- properties, checked with the engine ---------------------------------------------
 
 
+#: The default grade fractions (the random documents use no others).
+FRACTIONS = {"A": 1, "优": 1, "B": 0.85, "良": 0.85, "C": 0.7, "中": 0.7, "D": 0.5, "差": 0.5}
+
+
 def _spec(doc: dict, code: str) -> dict:
     return next(
         i for d in doc["scheme"]["dimensions"] for i in d["indicators"] if i["code"] == code
@@ -254,6 +258,10 @@ def test_every_gap_moves_the_town_and_one_step_less_does_not(data, doc):
                 continue
             if spec["method"] == "grade":
                 assert moved(*rank_and_grade(with_value(doc, unit, spec["code"], value), unit))
+                # every grade worth less than the suggested one does not move the town
+                for lower in [g for g in FRACTIONS if FRACTIONS[g] < FRACTIONS[value]]:
+                    standing = rank_and_grade(with_value(doc, unit, spec["code"], lower), unit)
+                    assert not moved(*standing), (gap, lower)
                 continue
             assert moved(*rank_and_grade(with_value(doc, unit, spec["code"], D(value)), unit))
             less = _better_one_step_less(spec, value)

@@ -35,8 +35,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 
 from .amounts import CONTEXT, ZERO, format_amount, q
 from .engine import ScoreResult, score_document
-from .methods import score_column
-from .ranking import grade_for, rank_keys, ranking_key
+from .methods import relative_points, score_column
+from .ranking import grade_for, ranking_key
 from .validation import Document, Indicator, Value, parse_document
 
 __all__ = [
@@ -344,6 +344,7 @@ class _Gaps:
         self.rank = mine.rank
         self.grade_position = self._band(mine.grade)
         self.tie_method = document.scheme.tie_method
+        self._ranges: dict[str, tuple] = {}
 
     def _band(self, name: str) -> int:
         return next(k for k, b in enumerate(self.document.scheme.grades) if b.name == name)
@@ -356,34 +357,63 @@ class _Gaps:
     def standing(self, indicator: Indicator, value: Value) -> tuple[int, str]:
         code = indicator.code
         position = self.index
+        old = self.results[position].indicators[code]
+        keys = self.keys
         if indicator.method == "relative":
-            column = [self.document.values.get((u, code)) for u in self.codes]
-            column[position] = value
-            changed = score_column(indicator, column)
-            keys = list(self.keys)
-            for k, earned in enumerate(changed):
-                old = self.results[k].indicators[code]
-                new = earned if earned is not None else ZERO
-                if new != old:
-                    total = max(ZERO, self.raw[k] - old + new)
-                    keys[k] = ranking_key(total, self.vetoed[k])
-            mine = keys[position]
-            rank = rank_keys(keys, self.tie_method)[position]
+            lowest, highest, others_low, others_high = self._range(indicator)
+            low = value if others_low is None else min(others_low, value)
+            high = value if others_high is None else max(others_high, value)
+            if (low, high) == (lowest, highest):
+                # The scale stays: only the town's own points change.
+                earned = relative_points(
+                    indicator.points, value, low, high, indicator.direction, indicator.floor
+                )
+            else:
+                # The town moves an end of the scale: every unit's points on it change.
+                column = [self.document.values.get((u, code)) for u in self.codes]
+                column[position] = value
+                keys = list(self.keys)
+                for k, points in enumerate(score_column(indicator, column)):
+                    before = self.results[k].indicators[code]
+                    after = points if points is not None else ZERO
+                    if after != before:
+                        total = max(ZERO, self.raw[k] - before + after)
+                        keys[k] = ranking_key(total, self.vetoed[k])
+                earned = None
         else:
             earned = score_column(indicator, [value])[0]
-            old = self.results[position].indicators[code]
+        if earned is not None:
             total = max(ZERO, self.raw[position] - old + earned)
             mine = ranking_key(total, self.vetoed[position])
-            keys = self.keys
-            rank = self._rank_with(keys, position, mine)
+        else:
+            mine = keys[position]
+        rank = self._rank_with(keys, position, mine)
         grade = grade_for(-mine[1], self.document.scheme.grades, mine[0])
         return rank, grade
 
+    def _range(self, indicator: Indicator) -> tuple:
+        """A relative indicator's lowest and highest value now, and without the town."""
+        kept = self._ranges.get(indicator.code)
+        if kept is None:
+            present = [self.document.values.get((u, indicator.code)) for u in self.codes]
+            others = [v for k, v in enumerate(present) if v is not None and k != self.index]
+            every = [v for v in present if v is not None]
+            kept = (
+                min(every, default=None),
+                max(every, default=None),
+                min(others, default=None),
+                max(others, default=None),
+            )
+            self._ranges[indicator.code] = kept
+        return kept
+
     def _rank_with(self, keys: Sequence, position: int, mine) -> int:
-        others = [k for j, k in enumerate(keys) if j != position]
+        """The town's rank with key ``mine``, the other units' keys as in ``keys``."""
         if self.tie_method == "competition":
-            return 1 + sum(1 for k in others if k < mine)
-        return 1 + len({k for k in others if k < mine})
+            better = sum(1 for k in keys if k < mine)
+            return 1 + better - (1 if keys[position] < mine else 0)
+        distinct = {k for j, k in enumerate(keys) if k < mine and j != position}
+        return 1 + len(distinct)
 
     def gap(self, indicator: Indicator) -> Gap:
         value = self.document.values.get((self.unit, indicator.code))
@@ -470,12 +500,8 @@ class _Gaps:
             bound = indicator.target
             hard = high_limit if upward else (ZERO if low_limit is None else max(low_limit, ZERO))
         else:  # relative: the best value among the units that have one
-            present = [
-                v
-                for u in self.codes
-                if (v := self.document.values.get((u, indicator.code))) is not None
-            ]
-            bound = max(present) if upward else min(present)
+            lowest, highest, _, _ = self._range(indicator)
+            bound = highest if upward else lowest
             hard = high_limit if upward else low_limit
         if hard is not None:
             bound = min(bound, hard) if upward else max(bound, hard)
