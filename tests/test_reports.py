@@ -204,6 +204,7 @@ def test_the_docx_carries_the_same_figures_under_a_chinese_name(ledger):
             "15.33", "2/3"] in cells  # average (20 + 16 + 10) / 3  # fmt: skip
     assert ["E01 地区生产总值增速", "5.2", "仅靠该指标不足以提升", "5.53（+0.33）"] in cells
     assert ["总分变化", "+1.50"] in cells
+    assert len(document.inline_shapes) == 1  # the chart of each indicator's share
     # Chinese text is in the CJK font in Word too (not the theme's 宋体).
     assert 'w:eastAsia="WenQuanYi Micro Hei"' in document.element.xml
 

@@ -95,3 +95,29 @@ def grade_count_chart(counts: list[tuple[str, int]]) -> bytes:
         figure.savefig(buffer, format="png")
         pyplot.close(figure)
     return buffer.getvalue()
+
+
+def share_chart(labels: list[str], town: list[str], average: list[str], town_name: str) -> bytes:
+    """A PNG of each indicator's share of its maximum (%): the town beside the towns' average
+    (the page's chart, for the DOCX)."""
+    with _LOCK:
+        pyplot = _pyplot()
+        height = max(2.6, 0.32 * len(labels) + 1.0)
+        figure, axes = pyplot.subplots(figsize=(6.3, height), dpi=150)
+        positions = list(range(len(labels)))
+        mine = [float(v) for v in town]
+        axes.barh([p - 0.2 for p in positions], mine, height=0.38, color="#3867d6",
+                  label=town_name)  # fmt: skip
+        axes.barh([p + 0.2 for p in positions], [float(v) for v in average], height=0.38,
+                  color="#a3cb38", label="镇街平均")  # fmt: skip
+        axes.set_yticks(positions, labels, fontsize=7)
+        axes.invert_yaxis()
+        axes.set_xlim(0, 112)
+        axes.set_xlabel("得分率（%）", fontsize=8)
+        axes.tick_params(axis="x", labelsize=7)
+        axes.legend(fontsize=7, loc="lower right")
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+        pyplot.close(figure)
+    return buffer.getvalue()

@@ -111,6 +111,8 @@ def town_report_filename(report: dict) -> str:
 
 def town_report_docx(report: dict) -> bytes:
     """The report of one town as a DOCX (the same figures as the page and the API)."""
+    from evaluation.reports.charts import share_chart
+
     view = report_view(report)
     document = new_document()
     paragraph(document, town_report_title(report), size=18, bold=True, center=True)
@@ -151,6 +153,11 @@ def town_report_docx(report: dict) -> bytes:
             ]
         )
     table(document, rows, numeric={2, 3, 4, 5, 6, 7})
+    chart = view["chart"]
+    picture = share_chart(chart["labels"], chart["town"], chart["average"], chart["town_name"])
+    document.add_picture(io.BytesIO(picture), width=Mm(160))
+    document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph(document, "图：各指标得分率，本镇街与镇街平均", size=9, center=True)
 
     heading(document, "三、优势与短板")
     paragraph(document, "优势指标：" + ("；".join(view["strengths"]) or "无"))
