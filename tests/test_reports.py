@@ -291,3 +291,27 @@ def test_no_notice_before_approval(ledger):
     assert client.get("/admin/reports/notice.docx?period=2099Q1").status_code == 404
     reviewer = signed_in(app, "reviewer")
     assert reviewer.get("/admin/reports/notice.docx?period=2026Q3").status_code == 403
+
+
+def test_an_approved_report_says_whether_it_agrees_with_the_snapshot(ledger):
+    from evaluation.services import records
+    from models import Unit
+
+    app, _ = ledger
+    approve_q3(app)
+    path = f"/api/v1/periods/2026Q3/units/{YUNLU}/report"
+    assert get(ledger, path).json["snapshot_agrees"] is True
+    with app.app_context():
+        qu_xi = db.session.scalar(db.select(Unit).where(Unit.code == "445203001000"))
+        records.update(SETUP, qu_xi, {"active": False})  # retired after the approval
+        db.session.remove()
+    report = get(ledger, path).json
+    assert (report["rank"], report["snapshot_agrees"]) == (1, False)
+    html = signed_in(app).get(f"/admin/reports/town?period=2026Q3&unit={YUNLU}")
+    assert 'id="report-snapshot-differs"' in html.get_data(as_text=True)
+
+
+def test_a_live_period_has_no_snapshot_to_agree_with(ledger):
+    assert get(ledger, f"/api/v1/periods/2026Q3/units/{YUNLU}/report").json[
+        "snapshot_agrees"
+    ] is None

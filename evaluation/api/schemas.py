@@ -252,6 +252,9 @@ class TownReport(BaseModel):
     level: Literal["town", "village"]
     status: str
     snapshot_hash: str | None
+    snapshot_agrees: bool | None = Field(
+        description="已审定周期：报告的总分、名次、等次与审定快照一致（未审定为 null）"
+    )
     previous_period: str | None
     unit: str
     name: str

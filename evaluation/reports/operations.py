@@ -7,6 +7,7 @@ service checks its own, so the page, the API and the DOCX cannot differ in who m
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -87,7 +88,20 @@ def unit_report(actor, period: Period, unit_code: str, level: str = "town") -> d
     names = {
         i["code"]: i["name"] for d in document["scheme"]["dimensions"] for i in d["indicators"]
     }
+    agrees = None
+    if snapshot is not None:
+        # Recomputed from the locked inputs; a unit added or retired since the approval
+        # would make the figures differ from the approved ranking: say so, never hide it.
+        stored = next(
+            (r for r in json.loads(snapshot.payload)["results"] if r["unit"] == unit_code), None
+        )
+        agrees = stored is not None and (stored["total"], stored["rank"], stored["grade"]) == (
+            report["total"],
+            report["rank"],
+            report["grade"],
+        )
     report.update(
+        snapshot_agrees=agrees,
         grade_shown=shown_grade({"grade": report["grade"], "complete": not report["missing"]}),
         period=period.code,
         period_name=period.name,
