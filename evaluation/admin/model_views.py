@@ -20,11 +20,13 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import tablib
-from flask import Response, abort, flash, redirect, request, stream_with_context
+from flask import Response, abort, flash, redirect, request, stream_with_context, url_for
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual, IntEqualFilter
 from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.form import DatePickerWidget
 from flask_admin.model import typefmt
 from flask_admin.model.form import converts
 from flask_babel import lazy_gettext as _l
@@ -38,6 +40,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from evaluation.admin.access import AccessMixin
 from evaluation.admin.project_board import derived_status
+from evaluation.core.dates import DATE_HINT
 from evaluation.core.numbers import exact, shown
 from evaluation.core.spreadsheets import neutralize
 from evaluation.i18n import SHANGHAI, local_time
@@ -46,6 +49,8 @@ from evaluation.services import accounts, records, schemes
 from evaluation.services.core import InvalidInput, ServiceError, writing
 from evaluation.services.exports import content_disposition
 from evaluation.services.scheme_messages import default_fractions_text
+from evaluation.web import int_arg
+from forms.fields import LedgerDateField
 from models import (
     ROLES,
     AnalysisGroup,
@@ -79,7 +84,15 @@ CATEGORY_SYSTEM = _l("系统管理")
 #: The view functions that change data, or serve only the forms that do (the lookups
 #: behind a form's search-as-you-type selects): they need ``write_permission``.
 WRITE_VIEWS = frozenset(
-    {"create_view", "edit_view", "delete_view", "action_view", "ajax_update", "ajax_lookup"}
+    {
+        "create_view",
+        "edit_view",
+        "delete_view",
+        "action_view",
+        "ajax_update",
+        "ajax_lookup",
+        "new_version_view",
+    }
 )
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -196,6 +209,15 @@ class LedgerModelConverter(AdminModelConverter):
     def handle_decimal_types(self, column, field_args, **extra):
         return PlainDecimalField(**field_args)
 
+    @converts("Date")
+    def convert_date(self, field_args, **extra):
+        # The picker (Chinese, static/datepicker_zh.js) writes 2026-10-01; typing works too.
+        field_args.setdefault("widget", DatePickerWidget())
+        field_args.setdefault("render_kw", {"placeholder": "如 2026-10-01", "autocomplete": "off"})
+        if not field_args.get("description"):
+            field_args["description"] = f"可填 {DATE_HINT}，或在日历中选择"
+        return LedgerDateField(**field_args)
+
 
 class _PairsField(StringField):
     """A JSON column typed as ``name=value`` pairs: ``show`` writes them, ``read`` parses."""
@@ -282,18 +304,6 @@ class LedgerModelView(AccessMixin, ModelView):
 
     def is_action_allowed(self, name: str) -> bool:
         return self.may_write() and super().is_action_allowed(name)
-
-    def frozen_notice(self, model) -> str | None:
-        """Say why ``model`` cannot be changed, to warn before the user types in vain."""
-        return None
-
-    def render(self, template, **kwargs):
-        model = kwargs.get("model")
-        if template == self.edit_template and model is not None and request.method == "GET":
-            notice = self.frozen_notice(model)
-            if notice:
-                flash(notice, "warning")
-        return super().render(template, **kwargs)
 
     # -- writes through the services ---------------------------------------------------
 
@@ -743,16 +753,35 @@ class ProjectUpdateView(LedgerModelView):
 
 
 class SchemePartView(LedgerModelView):
-    """Scheme, dimension and indicator views: warn on the edit page of a frozen scheme."""
+    """Scheme, dimension and indicator views. The edit page of a published scheme (or of
+    one of its parts) shows its form read-only, with the scheme's 建立新版本 button
+    instead of a save that would be refused (docs/rules.md#domain)."""
 
     permission = "scheme.view"
     write_permission = "scheme.write"
+    edit_template = "admin/scheme_edit.html"
+    details_template = "admin/scheme_details.html"
 
-    def frozen_notice(self, model) -> str | None:
-        scheme = model if isinstance(model, Scheme) else model.scheme
-        if scheme is not None and scheme.status == "published":
-            return schemes.frozen_message(scheme)
+    @staticmethod
+    def frozen_scheme(model) -> Scheme | None:
+        """Return the published scheme ``model`` belongs to (None while it is a draft)."""
+        scheme = model if isinstance(model, Scheme) else getattr(model, "scheme", None)
+        if scheme is not None and scheme.status == SchemeStatus.PUBLISHED:
+            return scheme
         return None
+
+    def render(self, template, **kwargs):
+        model = kwargs.get("model")
+        frozen = self.frozen_scheme(model) if model is not None else None
+        if frozen is not None and template in (self.edit_template, self.details_template):
+            kwargs["frozen_scheme"] = frozen
+            kwargs["frozen_notice"] = schemes.frozen_message(frozen)
+            kwargs["next_version_code"] = schemes.next_version(frozen)[0]
+            form = kwargs.get("form")
+            if form is not None:
+                for field in form:
+                    field.render_kw = {**(field.render_kw or {}), "disabled": True}
+        return super().render(template, **kwargs)
 
 
 class SchemeView(SchemePartView):
@@ -796,7 +825,7 @@ class SchemeView(SchemePartView):
         "status": _l("状态"),
         "based_on": _l("复制自"),
     }
-    column_descriptions = {"status": _l("已发布的方案不能修改，需复制为新版本")}
+    column_descriptions = {"status": _l("已发布的方案不能修改，需在方案页面建立新版本")}
     column_choices = {
         "level": _choices(LEVELS),
         "tie_method": _choices(TIE_METHODS),
@@ -837,18 +866,23 @@ class SchemeView(SchemePartView):
             else:
                 flash(f"指标方案 {scheme.code} 已发布", "success")
 
-    @action("copy", _l("复制为新版本"), _l("为所选方案各复制一个新的草稿版本？"))
-    def action_copy(self, ids) -> None:
-        for scheme in self._selected(ids):
-            try:
-                new = schemes.copy_scheme(self.actor, scheme, schemes.suggest_copy_code(scheme))
-            except ServiceError as error:
-                flash(error.message, "error")
-            else:
-                flash(
-                    f"已将 {scheme.code} 复制为新版本 {new.code}（第 {new.version} 版，草稿）",
-                    "success",
-                )
+    @expose("/new-version/", methods=["POST"])
+    def new_version_view(self):
+        """建立新版本: copy a published scheme as its next version and open the copy's form."""
+        scheme = db.session.get(Scheme, int_arg("id", request.form) or 0)
+        if scheme is None:
+            abort(404)
+        try:
+            new = schemes.new_version(self.actor, scheme)
+        except ServiceError as error:
+            flash(error.message, "error")
+            return redirect(self.get_url(".details_view", id=scheme.id))
+        flash(
+            f"已为 {scheme.code} 建立新版本 {new.code}（第 {new.version} 版，草稿），"
+            "可在此修改，改好后在方案列表中发布",
+            "success",
+        )
+        return redirect(self.get_url(".edit_view", id=new.id))
 
     def _selected(self, ids) -> list[Scheme]:
         wanted = [int(i) for i in ids if str(i).isdigit()]
@@ -1029,6 +1063,24 @@ class PeriodView(LedgerModelView):
         },
         "village_scheme": {"query_factory": _schemes_of("village")},
     }
+
+    def create_model(self, form):
+        period = super().create_model(form)
+        if period:
+            # The next step is the entry page, where the workflow panel opens the period.
+            flash(
+                Markup(
+                    "考核周期 {code} 已建立（草稿）。"
+                    '<a href="{link}" class="alert-link" id="open-new-period">'
+                    "打开 {name} 的填报页</a>，在那里开启填报。"
+                ).format(
+                    code=period.code,
+                    name=period.name,
+                    link=url_for("entry.index", period=period.code),
+                ),
+                "success",
+            )
+        return period
 
 
 # --- 系统管理 ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from flask import Response, abort, jsonify, request, url_for
+from flask import Response, abort, jsonify, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -25,6 +25,7 @@ from sqlalchemy.orm import aliased
 
 from evaluation import loading
 from evaluation.admin.access import AccessMixin
+from evaluation.admin.workflow import take_step, workflow_buttons
 from evaluation.core.periods import default_period
 from evaluation.core.spreadsheets import neutralize
 from evaluation.core.states import PeriodStatus
@@ -32,8 +33,9 @@ from evaluation.grades import any_values, shown_grade
 from evaluation.i18n import local_time
 from evaluation.services.core import ServiceError
 from evaluation.services.exports import content_disposition
+from evaluation.services.periods import last_step
 from evaluation.web import demo_data_loaded
-from models import AnalysisGroup, Cadre, HistoryEvent, Indicator, Period, Unit, User, db
+from models import AnalysisGroup, Cadre, Indicator, Period, Unit, User, db
 from models.cadres import town_leaders
 from models.types import utcnow
 
@@ -42,6 +44,8 @@ UNCERTAINTY = {"samples": 1000, "spread": Decimal("0.2"), "seed": 1}
 #: The page's table stops here unless all rows are asked for (a province has 1,609 towns;
 #: the XLSX and the print sheet always hold every row).
 TABLE_ROWS = 300
+#: The workflow steps the ranking page offers: the supervisor's review of a submitted period.
+REVIEW_STEPS = ("return", "approve")
 #: At most this many periods are drawn in the rank trend, the latest ones.
 TREND_PERIODS = 12
 LEVEL_TITLES = {"town": _l("镇街"), "village": _l("典型村")}
@@ -252,13 +256,8 @@ def _approval_note(period: Period) -> str:
     """Return the override reason of the period's approval in force ("" when none)."""
     if period.status != PeriodStatus.APPROVED:
         return ""
-    reason = db.session.scalar(
-        select(HistoryEvent.reason)
-        .where(HistoryEvent.period == period.code, HistoryEvent.action == "period.approve")
-        .order_by(HistoryEvent.seq.desc())
-        .limit(1)
-    )
-    return reason or ""
+    step = last_step(period)
+    return step.reason if step is not None and step.action == "approve" else ""
 
 
 def _person(username: str | None) -> str:
@@ -662,12 +661,13 @@ class RankingView(AccessMixin, BaseView):
 
     @staticmethod
     def _period_and_level() -> tuple[Period | None, str]:
-        """Read ``?period=&level=`` (404 for an unknown one); no period: the default one."""
-        code = request.args.get("period", "").strip()
+        """Read ``period`` and ``level`` from the query (or a posted form; 404 for an unknown
+        one); no period: the default one."""
+        code = request.values.get("period", "").strip()
         period = period_by_code(code) if code else default_period("ranking")
         if code and period is None:
             abort(404)
-        level = request.args.get("level", "town")
+        level = request.values.get("level", "town")
         if level not in LEVEL_TITLES:
             abort(404)
         return period, level
@@ -700,6 +700,23 @@ class RankingView(AccessMixin, BaseView):
 
     @expose("/")
     def index(self):
+        return self._show()
+
+    @expose("/workflow/<action>", methods=["POST"])
+    def workflow(self, action: str):
+        """退回 or 审定并锁定 the period on show, once confirmed in its dialog
+        (docs/rules.md#period-workflow)."""
+        if action not in REVIEW_STEPS:
+            abort(404)
+        period, level = self._period_and_level()
+        if period is None:
+            abort(404)
+        problem = take_step(action, period)
+        if problem is None:
+            return redirect(url_for(".index", period=period.code, level=level))
+        return self._show(workflow_problem=problem), problem["status"]
+
+    def _show(self, workflow_problem: dict | None = None):
         printing = request.args.get("print") == "1"
         every_row = printing or request.args.get("all") == "1"
         page, context = self._request_page(limit=None if every_row else TABLE_ROWS)
@@ -718,12 +735,15 @@ class RankingView(AccessMixin, BaseView):
         charts = None
         if page is not None:
             charts = chart_settings(page.period, page.level, page.uncertainty)
+        period = context["period"]
         return self.render(
             "admin/ranking.html",
             page=page,
             rows=page.rows if page is not None else [],
             charts=charts,
             source=source_note(page) if page else "",
+            review_buttons=workflow_buttons(period, REVIEW_STEPS) if period else [],
+            workflow_problem=workflow_problem,
             **context,
         )
 
