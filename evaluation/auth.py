@@ -30,8 +30,7 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+    return accounts.user_for_session(user_id)
 
 
 def safe_next(target: str | None) -> str | None:
@@ -71,6 +70,8 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        accounts.end_sessions(current_user)
     logout_user()
     flash("已退出登录。", "info")
     return redirect(url_for("auth.login"))
@@ -82,10 +83,12 @@ def password():
     form = PasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.change_own_password(current_user, form.current.data, form.new.data)
+            user = current_user._get_current_object()
+            accounts.change_own_password(user, form.current.data, form.new.data)
         except ServiceError as error:
             flash(error.message, "error")
         else:
+            login_user(user)  # this session carries the new nonce; every other one ends
             flash("密码已修改。", "success")
             return redirect(url_for("admin.index"))
     return render_template("password.html", form=form)

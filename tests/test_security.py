@@ -204,3 +204,71 @@ def test_inactive_user_cannot_log_in(app, client):
         records.update(SEED_ACTOR, user("reviewer"), {"active": False})
     response = client.post("/login", data={"username": "reviewer", "password": PASSWORD})
     assert response.status_code == 401
+
+
+# --- sessions end at logout, password change and deactivation (docs/rules.md#security) ---
+
+
+def _copied_cookie(app, client) -> str:
+    """The session cookie as an attacker would copy it from a logged-in browser."""
+    return client.get_cookie("session").value
+
+
+def _with_cookie(app, value: str):
+    other = app.test_client()
+    other.set_cookie("session", value)
+    return other
+
+
+def test_a_copied_cookie_dies_at_logout(app, client, auth):
+    auth.login("auditor")
+    stolen = _copied_cookie(app, client)
+    assert _with_cookie(app, stolen).get("/admin/").status_code == 200
+    auth.logout()
+    response = _with_cookie(app, stolen).get("/admin/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_copied_cookie_dies_at_password_change(app, client, auth):
+    auth.login("auditor")
+    stolen = _copied_cookie(app, client)
+    response = client.post(
+        "/account/password",
+        data={"current": PASSWORD, "new": "another-long-pass", "confirm": "another-long-pass"},
+    )
+    assert response.status_code == 302
+    # The one who changed it stays signed in; the copy does not.
+    assert client.get("/admin/").status_code == 200
+    assert _with_cookie(app, stolen).get("/admin/").status_code == 302
+
+
+def test_a_copied_cookie_dies_when_an_admin_sets_the_password_or_deactivates(app, auth):
+    victim = app.test_client()
+    victim.post("/login", data={"username": "auditor", "password": PASSWORD})
+    stolen = _copied_cookie(app, victim)
+    with app.app_context():
+        accounts.set_password(user("admin"), user("auditor"), "brand-new-password")
+    assert _with_cookie(app, stolen).get("/admin/").status_code == 302
+
+    victim = app.test_client()
+    victim.post("/login", data={"username": "reviewer", "password": PASSWORD})
+    stolen = _copied_cookie(app, victim)
+    assert _with_cookie(app, stolen).get("/admin/").status_code == 200
+    with app.app_context():
+        from evaluation.services import records
+
+        records.update(user("admin"), user("reviewer"), {"active": False})
+        records.update(user("admin"), user("reviewer"), {"active": True})
+    assert _with_cookie(app, stolen).get("/admin/").status_code == 302
+
+
+def test_the_session_nonce_stays_out_of_the_history(app, client, auth):
+    from models import HistoryEvent
+
+    auth.login("admin")
+    new = {"current": PASSWORD, "new": "x" * 12, "confirm": "x" * 12}
+    assert client.post("/account/password", data=new).status_code == 302
+    with app.app_context():
+        texts = [f"{e.before}{e.after}" for e in db.session.scalars(db.select(HistoryEvent))]
+        nonce = user("admin").session_nonce
+    assert not any(nonce in text for text in texts)

@@ -70,11 +70,55 @@ def create_user(actor, username: str, role: str, password: str, **fields) -> Use
     )
 
 
+# --- sessions (docs/rules.md#security) ------------------------------------------------
+
+
+def new_session_nonce(user: User) -> None:
+    """Give ``user`` a new session nonce inside the caller's transaction: every session
+    cookie made before names the old one and is no longer honoured."""
+    user.session_nonce = secrets.token_hex(16)
+
+
+def end_sessions(user: User) -> None:
+    """End every session of ``user`` (logout). Not a ledger change: no history event."""
+    session = db.session
+    session.commit()
+    try:
+        fresh = session.get(User, user.id, populate_existing=True)
+        if fresh is not None:
+            new_session_nonce(fresh)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def user_for_session(user_id: str) -> User | None:
+    """The active user a session's ``<id>:<nonce>`` names, if the nonce is still theirs."""
+    number, _, nonce = user_id.partition(":")
+    if not (number.isascii() and number.isdigit()) or len(number) > 10 or not nonce:
+        return None
+    user = db.session.get(User, int(number))
+    if user is None or not user.active:
+        return None
+    return user if secrets.compare_digest(user.session_nonce, nonce) else None
+
+
+def _rotate_on_deactivation(user: User, values, created: bool) -> None:
+    if not created and values is not None and values.get("active") is False:
+        new_session_nonce(user)
+
+
+records.add_rule(User, _rotate_on_deactivation)
+
+
 def set_password(actor, user: User, password: str) -> None:
-    """Set a user's password (by an admin); the history records that, never the hash."""
+    """Set a user's password (by an admin); the history records that, never the hash.
+    The user's sessions end."""
     _check_new_password(password)
     with writing(actor, "user.write"):
         user.password_hash = hash_password(password)
+        new_session_nonce(user)
         history.append(actor, "user.password_set", "user", user.username)
 
 
@@ -85,6 +129,7 @@ def change_own_password(user: User, current: str, new: str) -> None:
     _check_new_password(new)
     with writing(user, "dashboard.view"):
         user.password_hash = hash_password(new)
+        new_session_nonce(user)
         history.append(user, "user.password_change", "user", user.username)
 
 
