@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 CSP = (
@@ -25,8 +26,52 @@ ERROR_TITLES = {
 }
 
 
+class Refused(HTTPException):
+    """A request refused with a message of our own (Chinese), shown on the error page or
+    as the API's ``error``."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+NUL_MESSAGE = "请求中含有不允许的空字符（NUL），请删去后重试"
+
+
+class LedgerJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, except that a body nested too deeply to read (``[[[[…``) is bad
+    input (400), not a RecursionError (500)."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
+def _refuse_nul() -> None:
+    """No text the ledger keeps or searches may hold NUL: PostgreSQL refuses it in any
+    text value, and in a search it failed the query with a 500. One guard for every
+    query string and form of the pages (docs/rules.md#security). The JSON API's schemas
+    refuse NUL field by field, with its documented 422."""
+    if request.path.startswith("/api/"):
+        return
+    values = [*request.args.items(multi=True)]
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        values += request.form.items(multi=True)
+    for key, value in values:
+        if "\x00" in key or "\x00" in value:
+            raise Refused(400, NUL_MESSAGE)
+
+
 def init_app(app: Flask) -> None:
     """Add security headers to every response and register the error pages."""
+    app.json = LedgerJSONProvider(app)
+    app.before_request(_refuse_nul)
 
     @app.after_request
     def _headers(response):
@@ -42,7 +87,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
-        body, code = _error_response(error.code or 500)
+        message = error.message if isinstance(error, Refused) else None
+        body, code = _error_response(error.code or 500, message)
         # Keep what the error itself says in headers (405's Allow, 401's WWW-Authenticate),
         # never its Content-Type: the body is ours.
         headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
@@ -53,11 +99,14 @@ def init_app(app: Flask) -> None:
         if app.config.get("TESTING") and app.config.get("PROPAGATE_EXCEPTIONS", True):
             raise error
         app.logger.exception("unhandled error")
+        from models import db
+
+        db.session.rollback()  # a failed PostgreSQL transaction would fail the error page too
         return _error_response(500)
 
 
-def _error_response(code: int):
+def _error_response(code: int, message: str | None = None):
     title = ERROR_TITLES.get(code, "请求未能完成")
     if request.path.startswith("/api/"):
-        return jsonify({"error": title, "status": code}), code
-    return render_template("error.html", code=code, title=title), code
+        return jsonify({"error": message or title, "status": code}), code
+    return render_template("error.html", code=code, title=title, message=message), code

@@ -37,6 +37,7 @@ from wtforms import DecimalField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from evaluation.admin.access import AccessMixin
+from evaluation.admin.list_args import ListArgsMixin
 from evaluation.admin.project_board import derived_status
 from evaluation.core.numbers import exact, shown
 from evaluation.core.spreadsheets import neutralize
@@ -230,7 +231,7 @@ class GradeBandsField(_PairsField):
     read = staticmethod(schemes.parse_grade_bands)
 
 
-class LedgerModelView(AccessMixin, ModelView):
+class LedgerModelView(AccessMixin, ListArgsMixin, ModelView):
     """A model view whose every write goes through the service layer."""
 
     #: The permission needed to create, edit, delete or run actions; None: read-only.
