@@ -22,6 +22,12 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 8 * 3600
 
+    #: The largest request body, app-wide (413 上传文件过大): the import's 30 MB file and
+    #: its form (docs/import.md#limits).
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+    #: Form text fields (not files) in one request; Werkzeug's default is 500 KB.
+    MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
+
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None
 

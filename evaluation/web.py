@@ -9,6 +9,7 @@ from evaluation.auth import safe_next
 from evaluation.core.numbers import plain
 from evaluation.grades import shown_grade
 from evaluation.i18n import local_time
+from evaluation.services.values import NOTE_MAX
 from models import Setting, db
 
 bp = Blueprint("web", __name__)
@@ -50,6 +51,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["shown_grade"] = shown_grade
     app.jinja_env.globals["plain"] = plain
+    app.jinja_env.globals["NOTE_MAX"] = NOTE_MAX
 
     @app.context_processor
     def _furniture():

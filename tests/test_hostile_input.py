@@ -93,7 +93,12 @@ def test_a_nul_byte_in_a_note_on_the_entry_page_is_refused(app, world):
     client = signed_in(app, "assessor")
     response = client.post(
         "/admin/entry/save",
-        data={"period": "2026Q3", "cell-445203100000-U02": "5", "note-445203100000-U02": "a\x00b"},
+        data={
+            "period": "2026Q3", "level": "town", "unit": "445203100000",
+            "cells-0-unit": "445203100000", "cells-0-indicator": "U02", "cells-0-value": "5",
+            "cells-0-note": "a\x00b", "cells-0-version": "", "cells-0-orig_value": "",
+            "cells-0-orig_note": "",
+        },
     )
     assert response.status_code == 400
     assert "空字符（NUL）" in response.get_data(as_text=True)
@@ -126,3 +131,72 @@ def test_json_nested_too_deeply_is_bad_input(app, world):
     )
     assert response.status_code == 422
     assert "JSON 对象" in response.json["error"]
+
+
+# --- one limit for a score's note, whatever the door (finding 8) -------------------------
+
+LONG_NOTE = "长" * 501
+FULL_NOTE = "满" * 500
+
+
+def stored_note(app, unit: str = "445203100000", indicator: str = "U02") -> str | None:
+    from models import Indicator, Score, Unit
+
+    with app.app_context():
+        note = db.session.scalar(
+            db.select(Score.note).join(Unit, Score.unit_id == Unit.id)
+            .join(Indicator, Score.indicator_id == Indicator.id)
+            .where(Unit.code == unit, Indicator.code == indicator)
+        )
+        db.session.remove()
+    return note
+
+
+def test_the_api_refuses_a_note_over_500_characters(app, world):
+    headers = {"Authorization": f"Bearer {world['assessor']}"}
+    client = app.test_client()
+    response = client.put(PUT, json={"value": "5", "note": LONG_NOTE, "version": None},
+                          headers=headers)
+    assert response.status_code == 422
+    assert response.json["details"] == [
+        {"path": "note", "message": "备注不能超过 500 个字（收到 501 个字）"}
+    ]
+    assert stored_note(app) is None
+    response = client.put(PUT, json={"value": "5", "note": FULL_NOTE, "version": None},
+                          headers=headers)
+    assert response.status_code == 200
+    assert stored_note(app) == FULL_NOTE
+
+
+def test_the_entry_grid_refuses_a_note_over_500_characters(app, world):
+    client = signed_in(app, "assessor")
+    cell = {
+        "cells-0-unit": "445203100000", "cells-0-indicator": "U02", "cells-0-value": "5",
+        "cells-0-version": "", "cells-0-orig_value": "", "cells-0-orig_note": "",
+    }
+    form = {"period": "2026Q3", "level": "town", "unit": "445203100000", **cell}
+    response = client.post("/admin/entry/save", data={**form, "cells-0-note": LONG_NOTE},
+                           follow_redirects=True)
+    assert "备注不能超过 500 个字" in response.get_data(as_text=True)
+    assert stored_note(app) is None
+    page = client.get("/admin/entry/?period=2026Q3&unit=445203100000")
+    assert 'maxlength="500"' in page.get_data(as_text=True)
+
+
+def test_the_import_refuses_a_note_over_500_characters_naming_row_and_column(app, world):
+    from evaluation.services import importer
+
+    data = (
+        "考核周期,单位代码,指标代码,数值,备注\n"
+        f"2026Q3,445203100000,U02,5,{LONG_NOTE}\n"
+        f"2026Q3,445203101000,U02,6,{FULL_NOTE}\n"
+    ).encode()
+    with app.app_context():
+        from tests.conftest import user
+
+        report = importer.import_scores(user("assessor"), "2026Q3", data, filename="s.csv")
+        assert [(p.row, p.column, p.message) for p in report.problems] == [
+            (2, "备注", "备注不能超过 500 个字（收到 501 个字）")
+        ]
+        db.session.remove()
+    assert stored_note(app) is None
