@@ -31,11 +31,19 @@ class Config:
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None
 
-    #: Login throttling (docs/rules.md#security): failures allowed per window, per account and per
-    #: address.
-    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
-    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    #: Login throttling (docs/rules.md#security), per account *and* address: after this
+    #: many failures within the window, each further try waits LOGIN_BACKOFF_SECONDS,
+    #: doubled at every failure, at most the window. The right password from another
+    #: address is never held up; the current-password check of a password change counts
+    #: the same way.
+    LOGIN_FREE_FAILURES = 5
+    LOGIN_BACKOFF_SECONDS = 30
     LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+
+    #: Proxies in front of the app that set X-Forwarded-For (and -Proto): 0 trusts none
+    #: (the address is the connection's); 1 behind the README's nginx. Only then is the
+    #: client's own address used for throttling (werkzeug's ProxyFix).
+    PROXY_FIX_X_FOR = 0
 
     #: Typical-village review thresholds (docs/rules.md#review-flags).
     FLAG_LOW_SCORE = 60
@@ -62,6 +70,8 @@ def environment_overrides() -> dict:
         overrides["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     if os.environ.get("SECRET_KEY"):
         overrides["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if os.environ.get("PROXY_FIX_X_FOR", "").isdigit():
+        overrides["PROXY_FIX_X_FOR"] = int(os.environ["PROXY_FIX_X_FOR"])
     if os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"):
         overrides["SESSION_COOKIE_SECURE"] = True
         overrides["REMEMBER_COOKIE_SECURE"] = True
