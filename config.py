@@ -7,7 +7,9 @@ import os
 class Config:
     #: None means "SQLite file in the instance folder", resolved by ``create_app``.
     SQLALCHEMY_DATABASE_URI = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    #: pool_pre_ping: a connection the database dropped (restart, idle timeout) is
+    #: replaced before use instead of failing a request with a 500.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SECRET_KEY = None
 
     BABEL_DEFAULT_LOCALE = "zh_CN"

@@ -68,6 +68,19 @@ def _refuse_nul() -> None:
             raise Refused(400, NUL_MESSAGE)
 
 
+def _personal() -> bool:
+    """Whether this response is for a signed-in user (a page or an API answer), not a
+    static file or a public page."""
+    endpoint = request.endpoint or ""
+    if endpoint == "static" or endpoint.endswith(".static"):
+        return False
+    if request.path.startswith("/api/"):
+        return endpoint != "api.openapi"
+    from flask_login import current_user
+
+    return bool(current_user and current_user.is_authenticated)
+
+
 def init_app(app: Flask) -> None:
     """Add security headers to every response and register the error pages."""
     app.json = LedgerJSONProvider(app)
@@ -79,6 +92,10 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Content-Security-Policy", CSP)
+        if _personal():
+            # Pages and answers for a signed-in user stay out of every cache (a shared
+            # computer's back button, a proxy): docs/rules.md#security.
+            response.headers["Cache-Control"] = "no-store"
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"

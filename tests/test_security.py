@@ -358,3 +358,45 @@ def test_the_session_nonce_stays_out_of_the_history(app, client, auth):
         texts = [f"{e.before}{e.after}" for e in db.session.scalars(db.select(HistoryEvent))]
         nonce = user("admin").session_nonce
     assert not any(nonce in text for text in texts)
+
+
+# --- smaller findings: caching, dropped connections --------------------------------------
+
+
+def test_pages_for_a_signed_in_user_are_never_stored(app, client, auth):
+    assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
+    auth.login("auditor")
+    for url in ("/admin/", "/admin/history/", "/admin/user/", "/account/password"):
+        response = client.get(url)
+        assert response.headers.get("Cache-Control") == "no-store", url
+    static = client.get("/static/ledger.css")
+    assert "no-store" not in static.headers.get("Cache-Control", "")
+    static.close()
+    with app.app_context():
+        token = accounts.create_token(user("admin"), user("auditor"))
+    answer = app.test_client().get("/api/v1/periods", headers={"Authorization": f"Bearer {token}"})
+    assert answer.headers.get("Cache-Control") == "no-store"
+
+
+def test_a_connection_dropped_by_the_database_is_replaced_not_a_500(app, client, auth):
+    """PostgreSQL restarts and idle timeouts end connections the pool still holds."""
+    from sqlalchemy import text
+
+    auth.login("auditor")
+    assert client.get("/admin/history/").status_code == 200
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite has no server to drop connections")
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        from sqlalchemy import create_engine
+
+        killer = create_engine(db.engine.url, isolation_level="AUTOCOMMIT")
+        with killer.connect() as conn:  # a connection of its own, outside the app's pool
+            conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ))
+        killer.dispose()
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    assert client.get("/admin/history/").status_code == 200
