@@ -400,3 +400,40 @@ def test_a_connection_dropped_by_the_database_is_replaced_not_a_500(app, client,
         killer.dispose()
     app.config["PROPAGATE_EXCEPTIONS"] = False
     assert client.get("/admin/history/").status_code == 200
+
+
+def _script_policy(response) -> str:
+    policy = response.headers["Content-Security-Policy"]
+    return next(part.strip() for part in policy.split(";") if part.strip().startswith("script-src"))
+
+
+@pytest.mark.parametrize(
+    ("role", "urls"),
+    [
+        ("admin", ["/admin/", "/admin/user/", "/admin/user/new/", "/admin/town/", "/admin/token/"]),
+        ("auditor", ["/admin/history/", "/admin/ranking/", "/admin/cadre-ledger/"]),
+        ("assessor", ["/admin/entry/", "/admin/import/", "/account/password"]),
+    ],
+)
+def test_no_inline_script_runs_without_this_responses_nonce(app, client, auth, role, urls):
+    """CSP without 'unsafe-inline': every inline script carries the response's nonce, and
+    no page has an inline handler (onclick=…) the browser would now refuse."""
+    import re
+
+    pages = [client.get("/login")]
+    auth.login(role)
+    pages += [client.get(url) for url in urls]
+    nonces = set()
+    for response in pages:
+        assert response.status_code == 200, response.request.path
+        policy = _script_policy(response)
+        assert "'unsafe-inline'" not in policy
+        nonce = re.fullmatch(r"script-src 'self' 'nonce-([A-Za-z0-9_-]{16,})'", policy).group(1)
+        nonces.add(nonce)
+        html = response.get_data(as_text=True)
+        for tag in re.findall(r"<script\b[^>]*>", html):
+            if "src=" in tag or 'type="application/json"' in tag:
+                continue
+            assert f'nonce="{nonce}"' in tag, (response.request.path, tag)
+        assert not re.findall(r"<[^>]+\son[a-z]+\s*=", html), response.request.path
+    assert len(nonces) == len(pages)  # a fresh nonce per response
