@@ -30,5 +30,5 @@
       event.preventDefault();
       window.print();
     }
-  });
+  }, true);  // capture: before any handler that stops the click from bubbling
 })();
