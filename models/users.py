@@ -74,12 +74,13 @@ class ApiToken(db.Model):
 
 
 class LoginFailure(db.Model):
-    """One failed login, kept in the database so throttling holds across workers."""
+    """One failed password check, kept in the database so throttling holds across workers
+    (docs/rules.md#security)."""
 
     __tablename__ = "login_failure"
     __table_args__ = (Index("ix_login_failure_key_at", "key", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: ``user:<name>`` or ``addr:<ip>``.
+    #: ``pair:<name>|<address>``: one failed password check of that account from there.
     key: Mapped[str] = mapped_column(String(128))
     at: Mapped[datetime] = mapped_column(default=utcnow)
