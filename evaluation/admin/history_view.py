@@ -19,6 +19,7 @@ from evaluation.core.labels import action_label
 from evaluation.permissions import can
 from evaluation.services import exports, history
 from evaluation.services.core import ServiceError
+from evaluation.web import LARGEST_SEQ, int_arg
 from models import Period, db
 
 #: Chinese names of the fields events most often carry; others show their code.
@@ -176,8 +177,8 @@ class HistoryView(AccessMixin, BaseView):
         if flt is None:
             error = gettext("日期格式应为 YYYY-MM-DD")
             flt = exports.HistoryFilter()
-        before = request.args.get("before", type=int)
-        after = request.args.get("after", type=int)
+        before = int_arg("before", largest=LARGEST_SEQ)
+        after = int_arg("after", largest=LARGEST_SEQ)
         result = exports.page(flt, before=before, after=after)
         periods = db.session.scalars(select(Period.code).order_by(Period.start_date.desc())).all()
         return (

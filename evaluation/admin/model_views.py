@@ -39,6 +39,7 @@ from wtforms import DecimalField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from evaluation.admin.access import AccessMixin
+from evaluation.admin.list_args import ListArgsMixin
 from evaluation.admin.project_board import derived_status
 from evaluation.core.dates import DATE_HINT
 from evaluation.core.numbers import exact, shown
@@ -71,6 +72,7 @@ from models import (
 from models.cadres import EVALUATIONS, ORIENTATIONS
 from models.schemes import DIRECTIONS, METHODS, TIE_METHODS
 from models.states import PeriodStatus, ProjectStatus, SchemeStatus
+from models.types import utcnow
 from models.units import LEVELS
 
 #: Menu categories, grouped by what each role does. Other modules reuse these objects
@@ -253,7 +255,7 @@ class GradeBandsField(_PairsField):
     read = staticmethod(schemes.parse_grade_bands)
 
 
-class LedgerModelView(AccessMixin, ModelView):
+class LedgerModelView(AccessMixin, ListArgsMixin, ModelView):
     """A model view whose every write goes through the service layer."""
 
     #: The permission needed to create, edit, delete or run actions; None: read-only.
@@ -334,11 +336,22 @@ class LedgerModelView(AccessMixin, ModelView):
         rescaled = value.quantize(Decimal(1).scaleb(-scale))
         return rescaled if rescaled == value else value
 
+    #: The model names its last writer (记录人, and 记录时间 when it has one): set on
+    #: creation and on every edit, so an edit never shows the earlier writer's name.
+    records_author = False
+
     def values_for_create(self, form) -> dict:
-        return self.form_values(form)
+        return self._authored(self.form_values(form))
 
     def values_for_update(self, form, model) -> dict:
-        return self.form_values(form)
+        return self._authored(self.form_values(form))
+
+    def _authored(self, values: dict) -> dict:
+        if self.records_author:
+            values["recorded_by"] = self.actor.username
+            if hasattr(self.model, "recorded_at"):
+                values["recorded_at"] = utcnow()
+        return values
 
     def service_create(self, values: dict):
         return records.create(self.actor, self.model, values)
@@ -409,6 +422,8 @@ class LedgerModelView(AccessMixin, ModelView):
             return local_time(value)
         if isinstance(value, date):
             return value.isoformat()
+        if isinstance(value, Markup):  # a list page's badge: its text, never its HTML
+            return neutralize(value.striptags())
         return neutralize(str(value))
 
     def _export_headers(self) -> list[str]:
@@ -679,8 +694,7 @@ class CadreRecordView(LedgerModelView):
         "title": {"validators": [DataRequired("请填写事项")]},
     }
 
-    def values_for_create(self, form) -> dict:
-        return {**self.form_values(form), "recorded_by": self.actor.username}
+    records_author = True
 
 
 # --- 重点项目 ------------------------------------------------------------------------------
@@ -746,8 +760,7 @@ class ProjectUpdateView(LedgerModelView):
         "progress": {"validators": [InputRequired("请填写进度"), PROGRESS_RANGE]},
     }
 
-    def values_for_create(self, form) -> dict:
-        return {**self.form_values(form), "recorded_by": self.actor.username}
+    records_author = True
 
 
 # --- 指标方案 ------------------------------------------------------------------------------

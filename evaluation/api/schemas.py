@@ -33,7 +33,7 @@ HISTORY_PAGE_MAX = 1000
 PROBLEMS = {
     "": "须为 JSON 对象 {\"value\", \"note\", \"version\"}",
     "value": "须为数值（数字或数字文本）或等次，不能为空",
-    "note": "须为字符串（不含 NUL 字符）",
+    "note": "须为字符串（不含 NUL 字符，不含无效的 Unicode 字符如单独的代理项）",
     "version": "须为正整数，新建时为 null",
     "level": "只能是 town 或 village",
     "unit": "不能含 NUL 字符",
