@@ -35,6 +35,7 @@ from evaluation.services.core import ServiceError
 from evaluation.services.exports import content_disposition
 from evaluation.services.periods import last_step
 from evaluation.web import demo_data_loaded
+from evaluation.weights.sensitivity import Sensitivity, method_sensitivity
 from models import AnalysisGroup, Cadre, Indicator, Period, Unit, User, db
 from models.cadres import town_leaders
 from models.types import utcnow
@@ -114,6 +115,8 @@ class RankingPage:
     indicators: list[dict]
     previous: Period | None
     uncertainty: bool
+    #: The interval run's method choices (docs/weights.md#method-sensitivity).
+    methods: Sensitivity | None = None
     approver: str = ""
     submitter: str = ""
     #: Why an approval went ahead with values missing (docs/missing-values.md).
@@ -246,6 +249,7 @@ def build_page(
         indicators=indicators,
         previous=previous if had_previous else None,
         uncertainty=uncertainty,
+        methods=method_sensitivity(period, level, answer["results"]) if uncertainty else None,
         approver=_person(period.approved_by),
         submitter=_person(period.submitted_by),
         approval_note=_approval_note(period),
@@ -508,6 +512,9 @@ def ranking_workbook(page: RankingPage) -> bytes:
     header += [_("加分"), _("减分"), _("总分"), _("等次"), _("一票否决"), _("缺项数"), _("缺项")]
     if page.uncertainty:
         header += [_("排名中位数"), _("排名5%分位"), _("排名95%分位"), _("等次可能变化")]
+    methods = page.methods.by_unit if page.methods and page.methods.choices else None
+    if methods:
+        header += [_("换计分口径名次范围"), _("影响最大的口径")]
     titled(sheet, len(header), title)
     sheet.append([_text(name) for name in header])
     amount_columns = []
@@ -533,6 +540,11 @@ def ranking_workbook(page: RankingPage) -> bytes:
             s = r.get("sensitivity") or {}
             line += [s.get("median_rank"), s.get("q5_rank"), s.get("q95_rank")]
             line.append(_("是") if s.get("grade_at_risk") else _("否"))
+        if methods:
+            m = methods[r["unit"]]
+            line.append(f"{m['low']}–{m['high']}" if m["low"] != m["high"] else str(m["low"]))
+            shift = f"（{'↑' if m['shift'] > 0 else '↓'}{abs(m['shift'])}）"
+            line.append(_text(m["worst"].label + shift) if m["worst"] else _("名次不变"))
         sheet.append(line)
     for column in amount_columns:
         for cell in sheet.iter_rows(min_row=3, min_col=column, max_col=column):

@@ -33,6 +33,25 @@ class Sensitivity:
     #: that moves it most, or None), shift (its move, + up / − down).
     rows: list[dict]
 
+    @property
+    def by_unit(self) -> dict[str, dict]:
+        """The rows by unit code (the ranking page shows them beside its own rows)."""
+        return {row["unit"]: row for row in self.rows}
+
+    def summary(self) -> list[tuple[Choice, int, int]]:
+        """Each choice with how many units it moves most and its largest move, the choice
+        that moves most units first."""
+        counts = {choice.key: 0 for choice in self.choices}
+        largest = {choice.key: 0 for choice in self.choices}
+        for row in self.rows:
+            if row["worst"] is not None:
+                counts[row["worst"].key] += 1
+            for choice, rank in zip(self.choices, row["ranks"], strict=True):
+                if rank is not None:
+                    largest[choice.key] = max(largest[choice.key], abs(row["rank"] - rank))
+        answer = [(choice, counts[choice.key], largest[choice.key]) for choice in self.choices]
+        return sorted(answer, key=lambda item: (-item[1], -item[2]))
+
 
 def _relative(indicator: dict) -> None:
     indicator["method"] = "relative"
@@ -87,9 +106,16 @@ def _alternatives(document: dict) -> list[tuple[Choice, dict]]:
     return answer
 
 
-def method_sensitivity(period: Period, level: str = "town") -> Sensitivity:
-    """Rank ``period`` under each alternative method choice beside its ranking."""
-    now = loading.ranking(period, level)["results"]
+def method_sensitivity(
+    period: Period, level: str = "town", now: list[dict] | None = None
+) -> Sensitivity:
+    """Rank ``period`` under each alternative method choice beside its ranking.
+
+    ``now``: the period's ranking results when the caller has them already (the ranking
+    page's interval run), else they are read.
+    """
+    if now is None:
+        now = loading.ranking(period, level)["results"]
     document = loading.engine_input(period, level)
     document.pop("sensitivity", None)
     alternatives = _alternatives(document)
