@@ -112,3 +112,28 @@ def test_the_interval_run_s_xlsx_holds_the_method_choices(app, client, auth, per
     }
     plain = client.get(f"/admin/ranking/export.xlsx?period={code}").data
     assert "影响最大的口径" not in [c.value for c in load_workbook(io.BytesIO(plain)).active[2]]
+
+
+def test_the_weights_pages_and_the_interval_run_speak_english_on_request(
+    app, client, auth, period_id
+):
+    auth.login("supervisor")
+    client.get("/lang/en")
+    with app.app_context():
+        code = db.session.get(Period, period_id).code
+    pages = {
+        "/admin/weights/": ("Where the points come from", "分值的来历"),
+        f"/admin/weights/diagnostics?period={period_id}": (
+            "What each indicator does", "各指标的作用"),
+        f"/admin/weights/whatif?period={period_id}": (
+            "What-if: the ranking under another scheme version", "调整模拟："),
+        f"/admin/weights/sensitivity?period={period_id}": (
+            "Method sensitivity: how far ranks move", "方法敏感性："),
+        f"/admin/ranking/?period={code}&uncertainty=1": (
+            "Method choices", "换计分口径"),
+    }  # fmt: skip
+    for url, (english, chinese) in pages.items():
+        text = client.get(url).get_data(as_text=True)
+        assert english in text and chinese not in text, url
+    ranking = client.get(f"/admin/ranking/?period={code}&uncertainty=1").get_data(as_text=True)
+    assert "取消加分上限: moves 2 units most; largest move 1 places" in ranking
