@@ -136,4 +136,5 @@ def test_the_weights_pages_and_the_interval_run_speak_english_on_request(
         text = client.get(url).get_data(as_text=True)
         assert english in text and chinese not in text, url
     ranking = client.get(f"/admin/ranking/?period={code}&uncertainty=1").get_data(as_text=True)
-    assert "取消加分上限: moves 2 units most; largest move 1 places" in ranking
+    assert "Bonus cap lifted: moves 2 units most; largest move 1 places" in ranking
+    assert "E01 scored relatively: moves 0 units most" in ranking

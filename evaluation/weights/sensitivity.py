@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from evaluation import loading
 from models import Period
 
@@ -86,14 +88,14 @@ def _alternatives(document: dict) -> list[tuple[Choice, dict]]:
             for code in targets:
                 answer.append(
                     (
-                        Choice(f"relative:{code}", f"{code} 改为横向比较"),
+                        Choice(f"relative:{code}", _("%(code)s 改为横向比较", code=code)),
                         variant(to_relative({code})),
                     )
                 )
         if len(targets) > 1:
             answer.append(
                 (
-                    Choice("relative:all", "目标完成率指标全部改为横向比较"),
+                    Choice("relative:all", _("目标完成率指标全部改为横向比较")),
                     variant(to_relative(set(targets))),
                 )
             )
@@ -102,7 +104,7 @@ def _alternatives(document: dict) -> list[tuple[Choice, dict]]:
         def no_cap(changed):
             changed["bonus_cap"] = None
 
-        answer.append((Choice("bonus_cap:off", "取消加分上限"), variant(no_cap)))
+        answer.append((Choice("bonus_cap:off", _("取消加分上限")), variant(no_cap)))
     return answer
 
 
@@ -120,7 +122,7 @@ def method_sensitivity(
     document.pop("sensitivity", None)
     alternatives = _alternatives(document)
     ranks_by_choice = []
-    for _, changed in alternatives:
+    for _choice, changed in alternatives:
         results = loading.compute(changed)["results"]
         ranks_by_choice.append({r["unit"]: r["rank"] for r in results})
     rows = []
