@@ -293,3 +293,27 @@ def test_a_new_version_keeps_the_matrices_behind_its_copied_points(app, world, c
     # The draft's weights page shows the copied matrix, and it can be applied again there.
     page = client.get(f"/admin/weights/ahp?scheme={draft_id}&dimension={e_id}")
     assert '<option value="3" selected>' in page.get_data(as_text=True)
+
+
+def test_the_form_refuses_too_few_or_too_many_items_in_chinese(app, world, client, auth):
+    with app.app_context():
+        # U keeps one indicator; E gets 14 more (16 in all, one more than Saaty's RI covers).
+        records.delete(SETUP, db.session.scalar(select(Indicator).where(Indicator.code == "U02")))
+        records.update(SETUP, _scheme(), {"total": Decimal(70)})
+        for n in range(3, 17):
+            records.create(SETUP, Indicator, {
+                "scheme": _scheme(), "dimension": _dimension("E"), "code": f"E{n:02}",
+                "name": f"指标{n}", "points": Decimal(1), "method": "direct", "order": n,
+            })  # fmt: skip
+        scheme_id, e_id, u_id = _scheme().id, _dimension("E").id, _dimension("U").id
+        before = _points()
+    auth.login("admin")
+    url = f"/admin/weights/ahp?scheme={scheme_id}&dimension={u_id}"
+    answer = client.post(url, data={"action": "apply"}).get_data(as_text=True)
+    assert "至少需要 2 项才能两两比较（现有 1 项）" in answer
+    cells = {f"a_{i}_{j}": "1" for i in range(16) for j in range(i + 1, 16)}
+    url = f"/admin/weights/ahp?scheme={scheme_id}&dimension={e_id}"
+    answer = client.post(url, data={**cells, "action": "apply"}).get_data(as_text=True)
+    assert "判断矩阵须有 2 到 15 项（现有 16 项）" in answer
+    with app.app_context():
+        assert _points() == before and operations.judgements_of(_scheme()) == {}
