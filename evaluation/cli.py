@@ -14,8 +14,8 @@ from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from evaluation.core.writing import ServiceError, SystemActor
 from evaluation.services import accounts, history
-from evaluation.services.core import ServiceError, SystemActor
 from models import ROLES, User, db
 
 CLI_ACTOR = SystemActor("cli")

@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 
 from evaluation import scoring
 from evaluation.core.states import PeriodStatus
-from evaluation.services.core import InvalidInput, NotFound, in_write
+from evaluation.core.writing import InvalidInput, NotFound, in_write
 from evaluation.services.scheme_messages import engine_problem
 from models import (
     Adjustment,

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from evaluation.core.writing import SystemActor
 from evaluation.services import periods, records
-from evaluation.services.core import SystemActor
 from models import AnalysisGroup, Dimension, Indicator, Period, Scheme, Unit, User, db
 
 SETUP = SystemActor("test-setup")

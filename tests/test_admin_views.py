@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import func, select
 
 from evaluation.admin.model_views import LedgerModelView
-from evaluation.permissions import can
+from evaluation.core.permissions import can
+from evaluation.core.writing import SystemActor
 from evaluation.services import accounts, history, records, schemes
-from evaluation.services.core import SystemActor
 from models import (
     AnalysisGroup,
     ApiToken,

@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from evaluation.core.writing import Forbidden, SystemActor
 from evaluation.demo import province
 from evaluation.services import history, records, reviews
-from evaluation.services.core import Forbidden, SystemActor
 from models import (
     AnalysisGroup,
     Cadre,

@@ -13,8 +13,8 @@ from collections import Counter
 import pytest
 
 from evaluation import create_app
+from evaluation.core.writing import Conflict, SystemActor
 from evaluation.services import accounts, history, ledger
-from evaluation.services.core import Conflict, SystemActor
 from models import HistoryEvent, LoginFailure, Score, db
 from tests.conftest import PASSWORD
 from tests.ledger_world import SETUP, build_world, open_period

@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 
 from evaluation import loading
 from evaluation.admin.project_board import derived_status
+from evaluation.core.writing import SystemActor
 from evaluation.demo import district as demo
 from evaluation.services import accounts
-from evaluation.services.core import SystemActor
 from models import (
     ROLES,
     Adjustment,

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
+from evaluation.core.writing import SystemActor
 from evaluation.services import history, ledger, periods, records
-from evaluation.services.core import SystemActor
 from models import (
     Adjustment,
     Dimension,

@@ -21,8 +21,8 @@ from xml.etree import ElementTree
 import pytest
 from openpyxl import Workbook
 
+from evaluation.core.writing import InvalidInput
 from evaluation.services import history, importer, periods
-from evaluation.services.core import InvalidInput
 from models import HistoryEvent, Period, RankingSnapshot, ReviewCase, db
 from tests.conftest import user
 from tests.ledger_world import build_world, fill_towns, fill_villages, open_period

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
+from evaluation.core.writing import SystemActor, writing
 from evaluation.services import accounts, history, records
-from evaluation.services.core import SystemActor, writing
 from models import AnalysisGroup, HistoryEvent, Unit, db
 from models.history import SQLITE_DROP, SQLITE_TRIGGERS
 from tests.conftest import user

@@ -17,8 +17,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from evaluation.core.spreadsheets import FORMULA_STARTS, neutralize
+from evaluation.core.writing import Forbidden, SystemActor, writing
 from evaluation.services import exports, history
-from evaluation.services.core import Forbidden, SystemActor, writing
 from models import HistoryEvent, db
 from tests.conftest import PASSWORD, user
 

@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, insert, select
 
+from evaluation.core.writing import Forbidden, InvalidInput, StateError, SystemActor
 from evaluation.i18n import local_time
 from evaluation.services import history, importer, ledger, records
-from evaluation.services.core import Forbidden, InvalidInput, StateError, SystemActor
 from evaluation.services.importer import IndicatorInfo, UnitInfo, parse_table
 from models import HistoryEvent, Score, Unit, db
 from tests.conftest import PASSWORD

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evaluation import loading
+from evaluation.core.writing import Conflict, Forbidden, InvalidInput, StateError, SystemActor
 from evaluation.services import history, ledger, periods, records, values
-from evaluation.services.core import Conflict, Forbidden, InvalidInput, StateError, SystemActor
 from models import HistoryEvent, Indicator, Score, db
 from tests.ledger_world import SETUP, build_world, fill_towns, history_actions, open_period
 

@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 
 from evaluation import loading, scoring
+from evaluation.core.writing import NotFound
 from evaluation.services import ledger, periods, records
-from evaluation.services.core import NotFound
 from models import ReviewCase, ReviewRecord, Score, db
 from tests.ledger_world import SETUP, build_world, fill_towns, fill_villages, open_period
 
@@ -313,8 +313,8 @@ def test_unit_ranks_are_the_ranking_s_ranks_and_follow_changes(world):
 def test_nothing_read_inside_a_rolled_back_write_is_kept(app, world):
     """A write's events take the next seq numbers; rolled back, those numbers go to the
     next events, so what was read inside the write must not be kept under them."""
+    from evaluation.core.writing import writing
     from evaluation.services import history
-    from evaluation.services.core import writing
 
     period = open_period(world)
     fill_towns(world, period)

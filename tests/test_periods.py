@@ -10,8 +10,8 @@ import re
 import pytest
 
 from evaluation import loading
+from evaluation.core.writing import Forbidden, InvalidInput, StateError, SystemActor
 from evaluation.services import ledger, periods, records
-from evaluation.services.core import Forbidden, InvalidInput, StateError, SystemActor
 from models import HistoryEvent, RankingSnapshot, ReviewCase, Unit, db
 from tests.ledger_world import (
     FULL_TOWN_VALUES,

@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from evaluation.core.writing import Forbidden, InvalidInput, StateError
 from evaluation.services import ledger, periods, records, reviews
-from evaluation.services.core import Forbidden, InvalidInput, StateError
 from models import (
     AnalysisGroup,
     Cadre,

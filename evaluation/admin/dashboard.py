@@ -1,7 +1,7 @@
 """首页 (docs/architecture.md#pages-and-doors ``/admin/``): what each role needs to see first, read
 cheaply.
 
-Every panel is chosen by a permission (``evaluation.permissions``), not by a role
+Every panel is chosen by a permission (``evaluation.core.permissions``), not by a role
 name, and every query is bounded: counts on the small base-data tables, one period's
 score cells, and the history read newest-first with ``LIMIT`` (never a full COUNT of
 ``history_event``, which holds millions of rows in a province).
@@ -21,10 +21,10 @@ from werkzeug.routing import BuildError
 
 from evaluation import loading
 from evaluation.core.periods import default_period
+from evaluation.core.permissions import can
 from evaluation.core.states import PeriodStatus, ReviewCaseStatus
-from evaluation.permissions import can
+from evaluation.core.writing import ServiceError
 from evaluation.services import periods
-from evaluation.services.core import ServiceError
 from models import (
     AnalysisGroup,
     Cadre,

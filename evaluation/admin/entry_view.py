@@ -25,11 +25,9 @@ from evaluation import loading
 from evaluation.admin.access import AccessMixin
 from evaluation.core.numbers import plain
 from evaluation.core.periods import default_period
+from evaluation.core.permissions import can
 from evaluation.core.states import PERIOD_WORKFLOW, PeriodStatus
-from evaluation.i18n import local_time
-from evaluation.permissions import can
-from evaluation.services import ledger, periods, values
-from evaluation.services.core import (
+from evaluation.core.writing import (
     Conflict,
     Forbidden,
     InvalidInput,
@@ -37,6 +35,8 @@ from evaluation.services.core import (
     ServiceError,
     StateError,
 )
+from evaluation.i18n import local_time
+from evaluation.services import ledger, periods, values
 from evaluation.web import int_arg
 from forms.entry import (
     AdjustmentForm,

@@ -13,9 +13,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from evaluation.admin.access import AccessMixin
-from evaluation.permissions import can
+from evaluation.core.permissions import can
+from evaluation.core.writing import ServiceError
 from evaluation.services import exports, history
-from evaluation.services.core import ServiceError
 from models import Period, db
 
 #: Chinese names of the fields events most often carry; others show their code.

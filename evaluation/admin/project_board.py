@@ -18,8 +18,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from evaluation.admin.access import AccessMixin
+from evaluation.core.permissions import can
 from evaluation.i18n import SHANGHAI
-from evaluation.permissions import can
 from evaluation.web import int_arg
 from models import Cadre, KeyProject, ProjectUpdate, Unit, db
 from models.states import ProjectStatus

@@ -19,12 +19,12 @@ from sqlalchemy.orm import selectinload
 from evaluation import loading
 from evaluation.admin.access import AccessMixin
 from evaluation.core.periods import default_period
+from evaluation.core.permissions import can
 from evaluation.core.states import PeriodStatus, ReviewCaseStatus
+from evaluation.core.writing import ServiceError
 from evaluation.i18n import SHANGHAI
-from evaluation.permissions import can
 from evaluation.services import periods as period_service
 from evaluation.services import reviews
-from evaluation.services.core import ServiceError
 from evaluation.web import int_arg
 from forms.reviews import CloseCaseForm, OpenCasesForm, ReviewForm
 from models import AnalysisGroup, Period, ReviewCase, ReviewRecord, Unit, db

@@ -14,8 +14,8 @@ from evaluation import loading
 from evaluation.api import bp, spec, token_required
 from evaluation.api.schemas import Flags, LevelQuery, Periods, Scheme, answers
 from evaluation.core.numbers import exact
-from evaluation.permissions import can
-from evaluation.services.core import NotFound
+from evaluation.core.permissions import can
+from evaluation.core.writing import NotFound
 from models import Period, db
 
 #: The path parameters every ``/periods/<code>/…`` operation documents.

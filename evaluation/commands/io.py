@@ -11,8 +11,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from evaluation.cli import CLI_ACTOR, fails_in_one_line
+from evaluation.core.writing import SystemActor
 from evaluation.services import exports, importer
-from evaluation.services.core import SystemActor
 from models import User, db
 
 #: Scores are entered by assessors; an import from the server's shell acts as one,

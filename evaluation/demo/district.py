@@ -28,9 +28,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from evaluation.core.states import ReviewCaseStatus
+from evaluation.core.writing import InvalidInput, StateError, SystemActor, writing
 from evaluation.i18n import SHANGHAI
 from evaluation.services import accounts, history, ledger, periods, records, reviews, schemes
-from evaluation.services.core import InvalidInput, StateError, SystemActor, writing
 from models import (
     AnalysisGroup,
     Cadre,

@@ -37,6 +37,7 @@ from sqlalchemy import func, select, text
 
 from evaluation.core.numbers import plain
 from evaluation.core.states import PeriodStatus
+from evaluation.core.writing import InvalidInput, StateError, SystemActor, writing
 from evaluation.demo import district as demo
 from evaluation.services import (
     accounts,
@@ -45,7 +46,6 @@ from evaluation.services import (
     records,
     reviews,
 )
-from evaluation.services.core import InvalidInput, StateError, SystemActor, writing
 from models import (
     AnalysisGroup,
     Cadre,

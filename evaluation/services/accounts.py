@@ -12,9 +12,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import delete, func, select
 
+from evaluation.core.writing import InvalidInput, writing
 from evaluation.database import LOGIN_LOCK_KEY, take_write_lock
 from evaluation.services import history, records
-from evaluation.services.core import InvalidInput, writing
 from models import ROLES, ApiToken, LoginFailure, User, db
 from models.types import utcnow
 

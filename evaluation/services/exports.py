@@ -31,9 +31,9 @@ from sqlalchemy import and_, or_, select
 from werkzeug.http import dump_options_header
 
 from evaluation.core.spreadsheets import FORMULA_FIRST
+from evaluation.core.writing import InvalidInput, writing
 from evaluation.i18n import SHANGHAI
 from evaluation.services import history
-from evaluation.services.core import InvalidInput, writing
 from models import HistoryEvent, db
 
 FORMATS = ("csv", "xlsx", "jsonl")

@@ -21,7 +21,7 @@ from json.encoder import encode_basestring as _encode
 from sqlalchemy import insert, select
 
 from evaluation.core.numbers import exact
-from evaluation.services.core import in_write
+from evaluation.core.writing import in_write
 from models import HistoryEvent, db
 
 GENESIS = "0" * 64
@@ -160,7 +160,7 @@ def append_many(actor, events: Iterable[PendingEvent], *, at: datetime | None = 
     """
     session = db.session
     if not in_write(session):
-        raise RuntimeError("history events are appended inside services.core.writing only")
+        raise RuntimeError("history events are appended inside core.writing.writing only")
     seq, prev = _tail(session)
     moment = at or now()
     rows = []

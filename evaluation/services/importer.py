@@ -36,9 +36,9 @@ from xml.etree import ElementTree  # nosec B405  # see "XML safety" below
 from sqlalchemy import select
 
 from evaluation.core.states import PeriodStatus
+from evaluation.core.writing import InvalidInput, NotFound, require, writing
 from evaluation.i18n import local_time
 from evaluation.services import ledger, values
-from evaluation.services.core import InvalidInput, NotFound, require, writing
 from models import Indicator, Period, Score, Unit, db
 from models.schemes import DEFAULT_GRADE_FRACTIONS, METHODS
 from models.types import plain, utcnow

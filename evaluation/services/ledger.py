@@ -29,9 +29,9 @@ from sqlalchemy.orm.exc import ObjectDeletedError
 from evaluation import loading, scoring
 from evaluation.core.numbers import plain
 from evaluation.core.states import PeriodStatus
+from evaluation.core.writing import Conflict, InvalidInput, NotFound, StateError, writing
 from evaluation.i18n import local_time
 from evaluation.services import history, values
-from evaluation.services.core import Conflict, InvalidInput, NotFound, StateError, writing
 from evaluation.services.history import format_at
 from models import Adjustment, HistoryEvent, Indicator, Period, Score, Unit, Veto, db
 from models.ledger import ADJUSTMENT_KINDS

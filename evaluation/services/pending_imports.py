@@ -17,8 +17,8 @@ from datetime import timedelta
 
 from sqlalchemy import delete
 
+from evaluation.core.writing import InvalidInput, require
 from evaluation.services import importer
-from evaluation.services.core import InvalidInput, require
 from models import PendingImport, db
 from models.types import utcnow
 

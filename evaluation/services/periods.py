@@ -29,8 +29,8 @@ from sqlalchemy import select
 
 from evaluation import loading
 from evaluation.core.states import ReviewCaseStatus, Transition, period_transition
+from evaluation.core.writing import Forbidden, InvalidInput, StateError, writing
 from evaluation.services import history
-from evaluation.services.core import Forbidden, InvalidInput, StateError, writing
 from models import Indicator, Period, RankingSnapshot, ReviewCase, Score, Unit, db
 from models.types import utcnow
 

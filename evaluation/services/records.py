@@ -17,8 +17,8 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from evaluation.core.writing import InvalidInput, writing
 from evaluation.services import history
-from evaluation.services.core import InvalidInput, writing
 from models import (
     AnalysisGroup,
     ApiToken,

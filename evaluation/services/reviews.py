@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import false, select
 
+from evaluation.core.permissions import can
 from evaluation.core.states import ReviewCaseStatus
+from evaluation.core.writing import Forbidden, InvalidInput, NotFound, StateError, writing
 from evaluation.i18n import SHANGHAI
-from evaluation.permissions import can
 from evaluation.services import history, records
-from evaluation.services.core import Forbidden, InvalidInput, NotFound, StateError, writing
 from models import HistoryEvent, Period, ReviewCase, ReviewRecord, Unit, db
 from models.reviews import CONCLUSIONS
 from models.types import utcnow

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from evaluation.core.permissions import can
 from evaluation.database import take_write_lock
-from evaluation.permissions import can
 from models import db
 
 

@@ -1,7 +1,7 @@
 """Who may do what: every role rule of docs/rules.md#roles-and-permissions, named once.
 
 Views ask ``can(user, "...")`` to decide what to show; services call
-``services.core.require`` with the same names, so a hidden button is never the
+``core.writing.require`` with the same names, so a hidden button is never the
 only guard.
 """
 
