@@ -20,7 +20,8 @@ from datetime import date
 from common import Row, add_arguments, app_context, best_of, prepare, print_rows, seconds
 from sqlalchemy import func, select
 
-from evaluation.services import importer, periods, records
+from evaluation.history import records
+from evaluation.services import importer, periods
 from models import HistoryEvent, Indicator, Period, Score, Unit, User, db
 from models.types import plain
 

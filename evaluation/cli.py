@@ -15,7 +15,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from evaluation.core.writing import ServiceError, SystemActor
-from evaluation.services import accounts, history
+from evaluation.history import chain as history
+from evaluation.services import accounts
 from models import ROLES, User, db
 
 CLI_ACTOR = SystemActor("cli")

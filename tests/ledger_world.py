@@ -14,7 +14,8 @@ from datetime import date
 from decimal import Decimal
 
 from evaluation.core.writing import SystemActor
-from evaluation.services import periods, records
+from evaluation.history import records
+from evaluation.services import periods
 from models import AnalysisGroup, Dimension, Indicator, Period, Scheme, Unit, User, db
 
 SETUP = SystemActor("test-setup")

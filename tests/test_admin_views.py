@@ -19,7 +19,9 @@ from sqlalchemy import func, select
 from evaluation.admin.model_views import LedgerModelView
 from evaluation.core.permissions import can
 from evaluation.core.writing import SystemActor
-from evaluation.services import accounts, history, records, schemes
+from evaluation.history import chain as history
+from evaluation.history import records
+from evaluation.services import accounts, schemes
 from models import (
     AnalysisGroup,
     ApiToken,

@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 
 from evaluation import scoring
-from evaluation.services import accounts, ledger, periods, records
+from evaluation.history import records
+from evaluation.services import accounts, ledger, periods
 from models import RankingSnapshot, Score, db
 from tests.ledger_world import SETUP, build_world, fill_towns, fill_villages, open_period
 

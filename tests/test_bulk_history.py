@@ -17,7 +17,9 @@ from sqlalchemy import select
 
 from evaluation.core.writing import Forbidden, SystemActor
 from evaluation.demo import province
-from evaluation.services import history, records, reviews
+from evaluation.history import chain as history
+from evaluation.history import records
+from evaluation.services import reviews
 from models import (
     AnalysisGroup,
     Cadre,

@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from evaluation.services import ledger, periods, records
+from evaluation.history import records
+from evaluation.services import ledger, periods
 from models import Cadre, CadreRecord, Dimension, Indicator, KeyProject, Period, Scheme, Unit, db
 from models.cadres import town_leaders
 from tests.conftest import SEED_ACTOR, user

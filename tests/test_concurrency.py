@@ -14,7 +14,8 @@ import pytest
 
 from evaluation import create_app
 from evaluation.core.writing import Conflict, SystemActor
-from evaluation.services import accounts, history, ledger
+from evaluation.history import chain as history
+from evaluation.services import accounts, ledger
 from models import HistoryEvent, LoginFailure, Score, db
 from tests.conftest import PASSWORD
 from tests.ledger_world import SETUP, build_world, open_period

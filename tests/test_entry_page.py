@@ -10,7 +10,9 @@ from decimal import Decimal
 import pytest
 
 from evaluation.core.writing import SystemActor
-from evaluation.services import history, ledger, periods, records
+from evaluation.history import chain as history
+from evaluation.history import records
+from evaluation.services import ledger, periods
 from models import (
     Adjustment,
     Dimension,

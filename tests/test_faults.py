@@ -22,7 +22,8 @@ import pytest
 from openpyxl import Workbook
 
 from evaluation.core.writing import InvalidInput
-from evaluation.services import history, importer, periods
+from evaluation.history import chain as history
+from evaluation.services import importer, periods
 from models import HistoryEvent, Period, RankingSnapshot, ReviewCase, db
 from tests.conftest import user
 from tests.ledger_world import build_world, fill_towns, fill_villages, open_period

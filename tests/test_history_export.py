@@ -16,9 +16,11 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from evaluation.core.downloads import content_disposition
 from evaluation.core.spreadsheets import FORMULA_STARTS, neutralize
 from evaluation.core.writing import Forbidden, SystemActor, writing
-from evaluation.services import exports, history
+from evaluation.history import chain as history
+from evaluation.history import exports
 from models import HistoryEvent, db
 from tests.conftest import PASSWORD, user
 
@@ -391,7 +393,7 @@ def test_export_matching_nothing_is_still_a_valid_file(ctx, tmp_path, fmt):
 
 
 def test_changes_read_as_field_old_new():
-    from evaluation.admin.history_view import action_label, field_changes
+    from evaluation.history.admin import action_label, field_changes
 
     changed = {"before": {"note": "", "value": "1.50"}, "after": {"note": "核实", "value": "2.25"}}
     assert field_changes(changed) == [("数值", "1.50", "2.25"), ("备注", "（空白）", "核实")]
@@ -470,6 +472,6 @@ def test_download_names_are_written_as_flask_writes_them(app, name):
         flask_header = send_file(io.BytesIO(b""), as_attachment=True, download_name=name).headers[
             "Content-Disposition"
         ]
-    assert exports.content_disposition(name) == flask_header
-    disposition, options = parse_options_header(exports.content_disposition(name, "x.csv"))
+    assert content_disposition(name) == flask_header
+    disposition, options = parse_options_header(content_disposition(name, "x.csv"))
     assert disposition == "attachment" and options["filename"] == name

@@ -21,8 +21,10 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, insert, select
 
 from evaluation.core.writing import Forbidden, InvalidInput, StateError, SystemActor
+from evaluation.history import chain as history
+from evaluation.history import records
 from evaluation.i18n import local_time
-from evaluation.services import history, importer, ledger, records
+from evaluation.services import importer, ledger
 from evaluation.services.importer import IndicatorInfo, UnitInfo, parse_table
 from models import HistoryEvent, Score, Unit, db
 from tests.conftest import PASSWORD
@@ -461,7 +463,7 @@ def test_template_comment_says_what_the_indicator_allows(world):
 
 
 def test_template_never_writes_formulas(world):
-    from evaluation.services import records
+    from evaluation.history import records
     from tests.ledger_world import SETUP
 
     period = world.period()
@@ -788,7 +790,7 @@ def test_village_import_takes_typical_villages_only(world):
 
 def percent_indicator(world, code="E01"):
     """Measure E01 (地区生产总值增速, target 6.5) in %, as growth rates are."""
-    from evaluation.services import records
+    from evaluation.history import records
     from tests.ledger_world import SETUP
 
     records.update(SETUP, world.indicator(code), {"measure_unit": "%"})

@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 
 from evaluation import loading
 from evaluation.core.writing import Conflict, Forbidden, InvalidInput, StateError, SystemActor
-from evaluation.services import history, ledger, periods, records, values
+from evaluation.history import chain as history
+from evaluation.history import records
+from evaluation.services import ledger, periods, values
 from models import HistoryEvent, Indicator, Score, db
 from tests.ledger_world import SETUP, build_world, fill_towns, history_actions, open_period
 

@@ -11,7 +11,8 @@ import pytest
 
 from evaluation import loading, scoring
 from evaluation.core.writing import NotFound
-from evaluation.services import ledger, periods, records
+from evaluation.history import records
+from evaluation.services import ledger, periods
 from models import ReviewCase, ReviewRecord, Score, db
 from tests.ledger_world import SETUP, build_world, fill_towns, fill_villages, open_period
 
@@ -314,7 +315,7 @@ def test_nothing_read_inside_a_rolled_back_write_is_kept(app, world):
     """A write's events take the next seq numbers; rolled back, those numbers go to the
     next events, so what was read inside the write must not be kept under them."""
     from evaluation.core.writing import writing
-    from evaluation.services import history
+    from evaluation.history import chain as history
 
     period = open_period(world)
     fill_towns(world, period)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from evaluation.admin.project_board import project_status
-from evaluation.services import records
+from evaluation.history import records
 from models import Cadre, KeyProject, ProjectUpdate, Unit, db
 from tests.conftest import SEED_ACTOR
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from evaluation import loading
 from evaluation.admin.ranking_view import RankChange, neutralize, rank_change
 from evaluation.demo.district import seed_demo
-from evaluation.services import records
+from evaluation.history import records
 from models import Cadre, Period, Unit, User, db
 from tests.conftest import BACKENDS, PASSWORD, database_url, test_app
 

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from evaluation.core.writing import Forbidden, InvalidInput, StateError
-from evaluation.services import ledger, periods, records, reviews
+from evaluation.history import records
+from evaluation.services import ledger, periods, reviews
 from models import (
     AnalysisGroup,
     Cadre,

@@ -13,8 +13,9 @@ import pytest
 
 from evaluation import loading
 from evaluation.core.writing import InvalidInput, SystemActor
+from evaluation.history import records
 from evaluation.scoring import rules, validate
-from evaluation.services import records, schemes
+from evaluation.services import schemes
 from evaluation.services.scheme_messages import MESSAGES, chinese, engine_problem
 from models import Dimension, Indicator, Scheme, db
 from models import schemes as scheme_models

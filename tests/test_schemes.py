@@ -9,7 +9,9 @@ from decimal import Decimal
 import pytest
 
 from evaluation.core.writing import InvalidInput, StateError, SystemActor
-from evaluation.services import history, records, schemes
+from evaluation.history import chain as history
+from evaluation.history import records
+from evaluation.services import schemes
 from models import Dimension, HistoryEvent, Indicator, Scheme, db
 from tests.test_admin_views import build_base, publish
 

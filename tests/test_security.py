@@ -198,7 +198,7 @@ def test_user_changes_own_password(app, client, auth):
 
 def test_inactive_user_cannot_log_in(app, client):
     with app.app_context():
-        from evaluation.services import records
+        from evaluation.history import records
         from tests.conftest import SEED_ACTOR
 
         records.update(SEED_ACTOR, user("reviewer"), {"active": False})

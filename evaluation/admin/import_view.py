@@ -13,11 +13,11 @@ from flask_admin import BaseView, expose
 from flask_login import current_user
 
 from evaluation.admin.access import AccessMixin
+from evaluation.core.downloads import content_disposition
 from evaluation.core.periods import periods_in_order
 from evaluation.core.permissions import can
 from evaluation.core.writing import ServiceError
 from evaluation.services import importer, pending_imports
-from evaluation.services.exports import content_disposition
 from forms.importing import ConfirmImportForm, ImportForm
 from models import Period
 from models.units import LEVELS

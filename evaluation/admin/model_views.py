@@ -38,13 +38,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from evaluation.admin.access import AccessMixin
 from evaluation.admin.project_board import derived_status
+from evaluation.core.downloads import content_disposition
 from evaluation.core.numbers import exact, shown
 from evaluation.core.permissions import can
 from evaluation.core.spreadsheets import neutralize
 from evaluation.core.writing import InvalidInput, ServiceError, writing
+from evaluation.history import records
 from evaluation.i18n import SHANGHAI, local_time
-from evaluation.services import accounts, records, schemes
-from evaluation.services.exports import content_disposition
+from evaluation.services import accounts, schemes
 from evaluation.services.scheme_messages import default_fractions_text
 from models import (
     ROLES,

@@ -25,13 +25,13 @@ from sqlalchemy.orm import aliased
 
 from evaluation import loading
 from evaluation.admin.access import AccessMixin
+from evaluation.core.downloads import content_disposition
 from evaluation.core.periods import default_period
 from evaluation.core.spreadsheets import neutralize
 from evaluation.core.states import PeriodStatus
 from evaluation.core.writing import ServiceError
 from evaluation.grades import any_values, shown_grade
 from evaluation.i18n import local_time
-from evaluation.services.exports import content_disposition
 from evaluation.web import demo_data_loaded
 from models import AnalysisGroup, Cadre, HistoryEvent, Indicator, Period, Unit, User, db
 from models.cadres import town_leaders

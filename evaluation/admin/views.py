@@ -17,12 +17,12 @@ def register_views(admin: Admin) -> None:
     """Register every admin view on ``admin``."""
     from evaluation.admin.cadre_pages import CadreLedgerView
     from evaluation.admin.entry_view import EntryView
-    from evaluation.admin.history_view import HistoryView
     from evaluation.admin.import_view import ImportView
     from evaluation.admin.model_views import CATEGORY_CADRES, CATEGORY_PROJECTS, model_views
     from evaluation.admin.project_board import ProjectBoardView
     from evaluation.admin.ranking_view import RankingView
     from evaluation.admin.review_view import ReviewBoardView
+    from evaluation.history.admin import HistoryView
 
     work = [
         EntryView(

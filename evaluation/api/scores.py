@@ -19,8 +19,9 @@ from evaluation.api import bp, spec, token_required
 from evaluation.api.periods import PATH_PARAMETERS, _level_arg, _period_or_404
 from evaluation.api.schemas import ScoreChange, Scores, ScoreSaved, ScoresQuery, answers
 from evaluation.core.writing import InvalidInput, NotFound
+from evaluation.history import chain as history
 from evaluation.scoring import format_amount
-from evaluation.services import history, ledger
+from evaluation.services import ledger
 from models import Indicator, Period, Score, Unit, db
 
 

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from evaluation.cli import CLI_ACTOR, fails_in_one_line
 from evaluation.core.writing import SystemActor
-from evaluation.services import exports, importer
+from evaluation.history import exports
+from evaluation.services import importer
 from models import User, db
 
 #: Scores are entered by assessors; an import from the server's shell acts as one,

@@ -29,8 +29,10 @@ from sqlalchemy import func, select
 
 from evaluation.core.states import ReviewCaseStatus
 from evaluation.core.writing import InvalidInput, StateError, SystemActor, writing
+from evaluation.history import chain as history
+from evaluation.history import records
 from evaluation.i18n import SHANGHAI
-from evaluation.services import accounts, history, ledger, periods, records, reviews, schemes
+from evaluation.services import accounts, ledger, periods, reviews, schemes
 from models import (
     AnalysisGroup,
     Cadre,

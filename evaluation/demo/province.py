@@ -39,13 +39,8 @@ from evaluation.core.numbers import plain
 from evaluation.core.states import PeriodStatus
 from evaluation.core.writing import InvalidInput, StateError, SystemActor, writing
 from evaluation.demo import district as demo
-from evaluation.services import (
-    accounts,
-    ledger,
-    periods,
-    records,
-    reviews,
-)
+from evaluation.history import records
+from evaluation.services import accounts, ledger, periods, reviews
 from models import (
     AnalysisGroup,
     Cadre,

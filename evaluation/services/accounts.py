@@ -14,7 +14,8 @@ from sqlalchemy import delete, func, select
 
 from evaluation.core.writing import InvalidInput, writing
 from evaluation.database import LOGIN_LOCK_KEY, take_write_lock
-from evaluation.services import history, records
+from evaluation.history import chain as history
+from evaluation.history import records
 from models import ROLES, ApiToken, LoginFailure, User, db
 from models.types import utcnow
 

@@ -30,9 +30,10 @@ from evaluation import loading, scoring
 from evaluation.core.numbers import plain
 from evaluation.core.states import PeriodStatus
 from evaluation.core.writing import Conflict, InvalidInput, NotFound, StateError, writing
+from evaluation.history import chain as history
+from evaluation.history.chain import format_at
 from evaluation.i18n import local_time
-from evaluation.services import history, values
-from evaluation.services.history import format_at
+from evaluation.services import values
 from models import Adjustment, HistoryEvent, Indicator, Period, Score, Unit, Veto, db
 from models.ledger import ADJUSTMENT_KINDS
 from models.types import utcnow

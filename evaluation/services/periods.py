@@ -30,7 +30,7 @@ from sqlalchemy import select
 from evaluation import loading
 from evaluation.core.states import ReviewCaseStatus, Transition, period_transition
 from evaluation.core.writing import Forbidden, InvalidInput, StateError, writing
-from evaluation.services import history
+from evaluation.history import chain as history
 from models import Indicator, Period, RankingSnapshot, ReviewCase, Score, Unit, db
 from models.types import utcnow
 

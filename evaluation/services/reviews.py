@@ -17,8 +17,9 @@ from sqlalchemy import false, select
 from evaluation.core.permissions import can
 from evaluation.core.states import ReviewCaseStatus
 from evaluation.core.writing import Forbidden, InvalidInput, NotFound, StateError, writing
+from evaluation.history import chain as history
+from evaluation.history import records
 from evaluation.i18n import SHANGHAI
-from evaluation.services import history, records
 from models import HistoryEvent, Period, ReviewCase, ReviewRecord, Unit, db
 from models.reviews import CONCLUSIONS
 from models.types import utcnow

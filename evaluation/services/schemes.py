@@ -23,8 +23,9 @@ from sqlalchemy import func, inspect, select
 from evaluation import loading, scoring
 from evaluation.core.numbers import plain as _plain
 from evaluation.core.writing import InvalidInput, StateError, writing
+from evaluation.history import chain as history
+from evaluation.history import records
 from evaluation.scoring import rules
-from evaluation.services import history, records
 from evaluation.services.scheme_messages import FIELD_LABELS, chinese, engine_problem
 from models import Dimension, Indicator, Period, Scheme, db
 from models.units import LEVELS

@@ -16,7 +16,7 @@ from decimal import Decimal
 import openpyxl
 from sqlalchemy import select
 
-from evaluation.services import history
+from evaluation.history import chain as history
 from models import Indicator, Period, db
 from tests.e2e.conftest import login, logout, screenshot
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from evaluation.core.writing import InvalidInput, writing
-from evaluation.services import history
+from evaluation.history import chain as history
 from models import (
     AnalysisGroup,
     ApiToken,

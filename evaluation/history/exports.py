@@ -19,21 +19,18 @@ import json
 import os
 import re
 import tempfile
-import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from json.encoder import encode_basestring
-from urllib.parse import quote
 
 from sqlalchemy import and_, or_, select
-from werkzeug.http import dump_options_header
 
 from evaluation.core.spreadsheets import FORMULA_FIRST
 from evaluation.core.writing import InvalidInput, writing
+from evaluation.history import chain as history
 from evaluation.i18n import SHANGHAI
-from evaluation.services import history
 from models import HistoryEvent, db
 
 FORMATS = ("csv", "xlsx", "jsonl")
@@ -573,29 +570,3 @@ class _Counter:
         for row in self._rows:
             self.count += 1
             yield row
-
-
-#: RFC 5987 attr-chars besides letters and digits: left as they are in ``filename*``.
-_ATTR_CHARS = "!#$&+-.^_`|~"
-
-
-def content_disposition(filename: str, fallback: str | None = None) -> str:
-    """Return the attachment header for a download named ``filename``.
-
-    The header Flask's ``send_file(..., download_name=filename)`` writes, made by
-    werkzeug's own header writer (RFC 6266): an ASCII name as it is; any other as
-    ``filename*=UTF-8''…`` (RFC 5987, what browsers save under) with an ASCII
-    ``filename`` for old clients — ``fallback`` when given, else werkzeug's (the name's
-    ASCII letters after NFKD). Streamed exports cannot go through ``send_file``, so every
-    download asks this function.
-    """
-    try:
-        filename.encode("ascii")
-    except UnicodeEncodeError:
-        if fallback is None:
-            fallback = unicodedata.normalize("NFKD", filename)
-        fallback = fallback.encode("ascii", "ignore").decode("ascii")
-        names = {"filename": fallback, "filename*": "UTF-8''" + quote(filename, safe=_ATTR_CHARS)}
-    else:
-        names = {"filename": filename}
-    return dump_options_header("attachment", names)

@@ -13,9 +13,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from evaluation.admin.access import AccessMixin
+from evaluation.core.downloads import content_disposition
 from evaluation.core.permissions import can
 from evaluation.core.writing import ServiceError
-from evaluation.services import exports, history
+from evaluation.history import chain as history
+from evaluation.history import exports
 from models import Period, db
 
 #: Chinese names of the fields events most often carry; others show their code.
@@ -222,7 +224,7 @@ class HistoryView(AccessMixin, BaseView):
             stream_with_context(export.chunks),
             mimetype=export.mimetype,
             headers={
-                "Content-Disposition": exports.content_disposition(
+                "Content-Disposition": content_disposition(
                     export.filename, export.filename.replace("变更历史", "history")
                 ),
                 "Cache-Control": "no-store",
