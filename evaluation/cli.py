@@ -14,9 +14,9 @@ from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from evaluation.accounts import operations as accounts
 from evaluation.core.writing import ServiceError, SystemActor
 from evaluation.history import chain as history
-from evaluation.services import accounts
 from models import ROLES, User, db
 
 CLI_ACTOR = SystemActor("cli")

@@ -16,12 +16,13 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
+from evaluation.accounts import operations as accounts
 from evaluation.admin.model_views import LedgerModelView
 from evaluation.core.permissions import can
 from evaluation.core.writing import SystemActor
 from evaluation.history import chain as history
 from evaluation.history import records
-from evaluation.services import accounts, schemes
+from evaluation.services import schemes
 from models import (
     AnalysisGroup,
     ApiToken,

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import event, func, select
 
 from evaluation import loading
+from evaluation.accounts import operations as accounts
 from evaluation.core.writing import SystemActor
 from evaluation.demo.district import seed_demo
-from evaluation.services import accounts
 from models import HistoryEvent, Period, ReviewCase, Unit, User, db
 from models.reviews import REASONS
 from tests.conftest import BACKENDS, PASSWORD, database_url, test_app

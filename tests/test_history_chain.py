@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
+from evaluation.accounts import operations as accounts
 from evaluation.core.writing import SystemActor, writing
 from evaluation.history import chain as history
 from evaluation.history import records
-from evaluation.services import accounts
 from models import AnalysisGroup, HistoryEvent, Unit, db
 from models.history import SQLITE_DROP, SQLITE_TRIGGERS
 from tests.conftest import user

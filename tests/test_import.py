@@ -1442,7 +1442,7 @@ def test_confirm_refuses_a_tampered_expired_or_foreign_token(app, client, auth, 
     fields = confirm_fields(upload(client, csv_bytes(full_rows())).get_data(as_text=True))
     auth.logout()
     with app.app_context():
-        from evaluation.services import accounts
+        from evaluation.accounts import operations as accounts
 
         accounts.create_user(SETUP, "assessor2", "assessor", PASSWORD)
         db.session.remove()

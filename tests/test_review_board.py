@@ -133,7 +133,7 @@ def build_board_world() -> None:
             ledger.set_score(assessor, q2, village, indicator, value, version=None)
     first, second = groups
     records.update(SEED_ACTOR, user("reviewer"), {"group": first})
-    from evaluation.services import accounts
+    from evaluation.accounts import operations as accounts
 
     accounts.create_user(SEED_ACTOR, "reviewer2", "reviewer", PASSWORD, group=second)
     db.session.remove()

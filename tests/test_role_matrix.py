@@ -19,8 +19,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from evaluation.accounts import operations as accounts
 from evaluation.history import records
-from evaluation.services import accounts
 from models import AnalysisGroup, User, db
 from tests.conftest import PASSWORD
 from tests.ledger_world import SETUP, build_world, fill_towns, open_period

@@ -4,8 +4,8 @@ redirects."""
 import pytest
 
 from evaluation import create_app
+from evaluation.accounts import operations as accounts
 from evaluation.auth import safe_next
-from evaluation.services import accounts
 from models import LoginFailure, db
 from tests.conftest import PASSWORD, user
 

@@ -36,6 +36,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from wtforms import DecimalField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
+from evaluation.accounts import operations as accounts
 from evaluation.admin.access import AccessMixin
 from evaluation.admin.project_board import derived_status
 from evaluation.core.downloads import content_disposition
@@ -45,7 +46,7 @@ from evaluation.core.spreadsheets import neutralize
 from evaluation.core.writing import InvalidInput, ServiceError, writing
 from evaluation.history import records
 from evaluation.i18n import SHANGHAI, local_time
-from evaluation.services import accounts, schemes
+from evaluation.services import schemes
 from evaluation.services.scheme_messages import default_fractions_text
 from models import (
     ROLES,

@@ -27,12 +27,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from evaluation.accounts import operations as accounts
 from evaluation.core.states import ReviewCaseStatus
 from evaluation.core.writing import InvalidInput, StateError, SystemActor, writing
 from evaluation.history import chain as history
 from evaluation.history import records
 from evaluation.i18n import SHANGHAI
-from evaluation.services import accounts, ledger, periods, reviews, schemes
+from evaluation.services import ledger, periods, reviews, schemes
 from models import (
     AnalysisGroup,
     Cadre,

@@ -35,12 +35,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
 
+from evaluation.accounts import operations as accounts
 from evaluation.core.numbers import plain
 from evaluation.core.states import PeriodStatus
 from evaluation.core.writing import InvalidInput, StateError, SystemActor, writing
 from evaluation.demo import district as demo
 from evaluation.history import records
-from evaluation.services import accounts, ledger, periods, reviews
+from evaluation.services import ledger, periods, reviews
 from models import (
     AnalysisGroup,
     Cadre,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from evaluation.services import accounts, ledger, periods
+from evaluation.accounts import operations as accounts
+from evaluation.services import ledger, periods
 from models import ROLES, HistoryEvent, Indicator, Period, Score, Unit, db
 from tests.conftest import PASSWORD, SEED_ACTOR
 from tests.e2e.conftest import LiveServer, build_live_app, login
