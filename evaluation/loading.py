@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from evaluation import scoring
 from evaluation.core.states import PeriodStatus
 from evaluation.core.writing import InvalidInput, NotFound, in_write
-from evaluation.services.scheme_messages import engine_problem
+from evaluation.schemes.messages import engine_problem
 from models import (
     Adjustment,
     AnalysisGroup,
@@ -126,7 +126,7 @@ def scheme_document(scheme) -> dict:
     A stored scheme's indicators are read in one SELECT (the ranking page's hot path);
     a scheme not stored yet (checked before saving) is read from its relationships.
     Grade bands and fractions that are not numbers stay as they are, so the engine's
-    check names them (``services/schemes.py: validate_scheme``).
+    check names them (``schemes/operations.py: validate_scheme``).
     """
     grades = scheme.grades  # None: the engine's default bands
     if isinstance(grades, list):

@@ -22,7 +22,7 @@ from evaluation.core.permissions import can
 from evaluation.core.writing import SystemActor
 from evaluation.history import chain as history
 from evaluation.history import records
-from evaluation.services import schemes
+from evaluation.schemes import operations as schemes
 from models import (
     AnalysisGroup,
     ApiToken,

@@ -14,9 +14,9 @@ import pytest
 from evaluation import loading
 from evaluation.core.writing import InvalidInput, SystemActor
 from evaluation.history import records
+from evaluation.schemes import operations as schemes
+from evaluation.schemes.messages import MESSAGES, chinese, engine_problem
 from evaluation.scoring import rules, validate
-from evaluation.services import schemes
-from evaluation.services.scheme_messages import MESSAGES, chinese, engine_problem
 from models import Dimension, Indicator, Scheme, db
 from models import schemes as scheme_models
 from tests.test_scoring_validation import good_document

@@ -11,7 +11,7 @@ import pytest
 from evaluation.core.writing import InvalidInput, StateError, SystemActor
 from evaluation.history import chain as history
 from evaluation.history import records
-from evaluation.services import schemes
+from evaluation.schemes import operations as schemes
 from models import Dimension, HistoryEvent, Indicator, Scheme, db
 from tests.test_admin_views import build_base, publish
 

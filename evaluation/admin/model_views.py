@@ -46,8 +46,8 @@ from evaluation.core.spreadsheets import neutralize
 from evaluation.core.writing import InvalidInput, ServiceError, writing
 from evaluation.history import records
 from evaluation.i18n import SHANGHAI, local_time
-from evaluation.services import schemes
-from evaluation.services.scheme_messages import default_fractions_text
+from evaluation.schemes import operations as schemes
+from evaluation.schemes.messages import default_fractions_text
 from models import (
     ROLES,
     AnalysisGroup,

@@ -33,7 +33,8 @@ from evaluation.core.writing import InvalidInput, StateError, SystemActor, writi
 from evaluation.history import chain as history
 from evaluation.history import records
 from evaluation.i18n import SHANGHAI
-from evaluation.services import ledger, periods, reviews, schemes
+from evaluation.schemes import operations as schemes
+from evaluation.services import ledger, periods, reviews
 from models import (
     AnalysisGroup,
     Cadre,

@@ -25,8 +25,8 @@ from evaluation.core.numbers import plain as _plain
 from evaluation.core.writing import InvalidInput, StateError, writing
 from evaluation.history import chain as history
 from evaluation.history import records
+from evaluation.schemes.messages import FIELD_LABELS, chinese, engine_problem
 from evaluation.scoring import rules
-from evaluation.services.scheme_messages import FIELD_LABELS, chinese, engine_problem
 from models import Dimension, Indicator, Period, Scheme, db
 from models.units import LEVELS
 
@@ -137,7 +137,7 @@ def format_grade_bands(bands: list | None) -> str:
 
 # --- field checks (every write) -----------------------------------------------
 # The rules are asked of the rule table (evaluation/scoring/rules.py) and worded by its
-# codes (scheme_messages.py): docs/rules.md#where-a-rule-lives.
+# codes (schemes/messages.py): docs/rules.md#where-a-rule-lives.
 
 
 def _said(found: tuple[str, dict] | None, owner: str = "", field: str = "", **extra) -> list[str]:
