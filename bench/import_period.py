@@ -21,7 +21,8 @@ from common import Row, add_arguments, app_context, best_of, prepare, print_rows
 from sqlalchemy import func, select
 
 from evaluation.history import records
-from evaluation.services import importer, periods
+from evaluation.periods import operations as periods
+from evaluation.services import importer
 from models import HistoryEvent, Indicator, Period, Score, Unit, User, db
 from models.types import plain
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from evaluation.core.writing import SystemActor
 from evaluation.history import records
-from evaluation.services import periods
+from evaluation.periods import operations as periods
 from models import AnalysisGroup, Dimension, Indicator, Period, Scheme, Unit, User, db
 
 SETUP = SystemActor("test-setup")

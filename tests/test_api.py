@@ -12,7 +12,8 @@ import pytest
 from evaluation import scoring
 from evaluation.accounts import operations as accounts
 from evaluation.history import records
-from evaluation.services import ledger, periods
+from evaluation.periods import operations as periods
+from evaluation.services import ledger
 from models import RankingSnapshot, Score, db
 from tests.ledger_world import SETUP, build_world, fill_towns, fill_villages, open_period
 

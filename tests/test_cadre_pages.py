@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from evaluation.history import records
-from evaluation.services import ledger, periods
+from evaluation.periods import operations as periods
+from evaluation.services import ledger
 from models import Cadre, CadreRecord, Dimension, Indicator, KeyProject, Period, Scheme, Unit, db
 from models.cadres import town_leaders
 from tests.conftest import SEED_ACTOR, user

@@ -221,7 +221,7 @@ def test_anonymous_is_sent_to_login(demo_app):
 def test_the_ends_panel_shows_incomplete_data_instead_of_a_grade(app):
     """A town set up after the submission was approved over, with a reason: no grade."""
     from evaluation.history import records
-    from evaluation.services import periods
+    from evaluation.periods import operations as periods
     from tests.ledger_world import SETUP, build_world, fill_towns, fill_villages
 
     with app.app_context():

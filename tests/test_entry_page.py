@@ -12,7 +12,8 @@ import pytest
 from evaluation.core.writing import SystemActor
 from evaluation.history import chain as history
 from evaluation.history import records
-from evaluation.services import ledger, periods
+from evaluation.periods import operations as periods
+from evaluation.services import ledger
 from models import (
     Adjustment,
     Dimension,

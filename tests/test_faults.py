@@ -23,7 +23,8 @@ from openpyxl import Workbook
 
 from evaluation.core.writing import InvalidInput
 from evaluation.history import chain as history
-from evaluation.services import importer, periods
+from evaluation.periods import operations as periods
+from evaluation.services import importer
 from models import HistoryEvent, Period, RankingSnapshot, ReviewCase, db
 from tests.conftest import user
 from tests.ledger_world import build_world, fill_towns, fill_villages, open_period
@@ -36,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 APPROVER = """
 import sys, time
 from evaluation import create_app
-from evaluation.services import periods
+from evaluation.periods import operations as periods
 from models import Period, User, db
 
 stage, url = sys.argv[1], sys.argv[2]

@@ -15,7 +15,8 @@ from evaluation import loading
 from evaluation.core.writing import Conflict, Forbidden, InvalidInput, StateError, SystemActor
 from evaluation.history import chain as history
 from evaluation.history import records
-from evaluation.services import ledger, periods, values
+from evaluation.periods import operations as periods
+from evaluation.services import ledger, values
 from models import HistoryEvent, Indicator, Score, db
 from tests.ledger_world import SETUP, build_world, fill_towns, history_actions, open_period
 

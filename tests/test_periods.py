@@ -12,7 +12,8 @@ import pytest
 from evaluation import loading
 from evaluation.core.writing import Forbidden, InvalidInput, StateError, SystemActor
 from evaluation.history import records
-from evaluation.services import ledger, periods
+from evaluation.periods import operations as periods
+from evaluation.services import ledger
 from models import HistoryEvent, RankingSnapshot, ReviewCase, Unit, db
 from tests.ledger_world import (
     FULL_TOWN_VALUES,

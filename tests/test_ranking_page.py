@@ -406,7 +406,7 @@ def test_an_incomplete_typical_village_shows_incomplete_data(demo_app):
 
 
 def test_an_approval_over_missing_values_carries_its_note_on_page_print_and_xlsx(app):
-    from evaluation.services import periods as workflow
+    from evaluation.periods import operations as workflow
     from tests.ledger_world import build_world, fill_towns
 
     with app.app_context():
@@ -433,7 +433,7 @@ def test_a_period_approved_complete_has_no_approval_note(demo_app):
 
 
 def test_the_rank_trend_leaves_out_a_period_without_any_value(app):
-    from evaluation.services import periods as workflow
+    from evaluation.periods import operations as workflow
     from tests.ledger_world import build_world, fill_towns
 
     with app.app_context():

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from evaluation.core.writing import Forbidden, InvalidInput, StateError
 from evaluation.history import records
-from evaluation.services import ledger, periods, reviews
+from evaluation.periods import operations as periods
+from evaluation.services import ledger, reviews
 from models import (
     AnalysisGroup,
     Cadre,

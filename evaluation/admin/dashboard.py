@@ -24,7 +24,7 @@ from evaluation.core.periods import default_period
 from evaluation.core.permissions import can
 from evaluation.core.states import PeriodStatus, ReviewCaseStatus
 from evaluation.core.writing import ServiceError
-from evaluation.services import periods
+from evaluation.periods import operations as periods
 from models import (
     AnalysisGroup,
     Cadre,

@@ -36,7 +36,8 @@ from evaluation.core.writing import (
     StateError,
 )
 from evaluation.i18n import local_time
-from evaluation.services import ledger, periods, values
+from evaluation.periods import operations as periods
+from evaluation.services import ledger, values
 from evaluation.web import int_arg
 from forms.entry import (
     AdjustmentForm,

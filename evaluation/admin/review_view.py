@@ -23,7 +23,7 @@ from evaluation.core.permissions import can
 from evaluation.core.states import PeriodStatus, ReviewCaseStatus
 from evaluation.core.writing import ServiceError
 from evaluation.i18n import SHANGHAI
-from evaluation.services import periods as period_service
+from evaluation.periods import operations as period_service
 from evaluation.services import reviews
 from evaluation.web import int_arg
 from forms.reviews import CloseCaseForm, OpenCasesForm, ReviewForm

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from evaluation import loading
 from evaluation.cli import CLI_ACTOR, fails_in_one_line
 from evaluation.grades import shown_grade
-from evaluation.services import periods
+from evaluation.periods import operations as periods
 from models import Period, db
 from models.reviews import PRIORITIES, REASONS
 from models.units import LEVELS

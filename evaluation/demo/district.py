@@ -33,8 +33,9 @@ from evaluation.core.writing import InvalidInput, StateError, SystemActor, writi
 from evaluation.history import chain as history
 from evaluation.history import records
 from evaluation.i18n import SHANGHAI
+from evaluation.periods import operations as periods
 from evaluation.schemes import operations as schemes
-from evaluation.services import ledger, periods, reviews
+from evaluation.services import ledger, reviews
 from models import (
     AnalysisGroup,
     Cadre,

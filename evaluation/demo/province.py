@@ -41,7 +41,8 @@ from evaluation.core.states import PeriodStatus
 from evaluation.core.writing import InvalidInput, StateError, SystemActor, writing
 from evaluation.demo import district as demo
 from evaluation.history import records
-from evaluation.services import ledger, periods, reviews
+from evaluation.periods import operations as periods
+from evaluation.services import ledger, reviews
 from models import (
     AnalysisGroup,
     Cadre,

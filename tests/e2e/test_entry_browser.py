@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from evaluation.accounts import operations as accounts
-from evaluation.services import ledger, periods
+from evaluation.periods import operations as periods
+from evaluation.services import ledger
 from models import ROLES, HistoryEvent, Indicator, Period, Score, Unit, db
 from tests.conftest import PASSWORD, SEED_ACTOR
 from tests.e2e.conftest import LiveServer, build_live_app, login
