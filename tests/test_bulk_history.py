@@ -19,7 +19,7 @@ from evaluation.core.writing import Forbidden, SystemActor
 from evaluation.demo import province
 from evaluation.history import chain as history
 from evaluation.history import records
-from evaluation.services import reviews
+from evaluation.reviews import operations as reviews
 from models import (
     AnalysisGroup,
     Cadre,

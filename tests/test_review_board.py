@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from evaluation.core.writing import Forbidden, InvalidInput, StateError
 from evaluation.history import records
 from evaluation.periods import operations as periods
-from evaluation.services import ledger, reviews
+from evaluation.reviews import operations as reviews
+from evaluation.services import ledger
 from models import (
     AnalysisGroup,
     Cadre,

@@ -21,8 +21,8 @@ def register_views(admin: Admin) -> None:
     from evaluation.admin.model_views import CATEGORY_CADRES, CATEGORY_PROJECTS, model_views
     from evaluation.admin.project_board import ProjectBoardView
     from evaluation.admin.ranking_view import RankingView
-    from evaluation.admin.review_view import ReviewBoardView
     from evaluation.history.admin import HistoryView
+    from evaluation.reviews.admin import ReviewBoardView
 
     work = [
         EntryView(

@@ -34,8 +34,9 @@ from evaluation.history import chain as history
 from evaluation.history import records
 from evaluation.i18n import SHANGHAI
 from evaluation.periods import operations as periods
+from evaluation.reviews import operations as reviews
 from evaluation.schemes import operations as schemes
-from evaluation.services import ledger, reviews
+from evaluation.services import ledger
 from models import (
     AnalysisGroup,
     Cadre,

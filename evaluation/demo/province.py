@@ -42,7 +42,8 @@ from evaluation.core.writing import InvalidInput, StateError, SystemActor, writi
 from evaluation.demo import district as demo
 from evaluation.history import records
 from evaluation.periods import operations as periods
-from evaluation.services import ledger, reviews
+from evaluation.reviews import operations as reviews
+from evaluation.services import ledger
 from models import (
     AnalysisGroup,
     Cadre,
@@ -167,7 +168,7 @@ def _spread(total: int, over: int) -> list[int]:
 
 
 def _shanghai_today() -> date:
-    # A visit may not be dated after today (the rule of services.reviews.record_review).
+    # A visit may not be dated after today (the rule of reviews.operations.record_review).
     return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 

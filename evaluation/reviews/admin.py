@@ -3,7 +3,7 @@ docs/architecture.md#pages-and-doors ``/admin/review/``).
 
 Every typical village shows, flagged or clear, with the flags the engine computes for
 the period. A reviewer sees their own analysis group's villages only: the query is
-scoped (``services.reviews.scope_villages``), not just the template.
+scoped (``reviews.operations.scope_villages``), not just the template.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from evaluation.core.states import PeriodStatus, ReviewCaseStatus
 from evaluation.core.writing import ServiceError
 from evaluation.i18n import SHANGHAI
 from evaluation.periods import operations as period_service
-from evaluation.services import reviews
+from evaluation.reviews import operations as reviews
 from evaluation.web import int_arg
 from forms.reviews import CloseCaseForm, OpenCasesForm, ReviewForm
 from models import AnalysisGroup, Period, ReviewCase, ReviewRecord, Unit, db
