@@ -145,7 +145,7 @@ class KeyProject(db.Model):
     due_date: Mapped[date | None]
     progress: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
     #: Not read: a project's status is derived as of today
-    #: (``evaluation/admin/project_board.py: project_status``), no form writes it. The
+    #: (``evaluation/projects/board.py: project_status``), no form writes it. The
     #: column stays until a migration drops it.
     status: Mapped[str] = mapped_column(String(16), default=ProjectStatus.ON_TRACK)
 

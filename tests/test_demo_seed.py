@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 
 from evaluation import loading
 from evaluation.accounts import operations as accounts
-from evaluation.admin.project_board import derived_status
 from evaluation.core.writing import SystemActor
 from evaluation.demo import district as demo
+from evaluation.projects.board import derived_status
 from models import (
     ROLES,
     Adjustment,

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from evaluation.admin.project_board import project_status
 from evaluation.history import records
+from evaluation.projects.board import project_status
 from models import Cadre, KeyProject, ProjectUpdate, Unit, db
 from tests.conftest import SEED_ACTOR
 

@@ -38,7 +38,6 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from evaluation.accounts import operations as accounts
 from evaluation.admin.access import AccessMixin
-from evaluation.admin.project_board import derived_status
 from evaluation.core.downloads import content_disposition
 from evaluation.core.numbers import exact, shown
 from evaluation.core.permissions import can
@@ -46,6 +45,7 @@ from evaluation.core.spreadsheets import neutralize
 from evaluation.core.writing import InvalidInput, ServiceError, writing
 from evaluation.history import records
 from evaluation.i18n import SHANGHAI, local_time
+from evaluation.projects.board import derived_status
 from evaluation.schemes import operations as schemes
 from evaluation.schemes.messages import default_fractions_text
 from models import (
@@ -684,7 +684,7 @@ class KeyProjectView(LedgerModelView):
     write_permission = "project.write"
     column_list = ["code", "name", "unit", "lead_cadre", "due_date", "progress", "status"]
     # The status is derived, never typed (docs/rules.md#domain): the progress against the
-    # due date as of today, as the board shows it (project_board.project_status).
+    # due date as of today, as the board shows it (projects.board.project_status).
     form_columns = ["code", "name", "unit", "lead_cadre", "due_date", "progress"]
     column_labels = {
         "code": _l("项目编号"),

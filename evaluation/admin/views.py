@@ -15,13 +15,13 @@ CATEGORY_WORK = _l("考核工作")
 
 def register_views(admin: Admin) -> None:
     """Register every admin view on ``admin``."""
-    from evaluation.admin.cadre_pages import CadreLedgerView
     from evaluation.admin.entry_view import EntryView
     from evaluation.admin.import_view import ImportView
     from evaluation.admin.model_views import CATEGORY_CADRES, CATEGORY_PROJECTS, model_views
-    from evaluation.admin.project_board import ProjectBoardView
     from evaluation.admin.ranking_view import RankingView
+    from evaluation.cadres.pages import CadreLedgerView
     from evaluation.history.admin import HistoryView
+    from evaluation.projects.board import ProjectBoardView
     from evaluation.reviews.admin import ReviewBoardView
 
     work = [

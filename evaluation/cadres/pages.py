@@ -18,12 +18,12 @@ from sqlalchemy.orm import aliased, selectinload
 
 from evaluation import loading
 from evaluation.admin.access import AccessMixin
-from evaluation.admin.project_board import project_rows, shanghai_today
 from evaluation.core.permissions import can
 from evaluation.core.states import PeriodStatus
 from evaluation.core.writing import ServiceError
 from evaluation.grades import any_values, shown_grade
 from evaluation.i18n import local_time
+from evaluation.projects.board import project_rows, shanghai_today
 from evaluation.web import int_arg
 from models import Cadre, CadreRecord, KeyProject, Period, Unit, db
 from models.cadres import EVALUATIONS, ORIENTATIONS, town_leader_role
