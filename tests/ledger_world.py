@@ -195,7 +195,7 @@ def open_period(world: World, code: str = "2026Q3") -> Period:
 
 def fill_towns(world: World, period: Period, values=None, actor=None) -> None:
     """Enter every town value of a period (as the assessor unless told otherwise)."""
-    from evaluation.services import ledger
+    from evaluation.scores import operations as ledger
 
     actor = actor or world.user("assessor")
     for unit_code, row in (values or FULL_TOWN_VALUES).items():

@@ -13,7 +13,7 @@ from evaluation import scoring
 from evaluation.accounts import operations as accounts
 from evaluation.history import records
 from evaluation.periods import operations as periods
-from evaluation.services import ledger
+from evaluation.scores import operations as ledger
 from models import RankingSnapshot, Score, db
 from tests.ledger_world import SETUP, build_world, fill_towns, fill_villages, open_period
 

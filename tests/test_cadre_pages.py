@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from evaluation.history import records
 from evaluation.periods import operations as periods
-from evaluation.services import ledger
+from evaluation.scores import operations as ledger
 from models import Cadre, CadreRecord, Dimension, Indicator, KeyProject, Period, Scheme, Unit, db
 from models.cadres import town_leaders
 from tests.conftest import SEED_ACTOR, user

@@ -16,7 +16,7 @@ from evaluation import create_app
 from evaluation.accounts import operations as accounts
 from evaluation.core.writing import Conflict, SystemActor
 from evaluation.history import chain as history
-from evaluation.services import ledger
+from evaluation.scores import operations as ledger
 from models import HistoryEvent, LoginFailure, Score, db
 from tests.conftest import PASSWORD
 from tests.ledger_world import SETUP, build_world, open_period

@@ -13,7 +13,7 @@ from evaluation.core.writing import SystemActor
 from evaluation.history import chain as history
 from evaluation.history import records
 from evaluation.periods import operations as periods
-from evaluation.services import ledger
+from evaluation.scores import operations as ledger
 from models import (
     Adjustment,
     Dimension,
@@ -692,7 +692,7 @@ def test_unknown_unit_or_indicator_is_404(world, client, auth):
 
 
 def test_by_indicator_pages_through_many_units(world, client, auth, monkeypatch):
-    from evaluation.admin import entry_view
+    from evaluation.scores import entry_view
 
     monkeypatch.setattr(entry_view, "UNITS_PER_PAGE", 1)
     open_period(world)

@@ -24,7 +24,8 @@ from evaluation.core.writing import Forbidden, InvalidInput, StateError, SystemA
 from evaluation.history import chain as history
 from evaluation.history import records
 from evaluation.i18n import local_time
-from evaluation.services import importer, ledger
+from evaluation.scores import operations as ledger
+from evaluation.services import importer
 from evaluation.services.importer import IndicatorInfo, UnitInfo, parse_table
 from models import HistoryEvent, Score, Unit, db
 from tests.conftest import PASSWORD

@@ -1,4 +1,4 @@
-"""The score corridor: scores, adjustments and vetoes through services.ledger
+"""The score corridor: scores, adjustments and vetoes through scores.operations
 (docs/rules.md#scoring, docs/rules.md#period-workflow)."""
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from evaluation.core.writing import Conflict, Forbidden, InvalidInput, StateErro
 from evaluation.history import chain as history
 from evaluation.history import records
 from evaluation.periods import operations as periods
-from evaluation.services import ledger, values
+from evaluation.scores import operations as ledger
+from evaluation.scores import values
 from models import HistoryEvent, Indicator, Score, db
 from tests.ledger_world import SETUP, build_world, fill_towns, history_actions, open_period
 

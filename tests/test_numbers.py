@@ -33,10 +33,11 @@ def test_plain_keeps_none():
 
 
 def test_every_door_uses_the_one_formatter():
-    from evaluation.admin import entry_view, model_views
+    from evaluation.admin import model_views
     from evaluation.history import chain as history
     from evaluation.schemes import operations as schemes
-    from evaluation.services import ledger, values
+    from evaluation.scores import entry_view, values
+    from evaluation.scores import operations as ledger
     from models import types
 
     assert types.plain is numbers.plain

@@ -13,7 +13,7 @@ from evaluation import loading
 from evaluation.core.writing import Forbidden, InvalidInput, StateError, SystemActor
 from evaluation.history import records
 from evaluation.periods import operations as periods
-from evaluation.services import ledger
+from evaluation.scores import operations as ledger
 from models import HistoryEvent, RankingSnapshot, ReviewCase, Unit, db
 from tests.ledger_world import (
     FULL_TOWN_VALUES,

@@ -14,7 +14,7 @@ from evaluation.core.writing import Forbidden, InvalidInput, StateError
 from evaluation.history import records
 from evaluation.periods import operations as periods
 from evaluation.reviews import operations as reviews
-from evaluation.services import ledger
+from evaluation.scores import operations as ledger
 from models import (
     AnalysisGroup,
     Cadre,

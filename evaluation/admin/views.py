@@ -15,14 +15,14 @@ CATEGORY_WORK = _l("考核工作")
 
 def register_views(admin: Admin) -> None:
     """Register every admin view on ``admin``."""
-    from evaluation.admin.entry_view import EntryView
-    from evaluation.admin.import_view import ImportView
     from evaluation.admin.model_views import CATEGORY_CADRES, CATEGORY_PROJECTS, model_views
     from evaluation.admin.ranking_view import RankingView
     from evaluation.cadres.pages import CadreLedgerView
     from evaluation.history.admin import HistoryView
     from evaluation.projects.board import ProjectBoardView
     from evaluation.reviews.admin import ReviewBoardView
+    from evaluation.scores.entry_view import EntryView
+    from evaluation.scores.import_view import ImportView
 
     work = [
         EntryView(

@@ -2,7 +2,7 @@
 
 The PUT body is checked against ``schemas.ScoreChange`` before the view runs; the view
 then reads it once more exactly (JSON decimals as ``Decimal``) and hands it to
-``services.ledger.set_score``, which checks the role, the period's state, the value
+``scores.operations.set_score``, which checks the role, the period's state, the value
 against its indicator and the version (docs/api.md).
 """
 
@@ -20,8 +20,8 @@ from evaluation.api.periods import PATH_PARAMETERS, _level_arg, _period_or_404
 from evaluation.api.schemas import ScoreChange, Scores, ScoreSaved, ScoresQuery, answers
 from evaluation.core.writing import InvalidInput, NotFound
 from evaluation.history import chain as history
+from evaluation.scores import operations as ledger
 from evaluation.scoring import format_amount
-from evaluation.services import ledger
 from models import Indicator, Period, Score, Unit, db
 
 

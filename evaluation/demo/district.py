@@ -36,7 +36,7 @@ from evaluation.i18n import SHANGHAI
 from evaluation.periods import operations as periods
 from evaluation.reviews import operations as reviews
 from evaluation.schemes import operations as schemes
-from evaluation.services import ledger
+from evaluation.scores import operations as ledger
 from models import (
     AnalysisGroup,
     Cadre,

@@ -43,7 +43,7 @@ from evaluation.demo import district as demo
 from evaluation.history import records
 from evaluation.periods import operations as periods
 from evaluation.reviews import operations as reviews
-from evaluation.services import ledger
+from evaluation.scores import operations as ledger
 from models import (
     AnalysisGroup,
     Cadre,

@@ -38,7 +38,8 @@ from sqlalchemy import select
 from evaluation.core.states import PeriodStatus
 from evaluation.core.writing import InvalidInput, NotFound, require, writing
 from evaluation.i18n import local_time
-from evaluation.services import ledger, values
+from evaluation.scores import operations as ledger
+from evaluation.scores import values
 from models import Indicator, Period, Score, Unit, db
 from models.schemes import DEFAULT_GRADE_FRACTIONS, METHODS
 from models.types import plain, utcnow

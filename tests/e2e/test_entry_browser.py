@@ -7,7 +7,7 @@ import pytest
 
 from evaluation.accounts import operations as accounts
 from evaluation.periods import operations as periods
-from evaluation.services import ledger
+from evaluation.scores import operations as ledger
 from models import ROLES, HistoryEvent, Indicator, Period, Score, Unit, db
 from tests.conftest import PASSWORD, SEED_ACTOR
 from tests.e2e.conftest import LiveServer, build_live_app, login

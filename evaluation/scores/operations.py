@@ -33,7 +33,7 @@ from evaluation.core.writing import Conflict, InvalidInput, NotFound, StateError
 from evaluation.history import chain as history
 from evaluation.history.chain import format_at
 from evaluation.i18n import local_time
-from evaluation.services import values
+from evaluation.scores import values
 from models import Adjustment, HistoryEvent, Indicator, Period, Score, Unit, Veto, db
 from models.ledger import ADJUSTMENT_KINDS
 from models.types import utcnow

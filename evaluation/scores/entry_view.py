@@ -3,7 +3,7 @@ period workflow panel (docs/rules.md#period-workflow, docs/architecture.md#pages
 
 Assessment teams work two ways, so the grid shows either one unit (every indicator of
 its scheme, grouped by dimension) or one indicator (every unit of the level). Each
-changed cell is its own change through ``services.ledger.set_score`` with the version
+changed cell is its own change through ``scores.operations.set_score`` with the version
 the page was drawn with: a stale cell is refused and shown with the current value and
 who changed it, while the other cells still save. The page only decides what to show;
 roles and the period's state are checked by the services.
@@ -37,7 +37,8 @@ from evaluation.core.writing import (
 )
 from evaluation.i18n import local_time
 from evaluation.periods import operations as periods
-from evaluation.services import ledger, values
+from evaluation.scores import operations as ledger
+from evaluation.scores import values
 from evaluation.web import int_arg
 from forms.entry import (
     AdjustmentForm,

@@ -17,7 +17,8 @@ from evaluation.core.downloads import content_disposition
 from evaluation.core.periods import periods_in_order
 from evaluation.core.permissions import can
 from evaluation.core.writing import ServiceError
-from evaluation.services import importer, pending_imports
+from evaluation.scores import pending_imports
+from evaluation.services import importer
 from forms.importing import ConfirmImportForm, ImportForm
 from models import Period
 from models.units import LEVELS
