@@ -24,7 +24,7 @@ from openpyxl import Workbook
 from evaluation.core.writing import InvalidInput
 from evaluation.history import chain as history
 from evaluation.periods import operations as periods
-from evaluation.services import importer
+from evaluation.scores.importer.read import _read_sheet_xml, read_table
 from models import HistoryEvent, Period, RankingSnapshot, ReviewCase, db
 from tests.conftest import user
 from tests.ledger_world import build_world, fill_towns, fill_villages, open_period
@@ -196,8 +196,8 @@ def test_hostile_workbook_is_refused_quickly_without_expanding_entities(prolog, 
     """The stdlib XML reading of uploads (the importer's "XML safety" note) refuses both."""
     data = hostile_workbook(prolog, entity)
     with pytest.raises(ElementTree.ParseError, match=words):
-        importer._read_sheet_xml(data)
+        _read_sheet_xml(data)
     started = time.monotonic()
     with pytest.raises(InvalidInput, match="XLSX"):
-        importer.read_table(data, "hostile.xlsx")
+        read_table(data, "hostile.xlsx")
     assert time.monotonic() - started < 5

@@ -1,7 +1,7 @@
 """分数导入 (``/admin/import/``, docs/rules.md#import-file): template download, upload, dry run,
 report.
 
-The page only gathers the file and shows the report; ``services.importer`` checks the
+The page only gathers the file and shows the report; ``scores.importer`` checks the
 file and applies it all or nothing through the ledger, which checks the role (only
 assessors may apply) and the period's state.
 """
@@ -18,7 +18,9 @@ from evaluation.core.periods import periods_in_order
 from evaluation.core.permissions import can
 from evaluation.core.writing import ServiceError
 from evaluation.scores import pending_imports
-from evaluation.services import importer
+from evaluation.scores.importer.apply import find_period, import_scores
+from evaluation.scores.importer.parse import MAX_BYTES
+from evaluation.scores.importer.template import template_bytes, template_filename
 from forms.importing import ConfirmImportForm, ImportForm
 from models import Period
 from models.units import LEVELS
@@ -47,9 +49,9 @@ class ImportView(AccessMixin, BaseView):
         report, error, status, confirm = None, None, 200, None
         if form.validate_on_submit():
             upload = form.file.data
-            data = upload.read(importer.MAX_BYTES + 1)
+            data = upload.read(MAX_BYTES + 1)
             try:
-                report = importer.import_scores(
+                report = import_scores(
                     current_user,
                     form.period.data,
                     data,
@@ -138,8 +140,8 @@ class ImportView(AccessMixin, BaseView):
         if level not in LEVELS:
             abort(404)
         try:
-            period = importer.find_period(code)
-            data = importer.template_bytes(period, level)
+            period = find_period(code)
+            data = template_bytes(period, level)
         except ServiceError as refused:
             abort(refused.status)
         return Response(
@@ -147,7 +149,7 @@ class ImportView(AccessMixin, BaseView):
             mimetype=XLSX,
             headers={
                 "Content-Disposition": content_disposition(
-                    importer.template_filename(period, level)
+                    template_filename(period, level)
                 ),
                 "Cache-Control": "no-store",
             },

@@ -4,7 +4,7 @@ The dry run stores the uploaded bytes in the ``pending_import`` table under a ra
 token (with the file's SHA-256, the user, the period, level and overwrite choice), so
 the confirmation does not upload the file again and any app process can answer it.
 Confirming reads the bytes back — only for the same user, before expiry, with the same
-SHA-256 — and hands them to ``importer.import_scores``, which checks everything again
+SHA-256 — and hands them to ``import_scores``, which checks everything again
 and applies the file all or nothing. A token is used once.
 """
 
@@ -18,7 +18,7 @@ from datetime import timedelta
 from sqlalchemy import delete
 
 from evaluation.core.writing import InvalidInput, require
-from evaluation.services import importer
+from evaluation.scores.importer.apply import ImportReport, import_scores
 from models import PendingImport, db
 from models.types import utcnow
 
@@ -69,7 +69,7 @@ def hold(
     return held
 
 
-def confirm(actor, token: str, sha256: str) -> importer.ImportReport:
+def confirm(actor, token: str, sha256: str) -> ImportReport:
     """Apply a held file: the same checks as any import (``import_scores``), once."""
     require(actor, "score.write")
     row = db.session.get(PendingImport, token) if token else None
@@ -85,7 +85,7 @@ def confirm(actor, token: str, sha256: str) -> importer.ImportReport:
     overwrite, reason, data = row.overwrite, row.reason, row.data
     db.session.delete(row)  # used once, whatever the outcome
     db.session.commit()
-    return importer.import_scores(
+    return import_scores(
         actor,
         period,
         data,
