@@ -17,10 +17,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from evaluation import loading
 from evaluation.admin.ranking_view import RankChange, neutralize, rank_change
 from evaluation.demo.district import seed_demo
 from evaluation.history import records
+from evaluation.ranking import reading
 from models import Cadre, Period, Unit, User, db
 from tests.conftest import BACKENDS, PASSWORD, database_url, test_app
 
@@ -58,7 +58,7 @@ def login(app, username: str = "supervisor"):
 def expected_ranking(app, code: str, level: str = "town") -> dict:
     with app.app_context():
         period = db.session.scalar(select(Period).where(Period.code == code))
-        answer = loading.ranking(period, level)
+        answer = reading.ranking(period, level)
         db.session.remove()
     return answer
 

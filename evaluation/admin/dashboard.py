@@ -19,12 +19,12 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
-from evaluation import loading
 from evaluation.core.periods import default_period
 from evaluation.core.permissions import can
 from evaluation.core.states import PeriodStatus, ReviewCaseStatus
 from evaluation.core.writing import ServiceError
 from evaluation.periods import operations as periods
+from evaluation.ranking import reading
 from models import (
     AnalysisGroup,
     Cadre,
@@ -151,7 +151,7 @@ def entry_progress(period: Period, level: str) -> EntryProgress | None:
         select(func.count()).select_from(Indicator).where(Indicator.scheme_id == scheme.id)
     )
     units = db.session.scalar(
-        select(func.count()).select_from(Unit).where(*loading.in_level(level))
+        select(func.count()).select_from(Unit).where(*reading.in_level(level))
     )
     entered = db.session.scalar(
         select(func.count())
@@ -160,7 +160,7 @@ def entry_progress(period: Period, level: str) -> EntryProgress | None:
         .where(
             Score.period_id == period.id,
             Indicator.scheme_id == scheme.id,
-            Score.unit_id.in_(select(Unit.id).where(*loading.in_level(level))),
+            Score.unit_id.in_(select(Unit.id).where(*reading.in_level(level))),
         )
     )
     return EntryProgress(level, entered or 0, (indicators or 0) * (units or 0))
@@ -348,7 +348,7 @@ def _approval_panel(board: Dashboard) -> None:
     if period is None:
         return
     try:
-        board.ranked = loading.ranking(period, "town")
+        board.ranked = reading.ranking(period, "town")
     except ServiceError as error:
         board.problems.append(f"{period.name}：{error.message}")
         return

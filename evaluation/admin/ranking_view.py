@@ -1,7 +1,7 @@
 """考核排名 (docs/architecture.md#pages-and-doors ``/admin/ranking/``): the table, its charts,
 XLSX and a print sheet.
 
-Figures come from ``evaluation.loading.ranking`` only, so the page, the API, the CLI and
+Figures come from ``evaluation.ranking.reading.ranking`` only, so the page, the API, the CLI and
 the approval snapshot agree to the cent; an approved period is read from its stored
 snapshot and shows that snapshot's SHA-256. This module adds what a reader needs beside
 the figures: the change since the previous period, the responsible cadres, the rank
@@ -23,7 +23,6 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from evaluation import loading
 from evaluation.admin.access import AccessMixin
 from evaluation.core.downloads import content_disposition
 from evaluation.core.periods import default_period
@@ -32,6 +31,7 @@ from evaluation.core.states import PeriodStatus
 from evaluation.core.writing import ServiceError
 from evaluation.grades import any_values, shown_grade
 from evaluation.i18n import local_time
+from evaluation.ranking import reading
 from evaluation.web import demo_data_loaded
 from models import AnalysisGroup, Cadre, HistoryEvent, Indicator, Period, Unit, User, db
 from models.cadres import town_leaders
@@ -205,13 +205,13 @@ def build_page(
     ``limit``: make rows (with their cadres and change) for the first units only; the
     page's table stops there, the XLSX and the print sheet take every row.
     """
-    answer = loading.ranking(period, level, sensitivity=UNCERTAINTY if uncertainty else None)
-    previous = loading.previous_period(period)
+    answer = reading.ranking(period, level, sensitivity=UNCERTAINTY if uncertainty else None)
+    previous = reading.previous_period(period)
     previous_ranks: dict[str, int] = {}
     had_previous = False
     if previous is not None:
         try:
-            previous_ranks = loading.unit_ranks(previous, level)
+            previous_ranks = reading.unit_ranks(previous, level)
             had_previous = True
         except ServiceError:
             pass  # a previous period that cannot be ranked: nothing to compare with
@@ -292,7 +292,7 @@ def rank_trend(period: Period, level: str) -> dict:
         if each.scheme_for(level) is None:
             continue
         try:
-            answer = loading.ranking(each, level)
+            answer = reading.ranking(each, level)
         except ServiceError:
             continue  # a period that cannot be ranked is left out of the trend
         if not any_values(answer["results"]):
@@ -734,7 +734,7 @@ class RankingView(AccessMixin, BaseView):
             abort(404)
         uncertainty = request.args.get("uncertainty") == "1"
         try:
-            answer = loading.ranking(
+            answer = reading.ranking(
                 period, level, sensitivity=UNCERTAINTY if uncertainty else None
             )
         except ServiceError as error:

@@ -16,7 +16,6 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
-from evaluation import loading
 from evaluation.admin.access import AccessMixin
 from evaluation.core.permissions import can
 from evaluation.core.states import PeriodStatus
@@ -24,6 +23,7 @@ from evaluation.core.writing import ServiceError
 from evaluation.grades import any_values, shown_grade
 from evaluation.i18n import local_time
 from evaluation.projects.board import project_rows, shanghai_today
+from evaluation.ranking import reading
 from evaluation.web import int_arg
 from models import Cadre, CadreRecord, KeyProject, Period, Unit, db
 from models.cadres import EVALUATIONS, ORIENTATIONS, town_leader_role
@@ -74,7 +74,7 @@ def town_rank_trend(town: Unit) -> list[dict]:
     )
     for period in periods:
         try:
-            answer = loading.ranking(period, "town")
+            answer = reading.ranking(period, "town")
         except ServiceError:
             continue  # a period whose figures cannot be computed yet shows nothing
         results = answer["results"]

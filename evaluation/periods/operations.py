@@ -27,10 +27,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from evaluation import loading
 from evaluation.core.states import ReviewCaseStatus, Transition, period_transition
 from evaluation.core.writing import Forbidden, InvalidInput, StateError, writing
 from evaluation.history import chain as history
+from evaluation.ranking import reading
 from models import Indicator, Period, RankingSnapshot, ReviewCase, Score, Unit, db
 from models.types import utcnow
 
@@ -151,7 +151,7 @@ def missing_values(period: Period, level: str = "town") -> list[UnitGap]:
     units = list(
         db.session.execute(
             select(Unit.id, Unit.code, Unit.name)
-            .where(*loading.in_level(level))
+            .where(*reading.in_level(level))
             .order_by(Unit.sort_order, Unit.code)
         )
     )
@@ -206,12 +206,12 @@ def snapshot_digest(payload_text: str) -> str:
 
 
 def _store_snapshot(actor, period: Period, level: str) -> RankingSnapshot:
-    scheme = loading.scheme_for(period, level)
-    document = loading.engine_input(period, level)
-    results = loading.compute(document)["results"]
+    scheme = reading.scheme_for(period, level)
+    document = reading.engine_input(period, level)
+    results = reading.compute(document)["results"]
     payload = {"period": period.code, "level": level, "scheme": scheme.code, "results": results}
-    text = loading.canonical_json(payload)
-    input_text = loading.canonical_json(history.jsonable(document))
+    text = reading.canonical_json(payload)
+    input_text = reading.canonical_json(history.jsonable(document))
     snapshot = RankingSnapshot(
         period=period,
         level=level,
@@ -298,7 +298,7 @@ def sync_review_cases(actor, period: Period) -> dict[str, list[str]]:
     """
     summary: dict[str, list[str]] = {"opened": [], "updated": [], "kept": []}
     with writing(actor, "review.sync") as session:
-        flagged = [f for f in loading.flags(period)["flags"] if f["flagged"]]
+        flagged = [f for f in reading.flags(period)["flags"] if f["flagged"]]
         if not flagged:
             return summary
         units = {

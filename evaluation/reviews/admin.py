@@ -16,7 +16,6 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from evaluation import loading
 from evaluation.admin.access import AccessMixin
 from evaluation.core.periods import default_period
 from evaluation.core.permissions import can
@@ -24,6 +23,7 @@ from evaluation.core.states import PeriodStatus, ReviewCaseStatus
 from evaluation.core.writing import ServiceError
 from evaluation.i18n import SHANGHAI
 from evaluation.periods import operations as period_service
+from evaluation.ranking import reading
 from evaluation.reviews import operations as reviews
 from evaluation.web import int_arg
 from forms.reviews import CloseCaseForm, OpenCasesForm, ReviewForm
@@ -60,7 +60,7 @@ def period_flags(period: Period | None) -> tuple[dict[str, dict], str | None]:
     if period is None:
         return {}, None
     try:
-        answer = loading.flags(period)
+        answer = reading.flags(period)
     except ServiceError as error:
         return {}, error.message
     return {flag["unit"]: flag for flag in answer["flags"]}, None

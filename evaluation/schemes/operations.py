@@ -20,11 +20,12 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, inspect, select
 
-from evaluation import loading, scoring
+from evaluation import scoring
 from evaluation.core.numbers import plain as _plain
 from evaluation.core.writing import InvalidInput, StateError, writing
 from evaluation.history import chain as history
 from evaluation.history import records
+from evaluation.ranking import reading
 from evaluation.schemes.messages import FIELD_LABELS, chinese, engine_problem
 from evaluation.scoring import rules
 from models import Dimension, Indicator, Period, Scheme, db
@@ -466,7 +467,7 @@ def validate_scheme(scheme: Scheme) -> list[str]:
     if not problems:
         # The engine is the final word: a scheme it refuses must never be published,
         # and what it finds is worded in Chinese from the same codes.
-        document = {"scheme": loading.scheme_document(scheme), "units": []}
+        document = {"scheme": reading.scheme_document(scheme), "units": []}
         problems.extend(engine_problem(p, document) for p in scoring.validate(document))
     return problems
 

@@ -21,7 +21,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from evaluation import loading
 from evaluation.admin.access import AccessMixin
 from evaluation.core.numbers import plain
 from evaluation.core.periods import default_period
@@ -37,6 +36,7 @@ from evaluation.core.writing import (
 )
 from evaluation.i18n import local_time
 from evaluation.periods import operations as periods
+from evaluation.ranking import reading
 from evaluation.scores import operations as ledger
 from evaluation.scores import values
 from evaluation.web import int_arg
@@ -173,7 +173,7 @@ def _selection(values) -> Selection:
     indicator_code = (values.get("indicator") or "").strip()
     if unit_code:
         selection.unit = db.session.scalar(
-            select(Unit).where(Unit.code == unit_code, *loading.in_level(level))
+            select(Unit).where(Unit.code == unit_code, *reading.in_level(level))
         )
         if selection.unit is None:
             abort(404)
@@ -201,7 +201,7 @@ def _indicators(scheme) -> list[Indicator]:
 
 def _progress(selection: Selection, units: list[Unit], indicators: list[Indicator]) -> Progress:
     progress = Progress(expected_per_unit=len(indicators), units=len(units))
-    in_scope = select(Unit.id).where(*loading.in_level(selection.level))
+    in_scope = select(Unit.id).where(*reading.in_level(selection.level))
     base = (
         select(func.count())
         .select_from(Score)
@@ -256,7 +256,7 @@ def _computed(selection: Selection) -> tuple[dict[str, dict], str | None, bool]:
     """Return the engine's result per unit code, the reason it could not compute (or
     None), and whether the figures come from the approved snapshot."""
     try:
-        answer = loading.ranking(selection.period, selection.level)
+        answer = reading.ranking(selection.period, selection.level)
     except ServiceError as error:
         return {}, error.message, False
     results = {result["unit"]: result for result in answer["results"]}
@@ -547,7 +547,7 @@ class EntryView(AccessMixin, BaseView):
             return self.render("admin/entry.html", **context)
         period = selection.period
         scheme = selection.scheme
-        units = loading.level_units(selection.level)
+        units = reading.level_units(selection.level)
         indicators = _indicators(scheme)
         progress = _progress(selection, units, indicators)
         can_write = can(current_user, "score.write")

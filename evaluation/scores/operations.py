@@ -26,13 +26,14 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm.exc import ObjectDeletedError
 
-from evaluation import loading, scoring
+from evaluation import scoring
 from evaluation.core.numbers import plain
 from evaluation.core.states import PeriodStatus
 from evaluation.core.writing import Conflict, InvalidInput, NotFound, StateError, writing
 from evaluation.history import chain as history
 from evaluation.history.chain import format_at
 from evaluation.i18n import local_time
+from evaluation.ranking import reading
 from evaluation.scores import values
 from models import Adjustment, HistoryEvent, Indicator, Period, Score, Unit, Veto, db
 from models.ledger import ADJUSTMENT_KINDS
@@ -438,7 +439,7 @@ def score_points(period: Period, unit: Unit, indicator: Indicator) -> Decimal | 
     if indicator.method != "relative":
         conditions.append(Score.unit_id == unit.id)
     else:
-        conditions.append(Score.unit_id.in_(select(Unit.id).where(*loading.in_level(unit.level))))
+        conditions.append(Score.unit_id.in_(select(Unit.id).where(*reading.in_level(unit.level))))
     rows = db.session.execute(
         select(Unit.code, Score.number, Score.grade)
         .join(Unit, Unit.id == Score.unit_id)
@@ -446,7 +447,7 @@ def score_points(period: Period, unit: Unit, indicator: Indicator) -> Decimal | 
     ).all()
     if unit.code not in {code for code, _, _ in rows}:
         return None
-    only = loading.indicator_document(indicator)
+    only = reading.indicator_document(indicator)
     document = {
         "scheme": {
             "total": only["points"],

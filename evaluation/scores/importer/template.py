@@ -69,7 +69,7 @@ def write_template(period: Period, stream, level: str = "town") -> int:
     from openpyxl.comments import Comment
     from openpyxl.styles import Font
 
-    from evaluation.loading import level_units
+    from evaluation.ranking.reading import level_units
 
     # Taken before the values are read: a change made meanwhile counts as "after".
     exported_at = utcnow()
