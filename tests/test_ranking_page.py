@@ -17,10 +17,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from evaluation.admin.ranking_view import RankChange, neutralize, rank_change
+from evaluation.core.spreadsheets import neutralize
 from evaluation.demo.district import seed_demo
 from evaluation.history import records
 from evaluation.ranking import reading
+from evaluation.ranking.page import RankChange, rank_change
 from models import Cadre, Period, Unit, User, db
 from tests.conftest import BACKENDS, PASSWORD, database_url, test_app
 
@@ -339,9 +340,9 @@ def test_reviewer_is_refused_and_anonymous_sent_to_login(demo_app):
 
 
 def test_a_long_ranking_shows_its_first_rows_and_offers_every_row(demo_app, monkeypatch):
-    from evaluation.admin import ranking_view
+    from evaluation.ranking import admin as ranking_admin
 
-    monkeypatch.setattr(ranking_view, "TABLE_ROWS", 5)
+    monkeypatch.setattr(ranking_admin, "TABLE_ROWS", 5)
     client = login(demo_app)
     expected = [r["unit"] for r in expected_ranking(demo_app, "2026Q2")["results"]]
     html = client.get("/admin/ranking/?period=2026Q2").get_data(as_text=True)
@@ -474,7 +475,7 @@ def test_xlsx_is_a_titled_bordered_landscape_sheet_with_an_indicator_detail(demo
     detail = book["指标明细"]
     expected = expected_ranking(demo_app, "2026Q1")
     with demo_app.app_context():
-        from evaluation.admin.ranking_view import scheme_layout
+        from evaluation.ranking.page import scheme_layout
 
         period = db.session.scalar(select(Period).where(Period.code == "2026Q1"))
         _, indicators = scheme_layout(period, "town")

@@ -16,10 +16,10 @@ CATEGORY_WORK = _l("考核工作")
 def register_views(admin: Admin) -> None:
     """Register every admin view on ``admin``."""
     from evaluation.admin.model_views import CATEGORY_CADRES, CATEGORY_PROJECTS, model_views
-    from evaluation.admin.ranking_view import RankingView
     from evaluation.cadres.pages import CadreLedgerView
     from evaluation.history.admin import HistoryView
     from evaluation.projects.board import ProjectBoardView
+    from evaluation.ranking.admin import RankingView
     from evaluation.reviews.admin import ReviewBoardView
     from evaluation.scores.entry_view import EntryView
     from evaluation.scores.import_view import ImportView
