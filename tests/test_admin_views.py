@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from evaluation.accounts import operations as accounts
-from evaluation.admin.model_views import LedgerModelView
+from evaluation.admin.base import LedgerModelView
 from evaluation.core.permissions import can
 from evaluation.core.writing import SystemActor
 from evaluation.history import chain as history

@@ -445,10 +445,10 @@ def test_csv_lines_are_what_the_csv_module_writes(actor, key, period, reason, no
 
 def test_one_formula_guard_for_every_export():
     """The history export, the model views and the ranking workbook share one guard."""
-    from evaluation.admin import model_views
+    from evaluation.admin import base
     from evaluation.ranking import workbook
 
-    assert model_views.neutralize is neutralize
+    assert base.neutralize is neutralize
     assert workbook.neutralize is neutralize
     for start in FORMULA_STARTS:
         text = start + "HYPERLINK(1)"
