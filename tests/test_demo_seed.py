@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from evaluation.accounts import operations as accounts
 from evaluation.core.writing import SystemActor
 from evaluation.demo import district as demo
+from evaluation.demo import district_data
 from evaluation.projects.board import derived_status
 from evaluation.ranking import reading
 from models import (
@@ -314,15 +315,15 @@ def test_bonus_penalty_items_and_one_veto(session):
 
 
 def test_every_flag_reason_occurs_in_the_submitted_period(session):
-    flags = reading.flags(period(demo.FLAGGED_PERIOD))["flags"]
+    flags = reading.flags(period(district_data.FLAGGED_PERIOD))["flags"]
     assert len(flags) == 21
     reasons = {reason for flag in flags for reason in flag["reasons"]}
     assert reasons == {"VETO", "LOW_SCORE", "DROP", "INCOMPLETE", "BOTTOM", "NO_RECENT_REVIEW"}
     # Some villages were visited recently and are clear; the board shows them too.
     assert any(not flag["flagged"] for flag in flags)
     by_name = {flag["name"]: flag for flag in flags}
-    assert "VETO" in by_name[demo.VETOED_VILLAGE]["reasons"]
-    assert "INCOMPLETE" in by_name[demo.INCOMPLETE_VILLAGE]["reasons"]
+    assert "VETO" in by_name[district_data.VETOED_VILLAGE]["reasons"]
+    assert "INCOMPLETE" in by_name[district_data.INCOMPLETE_VILLAGE]["reasons"]
 
 
 def test_same_seed_same_data_even_with_existing_users(seeded, request, tmp_path):
