@@ -93,9 +93,7 @@ def measure(bench, *, limit: float = 120.0) -> list[Row]:
 
         note = ""
         try:
-            report = import_scores(
-                assessor, code, data, filename="period.xlsx", progress=progress
-            )
+            report = import_scores(assessor, code, data, filename="period.xlsx", progress=progress)
             elapsed = time.perf_counter() - started
             events = (
                 db.session.scalar(select(func.count()).select_from(HistoryEvent)) - events_before

@@ -1,5 +1,4 @@
-"""The user and API-token model views (系统管理).
-"""
+"""The user and API-token model views (系统管理)."""
 
 from __future__ import annotations
 

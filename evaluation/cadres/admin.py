@@ -1,5 +1,4 @@
-"""The cadre and cadre-record model views (干部管理).
-"""
+"""The cadre and cadre-record model views (干部管理)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The key-project and project-progress model views (重点项目).
-"""
+"""The key-project and project-progress model views (重点项目)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The ranking page (/admin/ranking/): the table, charts, trend, workbook and print sheet.
-"""
+"""The ranking page (/admin/ranking/): the table, charts, trend, workbook and print sheet."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The scheme, dimension and indicator model views (指标方案): a published scheme is frozen.
-"""
+"""The scheme, dimension and indicator model views (指标方案): a published scheme is frozen."""
 
 from __future__ import annotations
 
@@ -30,12 +29,10 @@ def _scheme_options():
     return [(str(row.id), f"{row.name}（{row.code}）") for row in rows]
 
 
-
 def _dimensions():
     return db.session.scalars(
         select(Dimension).join(Dimension.scheme).order_by(Scheme.code, Dimension.order)
     ).all()
-
 
 
 class GradeFractionsField(PairsField):

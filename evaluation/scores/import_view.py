@@ -19,7 +19,7 @@ from evaluation.core.permissions import can
 from evaluation.core.writing import ServiceError
 from evaluation.scores import pending_imports
 from evaluation.scores.importer.apply import find_period, import_scores
-from evaluation.scores.importer.parse import MAX_BYTES
+from evaluation.scores.importer.read import MAX_BYTES
 from evaluation.scores.importer.template import template_bytes, template_filename
 from forms.importing import ConfirmImportForm, ImportForm
 from models import Period

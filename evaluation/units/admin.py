@@ -1,5 +1,4 @@
-"""Towns, villages and analysis groups: the base data an admin keeps (基础数据).
-"""
+"""Towns, villages and analysis groups: the base data an admin keeps (基础数据)."""
 
 from __future__ import annotations
 
@@ -25,13 +24,11 @@ def _town_options():
     return [(str(row.id), row.name) for row in rows]
 
 
-
 def _group_options():
     rows = db.session.execute(
         select(AnalysisGroup.id, AnalysisGroup.name).order_by(AnalysisGroup.name)
     )
     return [(str(row.id), row.name) for row in rows]
-
 
 
 def _towns():
@@ -40,12 +37,10 @@ def _towns():
     ).all()
 
 
-
 def _optional_int(value):
     if value in (None, "", "None"):
         return None
     return int(value)
-
 
 
 # --- 基础数据 ------------------------------------------------------------------------------

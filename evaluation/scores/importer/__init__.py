@@ -20,4 +20,3 @@ the batched form of ``ledger.set_score`` (one ``score.set`` event per change). O
 problem anywhere, or a failure midway, writes nothing. Re-importing the same values
 changes nothing and writes no event.
 """
-

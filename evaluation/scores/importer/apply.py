@@ -29,7 +29,6 @@ from models import Indicator, Period, Score, Unit, db
 from models.types import plain
 from models.units import LEVELS
 
-#: Column key → (Chinese header, English header). The Chinese name is used in messages.
 # --- the plan: what would change -------------------------------------------------------
 
 
@@ -429,9 +428,7 @@ def import_scores(
     if dry_run:
         require(actor, "import.view")
         period = find_period(period_code)
-        report, _ = _prepare(
-            period, source, level, dry_run=True, overwrite_reason=overwrite_reason
-        )
+        report, _ = _prepare(period, source, level, dry_run=True, overwrite_reason=overwrite_reason)
         return report
     with writing(actor, "score.write") as session:
         period = find_period(period_code)

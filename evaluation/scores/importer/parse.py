@@ -18,7 +18,6 @@ from models.types import plain
 from models.units import LEVELS
 
 #: Column key → (Chinese header, English header). The Chinese name is used in messages.
-#: Column key → (Chinese header, English header). The Chinese name is used in messages.
 COLUMNS = {
     "period": ("考核周期", "period"),
     "unit_code": ("单位代码", "unit_code"),
@@ -34,7 +33,14 @@ REQUIRED = ("period", "unit_code", "indicator_code", "value")
 _CONTENT = ("period", "unit_code", "indicator_code", "value", "note")
 #: The template's columns, in order (names beside the codes, for the reader).
 TEMPLATE_HEADERS = (
-    "考核周期", "单位代码", "单位名称", "指标代码", "指标名称", "数值", "备注", "版本"
+    "考核周期",
+    "单位代码",
+    "单位名称",
+    "指标代码",
+    "指标名称",
+    "数值",
+    "备注",
+    "版本",
 )
 #: The template's hidden sheet stating when it was made (the first sheet holds the data).
 INFO_SHEET = "模板信息"
@@ -42,13 +48,6 @@ EXPORTED_AT_LABEL = "导出时间"
 #: Indicator.measure_unit of indicators measured in percent.
 PERCENT = "%"
 NOTE_MAX = 2000
-#: Files larger than this are refused before parsing (a province period is ~1 MB).
-MAX_BYTES = 30 * 1024 * 1024
-#: A province period has 30,571 town values; anything far beyond is not an import file.
-MAX_ROWS = 200_000
-#: Above this many template rows only each indicator's first row carries the rule as a
-#: comment (tens of thousands of comments make Excel crawl); the 指标说明 sheet has all.
-COMMENT_ROWS_LIMIT = 2000
 
 _HEADER_LOOKUP = {name.casefold(): key for key, names in COLUMNS.items() for name in names}
 
@@ -248,9 +247,25 @@ HEADER_SEARCH_ROWS = 20
 UNIT_HEADERS = frozenset(
     name.casefold()
     for name in (
-        "单位", "单位名称", "单位代码", "镇街", "镇街名称", "镇街代码", "镇(街)", "镇（街）",
-        "镇街道", "镇", "街道", "村", "村名称", "典型村", "名称", "unit", "unit_code",
-        "unit_name", "name",
+        "单位",
+        "单位名称",
+        "单位代码",
+        "镇街",
+        "镇街名称",
+        "镇街代码",
+        "镇(街)",
+        "镇（街）",
+        "镇街道",
+        "镇",
+        "街道",
+        "村",
+        "村名称",
+        "典型村",
+        "名称",
+        "unit",
+        "unit_code",
+        "unit_name",
+        "name",
     )
 )
 #: Of these, the ones that announce codes (preferred when a sheet has both columns).
@@ -496,8 +511,7 @@ def _parse_wide(
         cells = rows[index]
         number = index + 1
         values = {
-            column: cells[column] if column < len(cells) else None
-            for column in header.indicators
+            column: cells[column] if column < len(cells) else None for column in header.indicators
         }
         if _blank_row(list(values.values())) or _summary_row(cells, header.indicators, names):
             continue
@@ -534,7 +548,12 @@ def _parse_wide(
             elif parsed_value is not None:
                 found.append(
                     ImportRow(
-                        number, unit_code, code, parsed_value[0], parsed_value[1], None,
+                        number,
+                        unit_code,
+                        code,
+                        parsed_value[0],
+                        parsed_value[1],
+                        None,
                         column=title,
                     )
                 )

@@ -16,15 +16,18 @@ from evaluation.core.writing import InvalidInput
 from evaluation.scores.importer.parse import (
     EXPORTED_AT_LABEL,
     INFO_SHEET,
-    MAX_BYTES,
-    MAX_ROWS,
     ImportFile,
     PercentCell,
     _excel_decimal,
     _text,
 )
 
-#: Column key → (Chinese header, English header). The Chinese name is used in messages.
+#: Files larger than this are refused before parsing (a province period is ~1 MB).
+MAX_BYTES = 30 * 1024 * 1024
+#: A province period has 30,571 town values; anything far beyond is not an import file.
+MAX_ROWS = 200_000
+
+
 # --- reading files ----------------------------------------------------------------------
 
 

@@ -11,7 +11,6 @@ from evaluation.i18n import local_time
 from evaluation.scores import values
 from evaluation.scores.importer.apply import load_catalog
 from evaluation.scores.importer.parse import (
-    COMMENT_ROWS_LIMIT,
     EXPORTED_AT_LABEL,
     INFO_SHEET,
     PERCENT,
@@ -23,8 +22,11 @@ from models.schemes import METHODS
 from models.types import plain, utcnow
 from models.units import LEVELS
 
-#: Column key → (Chinese header, English header). The Chinese name is used in messages.
 # --- the template -----------------------------------------------------------------------
+
+#: Above this many template rows only each indicator's first row carries the rule as a
+#: comment (tens of thousands of comments make Excel crawl); the 指标说明 sheet has all.
+COMMENT_ROWS_LIMIT = 2000
 
 
 def rule_comment(indicator: Indicator) -> str:
@@ -176,4 +178,3 @@ def template_bytes(period: Period, level: str = "town") -> bytes:
     buffer = io.BytesIO()
     write_template(period, buffer, level)
     return buffer.getvalue()
-
