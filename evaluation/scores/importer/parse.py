@@ -33,14 +33,7 @@ REQUIRED = ("period", "unit_code", "indicator_code", "value")
 _CONTENT = ("period", "unit_code", "indicator_code", "value", "note")
 #: The template's columns, in order (names beside the codes, for the reader).
 TEMPLATE_HEADERS = (
-    "考核周期",
-    "单位代码",
-    "单位名称",
-    "指标代码",
-    "指标名称",
-    "数值",
-    "备注",
-    "版本",
+    "考核周期", "单位代码", "单位名称", "指标代码", "指标名称", "数值", "备注", "版本"
 )
 #: The template's hidden sheet stating when it was made (the first sheet holds the data).
 INFO_SHEET = "模板信息"
@@ -247,25 +240,9 @@ HEADER_SEARCH_ROWS = 20
 UNIT_HEADERS = frozenset(
     name.casefold()
     for name in (
-        "单位",
-        "单位名称",
-        "单位代码",
-        "镇街",
-        "镇街名称",
-        "镇街代码",
-        "镇(街)",
-        "镇（街）",
-        "镇街道",
-        "镇",
-        "街道",
-        "村",
-        "村名称",
-        "典型村",
-        "名称",
-        "unit",
-        "unit_code",
-        "unit_name",
-        "name",
+        "单位", "单位名称", "单位代码", "镇街", "镇街名称", "镇街代码", "镇(街)", "镇（街）",
+        "镇街道", "镇", "街道", "村", "村名称", "典型村", "名称", "unit", "unit_code",
+        "unit_name", "name",
     )
 )
 #: Of these, the ones that announce codes (preferred when a sheet has both columns).
@@ -511,7 +488,8 @@ def _parse_wide(
         cells = rows[index]
         number = index + 1
         values = {
-            column: cells[column] if column < len(cells) else None for column in header.indicators
+            column: cells[column] if column < len(cells) else None
+            for column in header.indicators
         }
         if _blank_row(list(values.values())) or _summary_row(cells, header.indicators, names):
             continue
@@ -548,12 +526,7 @@ def _parse_wide(
             elif parsed_value is not None:
                 found.append(
                     ImportRow(
-                        number,
-                        unit_code,
-                        code,
-                        parsed_value[0],
-                        parsed_value[1],
-                        None,
+                        number, unit_code, code, parsed_value[0], parsed_value[1], None,
                         column=title,
                     )
                 )
