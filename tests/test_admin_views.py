@@ -826,17 +826,20 @@ def test_publish_through_the_admin_action(app, client, auth, base):
         assert event["after"] == {"status": "published"}
 
 
-def test_copy_makes_a_new_draft_version_with_its_parts(app, client, auth, base):
+def test_new_version_button_makes_a_draft_copy_with_its_parts(app, client, auth, base):
     publish(app, base["scheme"])
     auth.login("admin")
     with app.app_context():
         seq = event_count()
-    response = client.post(
-        "/admin/scheme/action/",
-        data={"action": "copy", "rowid": [str(base["scheme"])]},
-        follow_redirects=True,
-    )
-    assert "复制为新版本 T2026-v2" in response.get_data(as_text=True)
+    response = client.post("/admin/scheme/new-version/", data={"id": str(base["scheme"])})
+    assert response.status_code == 302
+    with app.app_context():
+        new = db.session.scalars(select(Scheme).where(Scheme.code == "T2026-v2")).one()
+    # The copy's own form opens, editable, saying what happened.
+    assert response.headers["Location"].endswith(f"/admin/scheme/edit/?id={new.id}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已为 T2026 建立新版本 T2026-v2（第 2 版，草稿）" in page
+    assert 'id="new-version"' not in page and 'value="保存"' in page
     with app.app_context():
         new = db.session.scalars(select(Scheme).where(Scheme.code == "T2026-v2")).one()
         assert (new.status, new.version, new.based_on.code) == ("draft", 2, "T2026")

@@ -46,7 +46,7 @@ def test_each_purpose_opens_on_its_period(app):
         build_periods(build_world())
         chosen = {purpose: default_period(purpose).code for purpose in PERIOD_PREFERENCES}
         assert chosen == {
-            "ranking": "2026Q1",  # a locked ranking first
+            "ranking": "2026Q2",  # the one waiting for review first
             "review": "2026Q2",  # the latest whose figures are in
             "settled": "2026Q2",
             "entry": "2026Q3",  # the one being filled in
@@ -58,6 +58,12 @@ def test_each_purpose_opens_on_its_period(app):
             "2026Q1",
         ]
         assert [p.code for p in periods_in_order("review")] == ["2026Q2", "2026Q1", "2026Q3"]
+        assert [p.code for p in periods_in_order("ranking")] == [
+            "2026Q2",  # submitted: waiting for review
+            "2026Q1",  # approved
+            "2026Q3",  # open
+            "2026Q4",  # draft
+        ]
         # Nothing approved or submitted: the dashboard's ranking panel has no period.
         db.session.execute(update(Period).values(status="draft"))
         db.session.commit()
@@ -71,6 +77,7 @@ def test_pages_open_on_the_table_s_choice(app, client, auth):
     with app.app_context():
         build_periods(build_world())
     auth.login("supervisor")
-    assert "2026Q1" in client.get("/admin/ranking/").get_data(as_text=True)
+    ranking = client.get("/admin/ranking/").get_data(as_text=True)
+    assert "2026Q2）镇街排名" in ranking  # the period waiting for review
     assert "2026Q3" in client.get("/admin/entry/").get_data(as_text=True)
     assert "（2026Q2" in client.get("/admin/review/").get_data(as_text=True)

@@ -146,9 +146,10 @@ def test_approved_period_lists_towns_in_rank_order_from_snapshot(demo_app):
     assert "已审定" in html
 
 
-def test_default_period_is_the_latest_approved(demo_app):
+def test_default_period_is_the_one_waiting_for_review(demo_app):
+    # 2026Q2 is submitted, 2026Q1 the latest approved: the page opens where the review is.
     html = login(demo_app).get("/admin/ranking/").get_data(as_text=True)
-    assert "2026年第一季度（2026Q1）镇街排名" in html
+    assert "2026年第二季度（2026Q2）镇街排名" in html
 
 
 def test_change_column_against_previous_period(demo_app):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
@@ -20,6 +22,8 @@ def init_admin(app: Flask) -> Admin:
         theme=Bootstrap4Theme(
             swatch="default", fluid=True, base_template="admin/ledger_master.html"
         ),
+        # Chinese for the few messages Flask-Admin's own catalog leaves in English.
+        translations_path=str(Path(__file__).resolve().parent.parent / "translations"),
     )
     from evaluation.admin.views import register_views
 

@@ -20,9 +20,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import tablib
-from flask import Response, abort, flash, redirect, request, stream_with_context
+from flask import Response, abort, flash, redirect, stream_with_context
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.form import DatePickerWidget
 from flask_admin.model import typefmt
 from flask_admin.model.form import converts
 from flask_login import current_user
@@ -32,6 +33,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from wtforms import DecimalField, StringField
 
 from evaluation.admin.access import AccessMixin
+from evaluation.core.dates import DATE_HINT
 from evaluation.core.downloads import content_disposition
 from evaluation.core.numbers import exact, shown
 from evaluation.core.permissions import can
@@ -39,11 +41,20 @@ from evaluation.core.spreadsheets import neutralize
 from evaluation.core.writing import ServiceError
 from evaluation.history import records
 from evaluation.i18n import SHANGHAI, local_time
+from forms.fields import LedgerDateField
 
 #: The view functions that change data, or serve only the forms that do (the lookups
 #: behind a form's search-as-you-type selects): they need ``write_permission``.
 WRITE_VIEWS = frozenset(
-    {"create_view", "edit_view", "delete_view", "action_view", "ajax_update", "ajax_lookup"}
+    {
+        "create_view",
+        "edit_view",
+        "delete_view",
+        "action_view",
+        "ajax_update",
+        "ajax_lookup",
+        "new_version_view",
+    }
 )
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -113,6 +124,15 @@ class LedgerModelConverter(AdminModelConverter):
     @converts("Numeric")
     def handle_decimal_types(self, column, field_args, **extra):
         return PlainDecimalField(**field_args)
+
+    @converts("Date")
+    def convert_date(self, field_args, **extra):
+        # The picker (Chinese, static/datepicker_zh.js) writes 2026-10-01; typing works too.
+        field_args.setdefault("widget", DatePickerWidget())
+        field_args.setdefault("render_kw", {"placeholder": "如 2026-10-01", "autocomplete": "off"})
+        if not field_args.get("description"):
+            field_args["description"] = f"可填 {DATE_HINT}，或在日历中选择"
+        return LedgerDateField(**field_args)
 
 
 class PairsField(StringField):
@@ -185,18 +205,6 @@ class LedgerModelView(AccessMixin, ModelView):
 
     def is_action_allowed(self, name: str) -> bool:
         return self.may_write() and super().is_action_allowed(name)
-
-    def frozen_notice(self, model) -> str | None:
-        """Say why ``model`` cannot be changed, to warn before the user types in vain."""
-        return None
-
-    def render(self, template, **kwargs):
-        model = kwargs.get("model")
-        if template == self.edit_template and model is not None and request.method == "GET":
-            notice = self.frozen_notice(model)
-            if notice:
-                flash(notice, "warning")
-        return super().render(template, **kwargs)
 
     # -- writes through the services ---------------------------------------------------
 

@@ -119,6 +119,8 @@ class Dashboard:
 
     period: Period | None = None
     progress: list[EntryProgress] = field(default_factory=list)
+    #: Each returned period with why, until it is submitted again.
+    returned: list[tuple[Period, periods.Step]] = field(default_factory=list)
     # supervisor
     ranked: dict | None = None
     top: list[dict] = field(default_factory=list)
@@ -308,7 +310,7 @@ PANELS: dict[str, Callable] = {
 
 def dashboard_for(user) -> Dashboard:
     """Gather the home page of one user."""
-    board = Dashboard(period=default_period("entry"))
+    board = Dashboard(period=default_period("entry"), returned=returned_periods())
     if board.period is not None and board.period.status != PeriodStatus.DRAFT:
         for level in ("town", "village"):
             progress = entry_progress(board.period, level)
@@ -333,12 +335,23 @@ def dashboard_for(user) -> Dashboard:
     board.people = display_names(
         [board.period.submitted_by, board.period.approved_by] if board.period else []
     )
+    board.people.update(display_names([note.actor for _, note in board.returned]))
     board.people.update(display_names([p.submitted_by for p in board.waiting or []]))
     for permission, endpoint, label in AREAS:
         link = admin_link(endpoint)
         if link is not None and can(user, permission):
             board.links.append((label, link))
     return board
+
+
+def returned_periods() -> list[tuple[Period, periods.Step]]:
+    """Return the periods sent back for correction and not yet submitted again, with why."""
+    open_periods = db.session.scalars(
+        select(Period)
+        .where(Period.status == PeriodStatus.OPEN)
+        .order_by(Period.end_date.desc(), Period.id.desc())
+    )
+    return [(p, note) for p in open_periods if (note := periods.return_note(p)) is not None]
 
 
 def _approval_panel(board: Dashboard) -> None:

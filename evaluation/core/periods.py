@@ -20,9 +20,10 @@ _SUBMITTED, _APPROVED = PeriodStatus.SUBMITTED, PeriodStatus.APPROVED
 
 #: purpose → the status groups to try in order. A status in no group is never chosen.
 PERIOD_PREFERENCES: dict[str, tuple[tuple[PeriodStatus, ...], ...]] = {
-    # The ranking page: a locked (approved) ranking first, then any that has figures,
-    # then a draft.
-    "ranking": ((_APPROVED,), (_SUBMITTED, _OPEN), (_DRAFT,)),
+    # The ranking page: the period waiting for review (submitted), where the supervisor
+    # returns or approves it; else a locked (approved) ranking, then the one being
+    # entered, then a draft.
+    "ranking": ((_SUBMITTED,), (_APPROVED,), (_OPEN,), (_DRAFT,)),
     # The review board: the latest period whose figures are in (submitted or approved),
     # else the one being entered; never a draft.
     "review": ((_APPROVED, _SUBMITTED), (_OPEN,)),

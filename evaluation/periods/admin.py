@@ -4,8 +4,10 @@ the workflow (the entry page's panel).
 
 from __future__ import annotations
 
+from flask import flash, url_for
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy import select
 from wtforms.validators import DataRequired, Length
 
@@ -86,3 +88,21 @@ class PeriodView(LedgerModelView):
         },
         "village_scheme": {"query_factory": _schemes_of("village")},
     }
+
+    def create_model(self, form):
+        period = super().create_model(form)
+        if period:
+            # The next step is the entry page, where the workflow panel opens the period.
+            flash(
+                Markup(
+                    "考核周期 {code} 已建立（草稿）。"
+                    '<a href="{link}" class="alert-link" id="open-new-period">'
+                    "打开 {name} 的填报页</a>，在那里开启填报。"
+                ).format(
+                    code=period.code,
+                    name=period.name,
+                    link=url_for("entry.index", period=period.code),
+                ),
+                "success",
+            )
+        return period

@@ -27,22 +27,31 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from evaluation.core.states import ReviewCaseStatus, Transition, period_transition
+from evaluation.core.states import (
+    PERIOD_WORKFLOW,
+    PeriodStatus,
+    ReviewCaseStatus,
+    Transition,
+    period_transition,
+)
 from evaluation.core.writing import Forbidden, InvalidInput, StateError, writing
 from evaluation.history import chain as history
 from evaluation.ranking import reading
-from models import Indicator, Period, RankingSnapshot, ReviewCase, Score, Unit, db
+from models import HistoryEvent, Indicator, Period, RankingSnapshot, ReviewCase, Score, Unit, db
 from models.types import utcnow
 
 __all__ = [
     "approval_blocker",
     "MissingValues",
     "UnitGap",
+    "Step",
     "approve",
     "incomplete_units",
+    "last_step",
     "missing_values",
     "open_period",
     "reopen",
+    "return_note",
     "return_period",
     "snapshot_digest",
     "submit",
@@ -63,6 +72,53 @@ def _step(actor, period: Period, action: str):
                 f"只有{step.source.label}的周期才能{step.label}"
             )
         yield step
+
+
+@dataclass(frozen=True)
+class Step:
+    """A workflow step a period has taken, as its history event records it."""
+
+    action: str
+    #: The username of who took it.
+    actor: str
+    #: When, as the event's UTC text (``local_time`` shows it in Shanghai).
+    at: str
+    reason: str
+
+
+def last_step(period: Period) -> Step | None:
+    """Return the last workflow step ``period`` took (None for a period never moved).
+
+    Read from the history (the ``period.<action>`` events of PERIOD_WORKFLOW), so an
+    edit of the period's name or dates in between does not hide it.
+    """
+    row = db.session.execute(
+        select(HistoryEvent.action, HistoryEvent.actor, HistoryEvent.at, HistoryEvent.reason)
+        .where(
+            # The period's own events, by the (entity, entity_key) index: a handful of
+            # rows, where the period column would also walk every score event.
+            HistoryEvent.entity == "period",
+            HistoryEvent.entity_key == period.code,
+            HistoryEvent.action.in_([f"period.{action}" for action in PERIOD_WORKFLOW]),
+        )
+        .order_by(HistoryEvent.seq.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return Step(row.action.removeprefix("period."), row.actor, row.at, row.reason or "")
+
+
+def return_note(period: Period) -> Step | None:
+    """Return why ``period`` was returned while it waits to be submitted again, else None.
+
+    A returned period is open again; the note stands until the next step (a new
+    submission) replaces it as the last one (docs/rules.md#period-workflow).
+    """
+    if period.status != PeriodStatus.OPEN:
+        return None
+    step = last_step(period)
+    return step if step is not None and step.action == "return" else None
 
 
 def approval_blocker(period: Period, username: str) -> str | None:

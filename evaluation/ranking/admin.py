@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, abort, jsonify, request
+from flask import Response, abort, jsonify, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from evaluation.core.periods import default_period
 from evaluation.core.states import PeriodStatus
 from evaluation.core.writing import ServiceError
 from evaluation.i18n import local_time
+from evaluation.periods.workflow import take_step, workflow_buttons
 from evaluation.ranking import reading
 from evaluation.ranking.page import (
     LEVEL_TITLES,
@@ -41,6 +42,8 @@ from models.types import utcnow
 #: The page's table stops here unless all rows are asked for (a province has 1,609 towns;
 #: the XLSX and the print sheet always hold every row).
 TABLE_ROWS = 300
+#: The workflow steps the ranking page offers: the supervisor's review of a submitted period.
+REVIEW_STEPS = ("return", "approve")
 
 
 # --- the view -------------------------------------------------------------------------
@@ -53,12 +56,13 @@ class RankingView(AccessMixin, BaseView):
 
     @staticmethod
     def _period_and_level() -> tuple[Period | None, str]:
-        """Read ``?period=&level=`` (404 for an unknown one); no period: the default one."""
-        code = request.args.get("period", "").strip()
+        """Read ``period`` and ``level`` from the query (or a posted form; 404 for an unknown
+        one); no period: the default one."""
+        code = request.values.get("period", "").strip()
         period = period_by_code(code) if code else default_period("ranking")
         if code and period is None:
             abort(404)
-        level = request.args.get("level", "town")
+        level = request.values.get("level", "town")
         if level not in LEVEL_TITLES:
             abort(404)
         return period, level
@@ -91,6 +95,23 @@ class RankingView(AccessMixin, BaseView):
 
     @expose("/")
     def index(self):
+        return self._show()
+
+    @expose("/workflow/<action>", methods=["POST"])
+    def workflow(self, action: str):
+        """退回 or 审定并锁定 the period on show, once confirmed in its dialog
+        (docs/rules.md#period-workflow)."""
+        if action not in REVIEW_STEPS:
+            abort(404)
+        period, level = self._period_and_level()
+        if period is None:
+            abort(404)
+        problem = take_step(action, period)
+        if problem is None:
+            return redirect(url_for(".index", period=period.code, level=level))
+        return self._show(workflow_problem=problem), problem["status"]
+
+    def _show(self, workflow_problem: dict | None = None):
         printing = request.args.get("print") == "1"
         every_row = printing or request.args.get("all") == "1"
         page, context = self._request_page(limit=None if every_row else TABLE_ROWS)
@@ -109,12 +130,15 @@ class RankingView(AccessMixin, BaseView):
         charts = None
         if page is not None:
             charts = chart_settings(page.period, page.level, page.uncertainty)
+        period = context["period"]
         return self.render(
             "admin/ranking.html",
             page=page,
             rows=page.rows if page is not None else [],
             charts=charts,
             source=source_note(page) if page else "",
+            review_buttons=workflow_buttons(period, REVIEW_STEPS) if period else [],
+            workflow_problem=workflow_problem,
             **context,
         )
 

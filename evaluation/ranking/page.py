@@ -22,8 +22,9 @@ from sqlalchemy.orm import aliased
 from evaluation.core.states import PeriodStatus
 from evaluation.core.writing import ServiceError
 from evaluation.grades import any_values, shown_grade
+from evaluation.periods.operations import last_step
 from evaluation.ranking import reading
-from models import AnalysisGroup, Cadre, HistoryEvent, Indicator, Period, Unit, User, db
+from models import AnalysisGroup, Cadre, Indicator, Period, Unit, User, db
 from models.cadres import town_leaders
 
 #: Rank uncertainty as the page computes it (docs/rules.md#scoring): fixed seed, so a reload agrees.
@@ -238,13 +239,8 @@ def _approval_note(period: Period) -> str:
     """Return the override reason of the period's approval in force ("" when none)."""
     if period.status != PeriodStatus.APPROVED:
         return ""
-    reason = db.session.scalar(
-        select(HistoryEvent.reason)
-        .where(HistoryEvent.period == period.code, HistoryEvent.action == "period.approve")
-        .order_by(HistoryEvent.seq.desc())
-        .limit(1)
-    )
-    return reason or ""
+    step = last_step(period)
+    return step.reason if step is not None and step.action == "approve" else ""
 
 
 def _person(username: str | None) -> str:

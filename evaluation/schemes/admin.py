@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import flash
+from flask import abort, flash, redirect, request
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_babel import lazy_gettext as _l
@@ -13,6 +14,7 @@ from evaluation.admin.base import LedgerModelView, LiveOptions, PairsField, choi
 from evaluation.core.writing import ServiceError
 from evaluation.schemes import operations as schemes
 from evaluation.schemes.messages import default_fractions_text
+from evaluation.web import int_arg
 from models import (
     Dimension,
     Indicator,
@@ -54,16 +56,35 @@ class GradeBandsField(PairsField):
 
 
 class SchemePartView(LedgerModelView):
-    """Scheme, dimension and indicator views: warn on the edit page of a frozen scheme."""
+    """Scheme, dimension and indicator views. The edit page of a published scheme (or of
+    one of its parts) shows its form read-only, with the scheme's 建立新版本 button
+    instead of a save that would be refused (docs/rules.md#domain)."""
 
     permission = "scheme.view"
     write_permission = "scheme.write"
+    edit_template = "admin/scheme_edit.html"
+    details_template = "admin/scheme_details.html"
 
-    def frozen_notice(self, model) -> str | None:
-        scheme = model if isinstance(model, Scheme) else model.scheme
-        if scheme is not None and scheme.status == "published":
-            return schemes.frozen_message(scheme)
+    @staticmethod
+    def frozen_scheme(model) -> Scheme | None:
+        """Return the published scheme ``model`` belongs to (None while it is a draft)."""
+        scheme = model if isinstance(model, Scheme) else getattr(model, "scheme", None)
+        if scheme is not None and scheme.status == SchemeStatus.PUBLISHED:
+            return scheme
         return None
+
+    def render(self, template, **kwargs):
+        model = kwargs.get("model")
+        frozen = self.frozen_scheme(model) if model is not None else None
+        if frozen is not None and template in (self.edit_template, self.details_template):
+            kwargs["frozen_scheme"] = frozen
+            kwargs["frozen_notice"] = schemes.frozen_message(frozen)
+            kwargs["next_version_code"] = schemes.next_version(frozen)[0]
+            form = kwargs.get("form")
+            if form is not None:
+                for field in form:
+                    field.render_kw = {**(field.render_kw or {}), "disabled": True}
+        return super().render(template, **kwargs)
 
 
 class SchemeView(SchemePartView):
@@ -107,7 +128,7 @@ class SchemeView(SchemePartView):
         "status": _l("状态"),
         "based_on": _l("复制自"),
     }
-    column_descriptions = {"status": _l("已发布的方案不能修改，需复制为新版本")}
+    column_descriptions = {"status": _l("已发布的方案不能修改，需在方案页面建立新版本")}
     column_choices = {
         "level": choices(LEVELS),
         "tie_method": choices(TIE_METHODS),
@@ -148,18 +169,23 @@ class SchemeView(SchemePartView):
             else:
                 flash(f"指标方案 {scheme.code} 已发布", "success")
 
-    @action("copy", _l("复制为新版本"), _l("为所选方案各复制一个新的草稿版本？"))
-    def action_copy(self, ids) -> None:
-        for scheme in self._selected(ids):
-            try:
-                new = schemes.copy_scheme(self.actor, scheme, schemes.suggest_copy_code(scheme))
-            except ServiceError as error:
-                flash(error.message, "error")
-            else:
-                flash(
-                    f"已将 {scheme.code} 复制为新版本 {new.code}（第 {new.version} 版，草稿）",
-                    "success",
-                )
+    @expose("/new-version/", methods=["POST"])
+    def new_version_view(self):
+        """建立新版本: copy a published scheme as its next version and open the copy's form."""
+        scheme = db.session.get(Scheme, int_arg("id", request.form) or 0)
+        if scheme is None:
+            abort(404)
+        try:
+            new = schemes.new_version(self.actor, scheme)
+        except ServiceError as error:
+            flash(error.message, "error")
+            return redirect(self.get_url(".details_view", id=scheme.id))
+        flash(
+            f"已为 {scheme.code} 建立新版本 {new.code}（第 {new.version} 版，草稿），"
+            "可在此修改，改好后在方案列表中发布",
+            "success",
+        )
+        return redirect(self.get_url(".edit_view", id=new.id))
 
     def _selected(self, ids) -> list[Scheme]:
         wanted = [int(i) for i in ids if str(i).isdigit()]

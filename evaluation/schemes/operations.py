@@ -4,7 +4,8 @@ publishing (docs/rules.md#scheme-rules scheme validation) and copying to a new v
 A published scheme, its dimensions and its indicators are frozen on every door:
 the rules below are registered with ``records.add_rule``, so the admin forms, the
 CLI, the API and the seeder all meet the same refusal. A change to a published
-scheme is made on a copy (``copy_scheme``), which is a new draft version.
+scheme is made on a copy (``new_version``: ``copy_scheme`` under the next free
+``-vN`` code), which is a new draft version.
 
 Drafts may be saved while still incomplete (points not yet adding up), but every
 field is checked when written: the database would otherwise round a third decimal
@@ -15,6 +16,7 @@ away or refuse the row with a constraint name no user can read.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
@@ -38,7 +40,8 @@ __all__ = [
     "parse_grade_bands",
     "parse_grade_fractions",
     "publish_scheme",
-    "suggest_copy_code",
+    "new_version",
+    "next_version",
     "validate_scheme",
 ]
 
@@ -305,7 +308,7 @@ def _committed_status(scheme: Scheme) -> str | None:
 def frozen_message(scheme: Scheme) -> str:
     return (
         f"指标方案 {scheme.code}（第 {scheme.version} 版）已发布，不能再修改；"
-        "请在方案列表中选择“复制为新版本”，在新版本上修改后再发布"
+        "请在方案页面点“建立新版本”，在新版本上修改后再发布"
     )
 
 
@@ -501,21 +504,36 @@ def publish_scheme(actor, scheme: Scheme) -> Scheme:
     return scheme
 
 
-def suggest_copy_code(scheme: Scheme) -> str:
-    """Propose a free code for the next version: ``TOWN-2026`` → ``TOWN-2026-v2``."""
-    base = scheme.code
-    stem = base.rsplit("-v", 1)[0] if "-v" in base else base
-    version = scheme.version + 1
+def next_version(scheme: Scheme) -> tuple[str, int]:
+    """Return the code and number of ``scheme``'s next free version.
+
+    ``T2026`` (version 1) → ``T2026-v2``, version 2; when that code is taken, ``-v3`` and
+    so on. A copy of ``T2026-v2`` is ``T2026-v3``: the ``-vN`` suffix is replaced, never
+    stacked. The code and the version number always agree.
+    """
+    match = re.fullmatch(r"(.+)-v\d+", scheme.code)
+    stem = match.group(1) if match else scheme.code
+    number = scheme.version + 1
     while True:
-        candidate = f"{stem}-v{version}"[-32:]
+        suffix = f"-v{number}"
+        candidate = stem[: 32 - len(suffix)] + suffix
         taken = db.session.scalar(select(Scheme.id).where(Scheme.code == candidate))
         if taken is None:
-            return candidate
-        version += 1
+            return candidate, number
+        number += 1
 
 
-def copy_scheme(actor, scheme: Scheme, new_code: str, *, name: str | None = None) -> Scheme:
-    """Copy ``scheme`` with its dimensions and indicators into a new draft version."""
+def new_version(actor, scheme: Scheme) -> Scheme:
+    """Copy a scheme as its next free version (``next_version``), a draft to change."""
+    code, number = next_version(scheme)
+    return copy_scheme(actor, scheme, code, version=number)
+
+
+def copy_scheme(
+    actor, scheme: Scheme, new_code: str, *, name: str | None = None, version: int | None = None
+) -> Scheme:
+    """Copy ``scheme`` with its dimensions and indicators into a new draft version
+    (numbered ``version``, else one more than ``scheme``'s)."""
     new_code = (new_code or "").strip()
     with writing(actor, "scheme.write") as session:
         session.refresh(scheme)
@@ -528,7 +546,7 @@ def copy_scheme(actor, scheme: Scheme, new_code: str, *, name: str | None = None
             **{field: getattr(scheme, field) for field in COPY_FIELDS_SCHEME},
             grades=copy.deepcopy(scheme.grades),
             status="draft",
-            version=scheme.version + 1,
+            version=version or scheme.version + 1,
             based_on=scheme,
         )
         if name:

@@ -36,13 +36,13 @@ from evaluation.core.writing import (
 )
 from evaluation.i18n import local_time
 from evaluation.periods import operations as periods
+from evaluation.periods.workflow import take_step, workflow_buttons
 from evaluation.ranking import reading
 from evaluation.scores import operations as ledger
 from evaluation.scores import values
 from evaluation.web import int_arg
 from forms.entry import (
     AdjustmentForm,
-    ApprovalForm,
     CellInput,
     ReasonForm,
     VetoForm,
@@ -56,8 +56,6 @@ from models.units import LEVELS
 
 #: Units per page in the by-indicator grid (a province has 1,609 towns).
 UNITS_PER_PAGE = 100
-#: How many units' missing values a refused submission or approval lists on the page.
-MISSING_UNITS_SHOWN = 40
 
 
 
@@ -371,58 +369,9 @@ class EntryView(AccessMixin, BaseView):
         selection = _selection(request.form)
         if selection.period is None:
             abort(404)
-        label = PERIOD_WORKFLOW[action].label
-        reason = ""
-        if action == "approve":
-            # The override reason is optional: needed only while values are missing.
-            form = ApprovalForm()
-            if not form.validate_on_submit():
-                problem = {
-                    "action": label,
-                    "message": _("未能%(action)s：", action=label) + "；".join(form_errors(form)),
-                }
-                return self._render(selection, workflow_problem=problem), 422
-            reason = form.override_reason.data or ""
-        elif PERIOD_WORKFLOW[action].needs_reason:
-            form = ReasonForm()
-            if not form.validate_on_submit():
-                problem = {
-                    "action": label,
-                    "message": _("未能%(action)s：请填写理由。", action=label),
-                }
-                return self._render(selection, workflow_problem=problem), 422
-            reason = form.reason.data
-        period = selection.period
-        try:
-            if action == "open":
-                periods.open_period(_actor(), period)
-            elif action == "submit":
-                periods.submit(_actor(), period)
-            elif action == "return":
-                periods.return_period(_actor(), period, reason)
-            elif action == "approve":
-                periods.approve(_actor(), period, override_reason=reason)
-            else:
-                periods.reopen(_actor(), period, reason)
-        except ServiceError as error:
-            db.session.rollback()
-            problem = {
-                "action": label,
-                "message": _("未能%(action)s：%(why)s", action=label, why=error.message),
-            }
-            if isinstance(error, periods.MissingValues):
-                problem.update(_missing_summary(period, error.gaps))
-            return self._render(selection, workflow_problem=problem), error.status
-        db.session.refresh(period)
-        flash(
-            _(
-                "%(period)s：已%(action)s，当前状态为「%(status)s」。",
-                period=period.name,
-                action=label,
-                status=period.status_name,
-            ),
-            "success",
-        )
+        problem = take_step(action, selection.period)
+        if problem is not None:
+            return self._render(selection, workflow_problem=problem), problem["status"]
         return redirect(url_for(".index", **selection.args()))
 
     # --------------------------------------------------------------- helpers
@@ -628,6 +577,7 @@ class EntryView(AccessMixin, BaseView):
                 [r.score.entered_by for r in rows if r.score is not None]
                 + [period.submitted_by, period.approved_by]
                 + [snapshot.created_by for snapshot in context["workflow"]["snapshots"]]
+                + [returned.actor if (returned := context["workflow"]["returned"]) else None]
             ),
             local_when=_when,
         )
@@ -656,25 +606,7 @@ class EntryView(AccessMixin, BaseView):
         }
 
     def _workflow_context(self, period: Period) -> dict:
-        buttons = []
-        for action, step in PERIOD_WORKFLOW.items():
-            if step.source != period.status or not can(current_user, step.permission):
-                continue
-            blocked = None
-            incomplete = []
-            if action == "approve":
-                blocked = periods.approval_blocker(period, current_user.username)
-                if blocked is None:
-                    incomplete = periods.incomplete_units(period)
-            buttons.append(
-                {
-                    "action": action,
-                    "label": step.label,
-                    "reason": step.needs_reason,
-                    "blocked": blocked,
-                    "incomplete": incomplete,
-                }
-            )
+        buttons = workflow_buttons(period)
         # Newest first, the town ranking before the village one.
         snapshots = sorted(
             db.session.scalars(
@@ -686,6 +618,7 @@ class EntryView(AccessMixin, BaseView):
         )
         return {
             "buttons": buttons,
+            "returned": periods.return_note(period),
             "snapshots": [s for s in snapshots if not s.superseded],
             "superseded": [s for s in snapshots if s.superseded],
         }
@@ -747,31 +680,3 @@ def _summary(feedback: dict) -> list[tuple[str, str]]:
         for status, (css, text) in lines.items()
         if status in counts
     ]
-
-
-def _missing_summary(period: Period, gaps: list[periods.UnitGap]) -> dict:
-    """Lay out a refusal's missing values, one line per unit (so each line is one visit)."""
-    names = dict(
-        db.session.execute(
-            select(Indicator.code, Indicator.name).where(
-                Indicator.scheme_id.in_(
-                    [s for s in (period.town_scheme_id, period.village_scheme_id) if s]
-                )
-            )
-        ).all()
-    )
-    shown = [
-        {
-            "level": gap.level,
-            "level_name": _("典型村") if gap.level == "village" else _("镇街"),
-            "unit": gap.unit,
-            "name": gap.name,
-            "indicators": [f"{code} {names.get(code, '')}".strip() for code in gap.indicators],
-        }
-        for gap in gaps[:MISSING_UNITS_SHOWN]
-    ]
-    return {
-        "missing": shown,
-        "missing_total": sum(len(gap.indicators) for gap in gaps),
-        "missing_units": len(gaps),
-    }

@@ -45,6 +45,11 @@ PAGES = [
     ("cadre-sheet", "supervisor", "/admin/cadre-ledger/1"),
     ("cadre-record-form", "supervisor", "/admin/cadre_record/new/"),
     ("scheme-list", "admin", "/admin/scheme/"),
+    # the supervisor's ranking opens on the submitted period, with 退回 and 审定并锁定
+    ("ranking-review", "supervisor", "/admin/ranking/"),
+    # a published scheme: its form read-only beside the 建立新版本 button; a date form
+    ("scheme-published", "admin", "/admin/scheme/edit/?id=1"),
+    ("period-form", "admin", "/admin/period/new/"),
 ]
 #: Each role's own dashboard (its panels differ).
 DASHBOARDS = ["assessor", "supervisor", "auditor", "reviewer"]

@@ -130,11 +130,25 @@ def test_assessor_enters_imports_and_submits(page, demo_server, tmp_path):
     # 3. Every town value is in: submit on the workflow panel.
     page.goto(f"{url}/admin/entry/?period={OPEN_PERIOD}&level=town")
     assert "填报中" in page.inner_text("#period-status")
-    page.click(".workflow-submit button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    # The button only opens a confirmation dialog; 取消 leaves the period as it was.
+    page.click("#open-submit")
+    page.wait_for_selector("#confirm-submit", state="visible")
+    screenshot(page, tmp_path, "j1-assessor-submit-dialog")
+    page.click("#confirm-submit button[data-dismiss=modal].btn")
+    page.wait_for_selector("#confirm-submit", state="hidden")
+    assert page.inner_text("#period-status") == "填报中"
+    confirm_step(page, "submit")
     assert page.inner_text("#period-status") == "已提交"
     assert "当前状态为「已提交」" in page.inner_text("body")
     screenshot(page, tmp_path, "j1-assessor-submitted")
+
+
+def confirm_step(page, action: str) -> None:
+    """Press a workflow step's button, then the confirming button of its dialog."""
+    page.click(f"#open-{action}")
+    page.wait_for_selector(f"#confirm-{action}", state="visible")
+    page.click(f"#confirm-{action}-submit")
+    page.wait_for_load_state("networkidle")
 
 
 def test_supervisor_returns_then_approves(page, demo_server, tmp_path):
@@ -150,34 +164,46 @@ def test_supervisor_returns_then_approves(page, demo_server, tmp_path):
     assert "已提交" in page.inner_text("#period-stamp")
     screenshot(page, tmp_path, "j2-supervisor-ranking-submitted")
 
-    # Returned with a reason ...
-    entry = f"{url}/admin/entry/?period={SUBMITTED_PERIOD}&level=town"
-    page.goto(entry)
+    # Returned with a reason, on the ranking page, once confirmed in its dialog ...
+    page.click("#open-return")
+    page.wait_for_selector("#confirm-return", state="visible")
     reason = "云路镇招商引资数据与区商务局台账不一致，请核实"
-    page.fill(".workflow-return input[name=reason]", reason)
-    page.click(".workflow-return button[type=submit]")
+    page.fill("#confirm-return-reason", reason)
+    screenshot(page, tmp_path, "j2-supervisor-return-dialog")
+    page.click("#confirm-return-submit")
     page.wait_for_load_state("networkidle")
-    assert page.inner_text("#period-status") == "填报中"
-    assert "已退回" in page.inner_text("body")
+    assert "当前状态为「填报中」" in page.inner_text("body")
+    assert "填报中" in page.inner_text("#period-stamp")
     screenshot(page, tmp_path, "j2-supervisor-returned")
 
-    # ... submitted again by the assessor ...
+    # ... read by the assessor on the home page and the entry page, submitted again ...
     logout(page)
     login(page, demo_server, "assessor")
+    page.goto(f"{url}/admin/")
+    assert reason in page.inner_text(f".return-note[data-period='{SUBMITTED_PERIOD}']")
+    screenshot(page, tmp_path, "j2-assessor-return-note")
+    entry = f"{url}/admin/entry/?period={SUBMITTED_PERIOD}&level=town"
     page.goto(entry)
-    page.click(".workflow-submit button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    assert reason in page.inner_text("#entry-workflow .return-note")
+    confirm_step(page, "submit")
     assert page.inner_text("#period-status") == "已提交"
+    assert page.locator(".return-note").count() == 0
     logout(page)
 
-    # ... and approved, which stores the ranking snapshot. 马头村's 暗访 grade is not in:
-    # the approval needs a note saying why it goes ahead.
+    # ... and approved on the ranking page, which stores the ranking snapshot. 马头村's 暗访
+    # grade is not in: the approval needs a note saying why it goes ahead.
     login(page, demo_server, "supervisor")
-    page.goto(entry)
+    page.goto(f"{url}/admin/ranking/?period={SUBMITTED_PERIOD}&level=town")
+    assert SUBMITTED_PERIOD in page.inner_text("#ranking-review")
+    page.click("#open-approve")
+    page.wait_for_selector("#confirm-approve", state="visible")
     assert "本期有 1 个单位数据不全" in page.inner_text("#approve-incomplete")
     page.fill("#override-reason", "马头村暗访结果下季度补录，先行审定")
-    page.click(".workflow-approve button[type=submit]")
+    screenshot(page, tmp_path, "j2-supervisor-approve-dialog")
+    page.click("#confirm-approve-submit")
     page.wait_for_load_state("networkidle")
+    assert "当前状态为「已审定」" in page.inner_text("body")
+    page.goto(entry)
     assert page.inner_text("#period-status") == "已审定"
     digest = page.inner_text("#snapshot-town .entry-hash").strip()
     assert HASH.match(digest), digest
