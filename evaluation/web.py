@@ -6,6 +6,7 @@ from flask import Blueprint, Flask, redirect, request, session, url_for
 from flask_babel import get_locale
 
 from evaluation.auth import safe_next
+from evaluation.core.labels import action_label, entity_label
 from evaluation.core.numbers import plain
 from evaluation.grades import shown_grade
 from evaluation.i18n import local_time
@@ -46,6 +47,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["shown_grade"] = shown_grade
     app.jinja_env.globals["plain"] = plain
+    # One label table for the codes the history stores (evaluation/core/labels.py).
+    app.jinja_env.globals["action_label"] = action_label
+    app.jinja_env.globals["entity_label"] = entity_label
 
     @app.context_processor
     def _furniture():

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from models.reviews import CONCLUSIONS
@@ -21,13 +21,15 @@ class ReviewForm(FlaskForm):
         _l("发现的问题或情况"),
         validators=[DataRequired(message=_l("请填写发现的问题或情况")), Length(max=4000)],
     )
+    #: No conclusion is preselected: the reviewer chooses one (docs/rules.md#review-flags).
     conclusion = SelectField(
         _l("研判结论"),
-        choices=[(c, c) for c in CONCLUSIONS],
-        validators=[DataRequired()],
+        choices=[("", _l("请选择"))] + [(c, c) for c in CONCLUSIONS],
+        validators=[DataRequired(message=_l("请选择研判结论"))],
     )
     actions = TextAreaField(_l("整改措施"), validators=[Optional(), Length(max=4000)])
     next_visit = DateField(_l("下次走访"), validators=[Optional()])
+    close_older = BooleanField(_l("同时办结本村以往各期未办结的研判任务"))
 
 
 class CloseCaseForm(FlaskForm):

@@ -7,7 +7,6 @@ from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, selec
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
-from models.states import ProjectStatus
 from models.types import utcnow
 
 #: The 四个导向 of a cadre record.
@@ -134,7 +133,6 @@ class KeyProject(db.Model):
     __tablename__ = "key_project"
     __table_args__ = (
         CheckConstraint("progress >= 0 AND progress <= 100", name="progress_percent"),
-        ProjectStatus.check(),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -144,10 +142,8 @@ class KeyProject(db.Model):
     lead_cadre_id: Mapped[int | None] = mapped_column(ForeignKey("cadre.id"), index=True)
     due_date: Mapped[date | None]
     progress: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
-    #: Not read: a project's status is derived as of today
-    #: (``evaluation/projects/board.py: project_status``), no form writes it. The
-    #: column stays until a migration drops it.
-    status: Mapped[str] = mapped_column(String(16), default=ProjectStatus.ON_TRACK)
+    # No stored status: it is derived as of today from the progress, the due date and the
+    # first update (docs/rules.md#domain; evaluation/projects/board.py: project_status).
 
     unit = relationship("Unit")
     lead_cadre = relationship("Cadre", back_populates="projects")

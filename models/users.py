@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
@@ -76,3 +76,18 @@ class LoginFailure(db.Model):
     #: ``user:<name>`` or ``addr:<ip>``.
     key: Mapped[str] = mapped_column(String(128))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def display_names(usernames) -> dict[str, str]:
+    """Map each username given to the name people know that user by: the display name, or
+    the username itself when the user has none or is unknown (a system actor)."""
+    names = {name for name in usernames if name}
+    if not names:
+        return {}
+    shown = {name: name for name in names}
+    rows = db.session.execute(
+        select(User.username, User.display_name).where(User.username.in_(names))
+    )
+    for username, display in rows:
+        shown[username] = display or username
+    return shown

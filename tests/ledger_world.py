@@ -215,3 +215,16 @@ def history_actions() -> list[str]:
     from models import HistoryEvent
 
     return list(db.session.scalars(db.select(HistoryEvent.action).order_by(HistoryEvent.seq)))
+
+
+def set_ranges(world) -> None:
+    """Give E01 and E02 allowed ranges (docs/values-and-ranges.md): E01 (growth, %) allows 0
+    to 100; E02 (projects, 个) whole numbers from 0 up."""
+    records.update(
+        SETUP, world.indicator("E01"),
+        {"value_min": Decimal(0), "value_max": Decimal(100), "measure_unit": "%"},
+    )
+    records.update(
+        SETUP, world.indicator("E02"),
+        {"value_min": Decimal(0), "integer_only": True, "measure_unit": "个"},
+    )

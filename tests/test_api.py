@@ -15,7 +15,14 @@ from evaluation.history import records
 from evaluation.periods import operations as periods
 from evaluation.scores import operations as ledger
 from models import RankingSnapshot, Score, db
-from tests.ledger_world import SETUP, build_world, fill_towns, fill_villages, open_period
+from tests.ledger_world import (
+    SETUP,
+    build_world,
+    fill_towns,
+    fill_villages,
+    open_period,
+    set_ranges,
+)
 
 SCORE_KEYS = {"unit", "indicator", "value", "points", "note", "version", "entered_by",
               "updated_at"}
@@ -278,14 +285,7 @@ def test_put_with_an_invalid_value_gets_422_listing_the_problem(api, path, body,
 
 def test_put_outside_the_indicator_rule_gets_422_with_the_rule(api):
     with api.app.app_context():
-        records.update(
-            SETUP, api.world.indicator("E01"),
-            {"value_min": Decimal(0), "value_max": Decimal(100), "measure_unit": "%"},
-        )
-        records.update(
-            SETUP, api.world.indicator("E02"),
-            {"value_min": Decimal(0), "integer_only": True, "measure_unit": "个"},
-        )
+        set_ranges(api.world)
         db.session.remove()
     refusals = [
         (api.put(PUT_E01, yunlu_e01(150)),

@@ -3,13 +3,16 @@
 The same changes are made twice, each on a fresh ledger with the clock frozen: once by
 the public one-row services (``records.create``/``update``, ``reviews.record_review``)
 and once by the bulk forms the province seeder uses (``records.create_rows``/
-``update_many``, ``reviews.record_reviews``). Every stored history row must be the
+``update_many``, ``reviews.record_reviews``); raw values likewise through
+``ledger.set_score`` and the import's and seeders' ``ledger.write_values``. Every stored
+history row must be the
 same, column for column, hash included, so the two paths cannot drift apart in the
 event format (see docs/demo.md).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +22,9 @@ from evaluation.core.writing import Forbidden, SystemActor
 from evaluation.demo import province
 from evaluation.history import chain as history
 from evaluation.history import records
+from evaluation.periods import operations as periods
 from evaluation.reviews import operations as reviews
+from evaluation.scores import operations as ledger
 from models import (
     AnalysisGroup,
     Cadre,
@@ -27,6 +32,7 @@ from models import (
     ReviewCase,
     ReviewRecord,
     Scheme,
+    Score,
     Unit,
     db,
 )
@@ -35,6 +41,8 @@ from tests.ledger_world import SETUP, build_world
 
 FROZEN = datetime(2026, 11, 27, 8, 0, 0, 123456, tzinfo=UTC)
 SUPERVISOR = SystemActor("督导甲", role="supervisor")
+ADMIN = SystemActor("管理员甲", role="admin")
+ASSESSOR = SystemActor("考核甲", role="assessor")
 VISIT_DAY = datetime.now(UTC).date() - timedelta(days=3)
 
 TOWN = {"code": "445203102000", "name": "锡场镇", "level": "town", "kind": "镇", "sort_order": 9}
@@ -74,8 +82,57 @@ def _open_cases(world) -> None:
     db.session.commit()
 
 
+#: Raw values entered, then one corrected: (town, indicator, value, note).
+FIRST_VALUES = [("云路镇", "E01", "5.2", "初录"), ("云路镇", "U01", "B", ""),
+                ("玉滘镇", "U02", "20", " 统计站数据 ")]  # fmt: skip
+CORRECTION = ("云路镇", "E01", "5.3", "复核更正")
+
+
+def values_one_by_one(world) -> None:
+    period = world.period("2026Q3")
+    periods.open_period(ADMIN, period)
+    assessor = ASSESSOR
+    for town, code, value, note in FIRST_VALUES:
+        unit, indicator = world.unit(town), world.indicator(code)
+        ledger.set_score(assessor, period, unit, indicator, value, note=note, version=None)
+    town, code, value, note = CORRECTION
+    unit, indicator = world.unit(town), world.indicator(code)
+    ledger.set_score(assessor, period, unit, indicator, value, note=note, version=1)
+
+
+def values_in_bulk(world) -> None:
+    period = world.period("2026Q3")
+    periods.open_period(ADMIN, period)
+    assessor = ASSESSOR
+    ledger.write_values(
+        assessor,
+        period,
+        [
+            ledger.ValueWrite(world.unit(town), world.indicator(code), value, note)
+            for town, code, value, note in FIRST_VALUES
+        ],
+    )
+    town, code, value, note = CORRECTION
+    unit, indicator = world.unit(town), world.indicator(code)
+    stored = db.session.scalar(
+        select(Score).where(Score.unit_id == unit.id, Score.indicator_id == indicator.id)
+    )
+    ledger.write_values(
+        assessor,
+        period,
+        [
+            ledger.ValueWrite(
+                unit, indicator, value, note,
+                score_id=stored.id, version=stored.version,
+                old_value=stored.value, old_note=stored.note,
+            )
+        ],
+    )  # fmt: skip
+
+
 def one_by_one(world) -> None:
     """The changes through the public one-row services."""
+    values_one_by_one(world)
     group = db.session.scalar(select(AnalysisGroup).order_by(AnalysisGroup.id))
     town = records.create(SETUP, Unit, TOWN)
     villages = [
@@ -91,6 +148,7 @@ def one_by_one(world) -> None:
 
 def in_bulk(world) -> None:
     """The same changes through the bulk forms the province seeder uses."""
+    values_in_bulk(world)
     group = db.session.scalar(select(AnalysisGroup).order_by(AnalysisGroup.id))
     (town_id,) = records.create_rows(SETUP, Unit, [TOWN])
     village_ids = records.create_rows(
@@ -134,6 +192,7 @@ def ledger_after(changes, url: str, monkeypatch) -> dict:
                 "units": _rows(Unit),
                 "cadres": _rows(Cadre),
                 "visits": _rows(ReviewRecord, skip={"recorded_at"}),
+                "scores": _rows(Score, skip={"updated_at"}),
                 "verified": history.verify().ok,
             }
             db.session.remove()
@@ -153,6 +212,18 @@ def test_bulk_forms_store_the_events_the_services_store(backend, tmp_path, monke
         "unit.create", "unit.create", "unit.create", "cadre.create", "unit.update",
         "review.record", "review.record",
     ]  # fmt: skip
+    def shown(text):
+        return None if text is None else json.loads(text)
+
+    values = [(e["action"], e["entity_key"], shown(e["before"]), shown(e["after"]))
+              for e in service["events"] if e["action"] == "score.set"]  # fmt: skip
+    assert values == [
+        ("score.set", "445203100000/E01", None, {"value": "5.2", "note": "初录"}),
+        ("score.set", "445203100000/U01", None, {"value": "B", "note": ""}),
+        ("score.set", "445203101000/U02", None, {"value": "20", "note": "统计站数据"}),
+        ("score.set", "445203100000/E01", {"value": "5.2", "note": "初录"},
+         {"value": "5.3", "note": "复核更正"}),
+    ]  # fmt: skip
     # Both visits answer a case: 2026Q3's own, and the second village's older open one.
     periods = [e["period"] for e in service["events"] if e["action"] == "review.record"]
     assert periods == ["2026Q3", "2026Q2"]
@@ -164,6 +235,7 @@ def test_bulk_forms_store_the_events_the_services_store(backend, tmp_path, monke
     assert bulk["units"] == service["units"]
     assert bulk["cadres"] == service["cadres"]
     assert bulk["visits"] == service["visits"]
+    assert bulk["scores"] == service["scores"] and len(service["scores"]) == 3
     assert service["verified"] and bulk["verified"]
 
 

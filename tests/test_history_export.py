@@ -39,6 +39,27 @@ TWELVE = [
     "prev_hash",
     "hash",
 ]
+#: The CSV/XLSX columns, written out: Chinese headers, names and labels beside the codes.
+HEADERS = [
+    "序号",
+    "时间（北京时间）",
+    "操作人账号",
+    "操作人",
+    "操作代码",
+    "操作",
+    "对象类型代码",
+    "对象类型",
+    "对象代码",
+    "单位名称",
+    "指标名称",
+    "考核周期",
+    "原值",
+    "新值",
+    "原因",
+    "前一哈希",
+    "哈希",
+]
+REASON, KEY, BEFORE, AFTER = 14, 8, 12, 13
 NASTY = ["=1+1", "+SUM(A1)", "-2", "@cmd", "\tx", "\rx"]
 
 
@@ -104,15 +125,20 @@ def test_csv_has_bom_header_and_neutralized_formulas(ctx):
     data = collect(exports.export_history(ADMIN, "csv", exports.HistoryFilter()))
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    assert rows[0] == TWELVE
-    reasons = [row[9] for row in rows[1:]]
+    assert rows[0] == HEADERS
+    reasons = [row[REASON] for row in rows[1:]]
     for text in NASTY + ["+修正", "@note"]:
         assert "'" + text in reasons
     assert all(not cell.startswith(FORMULA_STARTS) for row in rows for cell in row)
-    score = next(row for row in rows[1:] if row[5] == "445203100000/A01")
+    score = next(row for row in rows[1:] if row[KEY] == "445203100000/A01")
     # before/after as compact JSON text, decimals as strings.
-    assert score[7] == '{"number":"1.50"}'
-    assert json.loads(score[8]) == {"note": '=HYPERLINK("http://x")', "number": "2.25"}
+    assert score[BEFORE] == '{"number":"1.50"}'
+    assert json.loads(score[AFTER]) == {"note": '=HYPERLINK("http://x")', "number": "2.25"}
+    # Beijing time: 15:59 UTC is 23:59 in Beijing; the action and entity in Chinese too.
+    assert score[1:9] == [
+        "2026-09-30 23:59:00", "export-admin", "", "score.set", "录入分数", "score", "分数",
+        "445203100000/A01",
+    ]  # fmt: skip
     assert [int(row[0]) for row in rows[1:]] == list(range(1, len(rows)))
 
 
@@ -123,11 +149,11 @@ def test_xlsx_keeps_numbers_and_neutralizes_text(ctx, tmp_path):
     workbook = load_workbook(path, read_only=True)
     rows = list(workbook.active.iter_rows(values_only=True))
     workbook.close()
-    assert list(rows[0]) == TWELVE
+    assert list(rows[0]) == HEADERS
     seqs = [row[0] for row in rows[1:]]
     assert all(isinstance(seq, int) for seq in seqs)
     assert seqs == list(range(1, len(rows)))
-    reasons = [row[9] for row in rows[1:]]
+    reasons = [row[REASON] for row in rows[1:]]
     for text in NASTY[:4] + ["+修正", "@note"]:
         assert "'" + text in reasons
     for row in rows[1:]:
@@ -143,19 +169,21 @@ def test_xlsx_keeps_markup_and_line_breaks_and_drops_illegal_characters(ctx, tmp
     workbook = load_workbook(path, read_only=True)
     rows = list(workbook.active.iter_rows(values_only=True))
     workbook.close()
-    assert rows[-2][9] == "<b>&amp;</b>\r\n\ufffd end "
+    assert rows[-2][REASON] == "<b>&amp;</b>\r\n\ufffd end "
 
 
 def test_xlsx_continues_on_a_new_sheet_past_the_row_limit(ctx, tmp_path):
     add_events()
     path = tmp_path / "history.xlsx"
-    count = exports.write_xlsx(exports.iter_rows(exports.HistoryFilter()), str(path), sheet_rows=4)
+    readable = exports.Readable(exports.Names.load())
+    rows = exports.iter_rows(exports.HistoryFilter())
+    count = exports.write_xlsx(rows, str(path), readable, sheet_rows=4)
     workbook = load_workbook(path, read_only=True)
     sheets = [list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets]
     names = workbook.sheetnames
     workbook.close()
     assert names[:2] == ["变更历史", "变更历史（2）"]
-    assert all(rows[0] == tuple(TWELVE) and 1 < len(rows) <= 4 for rows in sheets)
+    assert all(rows[0] == tuple(HEADERS) and 1 < len(rows) <= 4 for rows in sheets)
     seqs = [row[0] for rows in sheets for row in rows[1:]]
     assert seqs == list(range(1, count + 1))
 
@@ -381,14 +409,17 @@ def test_export_matching_nothing_is_still_a_valid_file(ctx, tmp_path, fmt):
     flt = exports.HistoryFilter(period="1999Q1")
     data = collect(exports.export_history(ADMIN, fmt, flt))
     if fmt == "csv":
-        assert data.decode("utf-8-sig").splitlines() == [",".join(TWELVE)]
+        lines = data.decode("utf-8-sig").splitlines()
+        assert lines[0].startswith("注意：这是按条件筛选的导出（考核周期=1999Q1）")
+        assert lines[1:] == [",".join(HEADERS)]
     elif fmt == "jsonl":
         assert data == b""
     else:
         path = tmp_path / "empty.xlsx"
         path.write_bytes(data)
         workbook = load_workbook(path, read_only=True)
-        assert list(workbook.active.iter_rows(values_only=True)) == [tuple(TWELVE)]
+        assert workbook.sheetnames == ["说明", "变更历史"]
+        assert list(workbook["变更历史"].iter_rows(values_only=True)) == [tuple(HEADERS)]
         workbook.close()
 
 
@@ -402,7 +433,11 @@ def test_changes_read_as_field_old_new():
     deleted = {"before": {"name": "第一研判组"}, "after": None}
     assert field_changes(deleted) == [("名称", "第一研判组", None)]
     assert action_label("score.set") == "录入分数"
-    assert action_label("cadre.update") == "修改"
+    assert action_label("cadre.update") == "修改干部"
+    assert action_label("review.close") == "办结研判任务"
+    # A state shows its label, not its code.
+    closed = {"entity": "review_case", "before": {"status": "open"}, "after": {"status": "closed"}}
+    assert field_changes(closed) == [("状态", "研判中", "已办结")]
 
 
 def test_verify_and_export_need_the_csrf_token(app, client, auth):
@@ -438,9 +473,19 @@ def test_csv_lines_are_what_the_csv_module_writes(actor, key, period, reason, no
     after = json.dumps({"note": note}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     row = (7, "2026-11-27T08:00:00.123456Z", actor, "score.set", "score", key, period,
            None, after, reason, "0" * 64, "f" * 64)  # fmt: skip
+    unit = key.partition("/")[0]
+    names = exports.Names(
+        people={actor: "=" + actor}, units={unit: "@" + unit}, indicators={"x": "-1"}
+    )
+    readable = exports.Readable(names)
+    cells = readable.cells(row)
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(exports._cells(row))
-    assert exports.csv_line(row) + "\r\n" == buffer.getvalue()
+    csv.writer(buffer, lineterminator="\r\n").writerow(cells)
+    assert exports.csv_line(cells) + "\r\n" == buffer.getvalue()
+    assert readable.csv_line(row) + "\r\n" == buffer.getvalue()
+    assert cells[1] == "2026-11-27 16:00:00"
+    for cell in cells[1:]:
+        assert not cell.startswith(FORMULA_STARTS)
 
 
 def test_one_formula_guard_for_every_export():
@@ -450,12 +495,15 @@ def test_one_formula_guard_for_every_export():
 
     assert base.neutralize is neutralize
     assert workbook.neutralize is neutralize
+    readable = exports.Readable(exports.Names(people={}, units={}, indicators={}))
+    at = "2026-11-27T08:00:00Z"
     for start in FORMULA_STARTS:
         text = start + "HYPERLINK(1)"
         assert neutralize(text) == "'" + text
-        assert exports.csv_line((1, "t", text, "a", "e", "k", None, None, None, text, "p", "h"))
-        line = exports.csv_line((1, "t", text, "a", "e", "k", None, None, None, None, "p", "h"))
-        assert "'" + start in line
+        cells = readable.cells((1, at, text, "a", "e", "k", None, None, None, text, "p", "h"))
+        assert cells[2] == cells[REASON] == "'" + text
+        cells = readable.cells((1, at, "x", "a", "e", text, None, None, None, None, "p", "h"))
+        assert "'" + start in exports.csv_line(cells)
     assert neutralize(-5) == -5 and neutralize("5-1") == "5-1"
 
 

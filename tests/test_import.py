@@ -37,6 +37,7 @@ from tests.ledger_world import (
     build_world,
     fill_towns,
     open_period,
+    set_ranges,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -264,14 +265,7 @@ def test_error_report_names_every_bad_row_and_column(world):
 
 
 def test_dry_run_lists_values_outside_the_indicator_rule_and_writes_nothing(world):
-    records.update(
-        SETUP, world.indicator("E01"),
-        {"value_min": Decimal(0), "value_max": Decimal(100), "measure_unit": "%"},
-    )
-    records.update(
-        SETUP, world.indicator("E02"),
-        {"value_min": Decimal(0), "integer_only": True, "measure_unit": "个"},
-    )
+    set_ranges(world)
     before = event_count()
     rows = [
         ["2026Q3", "445203100000", "", "E01", "", "150", ""],  # 2 above the range

@@ -13,13 +13,18 @@ from hypothesis import strategies as st
 
 from evaluation.core.writing import Conflict, Forbidden, InvalidInput, StateError, SystemActor
 from evaluation.history import chain as history
-from evaluation.history import records
 from evaluation.periods import operations as periods
 from evaluation.ranking import reading
 from evaluation.scores import operations as ledger
 from evaluation.scores import values
 from models import HistoryEvent, Indicator, Score, db
-from tests.ledger_world import SETUP, build_world, fill_towns, history_actions, open_period
+from tests.ledger_world import (
+    build_world,
+    fill_towns,
+    history_actions,
+    open_period,
+    set_ranges,
+)
 
 
 @pytest.fixture
@@ -163,6 +168,36 @@ def test_invalid_values_are_refused_with_the_reason(world, period, indicator, va
     assert stored(world, period, "云路镇", indicator) is None
 
 
+#: The default grade keys, Latin and Chinese (docs/rules.md#scoring).
+GRADES = "A、优、B、良、C、中、D、差"
+
+
+@pytest.mark.parametrize(
+    ("indicator", "value", "message"),
+    [
+        ("U01", "E", f"「U01 农村人居环境整治」按等次评定，数值须为以下等次之一：{GRADES}，收到 E"),
+        ("U01", 1, f"「U01 农村人居环境整治」按等次评定，数值须为以下等次之一：{GRADES}，收到 1"),
+        ("U02", "30.01", "「U02 典型村培育创建成效」直接打分，须在 0 至 30 分之间，收到 30.01"),
+        ("U02", "-1", "「U02 典型村培育创建成效」直接打分，须在 0 至 30 分之间，收到 -1"),
+        ("E01", "1.1234567", "「E01 地区生产总值增速」的数值至多保留 6 位小数，收到 1.1234567"),
+        ("E01", "1234567890.123456",
+         "「E01 地区生产总值增速」的数值有效数字不能超过 15 位，收到 1234567890.123456"),
+        ("E01", "100000000000000",
+         "「E01 地区生产总值增速」的数值过大（整数部分至多 14 位），收到 100000000000000"),
+    ],
+)
+def test_every_value_rule_speaks_in_one_voice(world, period, indicator, value, message):
+    """The storage limits, the method's bounds and the grade keys are worded like the range
+    rules (docs/values-and-ranges.md#one-rule-one-place): the indicator's code and name,
+    the rule, the value received."""
+    with pytest.raises(InvalidInput) as refused:
+        ledger.set_score(
+            world.user("assessor"), period, world.unit("云路镇"), world.indicator(indicator),
+            value, version=None,
+        )
+    assert refused.value.message == message
+
+
 def test_the_largest_exact_values_are_stored_exactly(world, period):
     """Fifteen significant digits survive the database as typed (SQLite: a float)."""
     assessor = world.user("assessor")
@@ -172,18 +207,6 @@ def test_the_largest_exact_values_are_stored_exactly(world, period):
         )
         db.session.expire_all()  # read back what the database holds
         assert stored(world, period, name, "E01").value == value
-
-
-def _with_ranges(world) -> None:
-    """E01 (growth, %) allows 0 to 100; E02 (projects, 个) whole numbers from 0 up."""
-    records.update(
-        SETUP, world.indicator("E01"),
-        {"value_min": Decimal(0), "value_max": Decimal(100), "measure_unit": "%"},
-    )
-    records.update(
-        SETUP, world.indicator("E02"),
-        {"value_min": Decimal(0), "integer_only": True, "measure_unit": "个"},
-    )
 
 
 @pytest.mark.parametrize(
@@ -205,7 +228,7 @@ def _with_ranges(world) -> None:
     ],
 )
 def test_values_outside_the_indicator_rule_are_refused(world, period, indicator, value, message):
-    _with_ranges(world)
+    set_ranges(world)
     before = event_count()
     with pytest.raises(InvalidInput) as refused:
         ledger.set_score(
@@ -227,7 +250,7 @@ def test_values_outside_the_indicator_rule_are_refused(world, period, indicator,
 
 
 def test_values_on_the_bounds_of_the_range_are_accepted(world, period):
-    _with_ranges(world)
+    set_ranges(world)
     assessor = world.user("assessor")
     for name, e01, e02 in [("云路镇", "0", "0"), ("玉滘镇", "100.000", "3.0"),
                            ("曲溪街道", "1,00", "12")]:

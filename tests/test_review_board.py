@@ -182,7 +182,8 @@ def test_board_lists_every_typical_village_with_chinese_flags(world, client, aut
     # No value at all: incomplete, not scored low or bottom as if it had earned 0.
     assert "数据不全" in missing and "得分偏低" not in missing and "排名靠后" not in missing
     assert badge(missing) == ("warning", "中")
-    assert re.search(r'<td class="num total">0.00 <span[^>]*>（数据不全）</span></td>', missing)
+    total = r'<td data-label="总分" class="num total">0.00 <span[^>]*>（数据不全）</span></td>'
+    assert re.search(total, missing)
     top = row_of(html, "445203100201")  # 新桃村, 95 points, never reviewed
     assert "近期未研判" in top and badge(top) == ("info", "低") and "得分偏低" not in top
     assert "第一批" in top and "云路镇" in top and "第一研判小组" in top and "新桃书记" in top

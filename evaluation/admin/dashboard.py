@@ -23,6 +23,7 @@ from evaluation.core.periods import default_period
 from evaluation.core.permissions import can
 from evaluation.core.states import PeriodStatus, ReviewCaseStatus
 from evaluation.core.writing import ServiceError
+from evaluation.history import exports
 from evaluation.periods import operations as periods
 from evaluation.ranking import reading
 from models import (
@@ -40,6 +41,7 @@ from models import (
     db,
 )
 from models.units import LEVELS
+from models.users import display_names
 
 #: How many towns the supervisor sees at each end of the ranking.
 ENDS = 3
@@ -142,6 +144,8 @@ class Dashboard:
     problems: list[str] = field(default_factory=list)
     #: Display names of the users the panels mention by username.
     people: dict[str, str] = field(default_factory=dict)
+    #: Names beside the codes of ``events`` (display names, units, indicators).
+    event_names: exports.Names | None = None
 
 
 def entry_progress(period: Period, level: str) -> EntryProgress | None:
@@ -255,17 +259,6 @@ def latest_events(limit: int = LATEST_EVENTS) -> list[HistoryEvent]:
     )
 
 
-def display_names(usernames) -> dict[str, str]:
-    """Map usernames to the names people know each other by."""
-    wanted = {name for name in usernames if name}
-    if not wanted:
-        return {}
-    rows = db.session.execute(
-        select(User.username, User.display_name).where(User.username.in_(wanted))
-    )
-    return {username: display or username for username, display in rows}
-
-
 def _count(model, *conditions) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
 
@@ -323,6 +316,7 @@ def dashboard_for(user) -> Dashboard:
         board.cases = group_cases(user.group_id)
     if PANELS["events"](user):
         board.events = latest_events()
+        board.event_names = exports.Names.load(events=board.events)
     if (
         PANELS["missing"](user)
         and board.period is not None

@@ -38,7 +38,6 @@ def seed_demo(scale, seed, if_empty):
     if scale == "province":
         return seed_province(seed, started)
     result = demo.seed_demo(scale=scale, seed=seed)
-    path = demo.write_credentials(current_app.instance_path, result.credentials)
     counts = result.counts
     click.echo(
         f"已载入演示数据（{district_data.DISTRICT_NAME}，种子 {seed}，用时 "
@@ -47,11 +46,7 @@ def seed_demo(scale, seed, if_empty):
         f"干部 {counts['cadres']} 名，重点项目 {counts['key_projects']} 个，"
         f"考核周期 {counts['periods']} 个"
     )
-    for username in result.kept_users:
-        click.echo(f"用户 {username} 已存在，沿用原密码")
-    click.echo(f"演示账号（角色 用户名 密码），已写入 {path}：")
-    for cred in result.credentials:
-        click.echo(f"{cred.role} {cred.username} {cred.password}")
+    echo_users(result)
 
 
 def seed_province(seed: int, started: float) -> None:
@@ -62,7 +57,6 @@ def seed_province(seed: int, started: float) -> None:
         click.echo(f"[{time.perf_counter() - started:7.1f}s] {stage} {done:,}/{total:,}")
 
     result = province.seed_province(seed=seed, progress=progress, scale=province.PROVINCE)
-    path = demo.write_credentials(current_app.instance_path, result.credentials)
     counts = result.counts
     click.echo(
         f"已载入省级规模演示数据（种子 {seed}，用时 {time.perf_counter() - started:.1f} 秒）："
@@ -71,6 +65,12 @@ def seed_province(seed: int, started: float) -> None:
         f"考核周期 {counts['periods']} 个，分数 {counts['scores']:,} 条，"
         f"变更历史 {counts['history_events']:,} 条"
     )
+    echo_users(result)
+
+
+def echo_users(result) -> None:
+    """Write the new users' passwords to the instance folder and say who is who."""
+    path = demo.write_credentials(current_app.instance_path, result.credentials)
     for username in result.kept_users:
         click.echo(f"用户 {username} 已存在，沿用原密码")
     click.echo(f"演示账号（角色 用户名 密码），已写入 {path}：")

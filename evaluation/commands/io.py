@@ -95,13 +95,14 @@ def import_scores(file, period, level, dry_run, username, overwrite, reason):
 @click.option("--period", default="", help="Only the events of this period (code).")
 @click.option("--format", "fmt", required=True, type=click.Choice(exports.FORMATS))
 @click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option("--utc", is_flag=True, help="CSV/XLSX times in UTC instead of Beijing time.")
 @with_appcontext
 @fails_in_one_line
-def export_history(period, fmt, output):
+def export_history(period, fmt, output, utc):
     """Export the change history as CSV, XLSX or JSONL (streamed; the export is logged)."""
     flt = exports.HistoryFilter(period=period)
     try:
-        count = exports.write_export(CLI_ACTOR, fmt, flt, output)
+        count = exports.write_export(CLI_ACTOR, fmt, flt, output, utc=utc)
     except OSError as error:
         raise click.ClickException(f"无法写入 {output}：{error.strerror or error}") from None
     click.echo(f"已导出 {count} 条变更历史到 {Path(output).resolve()}")

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sqlalchemy import Table, bindparam, update
+
 from evaluation.core.permissions import can
 from evaluation.database import take_write_lock
 from models import db
@@ -98,3 +100,16 @@ def writing(actor, permission: str | None = None) -> Iterator:
 def in_write(session=None) -> bool:
     """Tell whether the session is inside ``writing``."""
     return bool((session or db.session).info.get("writing"))
+
+
+def update_rows(session, table: Table, names, rows: list[dict], *, key: str = "_id") -> None:
+    """Set the columns ``names`` of many rows of ``table`` in one executemany: each of
+    ``rows`` holds its row's id under ``key`` and the new values under their names. The
+    bulk writers (``records.update_many``, ``ledger.write_values``) share it."""
+    if rows:
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam(key))
+            .values({name: bindparam(name) for name in names}),
+            rows,
+        )

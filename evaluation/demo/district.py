@@ -241,7 +241,53 @@ def _round(value: Decimal, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
-class _Seeder:
+def count_rows(model, *where) -> int:
+    """How many rows of ``model`` match ``where`` (for a seeder's summary)."""
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def unit_counts() -> dict[str, int]:
+    """The units a seeder made: towns, villages, typical villages."""
+    return {
+        "towns": count_rows(Unit, Unit.level == "town"),
+        "villages": count_rows(Unit, Unit.level == "village"),
+        "typical_villages": count_rows(Unit, Unit.typical_batch.is_not(None)),
+    }
+
+
+class DemoUsers:
+    """The demo users of a seeder, the district's and the province's alike.
+
+    The seeder holds ``users`` (username → User), ``result`` (a DemoResult) and
+    ``password_factory``.
+    """
+
+    users: dict[str, User]
+    result: DemoResult
+    password_factory: Callable[[], str]
+
+    def ensure_user(self, actor, role, username, display, group) -> None:
+        """Create the user with a fresh password (its credential noted), or keep the one
+        already there: its role must match, and a reviewer without a group gets this one."""
+        existing = db.session.scalar(select(User).where(User.username == username))
+        if existing is not None:
+            if existing.role != role:
+                raise InvalidInput(f"用户名 {username} 已存在且角色不是 {role}，无法载入演示数据")
+            if group is not None and existing.group_id is None:
+                # A reviewer acts on their own group's villages only.
+                records.update(actor, existing, {"group": group})
+            self.users[username] = existing
+            self.result.kept_users.append(username)
+            return
+        password = self.password_factory()
+        values = {"display_name": display}
+        if group is not None:
+            values["group"] = group
+        self.users[username] = accounts.create_user(actor, username, role, password, **values)
+        self.result.credentials.append(Credential(role, username, password))
+
+
+class _Seeder(DemoUsers):
     def __init__(self, rng: random.Random, password_factory: Callable[[], str]):
         self.rng = rng
         self.password_factory = password_factory
@@ -282,24 +328,6 @@ class _Seeder:
     def create_admin(self) -> None:
         role, username, display, _ = USERS[0]
         self.ensure_user(SEED_ACTOR, role, username, display, None)
-
-    def ensure_user(self, actor, role, username, display, group) -> None:
-        existing = db.session.scalar(select(User).where(User.username == username))
-        if existing is not None:
-            if existing.role != role:
-                raise InvalidInput(f"用户名 {username} 已存在且角色不是 {role}，无法载入演示数据")
-            if group is not None and existing.group_id is None:
-                # A reviewer acts on their own group's villages only.
-                records.update(actor, existing, {"group": group})
-            self.users[username] = existing
-            self.result.kept_users.append(username)
-            return
-        password = self.password_factory()
-        values = {"display_name": display}
-        if group is not None:
-            values["group"] = group
-        self.users[username] = accounts.create_user(actor, username, role, password, **values)
-        self.result.credentials.append(Credential(role, username, password))
 
     def create_groups(self, admin) -> None:
         for name, leader, towns in GROUPS:
@@ -447,6 +475,8 @@ class _Seeder:
     )
 
     def create_projects(self, admin) -> None:
+        # Each project gets a course (on track, behind, done) that sets its progress and the
+        # note of its last update; its status is not stored but derived (docs/rules.md#domain).
         self.projects: list[tuple[KeyProject, date, Decimal, str]] = []
         number = 0
         plan: list[tuple[str, Unit, Cadre]] = []
@@ -472,17 +502,17 @@ class _Seeder:
             if due <= today:
                 # Past its due date: finished, or overdue and short of it.
                 if roll < 0.75:
-                    progress, status = Decimal(100), "done"
+                    progress, course = Decimal(100), "done"
                 else:
-                    progress, status = _d(self.rng.randrange(70, 96)), "behind"
+                    progress, course = _d(self.rng.randrange(70, 96)), "behind"
             elif roll < 0.12:
-                progress, status = Decimal(100), "done"  # finished ahead of time
+                progress, course = Decimal(100), "done"  # finished ahead of time
             elif roll < 0.45:
                 lag = _d(f"{self.rng.uniform(0.45, 0.75):.2f}")
-                progress, status = _round(elapsed * 100 * lag, 0), "behind"
+                progress, course = _round(elapsed * 100 * lag, 0), "behind"
             else:
                 progress = min(_round(elapsed * 100 * pace, 0), Decimal(95))
-                status = "on_track"
+                course = "on_track"
             project = records.create(
                 admin,
                 KeyProject,
@@ -495,7 +525,7 @@ class _Seeder:
                     "progress": progress,
                 },
             )
-            self.projects.append((project, start, progress, status))
+            self.projects.append((project, start, progress, course))
 
     def create_project_updates(self, assessor) -> None:
         notes = {
@@ -503,7 +533,7 @@ class _Seeder:
             "behind": ("用地报批未完成，进度滞后", "资金拨付延迟，已约谈施工单位"),
             "done": ("完成竣工验收", "项目投入使用"),
         }
-        for project, start, final, status in self.projects:
+        for project, start, final, course in self.projects:
             steps = self.rng.randint(2, 4)
             end = min(PERIODS[-1].end, project.due_date)
             span = max((end - start).days, steps)
@@ -513,7 +543,7 @@ class _Seeder:
                 if step < steps:
                     note = notes["on_track"][min(step, 3) - 1]
                 else:
-                    note = self.rng.choice(notes[status])
+                    note = self.rng.choice(notes[course])
                 records.create(
                     assessor,
                     ProjectUpdate,
@@ -777,13 +807,9 @@ class _Seeder:
                 )
 
     def count(self) -> None:
-        def n(model, *where) -> int:
-            return db.session.scalar(select(func.count()).select_from(model).where(*where))
-
+        n = count_rows
         self.result.counts = {
-            "towns": n(Unit, Unit.level == "town"),
-            "villages": n(Unit, Unit.level == "village"),
-            "typical_villages": n(Unit, Unit.typical_batch.is_not(None)),
+            **unit_counts(),
             "cadres": n(Cadre),
             "cadre_records": n(CadreRecord),
             "key_projects": n(KeyProject),

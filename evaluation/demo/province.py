@@ -33,7 +33,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
 from evaluation.accounts import operations as accounts
 from evaluation.core.numbers import plain
@@ -185,7 +185,7 @@ def _number(value: float, places: int) -> str:
     return f"{value:.{places}f}"
 
 
-class _ProvinceSeeder:
+class _ProvinceSeeder(demo.DemoUsers):
     def __init__(self, rng: random.Random, scale: ProvinceScale, progress: Progress, factory):
         self.rng = rng
         self.scale = scale
@@ -246,21 +246,6 @@ class _ProvinceSeeder:
                     admin, role, username, display, None if group is None else self.groups[group]
                 )
                 self.progress("users", done, len(USERS))
-
-    def ensure_user(self, actor, role, username, display, group) -> None:
-        existing = db.session.scalar(select(User).where(User.username == username))
-        if existing is not None:
-            if existing.role != role:
-                raise InvalidInput(f"用户名 {username} 已存在且角色不是 {role}，无法载入演示数据")
-            self.users[username] = existing
-            self.result.kept_users.append(username)
-            return
-        password = self.password_factory()
-        values = {"display_name": display}
-        if group is not None:
-            values["group"] = group
-        self.users[username] = accounts.create_user(actor, username, role, password, **values)
-        self.result.credentials.append(demo.Credential(role, username, password))
 
     def person_name(self) -> str:
         while True:
@@ -593,14 +578,10 @@ class _ProvinceSeeder:
     # --- summary ---------------------------------------------------------------------
 
     def count(self) -> None:
-        def n(model, *where) -> int:
-            return db.session.scalar(select(func.count()).select_from(model).where(*where))
-
+        n = demo.count_rows
         self.result.counts = {
             "counties": self.scale.counties,
-            "towns": n(Unit, Unit.level == "town"),
-            "villages": n(Unit, Unit.level == "village"),
-            "typical_villages": n(Unit, Unit.typical_batch.is_not(None)),
+            **demo.unit_counts(),
             "analysis_groups": n(AnalysisGroup),
             "cadres": n(Cadre),
             "periods": n(Period),

@@ -11,9 +11,12 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from evaluation.admin.access import AccessMixin
+from evaluation.core import labels
 from evaluation.core.downloads import content_disposition
+from evaluation.core.labels import action_label
 from evaluation.core.permissions import can
 from evaluation.core.writing import ServiceError
 from evaluation.history import chain as history
@@ -93,38 +96,17 @@ FIELD_LABELS = {
     "incomplete": _l("审定时数据不全的单位"),
     "format": _l("格式"),
     "filters": _l("筛选条件"),
+    "time": _l("时间"),
+    "reasons": _l("研判原因"),
+    "priority": _l("优先级"),
+    "closed_by": _l("办结人"),
+    "case": _l("研判任务"),
+    "conclusion": _l("研判结论"),
+    "visitors": _l("走访人员"),
+    "findings": _l("发现的问题或情况"),
+    "actions": _l("整改措施"),
+    "next_visit": _l("下次走访"),
 }
-#: Chinese names of the common actions; ``<entity>.create/update/delete`` are composed.
-ACTION_LABELS = {
-    "score.set": _l("录入分数"),
-    "score.clear": _l("清除分数"),
-    "adjustment.add": _l("加减分"),
-    "adjustment.remove": _l("撤销加减分"),
-    "veto.set": _l("一票否决"),
-    "veto.remove": _l("撤销一票否决"),
-    "period.open": _l("开启填报"),
-    "period.submit": _l("提交审核"),
-    "period.return": _l("退回"),
-    "period.approve": _l("审定"),
-    "period.reopen": _l("重新开启"),
-    "scheme.publish": _l("发布方案"),
-    "scheme.copy": _l("复制方案"),
-    "user.password_set": _l("重置密码"),
-    "user.password_change": _l("修改密码"),
-    "history.export": _l("导出变更历史"),
-    "setting.set": _l("修改设置"),
-}
-VERBS = {"create": _l("新增"), "update": _l("修改"), "delete": _l("删除")}
-
-
-def action_label(action: str) -> str:
-    """Return a Chinese name for an action code ("" when there is none)."""
-    if action in ACTION_LABELS:
-        return str(ACTION_LABELS[action])
-    _, _, verb = action.rpartition(".")
-    return str(VERBS.get(verb, ""))
-
-
 def readable(value) -> str:
     """Show a history value to a person: decimals stay as their text, null as （空）."""
     if value is None:
@@ -145,8 +127,10 @@ def field_changes(event: dict) -> list[tuple[str, str | None, str | None]]:
     """Return ``(field, old, new)`` per changed field; old/new None when that side is absent.
 
     Known fields come first in a fixed order (the value before its note); a record's
-    empty fields are left out when it was created, where they say nothing.
+    empty fields are left out when it was created, where they say nothing. A stored
+    state shows its label (``evaluation/core/labels.py``).
     """
+    entity = event.get("entity")
     before = event["before"] or {}
     after = event["after"] or {}
     keys = sorted(
@@ -159,8 +143,12 @@ def field_changes(event: dict) -> list[tuple[str, str | None, str | None]]:
         rows.append(
             (
                 FIELD_LABELS.get(key, key),
-                readable(before.get(key)) if event["before"] is not None else None,
-                readable(after.get(key)) if event["after"] is not None else None,
+                readable(labels.value_label(entity, key, before.get(key)))
+                if event["before"] is not None
+                else None,
+                readable(labels.value_label(entity, key, after.get(key)))
+                if event["after"] is not None
+                else None,
             )
         )
     return rows
@@ -175,8 +163,8 @@ class HistoryView(AccessMixin, BaseView):
         except ServiceError:
             return None
 
-    def _render(self, flt: exports.HistoryFilter | None, verification=None, status=200):
-        error = None
+    def _render(self, flt: exports.HistoryFilter | None, status=200, **results):
+        error = results.pop("error", None)
         if flt is None:
             error = gettext("日期格式应为 YYYY-MM-DD")
             flt = exports.HistoryFilter()
@@ -190,13 +178,18 @@ class HistoryView(AccessMixin, BaseView):
                 flt=flt,
                 args=flt.as_args(),
                 result=result,
+                names=exports.Names.load(events=result.events),
                 field_changes=field_changes,
                 action_label=action_label,
+                entity_label=labels.entity_label,
+                action_names=sorted({action_label(code) for code in labels.known_actions()}),
                 periods=periods,
-                verification=verification,
+                verification=results.get("verification"),
+                file_check=results.get("file_check"),
                 error=error,
                 formats=exports.FORMATS,
                 can_export=can(current_user, "history.export"),
+                check_max_mb=history.CHECK_MAX_BYTES // (1024 * 1024),
             ),
             status,
         )
@@ -209,6 +202,29 @@ class HistoryView(AccessMixin, BaseView):
     def verify(self):
         return self._render(self._filter(request.form), verification=history.verify())
 
+    @expose("/check-file", methods=["POST"])
+    def check_file(self):
+        """Compare an uploaded JSONL export with the stored chain (docs/rules.md#history-chain)."""
+        # A larger body is refused before it is read (413), with the page's own message.
+        request.max_content_length = history.CHECK_MAX_BYTES + 64 * 1024
+        too_large = gettext("文件过大（上限 %(n)s MB）", n=history.CHECK_MAX_BYTES // 2**20)
+        if (request.content_length or 0) > request.max_content_length:
+            return self._render(exports.HistoryFilter(), 413, error=too_large)
+        try:
+            flt = self._filter(request.form)
+            upload = request.files.get("file")
+        except RequestEntityTooLarge:
+            return self._render(exports.HistoryFilter(), 413, error=too_large)
+        if upload is None or not upload.filename:
+            return self._render(flt, 422, error=gettext("请选择要校验的 JSONL 文件"))
+        limit = history.CHECK_MAX_BYTES + 1
+        lines = iter(lambda: upload.stream.readline(limit), b"")
+        try:
+            found = history.check_file(lines)
+        except ServiceError as error:
+            return self._render(flt, error.status, error=error.message)
+        return self._render(flt, file_check=found)
+
     @expose("/export/<fmt>", methods=["POST"])
     def export(self, fmt: str):
         if fmt not in exports.FORMATS:
@@ -217,16 +233,17 @@ class HistoryView(AccessMixin, BaseView):
         if flt is None:
             abort(400)
         try:
-            export = exports.export_history(current_user, fmt, flt)
+            export = exports.export_history(
+                current_user, fmt, flt, utc=request.form.get("utc") == "1"
+            )
         except ServiceError as error:
             abort(error.status)
+        fallback = export.filename.replace("变更历史", "history").replace("筛选", "filtered")
         return Response(
             stream_with_context(export.chunks),
             mimetype=export.mimetype,
             headers={
-                "Content-Disposition": content_disposition(
-                    export.filename, export.filename.replace("变更历史", "history")
-                ),
+                "Content-Disposition": content_disposition(export.filename, fallback),
                 "Cache-Control": "no-store",
             },
         )

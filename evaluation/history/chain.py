@@ -21,7 +21,7 @@ from json.encoder import encode_basestring as _encode
 from sqlalchemy import insert, select
 
 from evaluation.core.numbers import exact
-from evaluation.core.writing import in_write
+from evaluation.core.writing import InvalidInput, in_write
 from models import HistoryEvent, db
 
 GENESIS = "0" * 64
@@ -324,3 +324,127 @@ def verify(session=None, *, batch: int = 10_000) -> Verification:
         after_seq = rows[-1][0]
     checked = expected - 1
     return Verification(True, checked, None, f"变更历史完整：共 {checked} 条事件，哈希链校验通过")
+
+
+# --- checking an exported file against the chain ----------------------------------------
+
+#: The largest JSONL file the history page checks (about 100,000 events); the command
+#: line verifies any length (``flask verify-history``).
+CHECK_MAX_BYTES = 50 * 1024 * 1024
+_CHECK_BATCH = 1000
+
+
+@dataclass
+class FileCheck:
+    """What an exported JSONL file holds compared with the stored chain."""
+
+    ok: bool
+    events: int
+    first_seq: int | None = None
+    last_seq: int | None = None
+    #: The first ``seq`` where the file and the chain differ (None when they agree).
+    first_bad_seq: int | None = None
+    message: str = ""
+
+
+def _file_events(lines: Iterable[bytes], max_bytes: int) -> Iterator[dict]:
+    """Parse the JSONL lines; a bad line is refused with its number (InvalidInput)."""
+    size = 0
+    for number, raw in enumerate(lines, start=1):
+        size += len(raw)
+        if size > max_bytes:
+            raise InvalidInput(f"文件过大（上限 {max_bytes // (1024 * 1024)} MB）")
+        if not raw.strip():
+            continue
+        try:
+            event = json.loads(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
+        except UnicodeDecodeError:
+            raise InvalidInput(f"第 {number} 行不是 UTF-8 文本") from None
+        except ValueError as error:
+            raise InvalidInput(
+                f"第 {number} 行不是有效的 JSON（第 {error.colno} 个字符附近有误）"
+            ) from None
+        if not isinstance(event, dict):
+            raise InvalidInput(f"第 {number} 行不是一个事件（应为 JSON 对象）")
+        missing = [name for name in EXPORT_FIELDS if name not in event]
+        if missing:
+            raise InvalidInput(f"第 {number} 行缺少字段：{'、'.join(missing)}")
+        seq = event["seq"]
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+            raise InvalidInput(f"第 {number} 行的 seq 不是正整数")
+        if not all(isinstance(event[name], str) for name in ("prev_hash", "hash")):
+            raise InvalidInput(f"第 {number} 行的哈希不是文本")
+        yield event
+
+
+def check_file(lines: Iterable[bytes], session=None, *, max_bytes: int | None = None):
+    """Compare an exported JSONL file with the stored chain, event by event.
+
+    Each event must hash to its own ``hash`` from its ``prev_hash`` (else the file was
+    changed), follow the previous line without a gap (else the file is partial, e.g. a
+    filtered export), and be the stored event of that ``seq`` (same hashes). Returns the
+    first ``seq`` that differs, or that the file agrees with the database. A line that
+    is not an event is refused with its line number (``InvalidInput``).
+    """
+    session = session or db.session
+    max_bytes = CHECK_MAX_BYTES if max_bytes is None else max_bytes
+    columns = [HistoryEvent.seq, HistoryEvent.prev_hash, HistoryEvent.hash]
+    count, first, last = 0, None, None
+    batch: list[dict] = []
+
+    def differs(events: list[dict]) -> FileCheck | None:
+        nonlocal count, first, last
+        stored = {
+            row.seq: row
+            for row in session.execute(
+                select(*columns).where(HistoryEvent.seq.in_([e["seq"] for e in events]))
+            )
+        }
+        for event in events:
+            seq = event["seq"]
+            if last is None and seq != 1:
+                message = (
+                    f"文件从第 {seq} 号事件开始，缺少此前的事件"
+                    "（不是完整的哈希链，可能是筛选导出）"
+                )
+                return FileCheck(False, count, first, last, seq, message)
+            if last is not None and seq != last + 1:
+                message = (
+                    f"文件在第 {last} 号之后缺少事件，下一行是第 {seq} 号"
+                    "（不是完整的哈希链，可能是筛选导出）"
+                )
+                return FileCheck(False, count, first, last, last + 1, message)
+            if chain_hash(event["prev_hash"], event) != event["hash"]:
+                message = f"文件中第 {seq} 号事件的内容与其哈希不符（文件被改动过）"
+                return FileCheck(False, count, first, last, seq, message)
+            row = stored.get(seq)
+            if row is None:
+                message = f"数据库中没有第 {seq} 号事件"
+                return FileCheck(False, count, first, last, seq, message)
+            if (row.prev_hash, row.hash) != (event["prev_hash"], event["hash"]):
+                message = f"文件中第 {seq} 号事件与数据库中的记录不同"
+                return FileCheck(False, count, first, last, seq, message)
+            first = seq if first is None else first
+            last = seq
+            count += 1
+        return None
+
+    for event in _file_events(lines, max_bytes):
+        batch.append(event)
+        if len(batch) >= _CHECK_BATCH:
+            found = differs(batch)
+            if found is not None:
+                return found
+            batch = []
+    if batch and (found := differs(batch)) is not None:
+        return found
+    if count == 0:
+        return FileCheck(False, 0, message="文件中没有事件")
+    return FileCheck(
+        True,
+        count,
+        first,
+        last,
+        None,
+        f"文件与数据库中的哈希链一致：第 1–{last} 号共 {count} 条事件逐条相符",
+    )

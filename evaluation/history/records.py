@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, func, insert, inspect, select
-from sqlalchemy import update as sql_update
+from sqlalchemy import func, insert, inspect, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from evaluation.core.writing import InvalidInput, writing
+from evaluation.core.writing import InvalidInput, update_rows, writing
 from evaluation.history import chain as history
 from models import (
     AnalysisGroup,
@@ -359,12 +358,7 @@ def update_many(
             events.append(event)
             statements.setdefault(tuple(sorted(stored)), []).append({"_id": obj_id, **stored})
         for names, params in statements.items():
-            session.execute(
-                sql_update(table)
-                .where(table.c.id == bindparam("_id"))
-                .values({name: bindparam(name) for name in names}),
-                params,
-            )
+            update_rows(session, table, names, params)
         history.append_many(actor, events)
     return len(events)
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from evaluation.admin.access import AccessMixin
+from evaluation.admin.dashboard import display_names
 from evaluation.core.periods import default_period
 from evaluation.core.permissions import can
 from evaluation.core.states import PeriodStatus, ReviewCaseStatus
@@ -233,6 +234,12 @@ class ReviewBoardView(AccessMixin, BaseView):
             review_form = ReviewForm(
                 period=period.code if period else "", date=datetime.now(SHANGHAI).date()
             )
+        # The case a new visit would answer (as reviews.record_review finds it), and the
+        # older open cases it may settle.
+        answered = case or next((c for c in cases if c.status == ReviewCaseStatus.OPEN), None)
+        people = display_names(
+            [r.recorded_by for r in records] + [c.closed_by for c in cases if c.closed_by]
+        )
         return self._render(
             "admin/review_village.html",
             village=unit,
@@ -247,6 +254,8 @@ class ReviewBoardView(AccessMixin, BaseView):
             may_review=reviews.may_review(current_user, unit),
             review_form=review_form,
             close_form=close_form or CloseCaseForm(),
+            older_cases=reviews.older_open_cases(unit, answered),
+            people=people,
         ), status
 
     @expose("/village/<int:unit_id>")
@@ -272,6 +281,7 @@ class ReviewBoardView(AccessMixin, BaseView):
                     conclusion=form.conclusion.data,
                     actions=form.actions.data or "",
                     next_visit=form.next_visit.data,
+                    close_older=bool(form.close_older.data),
                 )
             except ServiceError as error:
                 if not reviews.may_see_village(current_user, unit):

@@ -120,6 +120,29 @@ def _clean_text(value: str | None) -> str:
     return (value or "").strip()
 
 
+def older_open_cases(unit: Unit, case: ReviewCase | None) -> list[ReviewCase]:
+    """Return the village's open cases of periods that ended before ``case``'s, oldest first.
+
+    A review that answers ``case`` settles these too when the reviewer says so
+    (``record_review(..., close_older=True)``); the page offers them.
+    """
+    if case is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(ReviewCase)
+            .join(Period, ReviewCase.period_id == Period.id)
+            .where(
+                ReviewCase.unit_id == unit.id,
+                ReviewCase.status == ReviewCaseStatus.OPEN,
+                ReviewCase.id != case.id,
+                Period.end_date < case.period.end_date,
+            )
+            .order_by(Period.end_date)
+        )
+    )
+
+
 def record_review(
     actor,
     unit: Unit,
@@ -131,13 +154,16 @@ def record_review(
     conclusion: str,
     actions: str = "",
     next_visit: dt.date | None = None,
+    close_older: bool = False,
 ) -> ReviewRecord:
     """Record a review visit to a typical village (one ``review.record`` event).
 
     The record answers the village's case for ``period`` when one exists, else the
     village's latest open case (a visit answers whatever task is outstanding); with
     neither it stands alone and still counts as the village's latest review. A reviewer
-    of another group is refused.
+    of another group is refused. With ``close_older`` the village's open cases of
+    earlier periods are closed by this visit, each with its ``review.close`` event
+    (docs/rules.md#review-flags).
     """
     with writing(actor, "review.write") as session:
         unit = _require_typical(session.get(Unit, unit.id))
@@ -147,8 +173,30 @@ def record_review(
         record = ReviewRecord(case=case, unit_id=unit.id, recorded_by=actor.username, **fields)
         session.add(record)
         session.flush()
-        history.append_many(actor, [_visit_event(unit.code, record.id, case, fields)])
+        events = [_visit_event(unit.code, record.id, case, fields)]
+        if close_older:
+            reason = f"已由 {fields['date'].isoformat()} 的研判记录一并办结（结论：{conclusion}）"
+            for older in older_open_cases(unit, case):
+                events.append(_close(actor, older, reason))
+            session.flush()
+        history.append_many(actor, events)
     return record
+
+
+def _close(actor, case: ReviewCase, reason: str) -> history.PendingEvent:
+    """Close an open case (the caller holds the write) and return its ``review.close`` event."""
+    case.status = ReviewCaseStatus.CLOSED
+    case.closed_at = utcnow()
+    case.closed_by = actor.username
+    return history.PendingEvent(
+        "review.close",
+        "review_case",
+        case_key(case),
+        period=case.period.code,
+        before={"status": "open"},
+        after={"status": "closed", "closed_by": actor.username},
+        reason=reason,
+    )
 
 
 def _visit_fields(date, visitors, findings, conclusion, actions, next_visit) -> dict:
@@ -161,7 +209,9 @@ def _visit_fields(date, visitors, findings, conclusion, actions, next_visit) -> 
         problems.append("请填写研判日期")
     elif date > _shanghai_today():
         problems.append("研判日期不能晚于今天")
-    if conclusion not in CONCLUSIONS:
+    if not conclusion:
+        problems.append("请选择研判结论")
+    elif conclusion not in CONCLUSIONS:
         problems.append(f"研判结论须为 {'/'.join(CONCLUSIONS)} 之一")
     if not visitors:
         problems.append("请填写走访人员")
@@ -291,19 +341,8 @@ def close_case(actor, case: ReviewCase, reason: str) -> ReviewCase:
         reason = _clean_text(reason)
         if not reason:
             raise InvalidInput("请填写办结理由")
-        case.status = "closed"
-        case.closed_at = utcnow()
-        case.closed_by = actor.username
+        event = _close(actor, case, reason)
         session.flush()
-        history.append(
-            actor,
-            "review.close",
-            "review_case",
-            case_key(case),
-            period=case.period.code,
-            before={"status": "open"},
-            after={"status": "closed", "closed_by": actor.username},
-            reason=reason,
-        )
+        history.append_many(actor, [event])
     return case
 

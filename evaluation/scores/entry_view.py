@@ -49,10 +49,11 @@ from forms.entry import (
     form_errors,
     parse_grid,
 )
-from models import Adjustment, Indicator, Period, RankingSnapshot, Score, Unit, User, Veto, db
+from models import Adjustment, Indicator, Period, RankingSnapshot, Score, Unit, Veto, db
 from models.ledger import ADJUSTMENT_KINDS
 from models.schemes import DIRECTIONS, METHODS
 from models.units import LEVELS
+from models.users import display_names
 
 #: Units per page in the by-indicator grid (a province has 1,609 towns).
 UNITS_PER_PAGE = 100
@@ -222,20 +223,6 @@ def _progress(selection: Selection, units: list[Unit], indicators: list[Indicato
         )
     }
     return progress
-
-
-def _display_names(usernames) -> dict[str, str]:
-    """Map usernames to display names for the people a page mentions."""
-    names = {n for n in usernames if n}
-    if not names:
-        return {}
-    rows = db.session.execute(
-        select(User.username, User.display_name).where(User.username.in_(names))
-    )
-    shown = {name: name for name in names}
-    for username, display in rows:
-        shown[username] = display or username
-    return shown
 
 
 def _when(moment) -> str:
@@ -573,7 +560,7 @@ class EntryView(AccessMixin, BaseView):
             computed_problem=computed_problem,
             from_snapshot=from_snapshot,
             unit_result=computed.get(selection.unit.code) if selection.unit else None,
-            people=_display_names(
+            people=display_names(
                 [r.score.entered_by for r in rows if r.score is not None]
                 + [period.submitted_by, period.approved_by]
                 + [snapshot.created_by for snapshot in context["workflow"]["snapshots"]]
@@ -596,7 +583,7 @@ class EntryView(AccessMixin, BaseView):
         veto = db.session.scalar(
             select(Veto).where(Veto.period_id == period.id, Veto.unit_id == unit.id)
         )
-        item_people = _display_names(
+        item_people = display_names(
             [a.entered_by for a in adjustments] + ([veto.entered_by] if veto else [])
         )
         return {
@@ -640,7 +627,7 @@ def _conflict_message(error: Conflict, cell: CellInput) -> str:
     current = details.get("value")
     current_text = _("（空）") if current in (None, "") else str(current)
     username = details.get("entered_by") or ""
-    display = _display_names([username]).get(username, "")
+    display = display_names([username]).get(username, "")
     who = f"{display}（{username}）" if display and display != username else username or _("他人")
     when = _when(details.get("updated_at"))
     typed = cell.value if cell.value else _("（清空）")

@@ -23,13 +23,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm.exc import ObjectDeletedError
 
 from evaluation import scoring
 from evaluation.core.numbers import plain
 from evaluation.core.states import PeriodStatus
-from evaluation.core.writing import Conflict, InvalidInput, NotFound, StateError, writing
+from evaluation.core.writing import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    StateError,
+    update_rows,
+    writing,
+)
 from evaluation.history import chain as history
 from evaluation.history.chain import format_at
 from evaluation.i18n import local_time
@@ -39,12 +46,6 @@ from models import Adjustment, HistoryEvent, Indicator, Period, Score, Unit, Vet
 from models.ledger import ADJUSTMENT_KINDS
 from models.types import utcnow
 
-#: Raw values are stored as Numeric(20, 6).
-VALUE_DECIMALS = 6
-LARGEST_VALUE = Decimal(10) ** 14
-#: SQLite keeps NUMERIC values as binary floats, exact to 15 significant digits only;
-#: refusing more keeps every stored value exactly what was entered, on both databases.
-SIGNIFICANT_DIGITS = 15
 #: Adjustment points are stored as Numeric(9, 2).
 LARGEST_POINTS = Decimal(10) ** 7
 
@@ -119,17 +120,15 @@ def _decimal(value) -> Decimal:
 
 
 def check_value(indicator: Indicator, value) -> tuple[Decimal | None, str | None]:
-    """Check a raw value against the indicator's method; return ``(number, grade)``.
+    """Check a raw value against the indicator's rules; return ``(number, grade)``.
 
-    Raises InvalidInput whose details are ``[{"path": "value", "message"}]``.
+    The rules and their messages live in ``values`` (docs/values-and-ranges.md). Raises
+    InvalidInput whose details are ``[{"path": "value", "message"}]``.
     """
     if indicator.method == "grade":
-        grades = list(indicator.fractions)
         key = value.strip() if isinstance(value, str) else None
         if key not in indicator.fractions:
-            raise _invalid_value(
-                f"指标 {indicator.code} 按等次评定，数值须为以下等次之一：{'、'.join(grades)}"
-            )
+            raise _invalid_value(values.message("not_a_grade", indicator, value))
         return None, key
     try:
         number = _decimal(value)
@@ -139,23 +138,7 @@ def check_value(indicator: Indicator, value) -> tuple[Decimal | None, str | None
         raise _invalid_value(values.message("not_a_number", indicator, value)) from None
     if not number.is_finite():
         raise _invalid_value(values.message("not_finite", indicator, value))
-    if abs(number) >= LARGEST_VALUE:
-        raise _invalid_value(f"指标 {indicator.code} 的数值过大（整数部分至多 14 位）")
-    if number != number.quantize(Decimal(1).scaleb(-VALUE_DECIMALS)):
-        raise _invalid_value(f"指标 {indicator.code} 的数值至多保留 {VALUE_DECIMALS} 位小数")
-    if number and len(number.normalize().as_tuple().digits) > SIGNIFICANT_DIGITS:
-        raise _invalid_value(
-            f"指标 {indicator.code} 的数值有效数字不能超过 {SIGNIFICANT_DIGITS} 位"
-        )
-    if indicator.method == "direct" and not 0 <= number <= indicator.points:
-        raise _invalid_value(
-            f"指标 {indicator.code} 直接打分，须在 0 至 {plain(indicator.points)} 分之间"
-        )
-    if indicator.method == "target" and indicator.direction == "lower" and number < 0:
-        raise _invalid_value(f"指标 {indicator.code} 越低越好，数值不能为负")
-    problem = values.range_problem(
-        number, indicator.value_min, indicator.value_max, indicator.integer_only
-    )
+    problem = values.number_problem(indicator, number)
     if problem is not None:
         raise _invalid_value(values.message(problem, indicator, number))
     return number, None
@@ -224,9 +207,8 @@ def set_score(
             score is not None and score.version != version
         ):
             raise _conflict(score)
-        new = {"value": _value_text(number, grade), "note": note}
         if score is not None:
-            old = {"value": score.value, "note": score.note}
+            old = (score.value, score.note)
             if score.number == number and score.grade == grade and score.note == note:
                 return score
             score.version += 1
@@ -240,16 +222,34 @@ def set_score(
         score.entered_by = actor.username
         score.updated_at = utcnow()
         session.flush()
-        history.append(
-            actor,
-            "score.set",
-            "score",
-            f"{unit.code}/{indicator.code}",
-            period=period.code,
-            before=old,
-            after=new,
-        )
+        event = score_set_event(period, unit, indicator, old, number, grade, note)
+        history.append_many(actor, [event])
     return score
+
+
+def score_set_event(
+    period: Period,
+    unit: Unit,
+    indicator: Indicator,
+    old: tuple[str | None, str | None] | None,
+    number: Decimal | None,
+    grade: str | None,
+    note: str,
+    *,
+    reason: str | None = None,
+) -> history.PendingEvent:
+    """The ``score.set`` event of one value change (``old``: the stored value and note, None
+    for a new value). ``set_score`` and ``write_values`` both build it here, so a value
+    written alone or in bulk leaves the same event (tests/test_bulk_history.py)."""
+    return history.PendingEvent(
+        "score.set",
+        "score",
+        f"{unit.code}/{indicator.code}",
+        period=period.code,
+        before=None if old is None else {"value": old[0], "note": old[1]},
+        after={"value": _value_text(number, grade), "note": note},
+        reason=reason,
+    )
 
 
 def first_versions(session, period: Period, keys: Sequence[str]) -> dict[str, int]:
@@ -364,20 +364,15 @@ def write_values(
                             **columns,
                         }
                     )
-                    before = None
+                    old = None
                 else:
                     updated.append(
                         {"score_id": write.score_id, "version": write.version + 1, **columns}
                     )
-                    before = {"value": write.old_value, "note": write.old_note}
+                    old = (write.old_value, write.old_note)
                 events.append(
-                    history.PendingEvent(
-                        "score.set",
-                        "score",
-                        f"{write.unit.code}/{write.indicator.code}",
-                        period=period.code,
-                        before=before,
-                        after={"value": _value_text(number, grade), "note": note},
+                    score_set_event(
+                        period, write.unit, write.indicator, old, number, grade, note,
                         reason=write.reason,
                     )
                 )
@@ -385,13 +380,7 @@ def write_values(
             # the batch wherever the None pattern of number/grade changes).
             if created:
                 session.execute(insert(_SCORES), created)
-            if updated:
-                session.execute(
-                    update(_SCORES)
-                    .where(_SCORES.c.id == bindparam("score_id"))
-                    .values({name: bindparam(name) for name in _UPDATED}),
-                    updated,
-                )
+            update_rows(session, _SCORES, _UPDATED, updated, key="score_id")
             history.append_many(actor, events)
             if progress is not None:
                 progress(start + len(batch), total)
@@ -522,15 +511,22 @@ def add_adjustment(actor, period: Period, unit: Unit, kind: str, points, reason:
     return adjustment
 
 
+def _removable(session, row: Adjustment | Veto, gone: str) -> tuple[Period, Unit]:
+    """The period and unit of an item about to be removed, inside the write lock: NotFound
+    (``gone``) if someone removed it first, StateError unless its period is open."""
+    try:
+        period, unit = row.period, row.unit
+    except ObjectDeletedError:
+        raise NotFound(gone) from None
+    session.refresh(period)
+    require_open(period)
+    return period, unit
+
+
 def remove_adjustment(actor, adjustment: Adjustment, reason: str) -> None:
     """Remove a bonus or penalty item, saying why."""
     with writing(actor, "score.write") as session:
-        try:
-            period, unit = adjustment.period, adjustment.unit
-        except ObjectDeletedError:
-            raise NotFound("该加减分项已被删除") from None
-        session.refresh(period)
-        require_open(period)
+        period, unit = _removable(session, adjustment, "该加减分项已被删除")
         text = _reason(reason)
         before = {
             "unit": unit.code,
@@ -579,12 +575,7 @@ def set_veto(actor, period: Period, unit: Unit, reason: str) -> Veto:
 def remove_veto(actor, veto: Veto, reason: str) -> None:
     """Lift a unit's veto for the period, saying why."""
     with writing(actor, "score.write") as session:
-        try:
-            period, unit = veto.period, veto.unit
-        except ObjectDeletedError:
-            raise NotFound("该一票否决已被撤销") from None
-        session.refresh(period)
-        require_open(period)
+        period, unit = _removable(session, veto, "该一票否决已被撤销")
         text = _reason(reason)
         before = {"reason": veto.reason}
         session.delete(veto)

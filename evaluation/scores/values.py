@@ -8,8 +8,12 @@ it — so no door can accept what another refuses.
 - ``read_number_text``: plain decimal text only (``1000``, ``-2.5``, ``1,000``); an
   exponent (``1e3``), a non-finite word (``Infinity``, ``NaN``) or anything else is
   refused.
+- ``number_problem``: what the ledger can store (six decimals, fifteen significant
+  digits, below 10^14), the method's own bounds (``direct``: 0 to the points; ``target``
+  lower-is-better: not negative), then ``range_problem``.
 - ``range_problem``: the indicator's allowed range (``value_min``/``value_max``, both
   bounds included, either may be open) and its ``integer_only`` flag.
+- ``not_a_grade``: a grade indicator takes one of its grade keys.
 """
 
 from __future__ import annotations
@@ -20,17 +24,30 @@ from decimal import Decimal, InvalidOperation
 from evaluation.core.numbers import plain
 
 __all__ = [
+    "LARGEST_VALUE",
     "MESSAGES",
+    "SIGNIFICANT_DIGITS",
+    "VALUE_DECIMALS",
     "NumberTextError",
     "allowed_text",
     "message",
+    "number_problem",
     "range_problem",
     "read_number_text",
 ]
 
+#: Raw values are stored as Numeric(20, 6).
+VALUE_DECIMALS = 6
+LARGEST_VALUE = Decimal(10) ** 14
+#: SQLite keeps NUMERIC values as binary floats, exact to 15 significant digits only;
+#: refusing more keeps every stored value exactly what was entered, on both databases.
+SIGNIFICANT_DIGITS = 15
+
 #: Problem code → its Chinese wording. ``{indicator}`` is ``code name``; ``{unit}`` the
-#: measurement unit in brackets (empty when the indicator has none).
+#: measurement unit in brackets (empty when the indicator has none); ``{points}`` the
+#: indicator's points, ``{grades}`` its grade keys.
 MESSAGES = {
+    "not_a_grade": "「{indicator}」按等次评定，数值须为以下等次之一：{grades}，收到 {value}",
     "not_a_number": "「{indicator}」的数值须为数字，收到 {value}",
     "exponent": "「{indicator}」的数值须写成普通数字（如 1000），不接受科学计数法，收到 {value}",
     "not_finite": "「{indicator}」的数值须为有限的数字，收到 {value}",
@@ -38,6 +55,15 @@ MESSAGES = {
     "below_min": "「{indicator}」的数值须不小于 {min}{unit}，收到 {value}",
     "above_max": "「{indicator}」的数值须不大于 {max}{unit}，收到 {value}",
     "not_integer": "「{indicator}」的数值须为整数，收到 {value}",
+    "too_large": "「{indicator}」的数值过大（整数部分至多 14 位），收到 {value}",
+    "too_many_decimals": (
+        f"「{{indicator}}」的数值至多保留 {VALUE_DECIMALS} 位小数，收到 {{value}}"
+    ),
+    "too_many_digits": (
+        f"「{{indicator}}」的数值有效数字不能超过 {SIGNIFICANT_DIGITS} 位，收到 {{value}}"
+    ),
+    "outside_points": "「{indicator}」直接打分，须在 0 至 {points} 分之间，收到 {value}",
+    "negative_lower": "「{indicator}」越低越好，数值不能为负，收到 {value}",
 }
 
 _PLAIN = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
@@ -71,6 +97,21 @@ def read_number_text(text: str) -> Decimal:
     raise NumberTextError("not_a_number")
 
 
+def number_problem(indicator, number: Decimal) -> str | None:
+    """Return the code of the first rule a finite ``number`` breaks for ``indicator``."""
+    if abs(number) >= LARGEST_VALUE:
+        return "too_large"
+    if number != number.quantize(Decimal(1).scaleb(-VALUE_DECIMALS)):
+        return "too_many_decimals"
+    if number and len(number.normalize().as_tuple().digits) > SIGNIFICANT_DIGITS:
+        return "too_many_digits"
+    if indicator.method == "direct" and not 0 <= number <= indicator.points:
+        return "outside_points"
+    if indicator.method == "target" and indicator.direction == "lower" and number < 0:
+        return "negative_lower"
+    return range_problem(number, indicator.value_min, indicator.value_max, indicator.integer_only)
+
+
 def range_problem(
     number: Decimal,
     value_min: Decimal | None,
@@ -93,12 +134,16 @@ def message(code: str, indicator, value) -> str:
     """Word a problem for ``indicator`` (a model row or anything with its fields)."""
     unit = getattr(indicator, "measure_unit", "") or ""
     shown = plain(value) if isinstance(value, Decimal) else str(value).strip()
+    if value is None or not shown:
+        shown = "（空）"
     return MESSAGES[code].format(
         indicator=f"{indicator.code} {indicator.name}".strip(),
         value=shown,
         min=plain(indicator.value_min),
         max=plain(indicator.value_max),
         unit=f"（{unit}）" if unit else "",
+        points=plain(getattr(indicator, "points", None)),
+        grades="、".join(indicator.fractions) if code == "not_a_grade" else "",
     )
 
 

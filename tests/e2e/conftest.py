@@ -124,8 +124,13 @@ def demo_server(demo_database, tmp_path):
 
     The demo users log in with ``tests.conftest.PASSWORD``.
     """
-    shutil.copyfile(demo_database, tmp_path / "e2e.sqlite3")
-    server = LiveServer(build_live_app(tmp_path, seed=lambda app: None)).start()
+    yield from serve_demo_copy(demo_database, tmp_path)
+
+
+def serve_demo_copy(demo_database: Path, folder: Path):
+    """Serve a copy of the seeded demo ledger from ``folder`` until the fixture ends."""
+    shutil.copyfile(demo_database, folder / "e2e.sqlite3")
+    server = LiveServer(build_live_app(folder, seed=lambda app: None)).start()
     yield server
     server.stop()
     with server.app.app_context():

@@ -1,5 +1,5 @@
 """Accessibility in Chromium (docs/accessibility.md): axe-core's WCAG 2 A and AA rules on the
-daily pages, keyboard focus on the entry page, and the 大字号 (larger text) mode.
+daily pages, keyboard focus on every daily page, and the 大字号 (larger text) mode.
 
 axe-core is a test asset (tests/e2e/assets/axe-core/, MPL-2.0), injected into each page;
 the application never serves it. The pages are read only, so one live server on a copy of
@@ -8,13 +8,11 @@ the demo ledger (docs/rules.md#demo-data) serves the whole module.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from models import db
-from tests.e2e.conftest import LiveServer, build_live_app, login, screenshot
+from tests.e2e.conftest import login, screenshot, serve_demo_copy
 
 AXE = Path(__file__).parent / "assets" / "axe-core" / "axe.min.js"
 AXE_RUN = """() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})
@@ -57,13 +55,7 @@ DASHBOARDS = ["assessor", "supervisor", "auditor", "reviewer"]
 
 @pytest.fixture(scope="module")
 def a11y_server(demo_database, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("a11y")
-    shutil.copyfile(demo_database, folder / "e2e.sqlite3")
-    server = LiveServer(build_live_app(folder, seed=lambda app: None)).start()
-    yield server
-    server.stop()
-    with server.app.app_context():
-        db.engine.dispose()
+    yield from serve_demo_copy(demo_database, tmp_path_factory.mktemp("a11y"))
 
 
 def open_page(page, server, user: str | None, path: str) -> None:
@@ -100,6 +92,8 @@ def set_large_text(page, large: bool) -> None:
         button.focus()
         page.keyboard.press("Enter")
     assert button.get_attribute("aria-pressed") == ("true" if large else "false")
+    # Bootstrap's buttons fade to their new colours: judge the contrast once they are there.
+    page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")
 
 
 def assert_fits_width(page) -> None:
@@ -201,3 +195,72 @@ def test_keyboard_reaches_save_with_a_visible_focus_ring(page, a11y_server):
     page.goto(page.url)
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.className") == "skip-link"
+
+
+#: Marks the focused element and says what it is and whether its focus can be seen.
+TAB_STOP = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body || el === document.documentElement) return null;
+  // A date field takes several Tab presses (year, month, day): still the same stop.
+  const same = el === window.lastTabStop;
+  const again = el.dataset.tabbed === '1' && !same;
+  el.dataset.tabbed = '1';
+  window.lastTabStop = el;
+  const s = getComputedStyle(el), box = el.getBoundingClientRect();
+  return {again, same, name: el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+                       (el.name ? '[name=' + el.name + ']' : '') + ' ' +
+                       (el.innerText || el.value || el.getAttribute('aria-label') || '')
+                         .trim().slice(0, 30),
+          outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2,
+          seen: box.width > 0 && box.height > 0};
+}"""
+#: The controls a person can see and use on the page that Tab never reached (a radio group
+#: counts as reached when one of its radios was: the arrow keys move inside it).
+NOT_TABBED = """() => {
+  const reached = new Set([...document.querySelectorAll('input[type=radio][data-tabbed]')]
+                            .map(r => r.name));
+  return [...document.querySelectorAll(
+      'a[href], button, input:not([type=hidden]), select, textarea, [tabindex], [onclick]')]
+    .filter(el => !el.disabled && el.dataset.tabbed !== '1')
+    .filter(el => el.getAttribute('tabindex') !== '-1' || el.hasAttribute('onclick'))
+    .filter(el => !(el.type === 'radio' && reached.has(el.name)))
+    .filter(el => { const b = el.getBoundingClientRect(), s = getComputedStyle(el);
+                    return b.width > 0 && b.height > 0 && s.visibility !== 'hidden'; })
+    .map(el => el.outerHTML.slice(0, 120));
+}"""
+
+
+#: The nine daily pages (docs/accessibility.md#what-is-checked) and a town's entry grid.
+KEYBOARD_PAGES = [
+    p for p in PAGES if p[0] not in ("cadre-sheet", "cadre-record-form", "scheme-list")
+]
+
+
+@pytest.mark.parametrize("name,user,path", KEYBOARD_PAGES, ids=[p[0] for p in KEYBOARD_PAGES])
+def test_every_control_is_reached_by_tab_with_a_visible_focus(page, a11y_server, name, user, path):
+    """Each action on the page can be reached from the keyboard, and where the focus is can
+    be seen: Tab walks the whole page once; every stop is on screen with a 2 px outline, and
+    no visible control (link, button, field) is left out of the walk."""
+    open_page(page, a11y_server, user, path)
+    # Start at the top, whatever field the page focused by itself (autofocus).
+    page.evaluate(
+        "() => { const b = document.body; b.tabIndex = -1; b.focus();"
+        " b.removeAttribute('tabindex'); }"
+    )
+    stops, unseen = [], []
+    for _ in range(800):
+        page.keyboard.press("Tab")
+        stop = page.evaluate(TAB_STOP)
+        if stop is None or stop["again"]:
+            break  # past the end or back at the top: the walk is complete
+        if stop["same"]:
+            continue
+        stops.append(stop["name"])
+        if not (stop["outline"] and stop["seen"]):
+            unseen.append(stop)
+    else:
+        pytest.fail(f"Tab never came round on {path}: {len(stops)} stops")
+    assert stops, f"no Tab stop on {path}"
+    assert not unseen, f"focus not visible on {path}: {unseen}"
+    missed = page.evaluate(NOT_TABBED)
+    assert not missed, f"controls Tab never reaches on {path}: {missed}"

@@ -16,7 +16,6 @@ from decimal import Decimal
 import openpyxl
 from sqlalchemy import select
 
-from evaluation.history import chain as history
 from models import Indicator, Period, db
 from tests.e2e.conftest import login, logout, screenshot
 
@@ -50,6 +49,18 @@ def valid_value(indicator: Indicator) -> str:
     if indicator.method == "target" and indicator.target is not None:
         return format(Decimal(indicator.target).normalize(), "f")  # 100, never 1E+2
     return "10"
+
+
+def download_template(page, url, period: str, path):
+    """Download the town import template of ``period`` from the import page to ``path``."""
+    page.goto(f"{url}/admin/import/?period={period}")
+    page.select_option("#t-period", period)
+    page.select_option("#t-level", "town")
+    with page.expect_download() as download_info:
+        page.click("text=下载模板（XLSX）")
+    assert download_info.value.suggested_filename.endswith(".xlsx")
+    download_info.value.save_as(path)
+    return path
 
 
 def submit_import(page, path, mode: str) -> str:
@@ -93,15 +104,7 @@ def test_assessor_enters_imports_and_submits(page, demo_server, tmp_path):
     screenshot(page, tmp_path, "j1-assessor-entry-saved")
 
     # 2. The rest through the import template: download, fill the gaps, dry run, apply.
-    page.goto(f"{url}/admin/import/?period={OPEN_PERIOD}")
-    page.select_option("#t-period", OPEN_PERIOD)
-    page.select_option("#t-level", "town")
-    with page.expect_download() as download_info:
-        page.click("text=下载模板（XLSX）")
-    download = download_info.value
-    assert download.suggested_filename.endswith(".xlsx")
-    workbook_path = tmp_path / "template.xlsx"
-    download.save_as(workbook_path)
+    workbook_path = download_template(page, url, OPEN_PERIOD, tmp_path / "template.xlsx")
     workbook = openpyxl.load_workbook(workbook_path)
     sheet = workbook.worksheets[0]
     header = [c.value for c in sheet[1]]
@@ -255,7 +258,8 @@ def test_reviewer_records_a_review(page, demo_server, tmp_path):
     assert f"已记录 {village} 的研判" in page.inner_text("body")
     newest = page.locator("table.table-striped tbody tr").first.inner_text()
     assert "2026-11-20" in newest and findings in newest and "一般" in newest
-    assert "2026-12-20" in newest and "reviewer" in newest
+    # Recorded by the reviewer, shown by the name people know them by, not the login.
+    assert "2026-12-20" in newest and "第一研判小组 林泽鹏" in newest and "reviewer" not in newest
     assert "2026年第二季度" in newest  # filed under this period's case
 
     # The case is closed with a reason and stays in the village's history.
@@ -292,9 +296,12 @@ def test_auditor_filters_exports_and_verifies(page, demo_server, tmp_path):
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert tuple(table[0]) == history.EXPORT_FIELDS and len(table[0]) == 12
-    action = table[0].index("action")
-    period = table[0].index("period")
+    # A filtered file says first that it is not a verifiable chain, then Chinese headers.
+    assert "不是完整的哈希链" in table[0][0]
+    table = table[1:]
+    assert table[0][:2] == ["序号", "时间（北京时间）"] and len(table[0]) == 17
+    action = table[0].index("操作代码")
+    period = table[0].index("考核周期")
     assert len(table) > 1
     assert {row[action] for row in table[1:]} == {"score.set"}
     assert {row[period] for row in table[1:]} == {SUBMITTED_PERIOD}

@@ -2,19 +2,29 @@
 a title row, a two-row header with dimension names merged over the indicators, 序号,
 towns by name, a percent-formatted column and a 合计 row; dry run, then 确认导入. Then
 the ranking's print sheet (docs/architecture.md#pages-and-doors), looked at as a person would.
+Last, a stale template: downloaded, then a colleague corrects a cell on the entry page, then
+the old file comes back and is refused rather than putting the old value back.
 """
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import openpyxl
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
-from models import Dimension, Indicator, Period, db
+from evaluation.accounts import operations as accounts
+from models import Dimension, Indicator, Period, Score, Unit, db
+from tests.conftest import PASSWORD, SEED_ACTOR
 from tests.e2e.conftest import login, screenshot
-from tests.e2e.test_journeys import OPEN_PERIOD, valid_value
+from tests.e2e.test_journeys import (
+    OPEN_PERIOD,
+    download_template,
+    submit_import,
+    valid_value,
+)
 
 #: Two towns the demo left without any value in its open period.
 EMPTY_TOWNS = ("白塔镇", "桂岭镇")
@@ -114,3 +124,92 @@ def test_print_sheet_of_an_approved_period(page, demo_server, tmp_path):
     assert page.inner_text("#document-title") == "2026年第一季度镇街担当作为考核排名（已审定）"
     assert page.locator("#indicator-table tbody tr").count() == 13
     screenshot(page, tmp_path, "ranking-print-approved")
+
+
+#: A town with values in the demo's open period, and an indicator scored as entered (0–6 分).
+QUXI = "445203001000"
+STALE_INDICATOR = "B01"
+
+
+def test_a_stale_template_is_refused_not_put_back(page, browser, demo_server, tmp_path):
+    """docs/import.md#stale-files-versions-export-time-overwrite: the assessor downloads the
+    template, a colleague corrects a cell on the entry page, the old template comes back."""
+    url = demo_server.url
+    with demo_server.app.app_context():
+        accounts.create_user(
+            SEED_ACTOR, "assessor2", "assessor", PASSWORD, display_name="考核组 李明"
+        )
+        db.session.remove()
+
+    # 1. The assessor downloads the template of the open period.
+    login(page, demo_server, "assessor")
+    path = download_template(page, url, OPEN_PERIOD, tmp_path / "template.xlsx")
+    book = openpyxl.load_workbook(path)
+    sheet = book["分数导入"]
+    header = [c.value for c in sheet[1]]
+    assert header[:8] == [
+        "考核周期", "单位代码", "单位名称", "指标代码", "指标名称", "数值", "备注", "版本"
+    ]  # fmt: skip
+    (row,) = [
+        r
+        for r in sheet.iter_rows(min_row=2)
+        if r[1].value == QUXI and r[3].value == STALE_INDICATOR
+    ]
+    unit_name, indicator_name = row[2].value, row[4].value
+    stored = Decimal(str(row[5].value))
+    assert row[7].value >= 1  # the cell has a value, so a version
+    # Two values the indicator accepts, both different from the stored one.
+    file_value, corrected = [v for v in ("3.5", "4.5", "5.5") if Decimal(v) != stored][:2]
+
+    # 2. A colleague, in their own session, corrects that cell on the entry page.
+    colleague = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
+    other = colleague.new_page()
+    other.set_default_timeout(15_000)
+    login(other, demo_server, "assessor2")
+    other.goto(f"{url}/admin/entry/?period={OPEN_PERIOD}&level=town&unit={QUXI}")
+    cell = f"#cell-{QUXI}-{STALE_INDICATOR}"
+    other.fill(f"{cell} input[type=number]", corrected)
+    other.fill(f"{cell} input[type=text]", "据统计站复核更正")
+    other.click("#entry-save")
+    other.wait_for_load_state("networkidle")
+    assert "已保存 1 项" in other.inner_text("body")
+    colleague.close()
+
+    # 3. The assessor fills the old template and uploads it: the dry run refuses the row.
+    row[5].value = float(file_value)
+    edited = tmp_path / "template-filled.xlsx"
+    book.save(edited)
+    page.goto(f"{url}/admin/import/?period={OPEN_PERIOD}")
+    report = submit_import(page, edited, "dry_run")
+    screenshot(page, tmp_path, "stale-template-dry-run")
+    problems = page.inner_text("#import-problems")
+    (line,) = [p for p in problems.splitlines() if STALE_INDICATOR in p]
+    assert f"第{row[0].row}行" in line, line
+    assert unit_name in line and indicator_name in line, line
+    assert f"文件中为 {file_value}" in line, line
+    assert f"改为 {corrected}" in line and "assessor2" in line, line
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", line), line  # when
+    assert "请重新下载模板" in line
+    assert "发现 1 处问题，未写入任何数据" in report, report
+    assert page.locator("#import-confirm").count() == 0  # nothing to confirm
+
+    # 4. A real import of the same file is refused as a whole: the correction stays.
+    report = submit_import(page, edited, "apply")
+    assert "发现 1 处问题，未写入任何数据" in report and "已导入" not in report, report
+    screenshot(page, tmp_path, "stale-template-apply-refused")
+    with demo_server.app.app_context():
+        period = db.session.scalar(select(Period).where(Period.code == OPEN_PERIOD))
+        score = db.session.scalar(
+            select(Score)
+            .join(Unit, Score.unit_id == Unit.id)
+            .join(Indicator, Score.indicator_id == Indicator.id)
+            .where(
+                Score.period_id == period.id,
+                Unit.code == QUXI,
+                Indicator.code == STALE_INDICATOR,
+            )
+        )
+        assert score.number == Decimal(corrected)
+        assert score.note == "据统计站复核更正"
+        assert score.entered_by == "assessor2"
+        db.session.remove()
