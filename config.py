@@ -7,7 +7,9 @@ import os
 class Config:
     #: None means "SQLite file in the instance folder", resolved by ``create_app``.
     SQLALCHEMY_DATABASE_URI = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    #: pool_pre_ping: a connection the database dropped (restart, idle timeout) is
+    #: replaced before use instead of failing a request with a 500.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SECRET_KEY = None
 
     BABEL_DEFAULT_LOCALE = "zh_CN"
@@ -22,14 +24,28 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 8 * 3600
 
+    #: The largest request body, app-wide (413 上传文件过大): the import's 30 MB file and
+    #: its form (docs/import.md#limits).
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+    #: Form text fields (not files) in one request; Werkzeug's default is 500 KB.
+    MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
+
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None
 
-    #: Login throttling (docs/rules.md#security): failures allowed per window, per account and per
-    #: address.
-    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
-    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    #: Login throttling (docs/rules.md#security), per account *and* address: after this
+    #: many failures within the window, each further try waits LOGIN_BACKOFF_SECONDS,
+    #: doubled at every failure, at most the window. The right password from another
+    #: address is never held up; the current-password check of a password change counts
+    #: the same way.
+    LOGIN_FREE_FAILURES = 5
+    LOGIN_BACKOFF_SECONDS = 30
     LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+
+    #: Proxies in front of the app that set X-Forwarded-For (and -Proto): 0 trusts none
+    #: (the address is the connection's); 1 behind the README's nginx. Only then is the
+    #: client's own address used for throttling (werkzeug's ProxyFix).
+    PROXY_FIX_X_FOR = 0
 
     #: Typical-village review thresholds (docs/rules.md#review-flags).
     FLAG_LOW_SCORE = 60
@@ -56,6 +72,8 @@ def environment_overrides() -> dict:
         overrides["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     if os.environ.get("SECRET_KEY"):
         overrides["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if os.environ.get("PROXY_FIX_X_FOR", "").isdigit():
+        overrides["PROXY_FIX_X_FOR"] = int(os.environ["PROXY_FIX_X_FOR"])
     if os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"):
         overrides["SESSION_COOKIE_SECURE"] = True
         overrides["REMEMBER_COOKIE_SECURE"] = True

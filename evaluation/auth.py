@@ -9,14 +9,13 @@ from flask import Blueprint, Flask, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required, login_user, logout_user
 
 from evaluation.accounts import operations as accounts
-from evaluation.core.writing import ServiceError
+from evaluation.core.writing import ServiceError, TooManyAttempts
 from evaluation.extensions import login_manager
 from forms.auth import LoginForm, PasswordForm
 from models import User, db
 
 bp = Blueprint("auth", __name__)
 
-LOCKED_MESSAGE = "登录失败次数过多，已暂时锁定，请 15 分钟后再试或联系系统管理员。"
 
 
 def init_app(app: Flask) -> None:
@@ -30,8 +29,13 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+    return accounts.user_for_session(user_id)
+
+
+def client_address() -> str:
+    """The client's address: the connection's, or X-Forwarded-For's when the app is told
+    to trust that many proxies (``PROXY_FIX_X_FOR``, docs/rules.md#security)."""
+    return request.remote_addr or "unknown"
 
 
 def safe_next(target: str | None) -> str | None:
@@ -54,14 +58,16 @@ def login():
         return redirect(next_url or url_for("admin.index"))
     if form.validate_on_submit():
         username = form.username.data.strip()
-        address = request.remote_addr or "unknown"
-        attempt = accounts.claim_login_attempt(username, address)
-        if attempt is None:
-            flash(LOCKED_MESSAGE, "error")
-            return render_template("login.html", form=form, next_url=next_url), 429
+        address = client_address()
+        try:
+            attempt = accounts.claim_login_attempt(username, address)
+        except TooManyAttempts as error:
+            flash(error.message, "error")
+            page = render_template("login.html", form=form, next_url=next_url)
+            return page, 429, {"Retry-After": str(error.retry_after)}
         user = db.session.scalar(db.select(User).where(User.username == username))
         if accounts.check_password(user, form.password.data) and user.active:
-            accounts.clear_login_failures(username, attempt)
+            accounts.clear_login_failures(username, address, attempt)
             login_user(user)
             return redirect(next_url or url_for("admin.index"))
         flash("用户名或密码不正确。", "error")
@@ -71,6 +77,8 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        accounts.end_sessions(current_user)
     logout_user()
     flash("已退出登录。", "info")
     return redirect(url_for("auth.login"))
@@ -82,10 +90,17 @@ def password():
     form = PasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.change_own_password(current_user, form.current.data, form.new.data)
+            user = current_user._get_current_object()
+            accounts.change_own_password(
+                user, form.current.data, form.new.data, address=client_address()
+            )
         except ServiceError as error:
             flash(error.message, "error")
+            if isinstance(error, TooManyAttempts):
+                page = render_template("password.html", form=form)
+                return page, 429, {"Retry-After": str(error.retry_after)}
         else:
+            login_user(user)  # this session carries the new nonce; every other one ends
             flash("密码已修改。", "success")
             return redirect(url_for("admin.index"))
     return render_template("password.html", form=form)

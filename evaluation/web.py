@@ -10,6 +10,7 @@ from evaluation.core.labels import action_label, entity_label
 from evaluation.core.numbers import plain
 from evaluation.grades import shown_grade
 from evaluation.i18n import local_time
+from evaluation.scores.values import NOTE_MAX
 from models import Setting, db
 
 bp = Blueprint("web", __name__)
@@ -19,20 +20,24 @@ APP_TITLE = "担当作为考核评价台账"
 
 #: The largest number a query string may name: ids are 32-bit integers in every database.
 LARGEST_ARG = 2**31 - 1
+#: The largest history ``seq`` (a signed 64-bit column).
+LARGEST_SEQ = 2**63 - 1
 
 
-def int_arg(name: str, values=None) -> int | None:
+def int_arg(name: str, values=None, *, largest: int = LARGEST_ARG) -> int | None:
     """Read a whole number from the query string (or ``values``), for ids and page numbers.
 
     None when the argument is absent, not plain ASCII digits (``²`` and ``١`` are digits
     to ``str.isdigit`` but not to ``int``'s callers' databases) or larger than
-    ``LARGEST_ARG``: a bad filter shows the unfiltered page, never an error.
+    ``largest`` (``LARGEST_ARG``; ``LARGEST_SEQ`` for history positions): a bad filter
+    shows the unfiltered page, never an error (a number past the database's integers
+    was a 500).
     """
     text = ((request.args if values is None else values).get(name) or "").strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(largest)):
         return None
     number = int(text)
-    return number if number <= LARGEST_ARG else None
+    return number if number <= largest else None
 
 
 def demo_data_loaded() -> bool:
@@ -50,6 +55,7 @@ def init_app(app: Flask) -> None:
     # One label table for the codes the history stores (evaluation/core/labels.py).
     app.jinja_env.globals["action_label"] = action_label
     app.jinja_env.globals["entity_label"] = entity_label
+    app.jinja_env.globals["NOTE_MAX"] = NOTE_MAX
 
     @app.context_processor
     def _furniture():

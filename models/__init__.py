@@ -34,6 +34,7 @@ from models.schemes import Dimension, Indicator, Scheme  # noqa: E402
 from models.settings import Setting  # noqa: E402
 from models.units import AnalysisGroup, Unit  # noqa: E402
 from models.users import ROLES, ApiToken, LoginFailure, User  # noqa: E402
+from models.weights import WeightJudgement  # noqa: E402
 
 __all__ = [
     "ROLES",
@@ -60,5 +61,6 @@ __all__ = [
     "Unit",
     "User",
     "Veto",
+    "WeightJudgement",
     "db",
 ]

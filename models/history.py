@@ -1,7 +1,8 @@
 """变更历史: the append-only, hash-chained history table (docs/rules.md#history-chain).
 
-Database triggers refuse UPDATE and DELETE on SQLite and PostgreSQL alike; the
-same DDL is used by ``create_all`` (tests) and by the Alembic migration.
+Database triggers refuse UPDATE, DELETE, TRUNCATE and any INSERT that does not extend
+the chain, on SQLite and PostgreSQL alike; the same DDL is used by ``create_all``
+(tests) and by the Alembic migrations.
 """
 
 from __future__ import annotations
@@ -41,13 +42,14 @@ class HistoryEvent(db.Model):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-SQLITE_TRIGGERS = [
+#: The first revision's guard: no UPDATE, no DELETE.
+_SQLITE_FIRST = [
     """CREATE TRIGGER history_event_no_update BEFORE UPDATE ON history_event
 BEGIN SELECT RAISE(ABORT, 'history_event is append-only'); END""",
     """CREATE TRIGGER history_event_no_delete BEFORE DELETE ON history_event
 BEGIN SELECT RAISE(ABORT, 'history_event is append-only'); END""",
 ]
-POSTGRESQL_TRIGGERS = [
+_POSTGRESQL_FIRST = [
     """CREATE OR REPLACE FUNCTION history_event_append_only() RETURNS trigger AS $$
 BEGIN
   RAISE EXCEPTION 'history_event is append-only';
@@ -56,18 +58,67 @@ $$ LANGUAGE plpgsql""",
     """CREATE TRIGGER history_event_no_update_delete BEFORE UPDATE OR DELETE ON history_event
 FOR EACH ROW EXECUTE FUNCTION history_event_append_only()""",
 ]
+#: Added by revision e7a2c4d9f310 (docs/rules.md#history-chain): an insert must extend
+#: the chain — the next ``seq`` after the last and the last event's hash as
+#: ``prev_hash`` — so SQLite's ``INSERT OR REPLACE`` (which deletes without firing the
+#: DELETE trigger) is refused; PostgreSQL's ``TRUNCATE`` fires no row trigger, hence a
+#: statement-level one.
+_SQLITE_EXTEND = [
+    """CREATE TRIGGER history_event_extend_only BEFORE INSERT ON history_event
+WHEN NEW.seq IS NOT COALESCE((SELECT max(seq) FROM history_event), 0) + 1
+  OR NEW.prev_hash IS NOT COALESCE(
+    (SELECT hash FROM history_event ORDER BY seq DESC LIMIT 1), '"""
+    + "0" * 64
+    + """')
+BEGIN SELECT RAISE(ABORT, 'history_event is append-only: an insert must extend the chain'); END""",
+]
+_POSTGRESQL_EXTEND = [
+    """CREATE OR REPLACE FUNCTION history_event_extend_only() RETURNS trigger AS $$
+DECLARE
+  last_seq bigint;
+  last_hash varchar;
+BEGIN
+  SELECT seq, hash INTO last_seq, last_hash FROM history_event ORDER BY seq DESC LIMIT 1;
+  IF NEW.seq IS DISTINCT FROM COALESCE(last_seq, 0) + 1
+     OR NEW.prev_hash IS DISTINCT FROM COALESCE(last_hash, repeat('0', 64)) THEN
+    RAISE EXCEPTION 'history_event is append-only: an insert must extend the chain';
+  END IF;
+  RETURN NEW;
+END;
+$$ LANGUAGE plpgsql""",
+    """CREATE TRIGGER history_event_extend_only BEFORE INSERT ON history_event
+FOR EACH ROW EXECUTE FUNCTION history_event_extend_only()""",
+    """CREATE TRIGGER history_event_no_truncate BEFORE TRUNCATE ON history_event
+FOR EACH STATEMENT EXECUTE FUNCTION history_event_append_only()""",
+]
+
+#: Every guard, as ``create_all`` (tests) makes them; the migrations add them by revision.
+SQLITE_TRIGGERS = _SQLITE_FIRST + _SQLITE_EXTEND
+POSTGRESQL_TRIGGERS = _POSTGRESQL_FIRST + _POSTGRESQL_EXTEND
+#: What each migration adds, by revision.
+TRIGGERS_BY_REVISION = {
+    "bed63a44549d": {"sqlite": _SQLITE_FIRST, "postgresql": _POSTGRESQL_FIRST},
+    "e7a2c4d9f310": {"sqlite": _SQLITE_EXTEND, "postgresql": _POSTGRESQL_EXTEND},
+}
 POSTGRESQL_DROP = [
+    "DROP TRIGGER IF EXISTS history_event_no_truncate ON history_event",
+    "DROP TRIGGER IF EXISTS history_event_extend_only ON history_event",
+    "DROP FUNCTION IF EXISTS history_event_extend_only()",
     "DROP TRIGGER IF EXISTS history_event_no_update_delete ON history_event",
     "DROP FUNCTION IF EXISTS history_event_append_only()",
 ]
 SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS history_event_extend_only",
     "DROP TRIGGER IF EXISTS history_event_no_update",
     "DROP TRIGGER IF EXISTS history_event_no_delete",
 ]
 
 
-def trigger_statements(dialect: str) -> list[str]:
-    """Return the DDL that makes the history table append-only on this dialect."""
+def trigger_statements(dialect: str, revision: str | None = None) -> list[str]:
+    """Return the DDL that makes the history table append-only on this dialect: all of
+    it, or what the migration ``revision`` adds."""
+    if revision is not None:
+        return TRIGGERS_BY_REVISION[revision]["postgresql" if dialect == "postgresql" else "sqlite"]
     return POSTGRESQL_TRIGGERS if dialect == "postgresql" else SQLITE_TRIGGERS
 
 

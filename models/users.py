@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -34,12 +35,18 @@ class User(UserMixin, db.Model):
     #: argon2id hash; never shown, never written to the history.
     password_hash: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Part of the id every session cookie carries; a new one (logout, password change,
+    #: deactivation) ends every session made before (docs/rules.md#security).
+    session_nonce: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
 
     group = relationship("AnalysisGroup", back_populates="members", foreign_keys=[group_id])
 
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot log in
         return self.active
+
+    def get_id(self) -> str:  # Flask-Login: what the session cookie names
+        return f"{self.id}:{self.session_nonce}"
 
     @property
     def role_name(self) -> str:
@@ -67,13 +74,14 @@ class ApiToken(db.Model):
 
 
 class LoginFailure(db.Model):
-    """One failed login, kept in the database so throttling holds across workers."""
+    """One failed password check, kept in the database so throttling holds across workers
+    (docs/rules.md#security)."""
 
     __tablename__ = "login_failure"
     __table_args__ = (Index("ix_login_failure_key_at", "key", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: ``user:<name>`` or ``addr:<ip>``.
+    #: ``pair:<name>|<address>``: one failed password check of that account from there.
     key: Mapped[str] = mapped_column(String(128))
     at: Mapped[datetime] = mapped_column(default=utcnow)
 

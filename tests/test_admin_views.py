@@ -467,8 +467,11 @@ def test_admin_lists_creates_edits_and_deletes_with_one_event_each(
     with app.app_context():
         (event,) = events_after(seq)
         assert event["action"] == f"{case.entity}.update"
-        assert event["before"] == case.changed_before
-        assert event["after"] == case.changed_after
+        before, after = dict(event["before"]), dict(event["after"])
+        if hasattr(case.model, "recorded_at"):  # 记录时间 follows the last edit
+            assert before.pop("recorded_at") < after.pop("recorded_at")
+        assert before == case.changed_before
+        assert after == case.changed_after
         seq = event_count()
 
     deleted = client.post(f"/admin/{endpoint}/delete/", data={"id": str(pk)})
@@ -1076,3 +1079,22 @@ def test_indicator_range_is_edited_in_the_admin_and_recorded(app, client, auth, 
     with app.app_context():
         assert event_count() == seq
         assert db.session.get(Indicator, indicator_id).value_max == Decimal("50")
+
+
+def test_the_token_export_holds_text_not_html(app, client, auth):
+    """The list shows 有效 as a badge; the CSV says 有效."""
+    import csv
+    import io
+
+    from evaluation.accounts import operations as accounts
+    from tests.conftest import SEED_ACTOR, user
+
+    with app.app_context():
+        accounts.create_token(SEED_ACTOR, user("auditor"), "审计接口")
+    auth.login("admin")
+    response = client.get("/admin/token/export/csv/")
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "<" not in text and "badge" not in text
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[1][0] == "审计接口" and rows[1][-1] == "有效"

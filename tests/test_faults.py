@@ -171,7 +171,8 @@ EXTERNAL_ENTITY = (
 def hostile_workbook(prolog: str, entity: str) -> bytes:
     """A real workbook whose sheet declares ``prolog`` and uses ``&entity;`` in a cell."""
     workbook = Workbook()
-    workbook.active.append(["考核周期", "单位代码"])
+    # An ASCII marker: with lxml installed, openpyxl may write Chinese as character references.
+    workbook.active.append(["ENTITY_HERE", "单位代码"])
     buffer = io.BytesIO()
     workbook.save(buffer)
     source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
@@ -181,7 +182,7 @@ def hostile_workbook(prolog: str, entity: str) -> bytes:
             data = source.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
                 text = data.decode("utf-8")
-                body = text[text.index("<worksheet") :].replace("考核周期", f"&{entity};", 1)
+                body = text[text.index("<worksheet") :].replace("ENTITY_HERE", f"&{entity};", 1)
                 assert f"&{entity};" in body
                 data = (prolog + body).encode("utf-8")
             target.writestr(item, data)

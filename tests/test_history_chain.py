@@ -253,3 +253,71 @@ def test_verify_history_command(app, runner):
     bad = runner.invoke(args=["verify-history"])
     assert bad.exit_code != 0
     assert "seq 3" in bad.output
+
+
+def test_truncate_is_refused(ctx):
+    """A TRUNCATE fires no row trigger on PostgreSQL; a statement-level one refuses it, and
+    verify would otherwise pass on an empty table."""
+    make_town()
+    before = event_count()
+    db.session.remove()
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("TRUNCATE is PostgreSQL's; SQLite's DELETE is covered above")
+    with pytest.raises(DBAPIError, match="append-only"):
+        with db.engine.begin() as conn:
+            conn.execute(text("TRUNCATE history_event"))
+    assert event_count() == before
+
+
+def _raw_event(seq: int, prev_hash: str) -> dict:
+    event = {
+        "seq": seq, "at": "2026-12-01T08:00:00.000000Z", "actor": "mallory",
+        "action": "unit.create", "entity": "unit", "entity_key": "X", "period": None,
+        "before": None, "after": None, "reason": None,
+    }
+    return {**event, "prev_hash": prev_hash, "hash": history.chain_hash(prev_hash, event)}
+
+
+INSERT = (
+    "INSERT {verb} INTO history_event (seq, at, actor, action, entity, entity_key, period,"
+    " before, after, reason, prev_hash, hash) VALUES (:seq, :at, :actor, :action, :entity,"
+    " :entity_key, :period, :before, :after, :reason, :prev_hash, :hash)"
+)
+
+
+def test_insert_or_replace_cannot_rewrite_an_event(ctx):
+    """SQLite's INSERT OR REPLACE deletes the old row without the DELETE trigger."""
+    make_town("445203100000")
+    make_town("445203101000", "水东镇")
+    db.session.remove()
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("INSERT OR REPLACE is SQLite's (PostgreSQL's upsert fires the UPDATE trigger)")
+    first = db.session.get(HistoryEvent, 1)
+    forged = _raw_event(1, first.prev_hash)
+    db.session.remove()
+    with pytest.raises(DBAPIError, match="append-only"):
+        with db.engine.begin() as conn:
+            conn.execute(text(INSERT.format(verb="OR REPLACE")), forged)
+    assert db.session.get(HistoryEvent, 1).actor != "mallory"
+    assert history.verify().ok
+
+
+@pytest.mark.parametrize("case", ["gap", "wrong_prev_hash", "old_seq"])
+def test_an_insert_must_extend_the_chain(ctx, case):
+    make_town()
+    tail = last_event()
+    seq, tail_hash = tail.seq, tail.hash
+    row = {
+        "gap": _raw_event(seq + 2, tail_hash),
+        "wrong_prev_hash": _raw_event(seq + 1, "f" * 64),
+        "old_seq": _raw_event(seq, tail.prev_hash),
+    }[case]
+    db.session.remove()
+    with pytest.raises(DBAPIError):
+        with db.engine.begin() as conn:
+            conn.execute(text(INSERT.format(verb="")), row)
+    assert last_event().seq == seq
+    # The chain's next event is let in.
+    with db.engine.begin() as conn:
+        conn.execute(text(INSERT.format(verb="")), _raw_event(seq + 1, tail_hash))
+    assert history.verify().ok

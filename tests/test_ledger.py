@@ -253,7 +253,7 @@ def test_values_on_the_bounds_of_the_range_are_accepted(world, period):
     set_ranges(world)
     assessor = world.user("assessor")
     for name, e01, e02 in [("云路镇", "0", "0"), ("玉滘镇", "100.000", "3.0"),
-                           ("曲溪街道", "1,00", "12")]:
+                           ("曲溪街道", "100", "12")]:
         ledger.set_score(assessor, period, world.unit(name), world.indicator("E01"), e01,
                          version=None)
         ledger.set_score(assessor, period, world.unit(name), world.indicator("E02"), e02,

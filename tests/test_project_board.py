@@ -12,7 +12,7 @@ from sqlalchemy import inspect, select
 from evaluation.history import records
 from evaluation.projects.board import project_status
 from models import Cadre, KeyProject, ProjectUpdate, Unit, db
-from tests.conftest import SEED_ACTOR
+from tests.conftest import PASSWORD, SEED_ACTOR
 
 TODAY = date(2026, 6, 30)
 
@@ -181,3 +181,38 @@ def test_the_project_list_shows_the_derived_status_and_no_form_sets_it(projects,
     assert "滞后" in row and "正常推进" not in row
     form = client.get(f"/admin/project/edit/?id={behind_id}").get_data(as_text=True)
     assert 'name="progress"' in form and 'name="status"' not in form
+
+
+def test_an_edit_by_a_supervisor_names_the_supervisor_as_recorder(projects, app):
+    """记录人 is who wrote the update last: a supervisor's edit of an assessor's update
+    must not go on showing the assessor."""
+    from models import HistoryEvent
+
+    assessor, supervisor = app.test_client(), app.test_client()
+    assessor.post("/login", data={"username": "assessor", "password": PASSWORD})
+    supervisor.post("/login", data={"username": "supervisor", "password": PASSWORD})
+    with app.app_context():
+        project = db.session.scalar(select(KeyProject).where(KeyProject.code == "GT-002"))
+        project_id = project.id
+    form = {"project": str(project_id), "date": "2026-11-20", "progress": "70", "note": "主体封顶"}
+    assert assessor.post("/admin/project_update/new/", data=form).status_code == 302
+    with app.app_context():
+        update = db.session.scalar(select(ProjectUpdate).where(ProjectUpdate.note == "主体封顶"))
+        update_id, first_recorded_at = update.id, update.recorded_at
+        assert update.recorded_by == "assessor"
+    edited = {**form, "progress": "75", "note": "主体封顶，督导核实为 75%"}
+    response = supervisor.post(f"/admin/project_update/edit/?id={update_id}", data=edited)
+    assert response.status_code == 302
+    with app.app_context():
+        update = db.session.get(ProjectUpdate, update_id)
+        assert (update.recorded_by, update.progress) == ("supervisor", Decimal("75.00"))
+        assert update.recorded_at >= first_recorded_at
+        event = db.session.scalar(
+            select(HistoryEvent).where(HistoryEvent.action == "project_update.update")
+        )
+        assert event.actor == "supervisor"
+        assert '"recorded_by":"assessor"' in event.before
+        assert '"recorded_by":"supervisor"' in event.after
+    html = supervisor.get("/admin/project_update/").get_data(as_text=True)
+    row = html[html.index("主体封顶，督导核实") :][:2000]
+    assert "supervisor" in row or "测试督导审核" in row

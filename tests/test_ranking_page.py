@@ -22,7 +22,7 @@ from evaluation.demo.district import seed_demo
 from evaluation.history import records
 from evaluation.ranking import reading
 from evaluation.ranking.page import RankChange, rank_change
-from models import Cadre, Period, Unit, User, db
+from models import Cadre, Period, Scheme, Unit, User, db
 from tests.conftest import BACKENDS, PASSWORD, database_url, test_app
 
 FORMULA_NAME = "=HYPERLINK(1)"
@@ -538,3 +538,27 @@ def test_the_issuing_body_is_a_setting(demo_app):
             db.session.delete(db.session.get(Setting, "issuing_body"))
             db.session.commit()
             db.session.remove()
+
+
+def test_xlsx_header_is_formula_guarded(app):
+    """A dimension named like a formula stays text in the ranking workbook's header."""
+    from tests.ledger_world import build_world, fill_towns, open_period
+
+    formula = '=HYPERLINK("http://evil.example/","点此")'
+    with app.app_context():
+        world = build_world()
+        period = open_period(world)
+        fill_towns(world, period)
+        scheme = db.session.get(Scheme, world.town_scheme_id)
+        scheme.dimensions[0].name = formula  # as an admin's typing would leave it
+        db.session.commit()
+        db.session.remove()
+    response = login(app).get("/admin/ranking/export.xlsx?period=2026Q3")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.data))
+    header = [cell.value for cell in book.worksheets[0][2]]
+    guarded = [value for value in header if value and "HYPERLINK" in value]
+    assert guarded == ["'" + formula + "（40分）"]
+    assert not any(
+        str(cell.value).startswith("=") for row in book.worksheets[0].iter_rows() for cell in row
+    )

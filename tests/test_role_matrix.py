@@ -46,6 +46,10 @@ PAGES: dict[str, tuple] = {
     "/admin/scheme/":                     (200, 200, 200, 200, 403, LOGIN),
     "/admin/dimension/":                  (200, 200, 200, 200, 403, LOGIN),
     "/admin/indicator/":                  (200, 200, 200, 200, 403, LOGIN),
+    "/admin/weights/":                    (200, 200, 200, 200, 403, LOGIN),
+    "/admin/weights/diagnostics":         (200, 200, 200, 200, 403, LOGIN),
+    "/admin/weights/whatif":              (200, 200, 200, 200, 403, LOGIN),
+    "/admin/weights/sensitivity":         (200, 200, 200, 200, 403, LOGIN),
     "/admin/period/":                     (200, 200, 200, 200, 200, LOGIN),
     # users and tokens: the admin's; the auditor reads everything
     "/admin/user/":                       (200, 403, 403, 200, 403, LOGIN),
@@ -71,6 +75,12 @@ PAGES: dict[str, tuple] = {
     "/admin/ranking/":                    (200, 200, 200, 200, 403, LOGIN),
     "/admin/ranking/?period=2026Q3":      (200, 200, 200, 200, 403, LOGIN),
     "/admin/ranking/export.xlsx?period=2026Q3": (200, 200, 200, 200, 403, LOGIN),
+    # a town's report and its DOCX read like the ranking (docs/reports.md)
+    "/admin/reports/":                    (200, 200, 200, 200, 403, LOGIN),
+    "/admin/reports/town?period=2026Q3&unit=445203100000": (200, 200, 200, 200, 403, LOGIN),
+    "/admin/reports/town.docx?period=2026Q3&unit=445203100000": (200, 200, 200, 200, 403, LOGIN),
+    # the 通报 is for an approved period only; 2026Q3 is open here (tests/test_reports.py)
+    "/admin/reports/notice.docx?period=2026Q3": (403, 403, 403, 403, 403, LOGIN),
     "/admin/review/":                     (200, 403, 200, 200, 200, LOGIN),
     "/admin/review/village/{xintao}":     (200, 403, 200, 200, 200, LOGIN),
     "/admin/review/village/{ruilian}":    (200, 403, 200, 200, 403, LOGIN),
@@ -87,6 +97,8 @@ API: dict[str, tuple] = {
     "/api/v1/periods":                    (200, 200, 200, 200, 200, 401),
     "/api/v1/periods/2026Q3/scheme":      (200, 200, 200, 200, 403, 401),
     "/api/v1/periods/2026Q3/ranking":     (200, 200, 200, 200, 403, 401),
+    # a town's report reads like the ranking (docs/reports.md)
+    "/api/v1/periods/2026Q3/units/445203100000/report": (200, 200, 200, 200, 403, 401),
     "/api/v1/periods/2026Q3/flags":       (200, 403, 200, 200, 200, 401),
     "/api/v1/periods/2026Q3/scores":      (200, 200, 200, 200, 403, 401),
     "/api/v1/history":                    (200, 403, 403, 200, 403, 401),

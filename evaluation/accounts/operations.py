@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from contextlib import contextmanager
 from datetime import timedelta
@@ -12,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import delete, func, select
 
-from evaluation.core.writing import InvalidInput, writing
+from evaluation.core.writing import InvalidInput, TooManyAttempts, writing
 from evaluation.database import LOGIN_LOCK_KEY, take_write_lock
 from evaluation.history import chain as history
 from evaluation.history import records
@@ -71,21 +72,69 @@ def create_user(actor, username: str, role: str, password: str, **fields) -> Use
     )
 
 
+# --- sessions (docs/rules.md#security) ------------------------------------------------
+
+
+def new_session_nonce(user: User) -> None:
+    """Give ``user`` a new session nonce inside the caller's transaction: every session
+    cookie made before names the old one and is no longer honoured."""
+    user.session_nonce = secrets.token_hex(16)
+
+
+def end_sessions(user: User) -> None:
+    """End every session of ``user`` (logout). Not a ledger change: no history event."""
+    session = db.session
+    session.commit()
+    try:
+        fresh = session.get(User, user.id, populate_existing=True)
+        if fresh is not None:
+            new_session_nonce(fresh)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def user_for_session(user_id: str) -> User | None:
+    """The active user a session's ``<id>:<nonce>`` names, if the nonce is still theirs."""
+    number, _, nonce = user_id.partition(":")
+    if not (number.isascii() and number.isdigit()) or len(number) > 10 or not nonce:
+        return None
+    user = db.session.get(User, int(number))
+    if user is None or not user.active:
+        return None
+    return user if secrets.compare_digest(user.session_nonce, nonce) else None
+
+
+def _rotate_on_deactivation(user: User, values, created: bool) -> None:
+    if not created and values is not None and values.get("active") is False:
+        new_session_nonce(user)
+
+
+records.add_rule(User, _rotate_on_deactivation)
+
+
 def set_password(actor, user: User, password: str) -> None:
-    """Set a user's password (by an admin); the history records that, never the hash."""
+    """Set a user's password (by an admin); the history records that, never the hash.
+    The user's sessions end."""
     _check_new_password(password)
     with writing(actor, "user.write"):
         user.password_hash = hash_password(password)
+        new_session_nonce(user)
         history.append(actor, "user.password_set", "user", user.username)
 
 
-def change_own_password(user: User, current: str, new: str) -> None:
-    """Change the logged-in user's own password after checking the current one."""
+def change_own_password(user: User, current: str, new: str, *, address: str) -> None:
+    """Change the logged-in user's own password after checking the current one; that
+    check is throttled like a login from ``address`` (a stolen session cannot guess it)."""
+    attempt = claim_login_attempt(user.username, address)
     if not check_password(user, current):
         raise InvalidInput("当前密码不正确")
+    clear_login_failures(user.username, address, attempt)
     _check_new_password(new)
     with writing(user, "dashboard.view"):
         user.password_hash = hash_password(new)
+        new_session_nonce(user)
         history.append(user, "user.password_change", "user", user.username)
 
 
@@ -124,26 +173,33 @@ def user_for_token(token: str) -> User | None:
 
 
 # --- login throttling (kept in the database: holds across worker processes) ----
+# docs/rules.md#security: per account and address, with waits that double, never a lock
+# that someone else's failures can put on the right password.
 
 
 def _window_start():
     return utcnow() - timedelta(seconds=current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"])
 
 
-def login_locked(username: str, address: str) -> bool:
-    """Tell whether logins for this account or from this address are locked out."""
+def _pair_key(username: str, address: str) -> str:
+    return f"pair:{username.lower()[:60]}|{address[:64]}"
+
+
+def login_wait(username: str, address: str) -> int:
+    """Seconds before this account may be tried again from this address (0: now)."""
     cfg = current_app.config
-    since = _window_start()
-
-    def failures(key: str) -> int:
-        return db.session.scalar(
-            select(func.count()).where(LoginFailure.key == key, LoginFailure.at >= since)
+    count, last = db.session.execute(
+        select(func.count(), func.max(LoginFailure.at)).where(
+            LoginFailure.key == _pair_key(username, address), LoginFailure.at >= _window_start()
         )
-
-    return (
-        failures(f"user:{username.lower()}") >= cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
-        or failures(f"addr:{address}") >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]
-    )
+    ).one()
+    free = cfg["LOGIN_FREE_FAILURES"]
+    if count < free or last is None:
+        return 0
+    window = cfg["LOGIN_FAILURE_WINDOW_SECONDS"]
+    wait = min(cfg["LOGIN_BACKOFF_SECONDS"] * 2 ** min(count - free, 30), window)
+    remaining = (last + timedelta(seconds=wait) - utcnow()).total_seconds()
+    return max(0, math.ceil(remaining))
 
 
 @contextmanager
@@ -165,33 +221,32 @@ def _counting():
         raise
 
 
-def claim_login_attempt(username: str, address: str) -> list[int] | None:
-    """Count a login attempt as a failure of the account and the address before its
-    password is checked; return the ids of what was counted (for
-    ``clear_login_failures`` on success), or None when either is locked out.
+def claim_login_attempt(username: str, address: str) -> list[int]:
+    """Count a password check as a failure of this account from this address before the
+    password is checked; return the ids of what was counted (for ``clear_login_failures``
+    on success). Raise ``TooManyAttempts`` while the pair must wait.
 
     Check and count are one serialized transaction, so a burst of guesses in parallel,
-    across any number of workers, gets no more password checks than the limit allows.
+    across any number of workers, gets no more password checks than the rule allows.
     """
     with _counting() as session:
-        if login_locked(username, address):
-            return None
-        counted = [
-            LoginFailure(key=f"user:{username.lower()[:100]}"),
-            LoginFailure(key=f"addr:{address}"),
-        ]
-        session.add_all(counted)
+        wait = login_wait(username, address)
+        if wait:
+            raise TooManyAttempts(wait)
+        counted = LoginFailure(key=_pair_key(username, address))
+        session.add(counted)
         session.execute(delete(LoginFailure).where(LoginFailure.at < _window_start()))
         session.flush()
-        return [row.id for row in counted]
+        return [counted.id]
 
 
-def clear_login_failures(username: str, attempt: list[int] | tuple = ()) -> None:
-    """Forget an account's failures after a successful login, and the attempt itself."""
+def clear_login_failures(username: str, address: str, attempt: list[int] | tuple = ()) -> None:
+    """Forget this account's failures from this address after the right password, and
+    the attempt itself."""
     with _counting() as session:
         session.execute(
             delete(LoginFailure).where(
-                (LoginFailure.key == f"user:{username.lower()[:100]}")
+                (LoginFailure.key == _pair_key(username, address))
                 | LoginFailure.id.in_(list(attempt))
             )
         )

@@ -10,6 +10,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
 from evaluation.admin.access import DashboardView
+from evaluation.security import csp_nonce
 from evaluation.web import APP_TITLE
 
 
@@ -19,6 +20,7 @@ def init_admin(app: Flask) -> Admin:
         app,
         name=APP_TITLE,
         index_view=DashboardView(url="/admin", name=_l("首页")),
+        csp_nonce_generator=csp_nonce,
         theme=Bootstrap4Theme(
             swatch="default", fluid=True, base_template="admin/ledger_master.html"
         ),

@@ -27,12 +27,14 @@ from flask_admin.form import DatePickerWidget
 from flask_admin.model import typefmt
 from flask_admin.model.form import converts
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import Numeric
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DataError, IntegrityError
 from wtforms import DecimalField, StringField
 
 from evaluation.admin.access import AccessMixin
+from evaluation.admin.list_args import ListArgsMixin
 from evaluation.core.dates import DATE_HINT
 from evaluation.core.downloads import content_disposition
 from evaluation.core.numbers import exact, shown
@@ -42,6 +44,7 @@ from evaluation.core.writing import ServiceError
 from evaluation.history import records
 from evaluation.i18n import SHANGHAI, local_time
 from forms.fields import LedgerDateField
+from models.types import utcnow
 
 #: The view functions that change data, or serve only the forms that do (the lookups
 #: behind a form's search-as-you-type selects): they need ``write_permission``.
@@ -153,7 +156,7 @@ class PairsField(StringField):
             self.data = self.read(valuelist[0])
 
 
-class LedgerModelView(AccessMixin, ModelView):
+class LedgerModelView(AccessMixin, ListArgsMixin, ModelView):
     """A model view whose every write goes through the service layer."""
 
     #: The permission needed to create, edit, delete or run actions; None: read-only.
@@ -234,11 +237,22 @@ class LedgerModelView(AccessMixin, ModelView):
         rescaled = value.quantize(Decimal(1).scaleb(-scale))
         return rescaled if rescaled == value else value
 
+    #: The model names its last writer (记录人, and 记录时间 when it has one): set on
+    #: creation and on every edit, so an edit never shows the earlier writer's name.
+    records_author = False
+
     def values_for_create(self, form) -> dict:
-        return self.form_values(form)
+        return self._authored(self.form_values(form))
 
     def values_for_update(self, form, model) -> dict:
-        return self.form_values(form)
+        return self._authored(self.form_values(form))
+
+    def _authored(self, values: dict) -> dict:
+        if self.records_author:
+            values["recorded_by"] = self.actor.username
+            if hasattr(self.model, "recorded_at"):
+                values["recorded_at"] = utcnow()
+        return values
 
     def service_create(self, values: dict):
         return records.create(self.actor, self.model, values)
@@ -309,6 +323,8 @@ class LedgerModelView(AccessMixin, ModelView):
             return local_time(value)
         if isinstance(value, date):
             return value.isoformat()
+        if isinstance(value, Markup):  # a list page's badge: its text, never its HTML
+            return neutralize(value.striptags())
         return neutralize(str(value))
 
     def _export_headers(self) -> list[str]:

@@ -30,6 +30,7 @@ def register_views(admin: Admin) -> None:
     from evaluation.reviews.admin import ReviewBoardView
     from evaluation.scores.entry_view import EntryView
     from evaluation.scores.import_view import ImportView
+    from evaluation.weights.admin import WeightsView
 
     work = [
         EntryView(
@@ -47,9 +48,17 @@ def register_views(admin: Admin) -> None:
     ]
     for view in work:
         admin.add_view(view)
+    from evaluation.reports import admin as reports_admin
+
+    reports_admin.register(admin, CATEGORY_WORK)
     admin.add_view(HistoryView(name=_l("变更历史"), endpoint="history", url="/admin/history"))
     for view in model_views():
         admin.add_view(view)
+    admin.add_view(
+        WeightsView(
+            name=_l("指标权重"), category=CATEGORY_SCHEMES, endpoint="weights", url="/admin/weights"
+        )
+    )
     admin.add_view(
         CadreLedgerView(
             name=_l("干部台账"),

@@ -3,7 +3,7 @@
 This module holds what every endpoint shares: the blueprint, the token check, the error
 answers and the spectree instance whose ``validate`` checks a request against its schema
 (``evaluation.api.schemas``) and writes the same schema into ``GET /api/v1/openapi.json``.
-The endpoints live by feature: ``summary``, ``periods`` (list, scheme, flags),
+The endpoints live by feature: ``summary``, ``periods`` (list, scheme, flags), ``reports``,
 ``ranking``, ``scores`` and ``history``.
 """
 
@@ -135,4 +135,4 @@ def openapi():
 
 
 # The endpoints register themselves on ``bp`` when imported.
-from evaluation.api import history, periods, ranking, scores, summary  # noqa: E402, F401
+from evaluation.api import history, periods, ranking, reports, scores, summary  # noqa: E402, F401

@@ -33,7 +33,7 @@ HISTORY_PAGE_MAX = 1000
 PROBLEMS = {
     "": "须为 JSON 对象 {\"value\", \"note\", \"version\"}",
     "value": "须为数值（数字或数字文本）或等次，不能为空",
-    "note": "须为字符串（不含 NUL 字符）",
+    "note": "须为字符串（不含 NUL 字符，不含无效的 Unicode 字符如单独的代理项）",
     "version": "须为正整数，新建时为 null",
     "level": "只能是 town 或 village",
     "unit": "不能含 NUL 字符",
@@ -202,6 +202,78 @@ class Ranking(BaseModel):
     from_snapshot: bool = Field(description="已审定周期直接取自审定时保存的排名快照")
     snapshot_hash: str | None = Field(description="快照的 SHA-256")
     results: list[Result]
+
+
+class ReportIndicator(BaseModel):
+    code: str
+    name: str
+    dimension: str
+    method: Literal["direct", "target", "relative", "grade"]
+    points: Amount
+    max: Amount = Field(description="该指标的满分")
+    rank_among: int = Field(description="该指标得分在全部单位中的名次（得分更高的单位数 + 1）")
+    average: Amount = Field(description="全部单位该指标的平均得分")
+    value: str | None = Field(description="原始数值或等次；未录入为 null")
+
+
+class ReportChange(BaseModel):
+    previous_total: Amount
+    previous_rank: int | None
+    total: Amount = Field(description="总分变化 = 各指标 + bonus + penalty + floor，精确到分")
+    indicators: dict[str, Amount] = Field(description="各指标得分变化")
+    bonus: Amount = Field(description="加分变化")
+    penalty: Amount = Field(description="扣分对总分的影响（扣分增加为负）")
+    floor: Amount = Field(description="总分不低于 0 的保底所致变化，通常为 0.00")
+
+
+GapReason = Literal["first", "top_grade", "vetoed", "missing", "at_maximum", "not_enough"]
+
+
+class ReportGap(BaseModel):
+    indicator: str
+    value: str | None
+    value_for_next_rank: str | None = Field(description="单靠该指标提升一个名次所需的最小数值")
+    change_for_next_rank: str | None
+    rank_at_value: int | None
+    next_rank_reason: GapReason | None = Field(description="无法给出数值的原因代码")
+    value_for_next_grade: str | None = Field(description="单靠该指标进入上一等次所需的最小数值")
+    change_for_next_grade: str | None
+    grade_at_value: str | None
+    next_grade_reason: GapReason | None
+
+
+class TownReport(BaseModel):
+    """一镇一报告 (docs/reports.md)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    period: str
+    period_name: str
+    level: Literal["town", "village"]
+    status: str
+    snapshot_hash: str | None
+    snapshot_agrees: bool | None = Field(
+        description="已审定周期：报告的总分、名次、等次与审定快照一致（未审定为 null）"
+    )
+    previous_period: str | None
+    unit: str
+    name: str
+    units: int = Field(description="参与排名的单位数")
+    total: Amount
+    rank: int
+    grade: str
+    grade_shown: str = Field(description="页面显示的等次：有缺项时为“数据不全”")
+    next_grade: str | None
+    vetoed: bool
+    bonus: Amount
+    penalty: Amount
+    dimensions: dict[str, Amount]
+    indicators: list[ReportIndicator]
+    strengths: list[str] = Field(description="优势指标（最多三项）")
+    weaknesses: list[str] = Field(description="短板指标（最多三项，最弱在前）")
+    missing: list[str]
+    change: ReportChange | None = Field(description="与上一周期相比；无上一周期结果时为 null")
+    gaps: list[ReportGap] = Field(description="差距测算")
 
 
 class Flag(BaseModel):

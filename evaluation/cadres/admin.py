@@ -111,5 +111,4 @@ class CadreRecordView(LedgerModelView):
         "title": {"validators": [DataRequired("请填写事项")]},
     }
 
-    def values_for_create(self, form) -> dict:
-        return {**self.form_values(form), "recorded_by": self.actor.username}
+    records_author = True

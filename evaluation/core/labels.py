@@ -42,6 +42,7 @@ ACTION_LABELS = {
     "period.reopen": _l("重新开启"),
     "scheme.publish": _l("发布方案"),
     "scheme.copy": _l("复制方案"),
+    "scheme.weights": _l("层次分析法设定分值"),
     "user.password_set": _l("重置密码"),
     "user.password_change": _l("修改密码"),
     "history.export": _l("导出变更历史"),

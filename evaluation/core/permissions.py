@@ -19,6 +19,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "scheme.view": frozenset({"admin", "assessor", "supervisor", "auditor"}),
     "period.view": ALL_ROLES,
     "ranking.view": frozenset({"admin", "assessor", "supervisor", "auditor"}),
+    #: A town's report, its DOCX and the 通报 (docs/reports.md): whoever reads the ranking.
+    "report.view": frozenset({"admin", "assessor", "supervisor", "auditor"}),
     "review.view": frozenset({"admin", "supervisor", "auditor", "reviewer"}),
     #: See (and, with review.write, act on) every analysis group's villages, not only one's own.
     "review.all_groups": frozenset({"admin", "supervisor", "auditor"}),

@@ -46,6 +46,17 @@ class Conflict(ServiceError):
     status = 409
 
 
+class TooManyAttempts(ServiceError):
+    """Too many wrong passwords from this address for this account: wait ``retry_after``
+    seconds (docs/rules.md#security)."""
+
+    status = 429
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"尝试次数过多，请 {retry_after} 秒后再试。")
+        self.retry_after = retry_after
+
+
 class InvalidInput(ServiceError):
     """Bad input; ``details`` lists every problem."""
 

@@ -21,6 +21,7 @@ from evaluation.core.permissions import can
 from evaluation.core.writing import ServiceError
 from evaluation.history import chain as history
 from evaluation.history import exports
+from evaluation.web import LARGEST_SEQ, int_arg
 from models import Period, db
 
 #: Chinese names of the fields events most often carry; others show their code.
@@ -106,7 +107,17 @@ FIELD_LABELS = {
     "findings": _l("发现的问题或情况"),
     "actions": _l("整改措施"),
     "next_visit": _l("下次走访"),
+    "compared": _l("比较对象"),
+    "items": _l("比较项目"),
+    "matrix": _l("判断矩阵"),
+    "weight_method": _l("权重算法"),
+    "weights": _l("权重"),
+    "lambda_max": "λmax",
+    "ci": "CI",
+    "cr": _l("一致性比率 CR"),
 }
+
+
 def readable(value) -> str:
     """Show a history value to a person: decimals stay as their text, null as （空）."""
     if value is None:
@@ -168,8 +179,8 @@ class HistoryView(AccessMixin, BaseView):
         if flt is None:
             error = gettext("日期格式应为 YYYY-MM-DD")
             flt = exports.HistoryFilter()
-        before = request.args.get("before", type=int)
-        after = request.args.get("after", type=int)
+        before = int_arg("before", largest=LARGEST_SEQ)
+        after = int_arg("after", largest=LARGEST_SEQ)
         result = exports.page(flt, before=before, after=after)
         periods = db.session.scalars(select(Period.code).order_by(Period.start_date.desc())).all()
         return (

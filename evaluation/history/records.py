@@ -35,7 +35,7 @@ from models import (
 )
 
 #: Columns never written to the history (secrets) or not worth recording.
-SECRET_COLUMNS = frozenset({"password_hash", "token_hash"})
+SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "session_nonce"})
 
 
 @dataclass
@@ -69,7 +69,9 @@ SPECS: dict[type, EntitySpec] = {
             {"status", "submitted_by", "submitted_at", "approved_by", "approved_at"}
         ),
     ),
-    User: EntitySpec("user", "user.write", lambda u: u.username),
+    User: EntitySpec(
+        "user", "user.write", lambda u: u.username, protected=frozenset({"session_nonce"})
+    ),
     ApiToken: EntitySpec("api_token", "token.write", lambda t: str(t.id)),
 }
 

@@ -72,5 +72,4 @@ class ProjectUpdateView(LedgerModelView):
         "progress": {"validators": [InputRequired("请填写进度"), PROGRESS_RANGE]},
     }
 
-    def values_for_create(self, form) -> dict:
-        return {**self.form_values(form), "recorded_by": self.actor.username}
+    records_author = True

@@ -141,7 +141,7 @@ def ranking_workbook(page: RankingPage) -> bytes:
     if page.uncertainty:
         header += [_("排名中位数"), _("排名5%分位"), _("排名95%分位"), _("等次可能变化")]
     titled(sheet, len(header), title)
-    sheet.append(header)
+    sheet.append([_text(name) for name in header])
     amount_columns = []
     for row in page.rows:
         r = row.result

@@ -15,6 +15,7 @@ from evaluation.core.writing import ServiceError
 from evaluation.schemes import operations as schemes
 from evaluation.schemes.messages import default_fractions_text
 from evaluation.web import int_arg
+from evaluation.weights.admin import weights_link
 from models import (
     Dimension,
     Indicator,
@@ -90,7 +91,9 @@ class SchemePartView(LedgerModelView):
 class SchemeView(SchemePartView):
     permission = "scheme.view"
     write_permission = "scheme.write"
-    column_list = ["code", "name", "version", "level", "total", "tie_method", "status", "based_on"]
+    column_list = [
+        "code", "name", "version", "level", "total", "tie_method", "status", "based_on", "weights",
+    ]  # fmt: skip
     form_columns = [
         "code",
         "name",
@@ -127,6 +130,7 @@ class SchemeView(SchemePartView):
         "grades": _l("等次划分"),
         "status": _l("状态"),
         "based_on": _l("复制自"),
+        "weights": _l("权重"),
     }
     column_descriptions = {"status": _l("已发布的方案不能修改，需在方案页面建立新版本")}
     column_choices = {
@@ -137,6 +141,7 @@ class SchemeView(SchemePartView):
     column_formatters = {
         "grades": lambda v, c, m, n: schemes.format_grade_bands(m.grades),
         "based_on": lambda v, c, m, n: m.based_on.code if m.based_on else "",
+        "weights": weights_link,
     }
     column_formatters_detail = column_formatters
     column_formatters_export = column_formatters

@@ -103,6 +103,32 @@ MESSAGES: Mapping[str, str] = {
     "spread.out_of_range": "{where}须在 0 到 1 之间",
     "period_end.required": "研判预警须有周期结束日期",
     "threshold.negative": "{where}不能为负数",
+    # weights (docs/weights.md)
+    "ahp.size": "判断矩阵须有 {minimum} 到 {maximum} 项（现有 {n} 项）",
+    "ahp.not_square": "判断矩阵第 {row} 行有 {length} 个数，应为 {n} 个（矩阵须为方阵）",
+    "ahp.not_positive": "{where}{value} 必须大于 0（萨蒂标度为 1/9 到 9）",
+    "ahp.out_of_scale": "{where}{value} 超出萨蒂标度 1/9 到 9",
+    "ahp.diagonal": "{where}为自身比较，须为 1，不能是 {value}",
+    "ahp.not_reciprocal": (
+        "{where}{value} 须为对称位置 {other} 的倒数（两者乘积为 {product}，不是 1）"
+    ),
+    "ahp.method_unknown": (
+        "权重算法“{value}”未知，可选：eigenvector（特征向量法）、geometric（几何平均法）"
+    ),
+    "ahp.inconsistent": (
+        "一致性比率 CR = {cr}，大于 {limit}：请调整判断，或填写理由后仍予采用"
+    ),
+    "ahp.reason_required": "CR 大于 {limit} 的判断矩阵须填写采用理由",
+    "weights.too_few_rows": "至少需要 {minimum} 个单位的数值（现有 {rows} 个）",
+    "weights.too_few_columns": "至少需要 {minimum} 个指标（现有 {columns} 个）",
+    "weights.ragged": "{where}有 {length} 个数，应与第一行一样为 {columns} 个",
+    "weights.directions_length": "方向须每列一个（共 {columns} 列），现有 {length} 个",
+    "weights.negative": "{where}有负值 {value}，不能计算熵权",
+    "weights.no_information": "所有指标的数值都相同，不含任何信息，无法计算权重",
+    "weights.no_information_column": "第 {column} 列数值全部相同，不含信息，权重为 0",
+    "diagnostics.too_few_units": (
+        "至少需要 {minimum} 个数据完整的单位才能做指标诊断（现有 {units} 个）"
+    ),
 }
 
 #: Field names in an engine document → their Chinese labels.

@@ -197,6 +197,8 @@ def set_score(
 ) -> Score:
     """Enter or change one raw value; ``version`` None creates, else must be current."""
     note = (note or "").strip()
+    if problem := values.note_problem(note):
+        raise _invalid("note", problem)
     with writing(actor, "score.write") as session:
         session.refresh(period)
         require_open(period)
@@ -345,6 +347,8 @@ def write_values(
                 check_indicator(period, write.unit, write.indicator)
                 number, grade = check_value(write.indicator, write.value)
                 note = (write.note or "").strip()
+                if problem := values.note_problem(note):
+                    raise _invalid("note", problem)
                 columns = {
                     "number": number,
                     "grade": grade,

@@ -5,12 +5,15 @@ The rules (docs/values-and-ranges.md) are answered here by codes, and worded onl
 page, the import (its dry run too), the JSON API and the seeders all write through
 it — so no door can accept what another refuses.
 
-- ``read_number_text``: plain decimal text only (``1000``, ``-2.5``, ``1,000``); an
+- ``read_number_text``: plain decimal text only (``1000``, ``-2.5``, ``1,000`` — commas
+  only as thousands separators); an
   exponent (``1e3``), a non-finite word (``Infinity``, ``NaN``) or anything else is
   refused.
 - ``number_problem``: what the ledger can store (six decimals, fifteen significant
   digits, below 10^14), the method's own bounds (``direct``: 0 to the points; ``target``
   lower-is-better: not negative), then ``range_problem``.
+- ``note_problem``: a score's note is at most ``NOTE_MAX`` characters and holds no NUL
+  (PostgreSQL cannot store it), whatever the door (entry grid, import, JSON API).
 - ``range_problem``: the indicator's allowed range (``value_min``/``value_max``, both
   bounds included, either may be open) and its ``integer_only`` flag.
 - ``not_a_grade``: a grade indicator takes one of its grade keys.
@@ -26,11 +29,13 @@ from evaluation.core.numbers import plain
 __all__ = [
     "LARGEST_VALUE",
     "MESSAGES",
+    "NOTE_MAX",
     "SIGNIFICANT_DIGITS",
     "VALUE_DECIMALS",
     "NumberTextError",
     "allowed_text",
     "message",
+    "note_problem",
     "number_problem",
     "range_problem",
     "read_number_text",
@@ -49,6 +54,9 @@ SIGNIFICANT_DIGITS = 15
 MESSAGES = {
     "not_a_grade": "「{indicator}」按等次评定，数值须为以下等次之一：{grades}，收到 {value}",
     "not_a_number": "「{indicator}」的数值须为数字，收到 {value}",
+    "misplaced_comma": (
+        "「{indicator}」的数值中千分位逗号的位置不对（每三位一个，如 1,234.5），收到 {value}"
+    ),
     "exponent": "「{indicator}」的数值须写成普通数字（如 1000），不接受科学计数法，收到 {value}",
     "not_finite": "「{indicator}」的数值须为有限的数字，收到 {value}",
     "outside_range": "「{indicator}」的数值须在 {min} 至 {max} 之间{unit}，收到 {value}",
@@ -67,8 +75,23 @@ MESSAGES = {
 }
 
 _PLAIN = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
+#: Thousands separators where they belong: ``1,234``, ``-12,345.5``, ``1,000,000``.
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 _EXPONENT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+")
 _NON_FINITE = re.compile(r"[+-]?(inf|infinity|s?nan\d*)", re.IGNORECASE)
+
+
+#: The longest note a score may carry, in characters (docs/values-and-ranges.md#notes).
+NOTE_MAX = 500
+
+
+def note_problem(note: str) -> str | None:
+    """Say why a score's note cannot be kept (None when it can)."""
+    if len(note) > NOTE_MAX:
+        return f"备注不能超过 {NOTE_MAX} 个字（收到 {len(note)} 个字）"
+    if "\x00" in note:
+        return "备注不能含有空字符（NUL）"
+    return None
 
 
 class NumberTextError(ValueError):
@@ -82,9 +105,14 @@ class NumberTextError(ValueError):
 def read_number_text(text: str) -> Decimal:
     """Read typed text as a Decimal; raise NumberTextError unless it is plain decimal text.
 
-    Thousands separators (``1,000``) and surrounding blanks are allowed.
+    Thousands separators in their places (``1,000``, ``1,234.5``) and surrounding blanks
+    are allowed; a comma anywhere else (``1,2,3`` is not 123) is refused.
     """
-    compact = text.strip().replace(",", "")
+    compact = text.strip()
+    if "," in compact:
+        if not _GROUPED.fullmatch(compact):
+            raise NumberTextError("misplaced_comma")
+        compact = compact.replace(",", "")
     if _PLAIN.fullmatch(compact):
         try:
             return Decimal(compact)

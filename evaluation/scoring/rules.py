@@ -182,6 +182,7 @@ CHOICES: Mapping[str, tuple[tuple[str, ...], str]] = {
     "direction": (DIRECTIONS, "direction.unknown"),
     "tie_method": (TIE_METHODS, "tie_method.unknown"),
     "kind": (ADJUSTMENT_KINDS, "adjustment.kind_unknown"),
+    "ahp_method": (("eigenvector", "geometric"), "ahp.method_unknown"),
 }
 
 
@@ -286,6 +287,33 @@ CODES: Mapping[str, str] = {
     "spread.out_of_range": "must be between 0 and 1",
     "period_end.required": "is required for the review flags",
     "threshold.negative": "must not be negative",
+    # weights (docs/weights.md)
+    "ahp.size": "must have between {minimum} and {maximum} rows (has {n})",
+    "ahp.not_square": "row {row} has {length} entries, not {n} (the matrix must be square)",
+    "ahp.not_positive": "{value} must be greater than 0 (Saaty's scale runs from 1/9 to 9)",
+    "ahp.out_of_scale": "{value} is outside Saaty's scale 1/9 to 9",
+    "ahp.diagonal": "must be 1 (an item compared with itself), not {value}",
+    "ahp.not_reciprocal": (
+        "{value} must be the reciprocal of {mirror} = {other} (their product is {product}, not 1)"
+    ),
+    "ahp.method_unknown": "must be one of {choices}",
+    "ahp.inconsistent": (
+        "the consistency ratio CR = {cr} is above {limit}: revise the judgements, "
+        "or give a reason to use them anyway"
+    ),
+    "ahp.reason_required": "a reason is required to use a matrix whose CR is above {limit}",
+    "weights.too_few_rows": "needs at least {minimum} rows of values (has {rows})",
+    "weights.too_few_columns": "needs at least {minimum} columns (has {columns})",
+    "weights.ragged": "has {length} values, not {columns} like the first row",
+    "weights.directions_length": "must give one direction per column ({columns}), not {length}",
+    "weights.negative": "{value} must not be negative for entropy weights",
+    "weights.no_information": "no column carries information (all values equal): nothing to weigh",
+    "diagnostics.too_few_units": (
+        "needs at least {minimum} units with a value for every indicator (has {units})"
+    ),
+    "weights.no_information_column": (
+        "column {column} has all values equal: it carries no information and gets weight 0"
+    ),
 }
 
 

@@ -604,16 +604,16 @@ class _Reader:
         rule = rules.METHODS.get(method)
         settings: dict[str, Decimal | None] = {"target": None, "floor": Decimal(0)}
         if rule is not None:
-            for name in rule.needs:
-                settings[name] = None
-                if ind.get(name) is None:
-                    self.fail(_at(path, name), f"{name}.required")
+            for needed in rule.needs:
+                settings[needed] = None
+                if ind.get(needed) is None:
+                    self.fail(_at(path, needed), f"{needed}.required")
                 else:
-                    settings[name] = self.setting(ind[name], _at(path, name), name)
-            for name, default in rule.optional.items():
-                settings[name] = default
-                if ind.get(name) is not None:
-                    settings[name] = self.setting(ind[name], _at(path, name), name)
+                    settings[needed] = self.setting(ind[needed], _at(path, needed), needed)
+            for optional, default in rule.optional.items():
+                settings[optional] = default
+                if ind.get(optional) is not None:
+                    settings[optional] = self.setting(ind[optional], _at(path, optional), optional)
         target, floor = settings["target"], settings["floor"]
 
         fractions: Mapping[str, Decimal] | None = DEFAULT_GRADE_FRACTIONS

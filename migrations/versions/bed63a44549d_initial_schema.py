@@ -409,7 +409,7 @@ def upgrade():
     # The history table is append-only (docs/rules.md#history-chain): the same DDL as models.history.
     from models.history import trigger_statements
 
-    for statement in trigger_statements(op.get_bind().dialect.name):
+    for statement in trigger_statements(op.get_bind().dialect.name, 'bed63a44549d'):
         op.execute(statement)
 
 

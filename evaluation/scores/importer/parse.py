@@ -9,10 +9,11 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from evaluation.core.writing import InvalidInput
 from evaluation.scores import operations as ledger
+from evaluation.scores import values
 from models.schemes import DEFAULT_GRADE_FRACTIONS
 from models.types import plain
 from models.units import LEVELS
@@ -40,7 +41,8 @@ INFO_SHEET = "模板信息"
 EXPORTED_AT_LABEL = "导出时间"
 #: Indicator.measure_unit of indicators measured in percent.
 PERCENT = "%"
-NOTE_MAX = 2000
+#: What a problem quotes of a cell: enough to find it, never the whole of a huge one.
+QUOTED_CHARS = 200
 
 _HEADER_LOOKUP = {name.casefold(): key for key, names in COLUMNS.items() for name in names}
 
@@ -94,8 +96,17 @@ class Problem:
     #: What kind of refusal, when the page offers a way out ("overwrite"), else "".
     code: str = ""
 
+    def __post_init__(self) -> None:
+        # A report quotes cells; a 32,767-character one is cut, not repeated in full.
+        object.__setattr__(self, "column", _quoted(self.column))
+        object.__setattr__(self, "message", _quoted(self.message))
+
     def __str__(self) -> str:
         return f"第{self.row}行 {self.column}：{self.message}"
+
+
+def _quoted(text: str) -> str:
+    return text if len(text) <= QUOTED_CHARS else text[:QUOTED_CHARS] + "…"
 
 
 @dataclass(frozen=True)
@@ -158,6 +169,19 @@ class PercentCell:
         return f"{plain(self.percent)}%"
 
 
+@dataclass(frozen=True)
+class UnreadableCell:
+    """A value cell that looks like a number but must not be read as one: a date (Excel
+    keeps 2026-01-01 as 46023) or a formula without a computed value (never opened in
+    Excel). ``problem`` says so; ``shown`` is what stands for it elsewhere."""
+
+    problem: str
+    shown: str = ""
+
+    def __str__(self) -> str:
+        return self.shown
+
+
 @dataclass
 class ImportFile:
     """What a file holds: its first sheet's rows and, for a template, when it was made."""
@@ -195,11 +219,13 @@ def _number(cell) -> Decimal | PercentCell | str:
     A percent-formatted cell stays a ``PercentCell``: what it means depends on the
     indicator (``_read_value``).
     """
-    if isinstance(cell, PercentCell):
+    if isinstance(cell, PercentCell | UnreadableCell):
         return cell
     if isinstance(cell, bool):
         return str(cell)
     if isinstance(cell, float):
+        if cell != cell or cell in (float("inf"), float("-inf")):
+            return str(cell)  # not a number: refused by the value rules, row and column named
         return _excel_decimal(cell)
     if isinstance(cell, int | Decimal):
         return Decimal(cell)
@@ -621,8 +647,8 @@ def _parse_long(
         note = None
         if "note" in positions:
             note = _text(cell("note"))
-            if len(note) > NOTE_MAX:
-                problems.append(Problem(number, "备注", f"不能超过 {NOTE_MAX} 个字"))
+            if problem := values.note_problem(note):
+                problems.append(Problem(number, "备注", problem))
 
         version = None
         if "version" in positions:
@@ -686,10 +712,9 @@ def _percent_text(raw) -> Decimal | None:
     if not isinstance(raw, str) or not raw.endswith(("%", "％")):
         return None
     try:
-        number = Decimal(raw[:-1].strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
+        return values.read_number_text(raw[:-1])
+    except values.NumberTextError:
         return None
-    return number if number.is_finite() else None
 
 
 def _not_percent_indicator(indicator: IndicatorInfo, raw) -> str:
@@ -708,8 +733,11 @@ def _read_value(
     """Read a non-blank value cell: ``((number, grade), problem, [(kind, warning)])``.
 
     For an indicator measured in %, a percent cell (0.95 shown as 95%) and the text
-    "95%" both mean 95; for any other indicator they are refused.
+    "95%" both mean 95; for any other indicator they are refused. A date or a formula
+    without a computed value is refused (``UnreadableCell``).
     """
+    if isinstance(raw, UnreadableCell):
+        return None, raw.problem, []
     if isinstance(raw, PercentCell):
         percent = raw.percent
     else:

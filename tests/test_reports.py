@@ -1,0 +1,317 @@
+"""A town's report through the ledger (docs/reports.md): the API, the page and the DOCX.
+
+The small ledger (tests/ledger_world.py), worked by hand. 2026Q3:
+曲溪街道 E01 6.5 → 20, E02 10 (the highest) → 20, U01 A → 30, U02 30: 100.00, rank 1, 好;
+云路镇   E01 5.2 → 16, E02 4 (the lowest) → 20 × 0.6 = 12, U01 B → 25.5, U02 25.5:
+         79.00, rank 2, 一般;
+玉滘镇   E01 3.25 → 10, E02 7 → 20 × (0.6 + 0.4 × 0.5) = 16, U01 C → 21, U02 20: 67.00, 3.
+2026Q2 as 2026Q3 except 云路镇 E01 6.5 (20) and U02 20: 77.50, rank 2.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from evaluation.accounts import operations as accounts
+from models import db
+from tests.ledger_world import FULL_TOWN_VALUES, SETUP, build_world, fill_towns, open_period
+
+YUNLU = "445203100000"
+Q2_VALUES = {
+    **FULL_TOWN_VALUES,
+    YUNLU: {"E01": "6.5", "E02": "4", "U01": "B", "U02": "20"},
+}
+
+
+@pytest.fixture
+def ledger(app):
+    """2026Q2 and 2026Q3 open and filled; a token per role."""
+    with app.app_context():
+        world = build_world()
+        fill_towns(world, open_period(world, "2026Q2"), Q2_VALUES)
+        fill_towns(world, open_period(world, "2026Q3"))
+        tokens = {
+            role: accounts.create_token(SETUP, world.user(role))
+            for role in ("admin", "assessor", "supervisor", "auditor", "reviewer")
+        }
+        db.session.remove()
+    return app, tokens
+
+
+def get(ledger, path, role="supervisor"):
+    app, tokens = ledger
+    return app.test_client().get(path, headers={"Authorization": f"Bearer {tokens[role]}"})
+
+
+def test_the_report_of_yunlu_worked_by_hand(ledger):
+    response = get(ledger, f"/api/v1/periods/2026Q3/units/{YUNLU}/report")
+    assert response.status_code == 200
+    report = response.json
+    assert (report["unit"], report["name"], report["period"]) == (YUNLU, "云路镇", "2026Q3")
+    assert (report["total"], report["rank"], report["grade"], report["units"]) == (
+        "79.00", 2, "一般", 3,
+    )  # fmt: skip
+    assert report["next_grade"] == "较好"
+    assert [(i["code"], i["points"], i["max"], i["rank_among"], i["value"])
+            for i in report["indicators"]] == [
+        ("E01", "16.00", "20.00", 2, "5.2"),
+        ("E02", "12.00", "20.00", 3, "4"),
+        ("U01", "25.50", "30.00", 2, "B"),
+        ("U02", "25.50", "30.00", 2, "25.5"),
+    ]  # fmt: skip
+    # Four indicators: two of each. Ranks 2, 3, 2, 2; shares 0.80, 0.60, 0.85, 0.85.
+    assert report["strengths"] == ["U01", "U02"]
+    assert report["weaknesses"] == ["E02", "E01"]
+
+
+def test_the_change_since_2026q2_adds_up(ledger):
+    change = get(ledger, f"/api/v1/periods/2026Q3/units/{YUNLU}/report").json["change"]
+    assert change == {
+        "previous_total": "77.50",
+        "previous_rank": 2,
+        "total": "1.50",
+        "indicators": {"E01": "-4.00", "E02": "0.00", "U01": "0.00", "U02": "5.50"},
+        "bonus": "0.00",
+        "penalty": "0.00",
+        "floor": "0.00",
+    }
+
+
+def test_the_gaps_of_yunlu_worked_by_hand(ledger):
+    gaps = {g["indicator"]: g for g in get(
+        ledger, f"/api/v1/periods/2026Q3/units/{YUNLU}/report"
+    ).json["gaps"]}
+    # Rank 1 needs 100 (+21): no single indicator has that much room.
+    assert {g["next_rank_reason"] for g in gaps.values()} == {"not_enough"}
+    # 较好 needs 80 (+1).
+    # E01: 20 × v / 6.5 ≥ 16.995 → v ≥ 5.523375 → 5.53 (5.52 gives 16.98).
+    assert gaps["E01"]["value_for_next_grade"] == "5.53"
+    assert gaps["E01"]["change_for_next_grade"] == "0.33"
+    # E02: 云路镇 stays the lowest (0 of the range) up to 7; above, lo = 7:
+    # 20 × (0.6 + 0.4 (v − 7) / 3) ≥ 12.995 → v ≥ 7.373125 → 7.38 (7.37 gives 12.99).
+    assert gaps["E02"]["value_for_next_grade"] == "7.38"
+    assert gaps["U01"]["value_for_next_grade"] == "A"  # 30: 83.50
+    assert gaps["U02"]["value_for_next_grade"] == "26.5"
+    assert gaps["U02"]["grade_at_value"] == "较好"
+
+
+def test_the_first_town_has_no_next_rank_and_no_previous_in_2026q2(ledger):
+    report = get(ledger, "/api/v1/periods/2026Q2/units/445203001000/report").json
+    assert report["change"] is None and report["previous_period"] is None
+    assert {g["next_rank_reason"] for g in report["gaps"]} == {"first"}
+    assert {g["next_grade_reason"] for g in report["gaps"]} == {"top_grade"}
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/v1/periods/2026Q3/units/445203999999/report", 404),  # no such town
+        ("/api/v1/periods/2026Q3/units/445203100201/report", 404),  # a village, not a town
+        ("/api/v1/periods/2099Q1/units/445203100000/report", 404),
+        ("/api/v1/periods/2026Q3/units/445203100000/report?level=city", 422),
+    ],
+)
+def test_bad_requests(ledger, path, status):
+    response = get(ledger, path)
+    assert response.status_code == status
+    assert "error" in response.json
+
+
+# -- the page and the DOCX -------------------------------------------------------------
+
+
+def signed_in(app, role="supervisor"):
+    from tests.conftest import PASSWORD
+
+    client = app.test_client()
+    assert client.post("/login", data={"username": role, "password": PASSWORD}).status_code == 302
+    return client
+
+
+def test_the_page_shows_the_report_in_chinese(ledger):
+    app, _ = ledger
+    page = signed_in(app).get(f"/admin/reports/town?period=2026Q3&unit={YUNLU}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "2026年第三季度云路镇“担当作为”考核报告" in html
+    assert 'id="report-total">79.00<' in html
+    assert "未审定，仅供参考" in html
+    # 差距测算 in words: E01 from 5.2 to 5.53 (+0.33) reaches 较好; rank 1 is out of reach.
+    assert "5.53（+0.33）" in html
+    assert "仅靠该指标不足以提升" in html
+    assert "进入“较好”等次" in html
+    assert "评为「A」" in html
+    # the change, split: E01 −4.00, U02 +5.50, total +1.50
+    assert ">-4.00<" in html and ">+5.50<" in html and ">+1.50<" in html
+    assert 'id="report-data"' in html and "vendor/echarts/echarts.min.js" in html
+
+
+def test_the_ranking_page_links_each_town_to_its_report(ledger):
+    app, _ = ledger
+    html = signed_in(app).get("/admin/ranking/?period=2026Q3").get_data(as_text=True)
+    assert f'href="/admin/reports/town?period=2026Q3&amp;unit={YUNLU}"' in html
+    printed = signed_in(app).get("/admin/ranking/?period=2026Q3&print=1").get_data(as_text=True)
+    assert "/admin/reports/town" not in printed  # the print sheet stays plain
+
+
+def test_the_index_lists_the_towns_by_rank(ledger):
+    app, _ = ledger
+    html = signed_in(app, "assessor").get("/admin/reports/?period=2026Q3").get_data(as_text=True)
+    assert html.index("曲溪街道") < html.index("云路镇") < html.index("玉滘镇")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "period=2026Q3&unit=445203999999",
+        "period=2026Q3&unit=445203100201",  # a village
+        "period=2099Q1&unit=445203100000",
+        "period=2026Q3",
+        "period=2026Q3&unit=%00",
+        "period=%00&unit=445203100000",
+    ],
+)
+def test_the_page_and_the_docx_answer_404_for_what_does_not_exist(ledger, query):
+    app, _ = ledger
+    client = signed_in(app)
+    assert client.get(f"/admin/reports/town?{query}").status_code == 404
+    assert client.get(f"/admin/reports/town.docx?{query}").status_code == 404
+
+
+def test_the_docx_carries_the_same_figures_under_a_chinese_name(ledger):
+    import io
+
+    from docx import Document
+
+    app, _ = ledger
+    response = signed_in(app, "auditor").get(
+        f"/admin/reports/town.docx?period=2026Q3&unit={YUNLU}"
+    )
+    assert response.status_code == 200
+    assert response.mimetype.endswith("wordprocessingml.document")
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    # 2026年第三季度云路镇考核报告-2026Q3_未审定.docx, RFC 5987 encoded, ASCII fallback
+    assert "filename*=UTF-8''2026%E5%B9%B4" in disposition
+    assert "filename=report-2026Q3-445203100000.docx" in disposition
+    document = Document(io.BytesIO(response.data))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "2026年第三季度云路镇“担当作为”考核情况报告" in text
+    assert "总分 79.00 分" in text and "排名第 2 名" in text and "“一般”" in text
+    assert "总分变化 +1.50 分" in text
+    cells = [[c.text for c in row.cells] for t in document.tables for row in t.rows]
+    assert ["镇域经济发展", "E01 地区生产总值增速（短板）", "5.2", "16.00", "20.00", "80.0%",
+            "15.33", "2/3"] in cells  # average (20 + 16 + 10) / 3  # fmt: skip
+    assert ["E01 地区生产总值增速", "5.2", "仅靠该指标不足以提升", "5.53（+0.33）"] in cells
+    assert ["总分变化", "+1.50"] in cells
+    assert len(document.inline_shapes) == 1  # the chart of each indicator's share
+    # Chinese text is in the CJK font in Word too (not the theme's 宋体).
+    assert 'w:eastAsia="WenQuanYi Micro Hei"' in document.element.xml
+
+
+# -- the 通报 -----------------------------------------------------------------------------
+
+
+def approve_q3(app) -> str:
+    """Approve 2026Q3 (villages filled first); return its town snapshot's SHA-256."""
+    from evaluation.periods import operations as periods
+    from models import RankingSnapshot, Setting
+    from tests.ledger_world import fill_villages
+
+    with app.app_context():
+        world = build_world_again()
+        period = world.period()
+        fill_villages(world, period)
+        periods.submit(world.user("assessor"), period)
+        periods.approve(world.user("supervisor"), period)
+        db.session.add(Setting(key="issuing_body", value="中共测试区委组织部"))
+        db.session.commit()
+        digest = db.session.scalar(
+            db.select(RankingSnapshot.sha256).where(RankingSnapshot.level == "town")
+        )
+        db.session.remove()
+    return digest
+
+
+def build_world_again():
+    """The ledger's World for a fixture that already built it (ids read back)."""
+    from models import Period, Scheme
+    from tests.ledger_world import World
+
+    def scheme_id(code):
+        return db.session.scalar(db.select(Scheme.id).where(Scheme.code == code))
+
+    def period_id(code):
+        return db.session.scalar(db.select(Period.id).where(Period.code == code))
+
+    return World(scheme_id("T26"), scheme_id("V26"), period_id("2026Q2"), period_id("2026Q3"))
+
+
+def test_the_notice_of_an_approved_period(ledger):
+    import io
+
+    from docx import Document
+
+    app, _ = ledger
+    digest = approve_q3(app)
+    client = signed_in(app, "auditor")
+    index = client.get("/admin/reports/?period=2026Q3").get_data(as_text=True)
+    assert 'href="/admin/reports/notice.docx?period=2026Q3"' in index
+    response = client.get("/admin/reports/notice.docx?period=2026Q3")
+    assert response.status_code == 200
+    assert "filename=notice-2026Q3.docx" in response.headers["Content-Disposition"]
+    document = Document(io.BytesIO(response.data))
+    text = [p.text for p in document.paragraphs]
+    assert text[0] == "中共测试区委组织部"
+    assert text[1] == "关于2026年第三季度镇街“担当作为”考核结果的通报"
+    assert "共 3 个镇街：“好”1 个，“较好”0 个，“一般”2 个，“较差”0 个。" in text
+    rows = [[c.text for c in row.cells] for row in document.tables[0].rows]
+    assert rows == [
+        ["名次", "镇街", "镇域经济发展", "城乡融合", "加分", "减分", "总分", "等次"],
+        ["1", "曲溪街道", "40.00", "60.00", "0.00", "0.00", "100.00", "好"],
+        ["2", "云路镇", "28.00", "51.00", "0.00", "0.00", "79.00", "一般"],
+        ["3", "玉滘镇", "26.00", "41.00", "0.00", "0.00", "67.00", "一般"],
+    ]
+    # the same figures as the API's ranking
+    api = get(ledger, "/api/v1/periods/2026Q3/ranking").json["results"]
+    assert [[r["name"], r["total"], r["grade"]] for r in api] == [
+        [row[1], row[6], row[7]] for row in rows[1:]
+    ]
+    assert document.sections[0].footer.paragraphs[0].text.endswith(digest)
+    assert len(digest) == 64
+    assert len(document.inline_shapes) == 1  # the chart
+
+
+def test_no_notice_before_approval(ledger):
+    app, _ = ledger
+    client = signed_in(app)
+    response = client.get("/admin/reports/notice.docx?period=2026Q3")
+    assert response.status_code == 403
+    assert "尚未审定，不能出具通报" in response.get_data(as_text=True)
+    assert client.get("/admin/reports/notice.docx?period=2099Q1").status_code == 404
+    reviewer = signed_in(app, "reviewer")
+    assert reviewer.get("/admin/reports/notice.docx?period=2026Q3").status_code == 403
+
+
+def test_an_approved_report_says_whether_it_agrees_with_the_snapshot(ledger):
+    from evaluation.history import records
+    from models import Unit
+
+    app, _ = ledger
+    approve_q3(app)
+    path = f"/api/v1/periods/2026Q3/units/{YUNLU}/report"
+    assert get(ledger, path).json["snapshot_agrees"] is True
+    with app.app_context():
+        qu_xi = db.session.scalar(db.select(Unit).where(Unit.code == "445203001000"))
+        records.update(SETUP, qu_xi, {"active": False})  # retired after the approval
+        db.session.remove()
+    report = get(ledger, path).json
+    assert (report["rank"], report["snapshot_agrees"]) == (1, False)
+    html = signed_in(app).get(f"/admin/reports/town?period=2026Q3&unit={YUNLU}")
+    assert 'id="report-snapshot-differs"' in html.get_data(as_text=True)
+
+
+def test_a_live_period_has_no_snapshot_to_agree_with(ledger):
+    assert get(ledger, f"/api/v1/periods/2026Q3/units/{YUNLU}/report").json[
+        "snapshot_agrees"
+    ] is None

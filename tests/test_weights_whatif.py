@@ -1,0 +1,89 @@
+"""What-if (docs/weights.md#what-if): a period scored under another scheme version beside
+its ranking as it stands, moves and the Spearman ρ worked out by hand; nothing written."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from evaluation.core.writing import SystemActor
+from evaluation.history import records
+from evaluation.schemes import operations as schemes
+from models import HistoryEvent, Indicator, Scheme, db
+from tests.ledger_world import build_world, fill_towns, open_period
+
+SETUP = SystemActor("test-setup")
+
+
+def _version(points: dict[str, str]) -> int:
+    """Copy T26 to a new draft version with these points."""
+    draft = schemes.copy_scheme(
+        SETUP, db.session.scalar(select(Scheme).where(Scheme.code == "T26")), "T26-v2"
+    )
+    for indicator in db.session.scalars(select(Indicator).where(Indicator.scheme_id == draft.id)):
+        if indicator.code in points:
+            records.update(SETUP, indicator, {"points": Decimal(points[indicator.code])})
+    return draft.id
+
+
+@pytest.fixture
+def ledger(app):
+    with app.app_context():
+        world = build_world()
+        period = open_period(world)
+        fill_towns(world, period)
+        ids = {"period": period.id}
+        db.session.remove()
+    return ids
+
+
+def test_a_heavier_e02_swaps_the_second_and_third_towns(app, client, auth, ledger):
+    # Now: 曲溪 100, 云路 79, 玉滘 67 (ranks 1, 2, 3). With E01 1, E02 59, U01 10, U02 30:
+    #   曲溪 1 + 59 + 10 + 30 = 100
+    #   云路 0.8 (5.2/6.5) + 35.4 (59 × 0.6, lowest E02) + 8.5 (B) + 25.5 = 70.2
+    #   玉滘 0.5 + 47.2 (59 × 0.8, E02 halfway) + 7 (C) + 20 = 74.7
+    # New ranks 1, 3, 2: two towns move one place; ρ = 1 − 6 × 2 / (3 × 8) = 0.5.
+    with app.app_context():
+        scheme_id = _version({"E01": "1", "E02": "59", "U01": "10", "U02": "30"})
+        seq = db.session.scalar(select(db.func.max(HistoryEvent.seq)))
+    auth.login("supervisor")
+    page = client.get(
+        f"/admin/weights/whatif?period={ledger['period']}&level=town&scheme={scheme_id}"
+    )
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "3 个单位中 2 个名次变动，最大变动 1 位" in text and "ρ = 0.500" in text
+    rows = text.split('id="whatif-table"')[1]
+    assert rows.index("曲溪街道") < rows.index("玉滘镇") < rows.index("云路镇")
+    assert "74.70" in rows and "70.20" in rows and "↑1" in rows and "↓1" in rows
+    with app.app_context():  # nothing written
+        assert db.session.scalar(select(db.func.max(HistoryEvent.seq))) == seq
+
+
+def test_a_version_that_cannot_score_the_values_says_why(app, client, auth, ledger):
+    # U02 is scored directly out of its points; 30 and 25.5 no longer fit in 10.
+    with app.app_context():
+        scheme_id = _version({"U02": "10", "U01": "50"})
+    auth.login("admin")
+    text = client.get(
+        f"/admin/weights/whatif?period={ledger['period']}&level=town&scheme={scheme_id}"
+    ).get_data(as_text=True)
+    assert "须在 0 到 10 分之间" in text
+    assert 'id="whatif-table"' not in text
+
+
+def test_the_same_version_moves_nobody(app, client, auth, ledger):
+    with app.app_context():
+        scheme_id = db.session.scalar(select(Scheme.id).where(Scheme.code == "T26"))
+    auth.login("assessor")
+    text = client.get(
+        f"/admin/weights/whatif?period={ledger['period']}&level=town&scheme={scheme_id}"
+    ).get_data(as_text=True)
+    assert "3 个单位中 0 个名次变动，最大变动 0 位" in text and "ρ = 1.000" in text
+
+
+def test_the_reviewer_may_not_simulate(app, client, auth, ledger):
+    auth.login("reviewer")
+    assert client.get("/admin/weights/whatif").status_code == 403
