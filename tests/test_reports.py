@@ -167,8 +167,6 @@ def test_the_index_lists_the_towns_by_rank(ledger):
         "period=2026Q3&unit=445203100201",  # a village
         "period=2099Q1&unit=445203100000",
         "period=2026Q3",
-        "period=2026Q3&unit=%00",
-        "period=%00&unit=445203100000",
     ],
 )
 def test_the_page_and_the_docx_answer_404_for_what_does_not_exist(ledger, query):
@@ -176,6 +174,17 @@ def test_the_page_and_the_docx_answer_404_for_what_does_not_exist(ledger, query)
     client = signed_in(app)
     assert client.get(f"/admin/reports/town?{query}").status_code == 404
     assert client.get(f"/admin/reports/town.docx?{query}").status_code == 404
+
+
+@pytest.mark.parametrize("query", ["period=2026Q3&unit=%00", "period=%00&unit=445203100000"])
+def test_a_nul_in_the_query_is_refused_with_the_app_wide_400(ledger, query):
+    """NUL is refused before any page reads it (docs/rules.md#security), reports included."""
+    app, _ = ledger
+    client = signed_in(app)
+    for path in ("/admin/reports/town", "/admin/reports/town.docx"):
+        response = client.get(f"{path}?{query}")
+        assert response.status_code == 400
+        assert "空字符" in response.get_data(as_text=True)
 
 
 def test_the_docx_carries_the_same_figures_under_a_chinese_name(ledger):
