@@ -36,8 +36,10 @@ from pages import _client_as, _server_time
 from sqlalchemy import select
 
 from evaluation import settle_worker
-from evaluation.services import accounts, records, schemes
-from evaluation.services.core import SystemActor
+from evaluation.accounts import operations as accounts
+from evaluation.core.writing import SystemActor
+from evaluation.history import records
+from evaluation.schemes import operations as schemes
 from models import Indicator, Period, Scheme, User, db
 
 #: docs/rules.md#scale-targets: the what-if (and the weights room's other read pages) at

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from evaluation.services import ledger
+from evaluation.scores import operations as ledger
 from models import HistoryEvent, Period, db
 from tests.ledger_world import build_world, fill_towns, open_period
 

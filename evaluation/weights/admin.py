@@ -15,14 +15,14 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from evaluation import loading
 from evaluation.admin.access import AccessMixin
 from evaluation.core.numbers import shown
 from evaluation.core.periods import periods_in_order
-from evaluation.permissions import can
+from evaluation.core.permissions import can
+from evaluation.core.writing import InvalidInput, ServiceError
+from evaluation.ranking import reading
 from evaluation.scoring import weights as weighing
 from evaluation.scoring.diagnostics import REDUNDANT
-from evaluation.services.core import InvalidInput, ServiceError
 from evaluation.web import int_arg
 from evaluation.weights import operations
 from evaluation.weights.diagnostics import diagnostics_page
@@ -188,7 +188,7 @@ class WeightsView(AccessMixin, BaseView):
                     shown(i["points"]),
                     request.args.get(POINTS_FIELD + i["code"]),
                 )
-                for d in loading.scheme_document(scheme)["dimensions"]
+                for d in reading.scheme_document(scheme)["dimensions"]
                 for i in d["indicators"]
             ]
             try:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
-from evaluation import loading
+from evaluation.ranking import reading
 from models import Period
 
 __all__ = ["Choice", "Sensitivity", "method_sensitivity"]
@@ -117,13 +117,13 @@ def method_sensitivity(
     page's interval run), else they are read.
     """
     if now is None:
-        now = loading.ranking(period, level)["results"]
-    document = loading.engine_input(period, level)
+        now = reading.ranking(period, level)["results"]
+    document = reading.engine_input(period, level)
     document.pop("sensitivity", None)
     alternatives = _alternatives(document)
     ranks_by_choice = []
     for _choice, changed in alternatives:
-        results = loading.compute(changed)["results"]
+        results = reading.compute(changed)["results"]
         ranks_by_choice.append({r["unit"]: r["rank"] for r in results})
     rows = []
     for result in now:

@@ -10,9 +10,9 @@ from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
-from evaluation import loading
+from evaluation.core.writing import InvalidInput
+from evaluation.ranking import reading
 from evaluation.scoring.diagnostics import spearman
-from evaluation.services.core import InvalidInput
 from models import Period, Scheme
 
 __all__ = ["Comparison", "compare", "points_from"]
@@ -43,7 +43,7 @@ def points_from(args: Mapping[str, str], scheme: Scheme) -> dict[str, Decimal]:
     those that differ from ``scheme``'s; ``InvalidInput`` (Chinese) for one that is no
     number. Whether they fit the scheme (two decimals, above 0, adding up to its total) is
     the engine's check."""
-    stored = {i["code"]: i["points"] for d in loading.scheme_document(scheme)["dimensions"]
+    stored = {i["code"]: i["points"] for d in reading.scheme_document(scheme)["dimensions"]
               for i in d["indicators"]}  # fmt: skip
     changed, problems = {}, []
     for code, points in stored.items():
@@ -71,9 +71,9 @@ def compare(
     (Chinese) when the scheme is for another level or cannot score the period's values."""
     if scheme.level != level:
         raise InvalidInput(f"指标方案 {scheme.code} 不适用于这一层级")
-    now = loading.ranking(period, level)["results"]
-    document = loading.engine_input(period, level)
-    other = loading.scheme_document(scheme)
+    now = reading.ranking(period, level)["results"]
+    document = reading.engine_input(period, level)
+    other = reading.scheme_document(scheme)
     changed = {}
     for dimension in other["dimensions"]:
         for indicator in dimension["indicators"]:
@@ -86,7 +86,7 @@ def compare(
     document["scheme"] = other
     document["values"] = [v for v in document["values"] if v["indicator"] in set(codes)]
     document.pop("sensitivity", None)
-    then = loading.compute(document)["results"]
+    then = reading.compute(document)["results"]
     after = {r["unit"]: r for r in then}
     rows = []
     for result in now:
