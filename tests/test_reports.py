@@ -315,3 +315,89 @@ def test_a_live_period_has_no_snapshot_to_agree_with(ledger):
     assert get(ledger, f"/api/v1/periods/2026Q3/units/{YUNLU}/report").json[
         "snapshot_agrees"
     ] is None
+
+
+def pdf_fonts(reader) -> set[str]:
+    """The base fonts of every page whose glyphs are embedded in the PDF (a font named
+    but not embedded would leave the reader to substitute one, or show boxes)."""
+    found = set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            for descendant in font.get("/DescendantFonts", [font]):
+                descriptor = descendant.get_object().get("/FontDescriptor")
+                descriptor = descriptor.get_object() if descriptor is not None else {}
+                embedded = any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+                found.add((str(font.get("/BaseFont", font.get("/Subtype"))), embedded))
+    return found
+
+
+def test_the_notice_as_pdf(ledger):
+    import io
+
+    from pypdf import PdfReader
+
+    app, _ = ledger
+    digest = approve_q3(app)
+    client = signed_in(app, "assessor")
+    index = client.get("/admin/reports/?period=2026Q3").get_data(as_text=True)
+    assert 'href="/admin/reports/notice.pdf?period=2026Q3"' in index
+    ranking = client.get("/admin/ranking/?period=2026Q3").get_data(as_text=True)
+    assert 'href="/admin/reports/notice.pdf?period=2026Q3"' in ranking
+    assert 'href="/admin/reports/notice.docx?period=2026Q3"' in ranking
+    response = client.get("/admin/reports/notice.pdf?period=2026Q3")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert "filename=notice-2026Q3.pdf" in response.headers["Content-Disposition"]
+    reader = PdfReader(io.BytesIO(response.data))
+    for page in reader.pages:  # A4
+        box = page.mediabox
+        assert (round(box.width * 25.4 / 72), round(box.height * 25.4 / 72)) == (210, 297)
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    lines = [line.strip() for line in text.splitlines()]
+    assert "中共测试区委组织部" in lines
+    assert "关于2026年第三季度镇街“担当作为”考核结果的通报" in lines
+    assert "1 曲溪街道 40.00 60.00 0.00 0.00 100.00 好" in lines
+    assert "2 云路镇 28.00 51.00 0.00 0.00 79.00 一般" in lines
+    assert "3 玉滘镇 26.00 41.00 0.00 0.00 67.00 一般" in lines
+    assert "共 3 个镇街：“好”1 个，“较好”0 个，“一般”2 个，“较差”0 个。" in lines
+    assert digest in text.replace("\n", "")
+    # only WenQuanYi, embedded: no font left for the reader to substitute (tofu)
+    assert pdf_fonts(reader) == {("/AAAAAA+WenQuanYiMicroHei", True)}
+
+
+def test_no_notice_pdf_before_approval_nor_for_a_reviewer(ledger):
+    app, _ = ledger
+    client = signed_in(app)
+    response = client.get("/admin/reports/notice.pdf?period=2026Q3")
+    assert response.status_code == 403
+    assert "尚未审定，不能出具通报" in response.get_data(as_text=True)
+    assert client.get("/admin/reports/notice.pdf?period=2099Q1").status_code == 404
+    approve_q3(app)
+    reviewer = signed_in(app, "reviewer")
+    assert reviewer.get("/admin/reports/notice.pdf?period=2026Q3").status_code == 403
+
+
+def test_the_town_report_as_pdf(ledger):
+    import io
+
+    from pypdf import PdfReader
+
+    app, _ = ledger
+    client = signed_in(app, "supervisor")
+    page = client.get(f"/admin/reports/town?period=2026Q3&unit={YUNLU}").get_data(as_text=True)
+    assert f'href="/admin/reports/town.pdf?period=2026Q3&amp;unit={YUNLU}"' in page
+    response = client.get(f"/admin/reports/town.pdf?period=2026Q3&unit={YUNLU}")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.data))
+    text = "".join(p.extract_text() for p in reader.pages)
+    assert "2026年第三季度云路镇“担当作为”考核情况报告" in text
+    assert "（考核周期尚未审定，数据仅供参考）" in text
+    assert "总分 79.00 分（加分 0.00，减分 0.00），在 3 个镇街中排名第 2 名，等次为“一般”。" in text
+    assert "总分变化 +1.50 分" in text
+    assert pdf_fonts(reader) == {("/AAAAAA+WenQuanYiMicroHei", True)}
+    assert client.get("/admin/reports/town.pdf?period=2026Q3&unit=999").status_code == 404
+    assert signed_in(app, "reviewer").get(
+        f"/admin/reports/town.pdf?period=2026Q3&unit={YUNLU}"
+    ).status_code == 403

@@ -92,6 +92,7 @@ class TownReportView(AccessMixin, BaseView):
             reasons=operations.REASON_TEXTS,
             ranking_url=url_for("ranking.index", period=report["period"]),
             docx_url=url_for(".town_docx", period=report["period"], unit=report["unit"]),
+            pdf_url=url_for(".town_pdf", period=report["period"], unit=report["unit"]),
         )
 
     @expose("/notice.docx")
@@ -114,6 +115,38 @@ class TownReportView(AccessMixin, BaseView):
         )
         return response
 
+    @expose("/notice.pdf")
+    def notice_pdf(self):
+        from evaluation.reports import pdf
+
+        period = _period_from_request()
+        if period is None:
+            abort(404)
+        try:
+            notice = operations.notice_data(current_user, period)
+            content = pdf.notice_pdf(notice)
+        except ServiceError as error:
+            return self.render(
+                "reports/index.html", period=period, periods=_periods(), results=[],
+                error=error.message,
+            ), error.status  # fmt: skip
+        return _download(content, pdf.PDF_TYPE, pdf.notice_pdf_filename(notice),
+                         f"notice-{period.code}.pdf")  # fmt: skip
+
+    @expose("/town.pdf")
+    def town_pdf(self):
+        from evaluation.reports import pdf
+
+        try:
+            report = self._report()
+            content = pdf.town_report_pdf(report)
+        except ServiceError as error:
+            abort(error.status)
+        return _download(
+            content, pdf.PDF_TYPE, pdf.town_report_pdf_filename(report),
+            f"report-{report['period']}-{report['unit']}.pdf",
+        )  # fmt: skip
+
     @expose("/town.docx")
     def town_docx(self):
         from evaluation.reports import documents
@@ -129,6 +162,12 @@ class TownReportView(AccessMixin, BaseView):
             fallback=f"report-{report['period']}-{report['unit']}.docx",
         )
         return response
+
+
+def _download(content: bytes, mimetype: str, filename: str, fallback: str) -> Response:
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = content_disposition(filename, fallback=fallback)
+    return response
 
 
 def register(admin, category) -> None:
