@@ -167,8 +167,6 @@ def test_the_index_lists_the_towns_by_rank(ledger):
         "period=2026Q3&unit=445203100201",  # a village
         "period=2099Q1&unit=445203100000",
         "period=2026Q3",
-        "period=2026Q3&unit=%00",
-        "period=%00&unit=445203100000",
     ],
 )
 def test_the_page_and_the_docx_answer_404_for_what_does_not_exist(ledger, query):
@@ -176,6 +174,15 @@ def test_the_page_and_the_docx_answer_404_for_what_does_not_exist(ledger, query)
     client = signed_in(app)
     assert client.get(f"/admin/reports/town?{query}").status_code == 404
     assert client.get(f"/admin/reports/town.docx?{query}").status_code == 404
+    assert client.get(f"/admin/reports/town.pdf?{query}").status_code == 404
+
+
+@pytest.mark.parametrize("query", ["period=2026Q3&unit=%00", "period=%00&unit=445203100000"])
+def test_a_nul_in_the_query_is_refused_before_any_report(ledger, query):
+    # every page refuses NUL in its query with 400 (evaluation/security.py)
+    client = signed_in(ledger[0])
+    for door in ("town", "town.docx", "town.pdf", "notice.pdf"):
+        assert client.get(f"/admin/reports/{door}?{query}").status_code == 400
 
 
 def test_the_docx_carries_the_same_figures_under_a_chinese_name(ledger):
@@ -401,3 +408,91 @@ def test_the_town_report_as_pdf(ledger):
     assert signed_in(app, "reviewer").get(
         f"/admin/reports/town.pdf?period=2026Q3&unit={YUNLU}"
     ).status_code == 403
+
+
+def finished(app, job: str) -> None:
+    """Wait for a batch job's thread (started by the request) to end."""
+    thread = app.extensions.get("report_batches", {}).get(job)
+    if thread is not None:
+        thread.join(120)
+        assert not thread.is_alive()
+
+
+def test_a_batch_of_every_towns_report_as_a_zip_with_its_progress(ledger, tmp_path):
+    import io
+    import zipfile
+
+    from docx import Document
+
+    app, _ = ledger
+    app.config["REPORT_BATCH_DIR"] = str(tmp_path / "batches")
+    client = signed_in(app, "auditor")
+    index = client.get("/admin/reports/?period=2026Q3").get_data(as_text=True)
+    assert "批量生成全部 3 个镇街的报告（ZIP）" in index
+    response = client.post("/admin/reports/batch", data={"period": "2026Q3"})
+    assert response.status_code == 303
+    page_url = response.headers["Location"]
+    job = page_url.rsplit("/", 1)[1]
+    finished(app, job)
+    status = client.get(f"/admin/reports/batch/{job}.json").json
+    assert status == {
+        "state": "done", "done": 3, "total": 3, "percent": 100, "current": None, "error": None,
+        "period": "2026Q3", "download": f"/admin/reports/batch/{job}/reports.zip",
+    }  # fmt: skip
+    page = client.get(page_url).get_data(as_text=True)
+    assert 'id="batch-bar"' in page and "已完成：3 个镇街。" in page
+    download = client.get(status["download"])
+    assert download.status_code == 200 and download.mimetype == "application/zip"
+    assert "filename=reports-" in download.headers["Content-Disposition"]
+    content = download.data
+    download.close()  # send_file's open file
+    archive = zipfile.ZipFile(io.BytesIO(content))
+    names = archive.namelist()
+    assert names == [
+        "0001-2026年第三季度曲溪街道考核报告-2026Q3_未审定.docx",
+        "0002-2026年第三季度云路镇考核报告-2026Q3_未审定.docx",
+        "0003-2026年第三季度玉滘镇考核报告-2026Q3_未审定.docx",
+    ]
+    # each the same document as the town's own DOCX (same figures)
+    yunlu = Document(io.BytesIO(archive.read(names[1])))
+    text = [p.text for p in yunlu.paragraphs]
+    assert text[0] == "2026年第三季度云路镇“担当作为”考核情况报告"
+    assert any("在 3 个镇街中排名第 2 名，等次为“一般”" in line for line in text)
+    # someone else's job is not theirs to see or fetch
+    other = signed_in(app, "supervisor")
+    assert other.get(f"/admin/reports/batch/{job}.json").status_code == 404
+    assert other.get(status["download"]).status_code == 404
+    assert other.get(f"/admin/reports/batch/{job}").status_code == 404
+    assert client.get("/admin/reports/batch/not-a-job.json").status_code == 404
+
+
+def test_a_batch_is_refused_without_the_right_or_a_period(ledger, tmp_path):
+    app, _ = ledger
+    app.config["REPORT_BATCH_DIR"] = str(tmp_path / "batches")
+    reviewer = signed_in(app, "reviewer")
+    assert reviewer.post("/admin/reports/batch", data={"period": "2026Q3"}).status_code == 403
+    client = signed_in(app, "admin")
+    assert client.post("/admin/reports/batch", data={"period": "2099Q1"}).status_code == 404
+    assert client.post("/admin/reports/batch", data={}).status_code == 404
+    assert not (tmp_path / "batches").exists() or not any((tmp_path / "batches").iterdir())
+
+
+def test_a_failed_batch_says_so_instead_of_polling_forever(ledger, tmp_path, monkeypatch):
+    from evaluation.reports import documents
+
+    app, _ = ledger
+    app.config["REPORT_BATCH_DIR"] = str(tmp_path / "batches")
+
+    def broken(report):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(documents, "town_report_docx", broken)
+    client = signed_in(app, "assessor")
+    job = client.post("/admin/reports/batch", data={"period": "2026Q3"}).headers["Location"]
+    job = job.rsplit("/", 1)[1]
+    finished(app, job)
+    status = client.get(f"/admin/reports/batch/{job}.json").json
+    assert status["state"] == "failed"
+    assert status["error"] == "生成报告时出错，请稍后重试或联系管理员"
+    assert "download" not in status
+    assert client.get(f"/admin/reports/batch/{job}/reports.zip").status_code == 404
