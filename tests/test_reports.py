@@ -496,3 +496,19 @@ def test_a_failed_batch_says_so_instead_of_polling_forever(ledger, tmp_path, mon
     assert status["error"] == "生成报告时出错，请稍后重试或联系管理员"
     assert "download" not in status
     assert client.get(f"/admin/reports/batch/{job}/reports.zip").status_code == 404
+
+
+def test_the_batch_reads_the_period_once_and_reports_exactly_as_one_by_one(ledger):
+    from evaluation.reports import operations
+    from models import Period, User
+
+    app, _ = ledger
+    with app.app_context():
+        user = db.session.scalar(db.select(User).where(User.username == "auditor"))
+        period = db.session.scalar(db.select(Period).where(Period.code == "2026Q3"))
+        batch = list(operations.unit_reports(user, period))
+        assert [count for count, _ in batch] == [3, 3, 3]
+        assert [r["rank"] for _, r in batch] == [1, 2, 3]
+        for _, report in batch:
+            assert report == operations.unit_report(user, period, report["unit"])
+        db.session.remove()

@@ -8,7 +8,7 @@ service checks its own, so the page, the API and the DOCX cannot differ in who m
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from sqlalchemy import select
 
@@ -16,7 +16,10 @@ from evaluation import loading
 from evaluation.core.states import PeriodStatus
 from evaluation.grades import shown_grade
 from evaluation.scoring import ScoringError
+from evaluation.scoring.amounts import CONTEXT
+from evaluation.scoring.engine import score_document
 from evaluation.scoring.reports import town_report
+from evaluation.scoring.validation import parse_document
 from evaluation.services.core import NotFound, ServiceError, StateError, require
 from models import Indicator, Period, Unit, db
 
@@ -92,6 +95,7 @@ def unit_reports(actor, period: Period, level: str = "town"):
         except ServiceError:
             before = {}
     context = _ReportContext(period, level, scheme, previous_period)
+    context.prepare()  # parsed and scored once for all the units
     for result in results:
         yield len(results), context.report(result["unit"], before.get(result["unit"]))
 
@@ -102,7 +106,8 @@ class _ReportContext:
 
     def __init__(self, period: Period, level: str, scheme, previous_period: Period | None):
         self.period, self.level, self.previous_period = period, level, previous_period
-        self.document = loading.engine_input(period, level)
+        self.raw_document = self.document = loading.engine_input(period, level)
+        self.scored = None
         self.steps, self.limits = _steps_and_limits(scheme)
         snapshot = (
             loading.current_snapshot(period, level)
@@ -115,17 +120,28 @@ class _ReportContext:
             if snapshot is not None
             else None
         )
-        dimensions = self.document["scheme"]["dimensions"]
+        dimensions = self.raw_document["scheme"]["dimensions"]
         self.names = {i["code"]: i["name"] for d in dimensions for i in d["indicators"]}
         self.dimension_names = {d["code"]: d["name"] for d in dimensions}
+
+    def prepare(self) -> None:
+        """Parse and score the document once, for reports on many of its units."""
+        try:
+            self.document = parse_document(self.raw_document)
+            with localcontext(CONTEXT):
+                self.scored = score_document(self.document)
+        except ScoringError:
+            loading.compute(self.raw_document)  # raises InvalidInput naming every problem
+            raise
 
     def report(self, unit_code: str, previous: dict | None) -> dict:
         try:
             found = town_report(
-                self.document, unit_code, previous=previous, steps=self.steps, limits=self.limits
-            )
+                self.document, unit_code, previous=previous, steps=self.steps,
+                limits=self.limits, scored=self.scored,
+            )  # fmt: skip
         except ScoringError:
-            loading.compute(self.document)  # raises InvalidInput naming every problem in Chinese
+            loading.compute(self.raw_document)  # raises InvalidInput naming every problem
             raise
         report = found.as_dict()
         agrees = None

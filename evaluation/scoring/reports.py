@@ -221,6 +221,7 @@ def town_report(
     previous: Mapping | None = None,
     steps: Mapping[str, Decimal] | None = None,
     limits: Mapping[str, tuple[Decimal | None, Decimal | None]] | None = None,
+    scored: ScoreResult | None = None,
 ) -> TownReport:
     """Work out the report of ``unit`` from its period's engine document.
 
@@ -228,11 +229,14 @@ def town_report(
     (``total``, ``indicators``, ``bonus``, ``penalty``, ``rank``; amounts as strings or
     Decimals). ``steps`` maps an indicator code to the grid of its raw values (default
     0.01), ``limits`` to its allowed (minimum, maximum), either None for open.
+    ``scored``: the engine's result of this very (parsed) document, when the caller
+    reports on many units of it (the batch) and so works it out once.
     Raises KeyError for a unit not in the document, ScoringError for a bad document.
     """
     checked = document if isinstance(document, Document) else parse_document(document)
     with localcontext(CONTEXT):
-        scored = score_document(checked)
+        if scored is None:
+            scored = score_document(checked)
         return _report(checked, scored, unit, previous, steps or {}, limits or {})
 
 
