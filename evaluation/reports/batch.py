@@ -1,8 +1,8 @@
 """All towns' reports of a period as one ZIP of DOCX files, made in the background
 (docs/reports.md#batch).
 
-A province period has 1,609 towns, about a second each (the report, its chart and its
-document), so the work runs in a thread of the server process that was asked, and the
+A province period has 1,609 towns, about 0.3 s each (the report, its chart and its
+document: some 9 minutes), so the work runs in a thread of the server process that was asked, and the
 page polls its progress. Progress and result live in files under ``REPORT_BATCH_DIR``
 (default ``instance/report-batches``), so any server process can answer the poll and
 serve the download; a job belongs to the user who started it (another gets 404).
