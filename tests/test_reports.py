@@ -512,3 +512,37 @@ def test_the_batch_reads_the_period_once_and_reports_exactly_as_one_by_one(ledge
         for _, report in batch:
             assert report == operations.unit_report(user, period, report["unit"])
         db.session.remove()
+
+
+def test_pressing_again_while_a_batch_runs_shows_the_same_job(ledger, tmp_path):
+    import json
+    import time
+
+    app, _ = ledger
+    app.config["REPORT_BATCH_DIR"] = str(tmp_path)
+    client = signed_in(app, "supervisor")
+    with app.app_context():
+        from models import User
+
+        owner = db.session.scalar(db.select(User.id).where(User.username == "supervisor"))
+        other = db.session.scalar(db.select(User.id).where(User.username == "auditor"))
+    for job, who, period, updated in (
+        ("running-job-of-supervisor", owner, "2026Q3", time.time()),
+        ("running-job-of-the-auditor", other, "2026Q3", time.time()),
+        ("supervisor-job-of-2026Q2x", owner, "2026Q2", time.time()),
+        ("stalled-job-of-supervisor", owner, "2026Q3", time.time() - 3600),
+    ):
+        (tmp_path / job).mkdir()
+        (tmp_path / job / "status.json").write_text(json.dumps(
+            {"job": job, "owner": who, "period": period, "state": "running", "done": 1,
+             "total": 3, "updated": updated, "started": updated, "error": None}
+        ))  # fmt: skip
+    response = client.post("/admin/reports/batch", data={"period": "2026Q3"})
+    assert response.headers["Location"].endswith("/admin/reports/batch/running-job-of-supervisor")
+    (tmp_path / "running-job-of-supervisor" / "status.json").unlink()
+    response = client.post("/admin/reports/batch", data={"period": "2026Q3"})
+    job = response.headers["Location"].rsplit("/", 1)[1]
+    assert job not in {"running-job-of-the-auditor", "stalled-job-of-supervisor"}
+    finished(app, job)
+    stalled = client.get("/admin/reports/batch/stalled-job-of-supervisor.json").json
+    assert stalled["state"] == "stalled" and stalled["error"].startswith("任务已中断")

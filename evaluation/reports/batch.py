@@ -2,8 +2,8 @@
 (docs/reports.md#batch).
 
 A province period has 1,609 towns, about 0.3 s each (the report, its chart and its
-document: some 9 minutes), so the work runs in a thread of the server process that was asked, and the
-page polls its progress. Progress and result live in files under ``REPORT_BATCH_DIR``
+document: some 9 minutes), so the work runs in a thread of the server process that was
+asked, and the page polls its progress. Progress and result live in files under ``REPORT_BATCH_DIR``
 (default ``instance/report-batches``), so any server process can answer the poll and
 serve the download; a job belongs to the user who started it (another gets 404).
 
@@ -63,6 +63,24 @@ def _clean_old(root: Path) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def _running(root: Path, owner: int, period_code: str) -> str | None:
+    """The id of the owner's job for this period that is still running, if any."""
+    now = time.time()
+    for folder in root.iterdir():
+        try:
+            found = json.loads((folder / "status.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        if (
+            found.get("owner") == owner
+            and found.get("period") == period_code
+            and found.get("state") == "running"
+            and now - found.get("updated", 0) <= STALLED_SECONDS
+        ):
+            return found["job"]
+    return None
+
+
 def archive_name(period: Period) -> str:
     return f"{period.name}镇街考核报告-{period.code}.zip"
 
@@ -77,6 +95,9 @@ def start(actor, period: Period, level: str = "town") -> str:
         raise StateError(f"考核周期 {period.code} 尚未开始，没有可出的报告")
     root = _root()
     _clean_old(root)
+    running = _running(root, actor.id, period.code)
+    if running is not None:  # pressed again (or from another tab): the same job, not a second
+        return running
     job = secrets.token_urlsafe(18)
     folder = root / job
     folder.mkdir()
