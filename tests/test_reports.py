@@ -546,3 +546,32 @@ def test_pressing_again_while_a_batch_runs_shows_the_same_job(ledger, tmp_path):
     finished(app, job)
     stalled = client.get("/admin/reports/batch/stalled-job-of-supervisor.json").json
     assert stalled["state"] == "stalled" and stalled["error"].startswith("任务已中断")
+
+
+def test_a_report_follows_a_changed_value_at_once(ledger):
+    """The parsed and scored period is kept per process by history keys: a new value is a
+    new key, so the next report shows it (docs/reports.md#speed)."""
+    from evaluation.services import ledger as scores
+    from models import Indicator, Period, Score, Unit
+
+    app, _ = ledger
+    path = f"/api/v1/periods/2026Q3/units/{YUNLU}/report"
+    assert get(ledger, path).json["total"] == "79.00"
+    with app.app_context():
+        world = build_world_again()
+        period = db.session.scalar(db.select(Period).where(Period.code == "2026Q3"))
+        unit = db.session.scalar(db.select(Unit).where(Unit.code == YUNLU))
+        indicator = db.session.scalar(db.select(Indicator).where(Indicator.code == "U02"))
+        score = db.session.scalar(
+            db.select(Score).where(
+                Score.period_id == period.id, Score.unit_id == unit.id,
+                Score.indicator_id == indicator.id,
+            )
+        )  # fmt: skip
+        scores.set_score(
+            world.user("assessor"), period, unit, indicator, "27.5", version=score.version
+        )
+        db.session.remove()
+    report = get(ledger, path).json
+    assert (report["total"], report["rank"]) == ("81.00", 2)
+    assert next(i for i in report["indicators"] if i["code"] == "U02")["points"] == "27.50"

@@ -8,7 +8,7 @@ service checks its own, so the page, the API and the DOCX cannot differ in who m
 from __future__ import annotations
 
 import json
-from decimal import Decimal, localcontext
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -16,10 +16,7 @@ from evaluation import loading
 from evaluation.core.states import PeriodStatus
 from evaluation.grades import shown_grade
 from evaluation.scoring import ScoringError
-from evaluation.scoring.amounts import CONTEXT
-from evaluation.scoring.engine import score_document
 from evaluation.scoring.reports import town_report
-from evaluation.scoring.validation import parse_document
 from evaluation.services.core import NotFound, ServiceError, StateError, require
 from models import Indicator, Period, Unit, db
 
@@ -94,8 +91,7 @@ def unit_reports(actor, period: Period, level: str = "town"):
             before = {r["unit"]: r for r in loading.ranking(previous_period, level)["results"]}
         except ServiceError:
             before = {}
-    context = _ReportContext(period, level, scheme, previous_period)
-    context.prepare()  # parsed and scored once for all the units
+    context = _ReportContext(period, level, scheme, previous_period)  # parsed, scored once
     for result in results:
         yield len(results), context.report(result["unit"], before.get(result["unit"]))
 
@@ -106,8 +102,7 @@ class _ReportContext:
 
     def __init__(self, period: Period, level: str, scheme, previous_period: Period | None):
         self.period, self.level, self.previous_period = period, level, previous_period
-        self.raw_document = self.document = loading.engine_input(period, level)
-        self.scored = None
+        self.raw_document, self.document, self.scored = loading.scored_input(period, level)
         self.steps, self.limits = _steps_and_limits(scheme)
         snapshot = (
             loading.current_snapshot(period, level)
@@ -123,16 +118,6 @@ class _ReportContext:
         dimensions = self.raw_document["scheme"]["dimensions"]
         self.names = {i["code"]: i["name"] for d in dimensions for i in d["indicators"]}
         self.dimension_names = {d["code"]: d["name"] for d in dimensions}
-
-    def prepare(self) -> None:
-        """Parse and score the document once, for reports on many of its units."""
-        try:
-            self.document = parse_document(self.raw_document)
-            with localcontext(CONTEXT):
-                self.scored = score_document(self.document)
-        except ScoringError:
-            loading.compute(self.raw_document)  # raises InvalidInput naming every problem
-            raise
 
     def report(self, unit_code: str, previous: dict | None) -> dict:
         try:
