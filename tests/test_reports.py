@@ -575,3 +575,16 @@ def test_a_report_follows_a_changed_value_at_once(ledger):
     report = get(ledger, path).json
     assert (report["total"], report["rank"]) == ("81.00", 2)
     assert next(i for i in report["indicators"] if i["code"] == "U02")["points"] == "27.50"
+
+
+def test_the_pdf_footer_cannot_end_its_style_sheet(app):
+    """The footer sits in CSS (a page-margin box), where HTML escaping does not apply: a
+    period code with quotes, a backslash or ``</style>`` stays one CSS string."""
+    from evaluation.reports.pdf import css_string
+
+    hostile = 'Q3"; } </style><script>alert(1)</script>\\\n'
+    text = str(css_string(hostile))
+    assert text == (
+        '"Q3\\22 ; } \\3c /style\\3e \\3c script\\3e alert(1)\\3c /script\\3e \\5c \\a "'
+    )
+    assert "<" not in text and text.count('"') == 2
