@@ -588,3 +588,32 @@ def test_the_pdf_footer_cannot_end_its_style_sheet(app):
         '"Q3\\22 ; } \\3c /style\\3e \\3c script\\3e alert(1)\\3c /script\\3e \\5c \\a "'
     )
     assert "<" not in text and text.count('"') == 2
+
+
+def test_without_chromium_the_pdf_says_why_and_the_docx_still_works(ledger, tmp_path):
+    app, _ = ledger
+    approve_q3(app)
+    app.config["CHROMIUM_PATH"] = str(tmp_path / "no-chromium")
+    client = signed_in(app, "supervisor")
+    response = client.get("/admin/reports/notice.pdf?period=2026Q3")
+    assert response.status_code == 503
+    assert f"未找到 Chromium（{tmp_path / 'no-chromium'}），无法生成 PDF" in response.get_data(
+        as_text=True
+    )
+    assert client.get(f"/admin/reports/town.pdf?period=2026Q3&unit={YUNLU}").status_code == 503
+    assert client.get("/admin/reports/notice.docx?period=2026Q3").status_code == 200
+
+
+def test_a_hung_print_is_stopped_at_its_time_limit(ledger, tmp_path):
+    import time
+
+    app, _ = ledger
+    hung = tmp_path / "hung-chromium"
+    hung.write_text("#!/bin/sh\nsleep 60 &\nsleep 60\n")
+    hung.chmod(0o755)
+    app.config.update(CHROMIUM_PATH=str(hung), PDF_TIMEOUT=1)
+    client = signed_in(app, "supervisor")
+    started = time.monotonic()
+    response = client.get(f"/admin/reports/town.pdf?period=2026Q3&unit={YUNLU}")
+    assert response.status_code == 503
+    assert time.monotonic() - started < 20  # not the 60 s the script would take
