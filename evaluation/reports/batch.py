@@ -36,12 +36,13 @@ STALLED_SECONDS = 300
 _JOB_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
-def _root() -> Path:
+def _root(*, create: bool = False) -> Path:
     folder = current_app.config.get("REPORT_BATCH_DIR") or os.path.join(
         current_app.instance_path, "report-batches"
     )
     path = Path(folder)
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -93,7 +94,7 @@ def start(actor, period: Period, level: str = "town") -> str:
     require(actor, "report.view")
     if period.status == PeriodStatus.DRAFT:
         raise StateError(f"考核周期 {period.code} 尚未开始，没有可出的报告")
-    root = _root()
+    root = _root(create=True)
     _clean_old(root)
     running = _running(root, actor.id, period.code)
     if running is not None:  # pressed again (or from another tab): the same job, not a second
