@@ -24,7 +24,7 @@ from common import BENCH_ACTOR, BENCH_PASSWORD, Row, add_arguments, prepare, pri
 from sqlalchemy import select
 
 from evaluation import settle_worker
-from evaluation.services import accounts
+from evaluation.accounts import operations as accounts
 from models import User, db
 
 PERIOD = "2026-11"

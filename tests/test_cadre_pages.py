@@ -9,7 +9,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from evaluation.services import ledger, periods, records
+from evaluation.history import records
+from evaluation.periods import operations as periods
+from evaluation.scores import operations as ledger
 from models import Cadre, CadreRecord, Dimension, Indicator, KeyProject, Period, Scheme, Unit, db
 from models.cadres import town_leaders
 from tests.conftest import SEED_ACTOR, user

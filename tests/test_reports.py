@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from evaluation.services import accounts
+from evaluation.accounts import operations as accounts
 from models import db
 from tests.ledger_world import FULL_TOWN_VALUES, SETUP, build_world, fill_towns, open_period
 
@@ -178,11 +178,14 @@ def test_the_page_and_the_docx_answer_404_for_what_does_not_exist(ledger, query)
 
 
 @pytest.mark.parametrize("query", ["period=2026Q3&unit=%00", "period=%00&unit=445203100000"])
-def test_a_nul_in_the_query_is_refused_before_any_report(ledger, query):
-    # every page refuses NUL in its query with 400 (evaluation/security.py)
-    client = signed_in(ledger[0])
+def test_a_nul_in_the_query_is_refused_with_the_app_wide_400(ledger, query):
+    """NUL is refused before any page reads it (docs/rules.md#security), reports included."""
+    app, _ = ledger
+    client = signed_in(app)
     for door in ("town", "town.docx", "town.pdf", "notice.pdf"):
-        assert client.get(f"/admin/reports/{door}?{query}").status_code == 400
+        response = client.get(f"/admin/reports/{door}?{query}")
+        assert response.status_code == 400
+        assert "空字符" in response.get_data(as_text=True)
 
 
 def test_the_docx_carries_the_same_figures_under_a_chinese_name(ledger):
@@ -221,7 +224,7 @@ def test_the_docx_carries_the_same_figures_under_a_chinese_name(ledger):
 
 def approve_q3(app) -> str:
     """Approve 2026Q3 (villages filled first); return its town snapshot's SHA-256."""
-    from evaluation.services import periods
+    from evaluation.periods import operations as periods
     from models import RankingSnapshot, Setting
     from tests.ledger_world import fill_villages
 
@@ -301,7 +304,7 @@ def test_no_notice_before_approval(ledger):
 
 
 def test_an_approved_report_says_whether_it_agrees_with_the_snapshot(ledger):
-    from evaluation.services import records
+    from evaluation.history import records
     from models import Unit
 
     app, _ = ledger
@@ -551,7 +554,7 @@ def test_pressing_again_while_a_batch_runs_shows_the_same_job(ledger, tmp_path):
 def test_a_report_follows_a_changed_value_at_once(ledger):
     """The parsed and scored period is kept per process by history keys: a new value is a
     new key, so the next report shows it (docs/reports.md#speed)."""
-    from evaluation.services import ledger as scores
+    from evaluation.scores import operations as scores
     from models import Indicator, Period, Score, Unit
 
     app, _ = ledger

@@ -3,7 +3,7 @@
 The expected answers below are literal. They were written from the roles of
 docs/rules.md#roles-and-permissions (what each role does) and the pages of
 docs/architecture.md, then checked against the running app; they are deliberately
-NOT computed from ``evaluation.permissions`` or from the permission a view declares,
+NOT computed from ``evaluation.core.permissions`` or from the permission a view declares,
 so a wrong permission there makes a cell here fail.
 
 Where the rules are silent (for instance whether an assessor may read the cadre
@@ -19,7 +19,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from evaluation.services import accounts, records
+from evaluation.accounts import operations as accounts
+from evaluation.history import records
 from models import AnalysisGroup, User, db
 from tests.conftest import PASSWORD
 from tests.ledger_world import SETUP, build_world, fill_towns, open_period

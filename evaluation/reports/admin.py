@@ -13,13 +13,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from evaluation import loading
 from evaluation.admin.access import AccessMixin
+from evaluation.core.downloads import content_disposition
 from evaluation.core.periods import default_period
 from evaluation.core.states import PeriodStatus
+from evaluation.core.writing import NotFound, ServiceError
+from evaluation.ranking import reading
 from evaluation.reports import operations
-from evaluation.services.core import NotFound, ServiceError
-from evaluation.services.exports import content_disposition
 from models import Period, db
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -59,7 +59,7 @@ class TownReportView(AccessMixin, BaseView):
         results, error = [], None
         if period is not None:
             try:
-                results = loading.ranking(period, "town")["results"]
+                results = reading.ranking(period, "town")["results"]
             except ServiceError as failure:
                 error = failure.message
         return self.render(

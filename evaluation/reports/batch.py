@@ -26,7 +26,7 @@ from pathlib import Path
 from flask import current_app
 
 from evaluation.core.states import PeriodStatus
-from evaluation.services.core import NotFound, StateError, require
+from evaluation.core.writing import NotFound, StateError, require
 from models import Period, User, db
 
 #: A job's folder is removed a day after it was started (with the next job started).

@@ -22,7 +22,7 @@ from pathlib import Path
 from flask import current_app, render_template
 from markupsafe import Markup
 
-from evaluation.services.core import ServiceError
+from evaluation.core.writing import ServiceError
 
 CHROMIUM = "/usr/bin/chromium"
 PDF_TYPE = "application/pdf"

@@ -210,7 +210,11 @@ TAB_STOP = """() => {
   const again = el.dataset.tabbed === '1' && !same;
   el.dataset.tabbed = '1';
   window.lastTabStop = el;
-  const s = getComputedStyle(el), box = el.getBoundingClientRect();
+  // Flask-Admin's select2 boxes take the focus in a 1 px off-screen input and show it on
+  // the box around it: judge the box a person sees.
+  const shown = el.closest('.select2-container')
+    ?.querySelector('.select2-choice, .select2-choices') || el;
+  const s = getComputedStyle(shown), box = shown.getBoundingClientRect();
   return {again, same, name: el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
                        (el.name ? '[name=' + el.name + ']' : '') + ' ' +
                        (el.innerText || el.value || el.getAttribute('aria-label') || '')
