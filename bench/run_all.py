@@ -15,6 +15,8 @@ SQLite file in a temporary directory, or in the PostgreSQL database named by
 - the history and ranking pages vs. the smallest signed-in page;
 - the weights room's what-if, diagnostics and method-sensitivity pages and the ranking's
   interval run vs. the same period's ranking page;
+- the 通报 DOCX and PDF of the approved province period and one town's report vs. the
+  ranking API (docs/reports.md#speed);
 - 8 concurrent API writers vs. ``GET /periods`` under the same load.
 
 Run from the repository root (``make bench``; ``make bench DATABASE_URL=…``)::
@@ -37,6 +39,7 @@ import import_period
 import numpy as np
 import pages
 import ranking
+import reports
 import weights_pages
 import writers
 from common import Row, add_arguments, best_cpu_of, best_of, prepare, print_rows, seconds
@@ -108,6 +111,7 @@ def main() -> None:
             ("rank from the database", lambda: ranking.measure(bench)),
             ("pages", lambda: pages.measure(bench)),
             ("weights pages and the interval run", lambda: weights_pages.measure(bench)),
+            ("通报 and town reports", lambda: reports.measure(bench)),
             (
                 "export-history / verify-history",
                 lambda: history_bench.measure(bench, xlsx=arguments.xlsx),

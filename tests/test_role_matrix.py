@@ -81,6 +81,10 @@ PAGES: dict[str, tuple] = {
     "/admin/reports/town.docx?period=2026Q3&unit=445203100000": (200, 200, 200, 200, 403, LOGIN),
     # the 通报 is for an approved period only; 2026Q3 is open here (tests/test_reports.py)
     "/admin/reports/notice.docx?period=2026Q3": (403, 403, 403, 403, 403, LOGIN),
+    "/admin/reports/notice.pdf?period=2026Q3": (403, 403, 403, 403, 403, LOGIN),
+    "/admin/reports/town.pdf?period=2026Q3&unit=445203100000": (200, 200, 200, 200, 403, LOGIN),
+    # a batch's progress is its starter's only: a job nobody started is 404 to a reader
+    "/admin/reports/batch/no-such-job-0123456789.json": (404, 404, 404, 404, 403, LOGIN),
     "/admin/review/":                     (200, 403, 200, 200, 200, LOGIN),
     "/admin/review/village/{xintao}":     (200, 403, 200, 200, 200, LOGIN),
     "/admin/review/village/{ruilian}":    (200, 403, 200, 200, 403, LOGIN),
@@ -109,6 +113,11 @@ API: dict[str, tuple] = {
 PUT_SCORE = "/api/v1/periods/2026Q3/scores/445203100000/U02"
 #:                                        admin assessor supervisor auditor reviewer anonymous
 PUT_SCORE_EXPECTED = (403, 200, 403, 403, 403, 401)
+
+#: Starting the batch of every town's report (a POST; 303 to its progress page).
+POST_BATCH = "/admin/reports/batch"
+#:                                        admin assessor supervisor auditor reviewer anonymous
+POST_BATCH_EXPECTED = (303, 303, 303, 303, 403, LOGIN)
 # fmt: on
 
 
@@ -242,3 +251,18 @@ def test_every_admin_page_renders_in_english_too(app, client):
         assert response.status_code < 500, rule.rule
     page = client.get("/admin/town/").get_data(as_text=True)
     assert "Towns" in page and "Division code" in page
+
+
+@pytest.mark.parametrize("role", COLUMNS)
+def test_starting_a_batch_of_reports_answers_each_role_as_the_table_says(
+    app, ledger, role, tmp_path
+):
+    app.config["REPORT_BATCH_DIR"] = str(tmp_path)
+    client = signed_in_client(app, role)
+    response = client.post(POST_BATCH, data={"period": "2026Q3"})
+    assert answer(response) == POST_BATCH_EXPECTED[COLUMNS.index(role)]
+    if response.status_code == 303:  # let the job end before the database goes
+        job = response.headers["Location"].rsplit("/", 1)[1]
+        thread = app.extensions.get("report_batches", {}).get(job)
+        if thread is not None:
+            thread.join(120)

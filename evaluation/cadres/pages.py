@@ -94,6 +94,23 @@ def town_rank_trend(town: Unit) -> list[dict]:
     return trend
 
 
+def with_records(trend: list[dict], records: list[CadreRecord]) -> list[dict]:
+    """Put beside each period of a leader's town results the leader's own 担当作为 records
+    of that period: those filed under it, or undated by period but dated within it."""
+    for row in trend:
+        period = row["period"]
+        row["records"] = sorted(
+            (
+                r
+                for r in records
+                if r.period_id == period.id
+                or (r.period_id is None and period.start_date <= r.date <= period.end_date)
+            ),
+            key=lambda r: (r.date, r.id),
+        )
+    return trend
+
+
 class CadreLedgerView(AccessMixin, BaseView):
     permission = "cadre.view"
 
@@ -227,9 +244,10 @@ class CadreLedgerView(AccessMixin, BaseView):
             "projects": project_rows(projects, shanghai_today()),
             "statuses": ProjectStatus.labels(),
             "is_town_leader": leader,
-            "trend": town_rank_trend(cadre.unit) if leader else [],
+            "trend": with_records(town_rank_trend(cadre.unit), records) if leader else [],
             "can_view_projects": can(current_user, "project.view"),
             "can_view_ranking": can(current_user, "ranking.view"),
+            "can_view_reports": can(current_user, "report.view"),
         }
 
     @expose("/<int:cadre_id>")

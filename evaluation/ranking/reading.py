@@ -491,6 +491,34 @@ def ranking(period: Period, level: str = "town", *, sensitivity=None) -> dict:
     return answer
 
 
+def scored_input(period: Period, level: str = "town") -> tuple[dict, object, object]:
+    """Return the period's engine document, parsed and scored by the engine: ``(document,
+    parsed Document, ScoreResult)``, kept per process by the same history keys as
+    ``ranking`` — for reports on its units (docs/reports.md#speed). Read only: never
+    change what it returns. Raises InvalidInput, like ``compute``, for a refused document.
+    """
+    from decimal import localcontext
+
+    from evaluation.scoring.amounts import CONTEXT
+    from evaluation.scoring.engine import score_document
+    from evaluation.scoring.validation import parse_document
+
+    key = (period.id, level, *_heads(period))
+    kept = _scored_inputs().get(key)
+    if kept is None:
+        document = engine_input(period, level)
+        try:
+            parsed = parse_document(document)
+            with localcontext(CONTEXT):
+                scored = score_document(parsed)
+        except scoring.ScoringError:
+            compute(document)  # raises InvalidInput naming every problem in Chinese
+            raise
+        kept = (document, parsed, scored)
+        _scored_inputs().put(key, kept)
+    return kept
+
+
 def _result_copy(result: dict) -> dict:
     """Copy one engine result (docs/rules.md#engine-document shape) down to its innermost values."""
     copy = dict(result)
@@ -589,6 +617,11 @@ def _computed() -> _Recent:
 def _ranks() -> _Recent:
     """A snapshot's hash, or (period, level, head seqs) → {unit: rank}."""
     return _kept("unit_ranks", 16)
+
+
+def _scored_inputs() -> _Recent:
+    """(period, level, head seqs) → its engine document, parsed and scored."""
+    return _kept("scored_inputs", 2)
 
 
 def _stored_values_cache() -> _Recent:

@@ -38,6 +38,8 @@ PAGES = [
     ("history", "auditor", "/admin/history/"),
     ("town", "admin", "/admin/town/"),
     ("cadre-ledger", "supervisor", "/admin/cadre-ledger/"),
+    # the reports of an approved period: the 通报's doors and the batch's button
+    ("reports-index", "auditor", "/admin/reports/?period=2026Q1"),
     # and three that exercise the frame's fixes for Flask-Admin's own widgets: a cadre's sheet
     # (chart, breadcrumb), a form with select2 boxes, a list with column help icons
     ("cadre-sheet", "supervisor", "/admin/cadre-ledger/1"),
