@@ -104,9 +104,7 @@ def test_a_veto_in_any_source_vetoes_the_year_and_a_missing_source_counts_zero()
 
 
 def _ranked(totals):
-    return combine(
-        [(u, u) for u in totals], [_source("Y", 100, totals)], BANDS, "competition"
-    )
+    return combine([(u, u) for u in totals], [_source("Y", 100, totals)], BANDS, "competition")
 
 
 def test_quota_keeps_the_best_ranks_and_lowers_the_rest_one_band():

@@ -150,7 +150,9 @@ def apply_quotas(
             below = names[position + 1]
             for i in lowered:
                 grades[i] = below
-            notes.append({"band": band, "limit": limit, "lowered": lowered, "tie": tie, "to": below})
+            notes.append(
+                {"band": band, "limit": limit, "lowered": lowered, "tie": tie, "to": below}
+            )
     return grades, notes
 
 
