@@ -27,6 +27,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from evaluation.annual import demo as annual_demo
 from evaluation.core.states import ReviewCaseStatus
 from evaluation.i18n import SHANGHAI
 from evaluation.services import accounts, history, ledger, periods, records, reviews, schemes
@@ -632,6 +633,7 @@ class _Seeder(DemoUsers):
         self.create_schemes(admin)
         self.run_periods()
         self.create_cadre_records(self.actor("supervisor"))
+        annual_demo.create(admin, self.periods, self.schemes["town"])
         mark_demo_data(admin)
         self.count()
 
@@ -902,6 +904,10 @@ class _Seeder(DemoUsers):
             self.close_answered_cases()
             periods.open_period(admin, period)
             self.enter_scores(assessor, spec, index)
+            if spec.code == annual_demo.SOURCES[-1][0]:
+                annual_demo.arrange_boundary_tie(
+                    assessor, self.periods, self.schemes["town"], self.towns
+                )
             if spec.status in ("submitted", "approved"):
                 periods.submit(assessor, period)
             if spec.status == "approved":
