@@ -149,7 +149,7 @@ def test_calibration_one_band_within_the_quota_with_a_reason(world):
         "全年重点任务完成突出",
     )  # fmt: skip
     # 玉滘 up too: 好 would hold 3 > 2.
-    with pytest.raises(InvalidInput, match="超出该等次的名额限制"):
+    with pytest.raises(InvalidInput, match="超出该等次的名额限制：“好”最多 2 个，校准后将有 3 个"):
         operations.calibrate(supervisor, annual, YUJIAO, "好", "同样突出")
     # two bands down from 较好: refused; one band: allowed.
     with pytest.raises(InvalidInput, match="只能上调或下调一个等次"):

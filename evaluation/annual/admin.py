@@ -58,12 +58,14 @@ class AnnualView(AccessMixin, BaseView):
         annual = self._annual(request.form.get("annual", "") or "\x00")
         form = {key: request.form.get(key, "") for key in ("unit", "grade", "reason")}
         try:
-            operations.calibrate(current_user, annual, form["unit"], form["grade"], form["reason"])
+            name = operations.calibrate(
+                current_user, annual, form["unit"], form["grade"], form["reason"]
+            )
         except NotFound:
             abort(404)
         except ServiceError as error:
             return self._show(annual, error=error.message, status=error.status, form=form)
-        flash(f"已校准：{form['unit']} → {form['grade']}", "success")
+        flash(f"已校准：{name}的年度等次为“{form['grade']}”。", "success")
         return redirect(url_for(".index", annual=annual.code))
 
     @expose("/notice.docx")

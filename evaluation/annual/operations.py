@@ -8,6 +8,7 @@ from ``evaluation.scoring.annual`` over the source periods' approved snapshots
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
@@ -24,7 +25,6 @@ from models import AnnualCalibration, AnnualPeriod, AnnualSource, Period, Scheme
 #: Chinese wording of the pure rules' problems (docs/annual.md).
 _PROBLEMS = {
     "at least one source period is needed": "至少列出一个考核周期",
-    "weights add up to": "各周期权重之和须恰为 100",
     "must be greater than 0": "权重须大于 0",
     "has more than two decimals": "权重最多两位小数",
     "is not a number": "须为数字",
@@ -34,15 +34,21 @@ _PROBLEMS = {
     "a calibration moves one band up or down at most": "校准只能上调或下调一个等次",
     "a vetoed unit keeps the last band": "被一票否决的单位等次固定为最低档，不能校准",
     "unknown grade": "没有这个等次",
-    "would hold": "超出该等次的名额限制",
 }
 
 
 def chinese(problem: str) -> str:
     """The Chinese wording of a pure rule's problem (the English kept when none fits)."""
+    full = re.fullmatch(r"band '(.+)' would hold (\d+) units, its quota allows (\d+)", problem)
+    if full:
+        band, held, limit = full.groups()
+        return f"超出该等次的名额限制：“{band}”最多 {limit} 个，校准后将有 {held} 个"
+    total = re.fullmatch(r"weights add up to (.+), not 100", problem)
+    if total:
+        return f"各周期权重之和须恰为 100，现为 {total.group(1)}"
     for key, text in _PROBLEMS.items():
         if key in problem:
-            return f"{text}（{problem}）" if key in ("weights add up to", "would hold") else text
+            return text
     return problem
 
 
@@ -220,11 +226,11 @@ def ranking(actor, annual: AnnualPeriod) -> dict:
     }  # fmt: skip
 
 
-def calibrate(actor, annual: AnnualPeriod, unit_code: str, grade: str, reason: str) -> None:
+def calibrate(actor, annual: AnnualPeriod, unit_code: str, grade: str, reason: str) -> str:
     """Move a unit's annual grade one band up or down within the quotas, with a reason.
 
     Refused (InvalidInput) for a move of more than one band from the quota grade, a
-    vetoed unit, a band whose quota is full, or an empty reason.
+    vetoed unit, a band whose quota is full, or an empty reason. Returns the unit's name.
     """
     with writing(actor, "annual.calibrate") as session:
         reason = (reason or "").strip()
@@ -258,3 +264,4 @@ def calibrate(actor, annual: AnnualPeriod, unit_code: str, grade: str, reason: s
                                              figures["quota_grades"][index]},
             reason=reason,
         )  # fmt: skip
+        return unit.name
