@@ -255,3 +255,25 @@ def test_the_calibration_door_by_role(app, world, role):
     assert got == CALIBRATE[role]
     grades = [r["grade"] for r in _ranking(world)["results"]]
     assert grades == (["好", "好", "较好"] if role == "supervisor" else ["好", "较好", "较好"])
+
+
+def test_the_command_line_defines_an_annual_period(app):
+    with app.app_context():
+        world = build_world()
+        _approve(world, "2026Q2", Q2)
+        _approve(world, "2026Q3", Q3)
+        runner = app.test_cli_runner()
+        args = ["create-annual", "2026Y", "--name", "2026年度综合考评", "--scheme", "T26"]
+        refused = runner.invoke(args=[*args, "--source", "2026Q2=40", "--source", "2026Q3=50"])
+        assert refused.exit_code == 1
+        assert "各周期权重之和须恰为 100，现为 90" in refused.output
+        unknown = runner.invoke(args=[*args, "--source", "2099Q1=100"])
+        assert unknown.exit_code == 1 and "没有考核周期 2099Q1" in unknown.output
+        done = runner.invoke(
+            args=[*args, "--source", "2026Q2=40", "--source", "2026Q3=60", "--quota", "好=67"]
+        )
+        assert done.exit_code == 0, done.output
+        assert "已设立 2026年度综合考评（2026Y）" in done.output
+        answer = _ranking(world)
+        assert [r["total"] for r in answer["results"]] == ["96.00", "95.00", "95.00"]
+        assert answer["limits"] == {"好": 2}
