@@ -24,6 +24,7 @@ from evaluation.services import periods
 from evaluation.services.core import Forbidden, InvalidInput, StateError
 from models import AnnualCalibration, AnnualPeriod, HistoryEvent, Scheme, db
 from tests.conftest import PASSWORD
+from tests.ledger_world import SETUP as SETUP_ACTOR
 from tests.ledger_world import build_world, fill_towns, fill_villages, open_period
 
 QUXI, YUNLU, YUJIAO = "445203001000", "445203100000", "445203101000"
@@ -277,3 +278,30 @@ def test_the_command_line_defines_an_annual_period(app):
         answer = _ranking(world)
         assert [r["total"] for r in answer["results"]] == ["96.00", "95.00", "95.00"]
         assert answer["limits"] == {"好": 2}
+
+
+def test_a_town_missing_from_a_period_counts_zero_there_and_says_so(app):
+    """玉滘镇, inactive while 2026Q3 was scored, is absent from its snapshot: 0 there."""
+    from evaluation.services import records
+
+    with app.app_context():
+        world = build_world()
+        _approve(world, "2026Q2", Q2)
+        records.update(SETUP_ACTOR, world.unit(YUJIAO), {"active": False})
+        period = open_period(world, "2026Q3")
+        fill_towns(world, period, {QUXI: Q3[QUXI], YUNLU: TIED})
+        fill_villages(world, period)
+        periods.submit(world.user("assessor"), period)
+        periods.approve(world.user("supervisor"), period)
+        records.update(SETUP_ACTOR, world.unit(YUJIAO), {"active": True})
+        _define(world)
+        answer = _ranking(world)
+        # 玉滘: (40 × 95 + 60 × 0)/100 = 38.00, grade 较差.
+        yujiao = next(r for r in answer["results"] if r["unit"] == YUJIAO)
+        assert (yujiao["total"], yujiao["missing"], yujiao["parts"]["2026Q3"]) == (
+            "38.00",
+            ["2026Q3"],
+            None,
+        )
+        client = _client(app, "auditor")
+        assert "缺 2026Q3" in client.get("/admin/annual/").get_data(as_text=True)
