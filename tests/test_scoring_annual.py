@@ -188,3 +188,50 @@ def test_a_vetoed_unit_cannot_be_calibrated():
     assert calibration_problems(rows, grades, grades, 1, "一般", BANDS, {}) == [
         "a vetoed unit keeps the last band"
     ]
+
+
+# --- properties: whatever the totals, ties and quotas ----------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_totals = st.lists(st.integers(min_value=5000, max_value=10000), min_size=1, max_size=25)
+_percents = st.dictionaries(
+    st.sampled_from(["好", "较好", "一般"]),
+    st.integers(min_value=1, max_value=10000).map(lambda n: D(n) / 100),
+    max_size=3,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_totals, _percents, st.sampled_from(["competition", "dense"]))
+def test_quotas_hold_never_split_a_tie_and_keep_as_many_as_fit(cents, quotas, tie_method):
+    # Totals drawn from few distinct values so ties are common.
+    totals = {f"U{i:02}": f"{D(c // 250 * 250) / 100:.2f}" for i, c in enumerate(cents)}
+    rows = combine([(u, u) for u in totals], [_source("Y", 100, totals)], BANDS, tie_method)
+    grades, _ = apply_quotas(rows, BANDS, quotas)
+    names = [b.name for b in BANDS]
+    for i, row in enumerate(rows):
+        # never up, at most as far down as there are quota bands
+        assert names.index(grades[i]) >= names.index(row["grade"])
+    for band, percent in quotas.items():
+        assert sum(1 for g in grades if g == band) <= quota_limit(percent, len(rows))
+    for i in range(len(rows)):
+        for j in range(len(rows)):
+            if rows[i]["rank"] == rows[j]["rank"]:
+                assert grades[i] == grades[j]  # a tie group shares its grade
+            if rows[i]["rank"] < rows[j]["rank"]:
+                assert names.index(grades[i]) <= names.index(grades[j])  # order kept
+    for band, percent in quotas.items():
+        # As many as fit: the best-ranked tie group lowered out of this band would not fit.
+        held = sum(1 for g in grades if g == band)
+        position = names.index(band)
+        out = [
+            i
+            for i in range(len(rows))
+            if names.index(grades[i]) == position + 1 and names.index(rows[i]["grade"]) <= position
+        ]
+        if out:
+            best = min(rows[i]["rank"] for i in out)
+            group = sum(1 for i in out if rows[i]["rank"] == best)
+            assert held + group > quota_limit(percent, len(rows))
