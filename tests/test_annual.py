@@ -106,6 +106,17 @@ def test_weights_and_quotas_are_checked_when_defined(app, world):
         assert said in refused.value.message, (change, refused.value.message)
     with pytest.raises(InvalidInput, match="已存在"):
         _define(world)
+    q2 = world.period("2026Q2")
+    with pytest.raises(InvalidInput, match="同一考核周期不能列出两次"):
+        operations.create_annual(
+            admin, code="2026Y3", name="x", scheme=scheme, sources=[(q2, "50"), (q2, "50")],
+            quotas={},
+        )  # fmt: skip
+    with pytest.raises(InvalidInput, match="须选用镇街方案"):
+        operations.create_annual(
+            admin, code="2026Y4", name="x", scheme=db.session.get(Scheme, world.village_scheme_id),
+            sources=[(q2, "100")], quotas={},
+        )  # fmt: skip
     with pytest.raises(Forbidden):
         operations.create_annual(
             world.user("supervisor"), code="2027Y", name="x", scheme=scheme,

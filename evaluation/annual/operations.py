@@ -90,6 +90,8 @@ def create_annual(
         if session.scalar(select(AnnualPeriod.id).where(AnnualPeriod.code == code)):
             problems.append(f"年度考评代码 {code} 已存在")
         weights = [_decimal(w, "权重") for _, w in sources]
+        if scheme.level != "town":
+            problems.append("年度综合考评为镇街排名，须选用镇街方案")
         if len({p.id for p, _ in sources}) != len(sources):
             problems.append("同一考核周期不能列出两次")
         problems += [chinese(p) for p in rules.weight_problems(weights)]
