@@ -33,10 +33,10 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, func, inspect, select, text  # noqa: E402
 
 from evaluation import create_app  # noqa: E402
+from evaluation.core.writing import SystemActor, writing  # noqa: E402
 from evaluation.demo import province  # noqa: E402
-from evaluation.services import history  # noqa: E402
-from evaluation.services.core import SystemActor, writing  # noqa: E402
-from evaluation.services.history import PendingEvent  # noqa: E402
+from evaluation.history import chain as history  # noqa: E402
+from evaluation.history.chain import PendingEvent  # noqa: E402
 from models import HistoryEvent, Setting, db  # noqa: E402
 
 #: The history size docs/rules.md#scale-targets measures export and verify over.

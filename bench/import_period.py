@@ -1,9 +1,9 @@
 """Benchmark the import of one province period (30,571 values, XLSX) (docs/rules.md#scale-targets).
 
 A new period is created and opened (through the services), an XLSX with every town's
-19 values (those of 2026-12) is written, and ``importer.import_scores`` applies it as
+19 values (those of 2026-12) is written, and ``import_scores`` applies it as
 the assessor: all or nothing, one history event per value. The floor is parsing the
-same workbook (``importer.read_table``). The import is bounded: past ``--limit``
+same workbook (``read_table``). The import is bounded: past ``--limit``
 seconds it is aborted (and so rolled back, all or nothing) and the full time is
 projected from the share done. Run from the repository root::
 
@@ -20,7 +20,10 @@ from datetime import date
 from common import Row, add_arguments, app_context, best_of, prepare, print_rows, seconds
 from sqlalchemy import func, select
 
-from evaluation.services import importer, periods, records
+from evaluation.history import records
+from evaluation.periods import operations as periods
+from evaluation.scores.importer.apply import import_scores
+from evaluation.scores.importer.read import read_table
 from models import HistoryEvent, Indicator, Period, Score, Unit, User, db
 from models.types import plain
 
@@ -80,7 +83,7 @@ def measure(bench, *, limit: float = 120.0) -> list[Row]:
         )
         periods.open_period(supervisor, period)
         data, values = workbook(code, source)
-        floor = best_of(lambda: importer.read_table(data, "period.xlsx"), 2)
+        floor = best_of(lambda: read_table(data, "period.xlsx"), 2)
         events_before = db.session.scalar(select(func.count()).select_from(HistoryEvent))
         started = time.perf_counter()
 
@@ -90,9 +93,7 @@ def measure(bench, *, limit: float = 120.0) -> list[Row]:
 
         note = ""
         try:
-            report = importer.import_scores(
-                assessor, code, data, filename="period.xlsx", progress=progress
-            )
+            report = import_scores(assessor, code, data, filename="period.xlsx", progress=progress)
             elapsed = time.perf_counter() - started
             events = (
                 db.session.scalar(select(func.count()).select_from(HistoryEvent)) - events_before

@@ -30,7 +30,7 @@ from common import (
 from sqlalchemy import func, select
 
 from evaluation import settle_worker
-from evaluation.services import ledger
+from evaluation.scores import operations as ledger
 from models import HistoryEvent, Indicator, Period, Score, User, db
 
 TARGET = 0.2

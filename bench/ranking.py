@@ -1,6 +1,6 @@
 """Benchmark ``rank`` from the database for one province period (docs/rules.md#scale-targets).
 
-The open period (2026-12) is ranked from its rows (``loading.ranking``: the engine
+The open period (2026-12) is ranked from its rows (``reading.ranking``: the engine
 document read with plain column SELECTs, then ``scoring.compute``); the floor is a plain
 SELECT of the same period's town score rows. An approved period, answered from its
 stored snapshot, is shown beside it. Run from the repository root::
@@ -25,7 +25,7 @@ from common import (
 from flask import current_app
 from sqlalchemy import select
 
-from evaluation import loading
+from evaluation.ranking import reading
 from evaluation.scoring.engine import forget_scored_columns
 from models import Indicator, Period, Score, db
 
@@ -54,7 +54,7 @@ def measure(bench) -> list[Row]:
             current_app.extensions.pop("computed_rankings", None)
             current_app.extensions.pop("stored_values", None)
             forget_scored_columns()
-            return loading.ranking(period, "town")
+            return reading.ranking(period, "town")
 
         rows = len(plain_select())
         # Interleaved, best of several: both figures see the same machine (it is shared).
@@ -64,20 +64,20 @@ def measure(bench) -> list[Row]:
             ranked = min(ranked, best_of(computed_ranking, 1))
         ranked_cpu = best_cpu_of(computed_ranking, RUNS)
         floor_cpu = best_cpu_of(plain_select, RUNS)
-        document = loading.engine_input(period, "town")
+        document = reading.engine_input(period, "town")
 
         def read_in_full():
             current_app.extensions.pop("stored_values", None)
-            return loading.engine_input(period, "town")
+            return reading.engine_input(period, "town")
 
         read = best_of(read_in_full, RUNS)
 
         def compute_afresh():
             forget_scored_columns()
-            return loading.compute(document)
+            return reading.compute(document)
 
         engine = best_of(compute_afresh, RUNS)
-        from_snapshot = best_of(lambda: loading.ranking(approved, "town"), RUNS)
+        from_snapshot = best_of(lambda: reading.ranking(approved, "town"), RUNS)
         db.session.rollback()
     return [
         Row(

@@ -13,6 +13,8 @@ SQLite file in a temporary directory, or in the PostgreSQL database named by
 - import of one province period vs. parsing its workbook;
 - ``export-history`` / ``verify-history`` over a million events vs. reading the table;
 - the history and ranking pages vs. the smallest signed-in page;
+- the 通报 DOCX and PDF of the approved province period and one town's report vs. the
+  ranking API (docs/reports.md#speed);
 - 8 concurrent API writers vs. ``GET /periods`` under the same load.
 
 Run from the repository root (``make bench``; ``make bench DATABASE_URL=…``)::
@@ -35,6 +37,7 @@ import import_period
 import numpy as np
 import pages
 import ranking
+import reports
 import writers
 from common import Row, add_arguments, best_cpu_of, best_of, prepare, print_rows, seconds
 
@@ -104,6 +107,7 @@ def main() -> None:
         for name, step in [
             ("rank from the database", lambda: ranking.measure(bench)),
             ("pages", lambda: pages.measure(bench)),
+            ("通报 and town reports", lambda: reports.measure(bench)),
             (
                 "export-history / verify-history",
                 lambda: history_bench.measure(bench, xlsx=arguments.xlsx),

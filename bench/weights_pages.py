@@ -23,9 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import select  # noqa: E402
 
 from evaluation import create_app  # noqa: E402
+from evaluation.accounts import operations as accounts  # noqa: E402
 from evaluation.core.periods import default_period  # noqa: E402
-from evaluation.services import accounts, records, schemes  # noqa: E402
-from evaluation.services.core import SystemActor  # noqa: E402
+from evaluation.core.writing import SystemActor  # noqa: E402
+from evaluation.history import records  # noqa: E402
+from evaluation.schemes import operations as schemes  # noqa: E402
 from models import Indicator, Scheme, User, db  # noqa: E402
 
 TARGET = 2.0

@@ -34,7 +34,7 @@ from pathlib import Path
 from common import ROOT, Row, add_arguments, app_context, prepare, print_rows, seconds
 from sqlalchemy import select
 
-from evaluation.services import accounts
+from evaluation.accounts import operations as accounts
 from models import Indicator, Period, Unit, User, db
 
 PERIOD = "2026-12"

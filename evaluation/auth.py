@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from evaluation.accounts import operations as accounts
+from evaluation.core.writing import ServiceError, TooManyAttempts
 from evaluation.extensions import login_manager
-from evaluation.services import accounts
-from evaluation.services.core import ServiceError, TooManyAttempts
 from forms.auth import LoginForm, PasswordForm
 from models import User, db
 

@@ -14,8 +14,9 @@ from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from evaluation.services import accounts, history
-from evaluation.services.core import ServiceError, SystemActor
+from evaluation.accounts import operations as accounts
+from evaluation.core.writing import ServiceError, SystemActor
+from evaluation.history import chain as history
 from models import ROLES, User, db
 
 CLI_ACTOR = SystemActor("cli")

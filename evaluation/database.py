@@ -1,6 +1,6 @@
 """Engine set-up: SQLite pragmas and write serialization on both databases.
 
-Every write transaction (``services.core.writing``) is serialized: on SQLite it
+Every write transaction (``core.writing.writing``) is serialized: on SQLite it
 begins with ``BEGIN IMMEDIATE`` (the write lock, waited for with a busy timeout),
 on PostgreSQL it takes a transaction-level advisory lock. That keeps the history
 chain from forking and makes the version checks of the ledger race-free.
@@ -13,7 +13,7 @@ import contextvars
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
-#: Set by ``services.core.writing`` just before the write transaction begins.
+#: Set by ``core.writing.writing`` just before the write transaction begins.
 write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "write_intent", default=False
 )

@@ -10,7 +10,7 @@ from evaluation.core.labels import action_label, entity_label
 from evaluation.core.numbers import plain
 from evaluation.grades import shown_grade
 from evaluation.i18n import local_time
-from evaluation.services.values import NOTE_MAX
+from evaluation.scores.values import NOTE_MAX
 from models import Setting, db
 
 bp = Blueprint("web", __name__)

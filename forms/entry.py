@@ -23,7 +23,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from evaluation.services.values import read_number_text
+from evaluation.scores.values import read_number_text
 from models.ledger import ADJUSTMENT_KINDS
 
 #: A page never shows more cells than this; anything beyond is ignored.

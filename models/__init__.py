@@ -1,7 +1,8 @@
 """The ledger's domain (docs/rules.md#domain): ``db`` and every SQLAlchemy model.
 
 Amounts are ``Numeric`` (exact); times are stored in UTC. Writes go through
-``evaluation.services``, never straight from a view.
+the rooms' operations (``evaluation/<room>/operations.py``, docs/architecture.md#rooms),
+never straight from a view.
 """
 
 from flask_sqlalchemy import SQLAlchemy

@@ -143,7 +143,7 @@ class KeyProject(db.Model):
     due_date: Mapped[date | None]
     progress: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
     # No stored status: it is derived as of today from the progress, the due date and the
-    # first update (docs/rules.md#domain; evaluation/admin/project_board.py: project_status).
+    # first update (docs/rules.md#domain; evaluation/projects/board.py: project_status).
 
     unit = relationship("Unit")
     lead_cadre = relationship("Cadre", back_populates="projects")

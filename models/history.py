@@ -67,9 +67,7 @@ _SQLITE_EXTEND = [
     """CREATE TRIGGER history_event_extend_only BEFORE INSERT ON history_event
 WHEN NEW.seq IS NOT COALESCE((SELECT max(seq) FROM history_event), 0) + 1
   OR NEW.prev_hash IS NOT COALESCE(
-    (SELECT hash FROM history_event ORDER BY seq DESC LIMIT 1), '"""
-    + "0" * 64
-    + """')
+    (SELECT hash FROM history_event ORDER BY seq DESC LIMIT 1), hex(zeroblob(32)))
 BEGIN SELECT RAISE(ABORT, 'history_event is append-only: an insert must extend the chain'); END""",
 ]
 _POSTGRESQL_EXTEND = [

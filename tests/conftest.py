@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from evaluation import create_app
-from evaluation.services import accounts
-from evaluation.services.core import SystemActor
+from evaluation.accounts import operations as accounts
+from evaluation.core.writing import SystemActor
 from models import ROLES, db
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from evaluation.services import periods, records
-from evaluation.services.core import SystemActor
+from evaluation.core.writing import SystemActor
+from evaluation.history import records
+from evaluation.periods import operations as periods
 from models import AnalysisGroup, Dimension, Indicator, Period, Scheme, Unit, User, db
 
 SETUP = SystemActor("test-setup")
@@ -194,7 +195,7 @@ def open_period(world: World, code: str = "2026Q3") -> Period:
 
 def fill_towns(world: World, period: Period, values=None, actor=None) -> None:
     """Enter every town value of a period (as the assessor unless told otherwise)."""
-    from evaluation.services import ledger
+    from evaluation.scores import operations as ledger
 
     actor = actor or world.user("assessor")
     for unit_code, row in (values or FULL_TOWN_VALUES).items():

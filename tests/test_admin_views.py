@@ -16,10 +16,13 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from evaluation.admin.model_views import LedgerModelView
-from evaluation.permissions import can
-from evaluation.services import accounts, history, records, schemes
-from evaluation.services.core import SystemActor
+from evaluation.accounts import operations as accounts
+from evaluation.admin.base import LedgerModelView
+from evaluation.core.permissions import can
+from evaluation.core.writing import SystemActor
+from evaluation.history import chain as history
+from evaluation.history import records
+from evaluation.schemes import operations as schemes
 from models import (
     AnalysisGroup,
     ApiToken,
@@ -260,10 +263,9 @@ def cases(ids) -> list[Case]:
                 "lead_cadre": str(ids["cadre"]),
                 "due_date": "2026-12-31",
                 "progress": "20",
-                "status": "on_track",
             },
             {"progress": "35.5"},
-            {"code": "P2", "status": "on_track", "lead_cadre": str(ids["cadre"])},
+            {"code": "P2", "lead_cadre": str(ids["cadre"])},
             {"progress": "20.00"},
             {"progress": "35.50"},
             {"code": "P2"},
@@ -1083,7 +1085,7 @@ def test_the_token_export_holds_text_not_html(app, client, auth):
     import csv
     import io
 
-    from evaluation.services import accounts
+    from evaluation.accounts import operations as accounts
     from tests.conftest import SEED_ACTOR, user
 
     with app.app_context():

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from evaluation.core.dates import parse_date
-from evaluation.services import schemes
+from evaluation.schemes import operations as schemes
 from models import HistoryEvent, Period, Scheme, db
 from tests.test_admin_views import SETUP, build_base, publish
 

@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import select
 
 from evaluation.annual import operations
-from evaluation.services import periods
-from evaluation.services.core import Forbidden, InvalidInput, StateError
+from evaluation.core.writing import Forbidden, InvalidInput, StateError
+from evaluation.periods import operations as periods
 from models import AnnualCalibration, AnnualPeriod, HistoryEvent, Scheme, db
 from tests.conftest import PASSWORD
 from tests.ledger_world import SETUP as SETUP_ACTOR
@@ -293,7 +293,7 @@ def test_the_command_line_defines_an_annual_period(app):
 
 def test_a_town_missing_from_a_period_counts_zero_there_and_says_so(app):
     """玉滘镇, inactive while 2026Q3 was scored, is absent from its snapshot: 0 there."""
-    from evaluation.services import records
+    from evaluation.history import records
 
     with app.app_context():
         world = build_world()

@@ -10,7 +10,10 @@ from decimal import Decimal
 import pytest
 
 from evaluation import scoring
-from evaluation.services import accounts, ledger, periods, records
+from evaluation.accounts import operations as accounts
+from evaluation.history import records
+from evaluation.periods import operations as periods
+from evaluation.scores import operations as ledger
 from models import RankingSnapshot, Score, db
 from tests.ledger_world import (
     SETUP,

@@ -14,7 +14,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from evaluation.services import accounts
+from evaluation.accounts import operations as accounts
 from models import db
 from tests.ledger_world import SETUP, build_world, fill_towns, open_period
 

@@ -18,9 +18,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from evaluation.core.writing import Forbidden, SystemActor
 from evaluation.demo import province
-from evaluation.services import history, ledger, periods, records, reviews
-from evaluation.services.core import Forbidden, SystemActor
+from evaluation.history import chain as history
+from evaluation.history import records
+from evaluation.periods import operations as periods
+from evaluation.reviews import operations as reviews
+from evaluation.scores import operations as ledger
 from models import (
     AnalysisGroup,
     Cadre,

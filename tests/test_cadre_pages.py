@@ -9,7 +9,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from evaluation.services import ledger, periods, records
+from evaluation.history import records
+from evaluation.periods import operations as periods
+from evaluation.scores import operations as ledger
 from models import Cadre, CadreRecord, Dimension, Indicator, KeyProject, Period, Scheme, Unit, db
 from models.cadres import town_leaders
 from tests.conftest import SEED_ACTOR, user
@@ -161,6 +163,47 @@ def test_town_leader_sees_projects_and_the_towns_rank_trend(cadres, client, auth
     assert "历次考核排名" not in html
 
 
+def trend_rows(html: str) -> dict[str, str]:
+    """The rank-trend table's rows by period code."""
+    table = re.search(r'<table class="table table-sm rank-trend">.*?</table>', html, re.S).group(0)
+    return dict(re.findall(r'<tr data-period="([^"]+)">(.*?)</tr>', table, re.S))
+
+
+def cells(row: str) -> list[str]:
+    """A row's cells as text (tags dropped, blanks squeezed)."""
+    found = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in found]
+
+
+@pytest.mark.parametrize("role", ["admin", "supervisor", "auditor", "reviewer"])
+def test_a_leaders_town_results_stand_beside_their_records_of_each_period(
+    cadres, client, auth, role
+):
+    auth.login(role)
+    html = client.get(f"/admin/cadre-ledger/{cadre_id(cadres, '陈书记')}").get_data(as_text=True)
+    rows = trend_rows(html)
+    assert list(rows) == ["2026Q1", "2026Q2"]
+    # 云路镇 2026Q1: 70 of (70, 90, 80), third, 一般 (60–80); the one record dated in Q1.
+    assert cells(rows["2026Q1"]) == [
+        "2026年1季度 填报中", "3 / 3", "70.00", "一般", "2026-03-01 带头学习贯彻全会精神（好）"
+    ]
+    # 2026Q2: 95 of (95, 85, 60), first, 好; its three records oldest first.
+    assert cells(rows["2026Q2"])[1:] == [
+        "1 / 3", "95.00", "好",
+        "2026-04-02 牵头完成园区招商签约（好） 2026-05-09 驻村走访困难群众（较好） "
+        "2026-06-05 推进高标准农田建设（较好）",
+    ]  # fmt: skip
+    report = 'href="/admin/reports/town?period=2026Q2&amp;unit=445203100000"'
+    # the period links to the town's report for those who may read reports (not reviewers)
+    assert (report in rows["2026Q2"]) is (role != "reviewer")
+    # a head of another town: that town's results, and no records of their own
+    html = client.get(f"/admin/cadre-ledger/{cadre_id(cadres, '吴镇长')}").get_data(as_text=True)
+    rows = trend_rows(html)
+    assert [cells(row)[1:] for row in rows.values()] == [
+        ["2 / 3", "80.00", "较好", "无"], ["3 / 3", "60.00", "一般", "无"]
+    ]
+
+
 def test_printable_sheet(cadres, client, auth):
     auth.login("auditor")
     response = client.get(f"/admin/cadre-ledger/{cadre_id(cadres, '陈书记')}/print")
@@ -223,7 +266,7 @@ def add_period(code: str, start: date, end: date, values: dict[str, str]) -> Non
 def rank_rows(html: str) -> list[list[str]]:
     """The rank history's rows on the ledger page, each as its cells' text."""
     table = re.search(r'<table class="table table-sm rank-trend">.*?</table>', html, re.S)
-    rows = re.findall(r"<tr>(.*?)</tr>", table.group(0).split("<tbody>")[1], re.S)
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table.group(0).split("<tbody>")[1], re.S)
     return [
         [" ".join(re.sub(r"<[^>]+>", " ", cell).split())
          for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
@@ -253,7 +296,7 @@ def test_a_town_missing_values_shows_incomplete_data_not_a_grade(cadres, client,
     secretary = cadre_id(cadres, "陈书记")
     auth.login("auditor")
     html = client.get(f"/admin/cadre-ledger/{secretary}").get_data(as_text=True)
-    assert rank_rows(html)[-1] == ["2026年3季度 填报中", "3 / 3", "0.00", "数据不全"]
+    assert rank_rows(html)[-1] == ["2026年3季度 填报中", "3 / 3", "0.00", "数据不全", "无"]
     sheet = client.get(f"/admin/cadre-ledger/{secretary}/print").get_data(as_text=True)
     last = re.findall(r"<tr><td>2026年3季度</td>(.*?)</tr>", sheet, re.S)
     assert last and "数据不全" in last[0] and "较差" not in last[0]

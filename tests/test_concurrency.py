@@ -13,8 +13,10 @@ from collections import Counter
 import pytest
 
 from evaluation import create_app
-from evaluation.services import accounts, history, ledger
-from evaluation.services.core import Conflict, SystemActor
+from evaluation.accounts import operations as accounts
+from evaluation.core.writing import Conflict, SystemActor
+from evaluation.history import chain as history
+from evaluation.scores import operations as ledger
 from models import HistoryEvent, LoginFailure, Score, db
 from tests.conftest import PASSWORD
 from tests.ledger_world import SETUP, build_world, open_period

@@ -12,10 +12,10 @@ import re
 import pytest
 from sqlalchemy import event, func, select
 
-from evaluation import loading
+from evaluation.accounts import operations as accounts
+from evaluation.core.writing import SystemActor
 from evaluation.demo.district import seed_demo
-from evaluation.services import accounts
-from evaluation.services.core import SystemActor
+from evaluation.ranking import reading
 from models import HistoryEvent, Period, ReviewCase, Unit, User, db
 from models.reviews import REASONS
 from tests.conftest import BACKENDS, PASSWORD, database_url, test_app
@@ -64,7 +64,7 @@ def period(code: str) -> Period:
 def test_everyone_sees_the_current_period_and_its_progress(demo_app, role):
     with demo_app.app_context():
         missing = sum(
-            len(r["missing"]) for r in loading.ranking(period("2026Q3"), "town")["results"]
+            len(r["missing"]) for r in reading.ranking(period("2026Q3"), "town")["results"]
         )
         db.session.remove()
     shown = panel(dashboard(demo_app, role), "panel-period")
@@ -78,7 +78,7 @@ def test_supervisor_sees_top_and_bottom_towns_flags_and_waiting_periods(demo_app
     html = dashboard(demo_app, "supervisor")
     assert panels_shown(html) == {"panel-waiting", "panel-ends", "panel-flagged"}
     with demo_app.app_context():
-        results = loading.ranking(period("2026Q2"), "town")["results"]
+        results = reading.ranking(period("2026Q2"), "town")["results"]
         cases = db.session.execute(
             select(Unit.code, ReviewCase.reasons)
             .join(ReviewCase, ReviewCase.unit_id == Unit.id)
@@ -162,7 +162,7 @@ def test_assessor_sees_what_is_still_missing_by_town(demo_app):
     html = dashboard(demo_app, "assessor")
     assert panels_shown(html) == {"panel-missing"}
     with demo_app.app_context():
-        results = loading.ranking(period("2026Q3"), "town")["results"]
+        results = reading.ranking(period("2026Q3"), "town")["results"]
         db.session.remove()
     gaps = {r["unit"]: r["missing"] for r in results if r["missing"]}
     assert gaps
@@ -220,7 +220,8 @@ def test_anonymous_is_sent_to_login(demo_app):
 
 def test_the_ends_panel_shows_incomplete_data_instead_of_a_grade(app):
     """A town set up after the submission was approved over, with a reason: no grade."""
-    from evaluation.services import periods, records
+    from evaluation.history import records
+    from evaluation.periods import operations as periods
     from tests.ledger_world import SETUP, build_world, fill_towns, fill_villages
 
     with app.app_context():

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import update
 
 from evaluation.core.periods import PERIOD_PREFERENCES, default_period, periods_in_order
-from evaluation.services import records
+from evaluation.history import records
 from models import Period, db
 from tests.ledger_world import SETUP, build_world
 

@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from evaluation import loading
-from evaluation.admin.project_board import derived_status
+from evaluation.accounts import operations as accounts
+from evaluation.core.writing import SystemActor
 from evaluation.demo import district as demo
-from evaluation.services import accounts
-from evaluation.services.core import SystemActor
+from evaluation.demo import district_data
+from evaluation.projects.board import derived_status
+from evaluation.ranking import reading
 from models import (
     ROLES,
     Adjustment,
@@ -272,12 +273,12 @@ def test_four_periods_two_approved_one_submitted_one_open(session):
         assert levels == {"town", "village"}
     # Every town value is in for the submitted and approved periods.
     for code in ("2025Q4", "2026Q1", "2026Q2"):
-        results = loading.ranking(period(code), "town")["results"]
+        results = reading.ranking(period(code), "town")["results"]
         assert len(results) == 13 and all(r["complete"] for r in results)
     # The approved periods are complete at both levels, so no approval needed an
     # override reason (docs/missing-values.md).
     for code in ("2025Q4", "2026Q1"):
-        villages = loading.ranking(period(code), "village")["results"]
+        villages = reading.ranking(period(code), "village")["results"]
         assert len(villages) == 21 and all(r["complete"] for r in villages)
     approvals = session.execute(
         select(HistoryEvent.period, HistoryEvent.reason)
@@ -286,7 +287,7 @@ def test_four_periods_two_approved_one_submitted_one_open(session):
     ).all()
     assert approvals == [("2025Q4", None), ("2026Q1", None)]
     # The open period is under way: some values entered, some still to do, no veto.
-    open_results = loading.ranking(period("2026Q3"), "town")["results"]
+    open_results = reading.ranking(period("2026Q3"), "town")["results"]
     assert any(r["complete"] for r in open_results)
     assert any(r["missing"] for r in open_results)
     assert session.scalar(
@@ -314,15 +315,15 @@ def test_bonus_penalty_items_and_one_veto(session):
 
 
 def test_every_flag_reason_occurs_in_the_submitted_period(session):
-    flags = loading.flags(period(demo.FLAGGED_PERIOD))["flags"]
+    flags = reading.flags(period(district_data.FLAGGED_PERIOD))["flags"]
     assert len(flags) == 21
     reasons = {reason for flag in flags for reason in flag["reasons"]}
     assert reasons == {"VETO", "LOW_SCORE", "DROP", "INCOMPLETE", "BOTTOM", "NO_RECENT_REVIEW"}
     # Some villages were visited recently and are clear; the board shows them too.
     assert any(not flag["flagged"] for flag in flags)
     by_name = {flag["name"]: flag for flag in flags}
-    assert "VETO" in by_name[demo.VETOED_VILLAGE]["reasons"]
-    assert "INCOMPLETE" in by_name[demo.INCOMPLETE_VILLAGE]["reasons"]
+    assert "VETO" in by_name[district_data.VETOED_VILLAGE]["reasons"]
+    assert "INCOMPLETE" in by_name[district_data.INCOMPLETE_VILLAGE]["reasons"]
 
 
 def test_same_seed_same_data_even_with_existing_users(seeded, request, tmp_path):
@@ -431,7 +432,7 @@ def test_the_annual_period_has_quotas_and_a_tie_across_a_quota_line(session):
     """2026Y (docs/annual.md): 2025Q4 × 40 + 2026Q1 × 60, 好 ≤ 20 %, 较好 ≤ 30 % of 13
     towns (2 and 3); two towns tie across the 较好 line and both go down."""
     from evaluation.annual import operations
-    from evaluation.services.core import SystemActor
+    from evaluation.core.writing import SystemActor
 
     answer = operations.ranking(SystemActor("test", "auditor"), operations.find("2026Y"))
     assert [s["period"] for s in answer["sources"]] == ["2025Q4", "2026Q1"]

@@ -9,8 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from evaluation.services import history, ledger, periods, records
-from evaluation.services.core import SystemActor
+from evaluation.core.writing import SystemActor
+from evaluation.history import chain as history
+from evaluation.history import records
+from evaluation.periods import operations as periods
+from evaluation.scores import operations as ledger
 from models import (
     Adjustment,
     Dimension,
@@ -689,7 +692,7 @@ def test_unknown_unit_or_indicator_is_404(world, client, auth):
 
 
 def test_by_indicator_pages_through_many_units(world, client, auth, monkeypatch):
-    from evaluation.admin import entry_view
+    from evaluation.scores import entry_view
 
     monkeypatch.setattr(entry_view, "UNITS_PER_PAGE", 1)
     open_period(world)

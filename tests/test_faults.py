@@ -21,8 +21,10 @@ from xml.etree import ElementTree
 import pytest
 from openpyxl import Workbook
 
-from evaluation.services import history, importer, periods
-from evaluation.services.core import InvalidInput
+from evaluation.core.writing import InvalidInput
+from evaluation.history import chain as history
+from evaluation.periods import operations as periods
+from evaluation.scores.importer.read import _read_sheet_xml, read_table
 from models import HistoryEvent, Period, RankingSnapshot, ReviewCase, db
 from tests.conftest import user
 from tests.ledger_world import build_world, fill_towns, fill_villages, open_period
@@ -35,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 APPROVER = """
 import sys, time
 from evaluation import create_app
-from evaluation.services import periods
+from evaluation.periods import operations as periods
 from models import Period, User, db
 
 stage, url = sys.argv[1], sys.argv[2]
@@ -195,8 +197,8 @@ def test_hostile_workbook_is_refused_quickly_without_expanding_entities(prolog, 
     """The stdlib XML reading of uploads (the importer's "XML safety" note) refuses both."""
     data = hostile_workbook(prolog, entity)
     with pytest.raises(ElementTree.ParseError, match=words):
-        importer._read_sheet_xml(data)
+        _read_sheet_xml(data)
     started = time.monotonic()
     with pytest.raises(InvalidInput, match="XLSX"):
-        importer.read_table(data, "hostile.xlsx")
+        read_table(data, "hostile.xlsx")
     assert time.monotonic() - started < 5

@@ -12,8 +12,10 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from evaluation.services import accounts, history, records
-from evaluation.services.core import SystemActor, writing
+from evaluation.accounts import operations as accounts
+from evaluation.core.writing import SystemActor, writing
+from evaluation.history import chain as history
+from evaluation.history import records
 from models import AnalysisGroup, HistoryEvent, Unit, db
 from models.history import SQLITE_DROP, SQLITE_TRIGGERS
 from tests.conftest import user

@@ -16,9 +16,11 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from evaluation.core.downloads import content_disposition
 from evaluation.core.spreadsheets import FORMULA_STARTS, neutralize
-from evaluation.services import exports, history
-from evaluation.services.core import Forbidden, SystemActor, writing
+from evaluation.core.writing import Forbidden, SystemActor, writing
+from evaluation.history import chain as history
+from evaluation.history import exports
 from models import HistoryEvent, db
 from tests.conftest import PASSWORD, user
 
@@ -422,7 +424,7 @@ def test_export_matching_nothing_is_still_a_valid_file(ctx, tmp_path, fmt):
 
 
 def test_changes_read_as_field_old_new():
-    from evaluation.admin.history_view import action_label, field_changes
+    from evaluation.history.admin import action_label, field_changes
 
     changed = {"before": {"note": "", "value": "1.50"}, "after": {"note": "核实", "value": "2.25"}}
     assert field_changes(changed) == [("数值", "1.50", "2.25"), ("备注", "（空白）", "核实")]
@@ -488,10 +490,11 @@ def test_csv_lines_are_what_the_csv_module_writes(actor, key, period, reason, no
 
 def test_one_formula_guard_for_every_export():
     """The history export, the model views and the ranking workbook share one guard."""
-    from evaluation.admin import model_views, ranking_view
+    from evaluation.admin import base
+    from evaluation.ranking import workbook
 
-    assert model_views.neutralize is neutralize
-    assert ranking_view.neutralize is neutralize
+    assert base.neutralize is neutralize
+    assert workbook.neutralize is neutralize
     readable = exports.Readable(exports.Names(people={}, units={}, indicators={}))
     at = "2026-11-27T08:00:00Z"
     for start in FORMULA_STARTS:
@@ -518,6 +521,6 @@ def test_download_names_are_written_as_flask_writes_them(app, name):
         flask_header = send_file(io.BytesIO(b""), as_attachment=True, download_name=name).headers[
             "Content-Disposition"
         ]
-    assert exports.content_disposition(name) == flask_header
-    disposition, options = parse_options_header(exports.content_disposition(name, "x.csv"))
+    assert content_disposition(name) == flask_header
+    disposition, options = parse_options_header(content_disposition(name, "x.csv"))
     assert disposition == "attachment" and options["filename"] == name

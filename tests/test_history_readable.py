@@ -13,7 +13,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from evaluation.services import exports, history, ledger
+from evaluation.history import chain as history
+from evaluation.history import exports
+from evaluation.scores import operations as ledger
 from models import HistoryEvent, Score, db
 from tests.conftest import PASSWORD
 from tests.ledger_world import build_world, fill_towns, open_period
@@ -107,7 +109,7 @@ def test_history_page_shows_names_and_labels_instead_of_codes(world, client, aut
 def test_review_case_shows_its_label(world, client, auth):
     with world.app_context():
         with_case = exports.HistoryFilter()
-        from evaluation.services.core import SystemActor, writing
+        from evaluation.core.writing import SystemActor, writing
 
         actor = SystemActor("test-setup")
         with writing(actor):

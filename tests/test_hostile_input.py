@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from evaluation.services import accounts
+from evaluation.accounts import operations as accounts
 from models import db
 from tests.conftest import PASSWORD
 from tests.ledger_world import SETUP, build_world, open_period
@@ -184,8 +184,7 @@ def test_the_entry_grid_refuses_a_note_over_500_characters(app, world):
 
 
 def test_the_import_refuses_a_note_over_500_characters_naming_row_and_column(app, world):
-    from evaluation.services import importer
-
+    from evaluation.scores.importer.apply import import_scores
     data = (
         "考核周期,单位代码,指标代码,数值,备注\n"
         f"2026Q3,445203100000,U02,5,{LONG_NOTE}\n"
@@ -194,7 +193,7 @@ def test_the_import_refuses_a_note_over_500_characters_naming_row_and_column(app
     with app.app_context():
         from tests.conftest import user
 
-        report = importer.import_scores(user("assessor"), "2026Q3", data, filename="s.csv")
+        report = import_scores(user("assessor"), "2026Q3", data, filename="s.csv")
         assert [(p.row, p.column, p.message) for p in report.problems] == [
             (2, "备注", "备注不能超过 500 个字（收到 501 个字）")
         ]

@@ -20,10 +20,15 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, insert, select
 
+from evaluation.core.writing import Forbidden, InvalidInput, StateError, SystemActor
+from evaluation.history import chain as history
+from evaluation.history import records
 from evaluation.i18n import local_time
-from evaluation.services import history, importer, ledger, records
-from evaluation.services.core import Forbidden, InvalidInput, StateError, SystemActor
-from evaluation.services.importer import IndicatorInfo, UnitInfo, parse_table
+from evaluation.scores import operations as ledger
+from evaluation.scores.importer.apply import import_scores
+from evaluation.scores.importer.parse import INFO_SHEET, IndicatorInfo, UnitInfo, parse_table
+from evaluation.scores.importer.read import _read_xlsx_with_openpyxl, read_file, read_table
+from evaluation.scores.importer.template import rule_comment, template_bytes
 from models import HistoryEvent, Score, Unit, db
 from tests.conftest import PASSWORD
 from tests.ledger_world import (
@@ -114,7 +119,7 @@ def run(
 ):
     """Import as the assessor; ``reason`` overwrites values a hand-made file changes."""
     overwrite = {} if reason is None else {"overwrite": True, "reason": reason}
-    return importer.import_scores(
+    return import_scores(
         actor or assessor(world), period, data, filename=filename, dry_run=dry_run, **overwrite
     )
 
@@ -426,7 +431,7 @@ def test_import_writes_what_set_score_writes(world):
 def test_template_lists_every_town_and_indicator_with_rules_and_values(world):
     period = world.period()
     fill_towns(world, period)
-    workbook = load_workbook(io.BytesIO(importer.template_bytes(period)))
+    workbook = load_workbook(io.BytesIO(template_bytes(period)))
     sheet = workbook["分数导入"]
     rows = list(sheet.iter_rows(values_only=True))
     assert list(rows[0]) == [*HEADER, "版本"]
@@ -446,7 +451,7 @@ def test_template_comment_says_what_the_indicator_allows(world):
         SETUP, world.indicator("E02"),
         {"value_min": Decimal(0), "integer_only": True, "measure_unit": "个"},
     )
-    assert importer.rule_comment(world.indicator("E02")).splitlines() == [
+    assert rule_comment(world.indicator("E02")).splitlines() == [
         "E02 招商引资项目落地数",
         "横向比较，满分 20 分",
         "计量单位：个",
@@ -455,19 +460,19 @@ def test_template_comment_says_what_the_indicator_allows(world):
 
 
 def test_template_never_writes_formulas(world):
-    from evaluation.services import records
+    from evaluation.history import records
     from tests.ledger_world import SETUP
 
     period = world.period()
     records.update(SETUP, world.unit("445203100000"), {"name": '=HYPERLINK("x")'})
     unit, indicator = world.unit("445203101000"), world.indicator("U02")
     ledger.set_score(assessor(world), period, unit, indicator, "20", note="=1+1", version=None)
-    sheet = load_workbook(io.BytesIO(importer.template_bytes(period)))["分数导入"]
+    sheet = load_workbook(io.BytesIO(template_bytes(period)))["分数导入"]
     cells = [c for row in sheet.iter_rows() for c in row]
     assert all(c.data_type != "f" for c in cells)
     assert '=HYPERLINK("x")' in [c.value for c in cells]
     before = event_count()
-    report = run(world, importer.template_bytes(period), filename="t.xlsx")
+    report = run(world, template_bytes(period), filename="t.xlsx")
     assert report.ok and report.changes == []
     assert event_count() == before
 
@@ -476,7 +481,7 @@ def test_template_round_trip_is_an_identical_reimport(world):
     period = world.period()
     fill_towns(world, period)
     before = event_count()
-    report = run(world, importer.template_bytes(period), filename="template.xlsx")
+    report = run(world, template_bytes(period), filename="template.xlsx")
     assert report.ok and report.changes == [] and report.unchanged == 12
     assert event_count() == before
 
@@ -737,7 +742,7 @@ def test_parser_reads_back_what_was_written(case, as_csv):
     rows, columns, names = case
     body = [[cell_of(column, row) for column in columns] for row in rows]
     if as_csv:
-        table = importer.read_table(csv_bytes(body, names, bom=bool(len(rows) % 2)))
+        table = read_table(csv_bytes(body, names, bom=bool(len(rows) % 2)))
     else:
         table = [names, *body]
     parsed = parse_table(table, period="2026Q3", units=UNITS, indicators=INDICATORS)
@@ -772,13 +777,13 @@ def test_village_import_takes_typical_villages_only(world):
         ["2026Q3", "445203101202", "E01", "3"],  # a town indicator
     ]
     data = csv_bytes(rows, header)
-    report = importer.import_scores(
+    report = import_scores(
         assessor(world), "2026Q3", data, filename="v.csv", level="village", dry_run=True
     )
     assert problems_of(report) == [(4, "单位代码"), (5, "单位代码"), (6, "指标代码")]
     assert "不是典型村" in str(report.problems[0])
     fixed = csv_bytes(rows[:2], header)
-    done = importer.import_scores(assessor(world), "2026Q3", fixed, level="village")
+    done = import_scores(assessor(world), "2026Q3", fixed, level="village")
     assert done.applied and done.new == 2
     assert score_rows()[("445203100201", "V02")] == ("良", "")
 
@@ -788,7 +793,7 @@ def test_village_import_takes_typical_villages_only(world):
 
 def percent_indicator(world, code="E01"):
     """Measure E01 (地区生产总值增速, target 6.5) in %, as growth rates are."""
-    from evaluation.services import records
+    from evaluation.history import records
     from tests.ledger_world import SETUP
 
     records.update(SETUP, world.indicator(code), {"measure_unit": "%"})
@@ -830,7 +835,7 @@ def test_percent_cells_of_a_percent_indicator_read_as_the_percentage_shown(world
     assert stored[("445203101000", "E01")] == ("-1.2", "")
     assert stored[("445203001000", "E02")] == ("8", "")
     # The fast XML reader and the openpyxl fallback read the same cells.
-    assert importer.read_table(data) == importer._read_xlsx_with_openpyxl(data).rows
+    assert read_table(data) == _read_xlsx_with_openpyxl(data).rows
 
 
 def test_percent_text_of_a_percent_indicator_reads_as_the_number(world):
@@ -962,7 +967,7 @@ def template_row(data: bytes, unit: str, indicator: str) -> int:
 
 def test_template_tells_how_to_fill_in_a_percent_indicator(world):
     percent_indicator(world)
-    sheet = load_workbook(io.BytesIO(importer.template_bytes(world.period())))["指标说明"]
+    sheet = load_workbook(io.BytesIO(template_bytes(world.period())))["指标说明"]
     rules = {row[0]: row[2] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert "数值填百分数：95% 填 95 或 95% 均可（0.95 表示 0.95%）" in rules["E01"].splitlines()
     assert "数值填百分数" not in rules["E02"]
@@ -971,24 +976,24 @@ def test_template_tells_how_to_fill_in_a_percent_indicator(world):
 def test_template_carries_versions_and_its_export_time(world):
     fill_towns(world, world.period())
     correct(world, "445203100000", "U02", "26", "复核")
-    data = importer.template_bytes(world.period())
+    data = template_bytes(world.period())
     workbook = load_workbook(io.BytesIO(data))
     sheet = workbook["分数导入"]
     assert sheet.column_dimensions["H"].hidden
     versions = {(r[1], r[3]): r[7] for r in sheet.iter_rows(min_row=2, values_only=True)}
     assert versions[("445203100000", "U02")] == 2
     assert versions[("445203100000", "E01")] == 1
-    info = workbook[importer.INFO_SHEET]
+    info = workbook[INFO_SHEET]
     assert info.sheet_state == "hidden"
     assert info["A1"].value == "导出时间"
-    assert importer.read_file(data).exported_at == datetime.strptime(
+    assert read_file(data).exported_at == datetime.strptime(
         info["B1"].value, "%Y-%m-%dT%H:%M:%S.%fZ"
     )
 
 
 def test_stale_template_row_is_refused_naming_who_changed_it(world):
     fill_towns(world, world.period())
-    data = importer.template_bytes(world.period())  # U02 of 云路镇 is 25.5 (version 1)
+    data = template_bytes(world.period())  # U02 of 云路镇 is 25.5 (version 1)
     score = correct(world, "445203100000", "U02", "26", "复核更正")
     # The user fills in another cell and uploads the old template.
     uploaded = edit_template(data, {("445203101000", "E01"): 3.5})
@@ -1014,7 +1019,7 @@ def test_stale_template_row_is_refused_naming_who_changed_it(world):
 
 
 def test_template_cell_empty_at_export_is_refused_once_someone_filled_it(world):
-    data = importer.template_bytes(world.period())  # nothing entered: every version 0
+    data = template_bytes(world.period())  # nothing entered: every version 0
     score = correct(world, "445203100000", "U02", "26", "")
     uploaded = edit_template(data, {("445203100000", "U02"): 20, ("445203100000", "E01"): 5})
     report = run(world, uploaded, filename="old.xlsx")
@@ -1026,14 +1031,14 @@ def test_template_cell_empty_at_export_is_refused_once_someone_filled_it(world):
     ]
     assert score_rows() == {("445203100000", "U02"): ("26", "")}
     # A fresh template knows the value: the same edit goes in.
-    fresh = edit_template(importer.template_bytes(world.period()), {("445203100000", "U02"): 20})
+    fresh = edit_template(template_bytes(world.period()), {("445203100000", "U02"): 20})
     assert run(world, fresh, filename="new.xlsx").applied
     assert score_rows()[("445203100000", "U02")] == ("20", "")
 
 
 def test_a_value_cleared_and_entered_again_is_not_taken_for_the_exported_one(world):
     fill_towns(world, world.period())
-    data = importer.template_bytes(world.period())  # U02 of 云路镇: 25.5, version 1
+    data = template_bytes(world.period())  # U02 of 云路镇: 25.5, version 1
     ledger.clear_score(
         COLLEAGUE, stored_score(world, "445203100000", "U02"), version=1, reason="录错"
     )
@@ -1053,12 +1058,12 @@ def test_a_value_cleared_and_entered_again_is_not_taken_for_the_exported_one(wor
 
 def test_a_file_without_versions_is_checked_against_its_export_time(world):
     fill_towns(world, world.period())
-    data = importer.template_bytes(world.period())
+    data = template_bytes(world.period())
     score = correct(world, "445203100000", "U02", "26", "复核更正")
     # The 版本 column deleted; the hidden sheet still says when the file was made.
     edits = {("445203101000", "E01"): 3.5}
     uploaded = edit_template(data, edits, drop_versions=True)
-    exported_at = importer.read_file(data).exported_at
+    exported_at = read_file(data).exported_at
     report = run(world, uploaded, filename="old.xlsx")
     row = template_row(data, "445203100000", "U02")
     assert [str(p) for p in report.problems] == [
@@ -1102,7 +1107,7 @@ def test_hand_made_file_changes_stored_values_only_with_an_overwrite_reason(worl
     assert report.needs_overwrite
     assert event_count() == before and score_rows()[("445203100000", "U02")] == ("26", "复核更正")
     with pytest.raises(InvalidInput, match="选择覆盖已有数值时须填写原因"):
-        importer.import_scores(assessor(world), "2026Q3", data, overwrite=True, reason="  ")
+        import_scores(assessor(world), "2026Q3", data, overwrite=True, reason="  ")
     # Overwriting, with a reason that every overwritten value's event carries.
     rows.append(["2026Q3", "445203001000", "E02", "11"])  # 5 changes 10
     report = run(world, csv_bytes(rows, header), reason="以区统计局终审数据为准")
@@ -1302,7 +1307,7 @@ def test_wide_sheet_errors_name_the_sheet_row_and_the_column_header(world):
 def test_wide_sheet_takes_codes_and_refuses_an_ambiguous_name(world):
     records.update(SETUP, world.unit("445203101000"), {"name": "云路镇"})
     rows = [["单位代码", "E02", "U02"], ["445203101000", 7, 20], ["云路镇", 4, 25.5]]
-    report = importer.import_scores(
+    report = import_scores(
         assessor(world), "2026Q3", xlsx_bytes(rows[1:], rows[0]), filename="w.xlsx",
         dry_run=True,
     )
@@ -1440,7 +1445,7 @@ def test_confirm_refuses_a_tampered_expired_or_foreign_token(app, client, auth, 
     fields = confirm_fields(upload(client, csv_bytes(full_rows())).get_data(as_text=True))
     auth.logout()
     with app.app_context():
-        from evaluation.services import accounts
+        from evaluation.accounts import operations as accounts
 
         accounts.create_user(SETUP, "assessor2", "assessor", PASSWORD)
         db.session.remove()

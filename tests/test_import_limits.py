@@ -13,8 +13,11 @@ from datetime import date
 import pytest
 from openpyxl import Workbook
 
-from evaluation.services import importer
-from evaluation.services.core import InvalidInput
+from evaluation.core.writing import InvalidInput
+from evaluation.scores.importer import read as importer_read
+from evaluation.scores.importer.apply import import_scores
+from evaluation.scores.importer.parse import QUOTED_CHARS
+from evaluation.scores.importer.read import MAX_BYTES, read_table
 from models import db
 from tests.ledger_world import build_world, open_period
 
@@ -80,7 +83,7 @@ def memory_ceiling(extra: int = 1024**3):
 
 def refusal(data: bytes, filename: str = "bomb.xlsx") -> str:
     with memory_ceiling(), pytest.raises(InvalidInput) as caught:
-        importer.read_table(data, filename)
+        read_table(data, filename)
     return caught.value.message
 
 
@@ -109,7 +112,7 @@ def test_a_zip_of_blanks_is_refused_from_its_directory():
 
 
 def test_unpacked_size_is_capped(monkeypatch):
-    monkeypatch.setattr(importer, "MAX_UNPACKED_BYTES", 10_000)
+    monkeypatch.setattr(importer_read, "MAX_UNPACKED_BYTES", 10_000)
     data = handmade_xlsx("".join(f'<row r="{n}"><c r="A{n}"><v>{n}</v></c></row>'
                                  for n in range(1, 1000)))
     assert "解压后过大（上限 0 MB）" in refusal(data)
@@ -130,7 +133,7 @@ def test_csv_rows_and_cells_are_capped(monkeypatch):
     assert message.startswith("第2行")
     message = refusal(f"a,b\n1,{'x' * 40_000}\n".encode(), "scores.csv")
     assert message == "第2行第2列的内容过长（40000 个字，每格至多 32767 个字）"
-    monkeypatch.setattr(importer, "MAX_ROWS", 3)
+    monkeypatch.setattr(importer_read, "MAX_ROWS", 3)
     assert "行数过多" in refusal(b"a\n1\n2\n3\n", "scores.csv")
     assert "列数过多" in refusal(("," * 16_384 + "\n").encode(), "scores.csv")
 
@@ -143,7 +146,7 @@ def world(ctx):
 
 
 def problems(data: bytes, filename: str, world) -> list[tuple[int, str, str]]:
-    report = importer.import_scores(world.user("assessor"), "2026Q3", data, filename=filename,
+    report = import_scores(world.user("assessor"), "2026Q3", data, filename=filename,
                                     dry_run=True)
     return [(p.row, p.column, p.message) for p in report.problems]
 
@@ -152,7 +155,7 @@ def test_a_report_quotes_a_huge_cell_cut_short(world):
     data = ",".join(HEADER).encode() + f"\n2026Q3,{'9' * 30_000},U02,5,\n".encode()
     [(row, column, message)] = problems(data, "scores.csv", world)
     assert (row, column) == (2, "单位代码")
-    assert len(message) <= importer.QUOTED_CHARS + 1 and message.endswith("…")
+    assert len(message) <= QUOTED_CHARS + 1 and message.endswith("…")
 
 
 def test_the_cli_says_a_too_long_csv_field_in_one_line(app, runner, tmp_path):
@@ -169,7 +172,7 @@ def test_the_cli_says_a_too_long_csv_field_in_one_line(app, runner, tmp_path):
 
 
 def test_requests_past_the_app_wide_limit_get_413_in_chinese(app, client, auth):
-    assert app.config["MAX_CONTENT_LENGTH"] >= importer.MAX_BYTES
+    assert app.config["MAX_CONTENT_LENGTH"] >= MAX_BYTES
     app.config["MAX_CONTENT_LENGTH"] = 1000
     auth.login("assessor")
     response = client.post("/admin/import/", data={"file": (io.BytesIO(b"x" * 5000), "a.csv")})
@@ -189,7 +192,7 @@ def test_a_shared_string_index_out_of_range_is_named():
 def test_a_number_cell_that_is_no_number_is_named(text):
     data = handmade_xlsx(f'<row r="1"><c r="D1"><v>{text}</v></c></row>')
     if text == "":
-        assert importer.read_table(data, "x.xlsx") == [(None,) * 4]  # an empty value: blank
+        assert read_table(data, "x.xlsx") == [(None,) * 4]  # an empty value: blank
     else:
         assert refusal(data) == f"单元格 D1 的数值「{text}」不是数字，文件已损坏"
 
@@ -222,7 +225,7 @@ def test_commas_only_as_thousands_separators(world):
     assert "千分位逗号的位置不对" in found[0][2] and "1,2,3" in found[0][2]
     # In their places they are read: E01 allows any number.
     ok = csv_file(["2026Q3", "445203100000", "E01", "1,234.5", ""])
-    report = importer.import_scores(world.user("assessor"), "2026Q3", ok, filename="s.csv",
+    report = import_scores(world.user("assessor"), "2026Q3", ok, filename="s.csv",
                                     dry_run=True)
     assert report.problems == [] and report.changes[0].new_value == "1234.5"
 
@@ -252,6 +255,6 @@ def test_a_formula_with_its_computed_value_is_read(world):
         '<c r="C2" t="inlineStr"><is><t>U02</t></is></c>'
         '<c r="D2"><f>10+5</f><v>15</v></c></row>'
     )
-    report = importer.import_scores(world.user("assessor"), "2026Q3", data, filename="s.xlsx",
+    report = import_scores(world.user("assessor"), "2026Q3", data, filename="s.xlsx",
                                     dry_run=True)
     assert report.problems == [] and report.changes[0].new_value == "15"

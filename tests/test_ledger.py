@@ -1,4 +1,4 @@
-"""The score corridor: scores, adjustments and vetoes through services.ledger
+"""The score corridor: scores, adjustments and vetoes through scores.operations
 (docs/rules.md#scoring, docs/rules.md#period-workflow)."""
 
 from __future__ import annotations
@@ -11,9 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evaluation import loading
-from evaluation.services import history, ledger, periods, values
-from evaluation.services.core import Conflict, Forbidden, InvalidInput, StateError, SystemActor
+from evaluation.core.writing import Conflict, Forbidden, InvalidInput, StateError, SystemActor
+from evaluation.history import chain as history
+from evaluation.periods import operations as periods
+from evaluation.ranking import reading
+from evaluation.scores import operations as ledger
+from evaluation.scores import values
 from models import HistoryEvent, Indicator, Score, db
 from tests.ledger_world import (
     build_world,
@@ -354,7 +357,7 @@ def test_clear_score_makes_the_value_missing_again(world, period):
         "score.clear", "445203100000/U02", {"value": "20", "note": ""}, None,
     )
     assert event["reason"] == "录错了单位"
-    result = loading.ranking(period)["results"]
+    result = reading.ranking(period)["results"]
     yunlu = next(r for r in result if r["name"] == "云路镇")
     assert "U02" in yunlu["missing"]
 
@@ -435,7 +438,7 @@ def test_bonus_and_penalty_items_count_capped_and_are_recorded(world, period):
     assert event["reason"] == "省级表彰"
     ledger.add_adjustment(assessor, period, yunlu, "bonus", "2", "市级表彰")
     ledger.add_adjustment(assessor, period, yunlu, "penalty", "1.25", "信访问题")
-    row = next(r for r in loading.ranking(period)["results"] if r["unit"] == yunlu.code)
+    row = next(r for r in reading.ranking(period)["results"] if r["unit"] == yunlu.code)
     assert (row["bonus"], row["penalty"], row["total"]) == ("5.00", "1.25", "82.75")
 
     with pytest.raises(InvalidInput, match="理由"):
@@ -445,7 +448,7 @@ def test_bonus_and_penalty_items_count_capped_and_are_recorded(world, period):
     assert (event["action"], event["reason"], event["before"]["points"]) == (
         "adjustment.remove", "重复录入", "3.50",
     )
-    row = next(r for r in loading.ranking(period)["results"] if r["unit"] == yunlu.code)
+    row = next(r for r in reading.ranking(period)["results"] if r["unit"] == yunlu.code)
     assert row["bonus"] == "2.00"
 
 
@@ -480,7 +483,7 @@ def test_a_vetoed_unit_ranks_last_with_the_last_grade(world, period):
     before = event_count()
     assert ledger.set_veto(assessor, period, qx, "发生较大安全生产事故").id == veto.id
     assert event_count() == before
-    results = loading.ranking(period)["results"]
+    results = reading.ranking(period)["results"]
     assert [r["name"] for r in results] == ["云路镇", "玉滘镇", "曲溪街道"]
     assert (results[-1]["rank"], results[-1]["grade"], results[-1]["vetoed"]) == (3, "较差", True)
     ledger.remove_veto(assessor, veto, "经复核不属实")
@@ -488,7 +491,7 @@ def test_a_vetoed_unit_ranks_last_with_the_last_grade(world, period):
     assert (event["action"], event["reason"], event["before"]) == (
         "veto.remove", "经复核不属实", {"reason": "发生较大安全生产事故"},
     )
-    assert loading.ranking(period)["results"][0]["name"] == "曲溪街道"
+    assert reading.ranking(period)["results"][0]["name"] == "曲溪街道"
 
 
 # --- concurrency ---------------------------------------------------------------------------

@@ -9,9 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from evaluation import loading, scoring
-from evaluation.services import ledger, periods, records
-from evaluation.services.core import NotFound
+from evaluation import scoring
+from evaluation.core.writing import NotFound
+from evaluation.history import records
+from evaluation.periods import operations as periods
+from evaluation.ranking import reading
+from evaluation.scores import operations as ledger
 from models import ReviewCase, ReviewRecord, Score, db
 from tests.ledger_world import SETUP, build_world, fill_towns, fill_villages, open_period
 
@@ -37,7 +40,7 @@ def test_engine_input_is_a_valid_document_of_the_active_units(world):
     ledger.set_veto(assessor, period, world.unit("云路镇"), "安全事故")
     records.update(SETUP, world.unit("曲溪街道"), {"sort_order": 9})
 
-    document = loading.engine_input(period)
+    document = reading.engine_input(period)
     assert set(document) == {"scheme", "units", "values", "adjustments", "vetoes"}
     assert scoring.validate(document) == []
     # Ordered by sort order, then code.
@@ -59,7 +62,7 @@ def test_engine_input_is_a_valid_document_of_the_active_units(world):
 
     # An inactive town drops out of the computation, with its values.
     records.update(SETUP, world.unit("玉滘镇"), {"active": False})
-    document = loading.engine_input(period)
+    document = reading.engine_input(period)
     assert [u["name"] for u in document["units"]] == ["云路镇", "曲溪街道"]
     assert {v["unit"] for v in document["values"]} == {"445203100000", "445203001000"}
     assert document["adjustments"] == []
@@ -67,22 +70,22 @@ def test_engine_input_is_a_valid_document_of_the_active_units(world):
 
 def test_village_level_takes_only_typical_villages(world):
     period = open_period(world)
-    document = loading.engine_input(period, "village")
+    document = reading.engine_input(period, "village")
     assert [u["name"] for u in document["units"]] == ["新桃村", "瑞联村", "汾水村"]
     assert [i["code"] for i in document["scheme"]["dimensions"][0]["indicators"]] == [
         "V01", "V02",
     ]
     with pytest.raises(NotFound, match="村级"):
         records.update(SETUP, world.period(), {"village_scheme": None})
-        loading.engine_input(world.period(), "village")
+        reading.engine_input(world.period(), "village")
 
 
 def test_previous_period_is_the_last_one_ended_before_and_not_a_draft(world):
     q3 = world.period("2026Q3")
-    assert loading.previous_period(q3) is None  # 2026Q2 is still a draft
+    assert reading.previous_period(q3) is None  # 2026Q2 is still a draft
     open_period(world, "2026Q2")
-    assert loading.previous_period(q3).code == "2026Q2"
-    assert loading.previous_period(world.period("2026Q2")) is None
+    assert reading.previous_period(q3).code == "2026Q2"
+    assert reading.previous_period(world.period("2026Q2")) is None
 
 
 def test_an_approved_period_answers_from_its_snapshot(world):
@@ -93,11 +96,11 @@ def test_an_approved_period_answers_from_its_snapshot(world):
     snapshot = periods.approve(world.user("supervisor"), period)
     # Base data may change later; the approved ranking does not.
     records.update(SETUP, world.unit("玉滘镇"), {"active": False})
-    answer = loading.ranking(period)
+    answer = reading.ranking(period)
     assert (answer["from_snapshot"], answer["snapshot_hash"]) == (True, snapshot.sha256)
     assert [r["name"] for r in answer["results"]] == ["曲溪街道", "云路镇", "玉滘镇"]
     # Asking for rank intervals recomputes, and says so.
-    with_intervals = loading.ranking(period, sensitivity={"samples": 50, "seed": 1})
+    with_intervals = reading.ranking(period, sensitivity={"samples": 50, "seed": 1})
     assert with_intervals["from_snapshot"] is False
     assert "sensitivity" in with_intervals["results"][0]
 
@@ -119,7 +122,7 @@ def test_flags_use_previous_totals_review_dates_and_configured_thresholds(app, w
         db.session.add(ReviewRecord(unit_id=world.unit(name).id, date=day, conclusion="较好"))
     db.session.commit()
 
-    document = loading.engine_input(q3, "village", flags=True)
+    document = reading.engine_input(q3, "village", flags=True)
     rules = document["flags"]
     assert rules["typical"] == {"445203100201": 1, "445203101202": 2, "445203001203": 1}
     assert rules["previous_totals"] == {
@@ -134,7 +137,7 @@ def test_flags_use_previous_totals_review_dates_and_configured_thresholds(app, w
         Decimal(60), Decimal(10), 1, 90,
     )
 
-    shown = {f["name"]: f for f in loading.flags(q3)["flags"]}
+    shown = {f["name"]: f for f in reading.flags(q3)["flags"]}
     assert list(shown) == ["新桃村", "瑞联村", "汾水村"]
     assert (shown["新桃村"]["flagged"], shown["新桃村"]["reasons"]) == (False, [])
     assert shown["新桃村"]["priority"] is None
@@ -166,15 +169,15 @@ def test_flags_use_previous_totals_review_dates_and_configured_thresholds(app, w
 
 def test_a_period_without_village_scheme_has_no_flags(world):
     records.update(SETUP, world.period(), {"village_scheme": None})
-    assert loading.flags(world.period()) == {"period": "2026Q3", "flags": []}
+    assert reading.flags(world.period()) == {"period": "2026Q3", "flags": []}
 
 
 def test_open_period_ranking_follows_every_change(world):
     """A computed ranking is reused only until the next change of any kind."""
     period = open_period(world)
     fill_towns(world, period)
-    first = loading.ranking(period)
-    assert loading.ranking(period) == first
+    first = reading.ranking(period)
+    assert reading.ranking(period) == first
     kept = copy.deepcopy(first)
     # A caller's change stays its own, down to the innermost values.
     first["results"][0]["total"] = "999.99"
@@ -182,30 +185,30 @@ def test_open_period_ranking_follows_every_change(world):
     first["results"][0]["dimensions"].clear()
     first["results"][0]["missing"].append("U02")
     first["results"].pop()
-    assert loading.ranking(period) == kept
+    assert reading.ranking(period) == kept
 
     town = world.unit("玉滘镇")
     ledger.add_adjustment(world.user("assessor"), period, town, "bonus", "3", "表彰")
-    after = {r["unit"]: r for r in loading.ranking(period)["results"]}
+    after = {r["unit"]: r for r in reading.ranking(period)["results"]}
     before = {r["unit"]: r for r in kept["results"]}
     assert after[town.code]["bonus"] == "3.00" and before[town.code]["bonus"] == "0.00"
 
     records.update(SETUP, town, {"active": False})
-    assert town.code not in {r["unit"] for r in loading.ranking(period)["results"]}
+    assert town.code not in {r["unit"] for r in reading.ranking(period)["results"]}
 
 
 def test_entry_in_another_period_keeps_a_computed_ranking(app, world):
     q3 = open_period(world)
     fill_towns(world, q3)
-    loading.ranking(q3)
+    reading.ranking(q3)
     computed = app.extensions["computed_rankings"]
     keys = list(computed._entries)
     q2 = open_period(world, "2026Q2")
     fill_towns(world, q2)
-    loading.ranking(q3)
+    reading.ranking(q3)
     assert list(computed._entries) == keys  # reused: nothing of 2026Q3 changed
     ledger.set_veto(world.user("assessor"), q3, world.unit("云路镇"), "安全事故")
-    vetoed = {r["unit"]: r for r in loading.ranking(q3)["results"]}
+    vetoed = {r["unit"]: r for r in reading.ranking(q3)["results"]}
     assert vetoed[world.unit("云路镇").code]["vetoed"] is True
 
 
@@ -216,15 +219,15 @@ def test_stored_values_follow_every_change_as_a_fresh_read_would(app, world, mon
     period = open_period(world)
     assessor = world.user("assessor")
     full_reads = []
-    read = loading._read_stored_values
+    read = reading._read_stored_values
     monkeypatch.setattr(
-        loading, "_read_stored_values", lambda *a: full_reads.append(a[3]) or read(*a)
+        reading, "_read_stored_values", lambda *a: full_reads.append(a[3]) or read(*a)
     )
 
     def check(level="town"):
-        kept = loading.engine_input(period, level)
+        kept = reading.engine_input(period, level)
         app.extensions.pop("stored_values")
-        fresh = loading.engine_input(period, level)
+        fresh = reading.engine_input(period, level)
         assert kept == fresh
         assert scoring.compute(kept) == scoring.compute(fresh)
         return kept
@@ -241,7 +244,7 @@ def test_stored_values_follow_every_change_as_a_fresh_read_would(app, world, mon
     check()  # nothing entered yet
     fill_towns(world, period)  # every value new
     check()
-    loading.engine_input(period)
+    reading.engine_input(period)
     reads = len(full_reads)
 
     u02 = stored("玉滘镇", "U02")
@@ -276,19 +279,19 @@ def test_stored_values_follow_every_change_as_a_fresh_read_would(app, world, mon
     # A base-data change (a town leaves) keys a read in full.
     records.update(SETUP, world.unit("玉滘镇"), {"active": False})
     before = len(full_reads)
-    loading.engine_input(period)
+    reading.engine_input(period)
     assert len(full_reads) == before + 1
     check()
 
     # So does a long run of changes.
-    loading.engine_input(period)
-    monkeypatch.setattr(loading, "_CHANGES_READ_ONE_BY_ONE", 1)
+    reading.engine_input(period)
+    monkeypatch.setattr(reading, "_CHANGES_READ_ONE_BY_ONE", 1)
     for value in ("1", "2"):
         score = stored("曲溪街道", "U02")
         ledger.set_score(assessor, period, world.unit("曲溪街道"), world.indicator("U02"), value,
                          version=score.version)  # fmt: skip
     before = len(full_reads)
-    document = loading.engine_input(period)
+    document = reading.engine_input(period)
     assert len(full_reads) == before + 1
     assert {"unit": world.unit("曲溪街道").code, "indicator": "U02", "value": Decimal(2)} in (
         document["values"]
@@ -298,23 +301,23 @@ def test_stored_values_follow_every_change_as_a_fresh_read_would(app, world, mon
 def test_unit_ranks_are_the_ranking_s_ranks_and_follow_changes(world):
     period = open_period(world)
     fill_towns(world, period)
-    ranks = loading.unit_ranks(period)
-    assert ranks == {r["unit"]: r["rank"] for r in loading.ranking(period)["results"]}
+    ranks = reading.unit_ranks(period)
+    assert ranks == {r["unit"]: r["rank"] for r in reading.ranking(period)["results"]}
     ranks.clear()  # a caller's change stays its own
-    assert loading.unit_ranks(period) != {}
+    assert reading.unit_ranks(period) != {}
 
     town = world.unit("云路镇")
     ledger.set_veto(world.user("assessor"), period, town, "安全事故")
-    after = loading.unit_ranks(period)
+    after = reading.unit_ranks(period)
     assert after[town.code] == len(after)  # vetoed units come last
-    assert after == {r["unit"]: r["rank"] for r in loading.ranking(period)["results"]}
+    assert after == {r["unit"]: r["rank"] for r in reading.ranking(period)["results"]}
 
 
 def test_nothing_read_inside_a_rolled_back_write_is_kept(app, world):
     """A write's events take the next seq numbers; rolled back, those numbers go to the
     next events, so what was read inside the write must not be kept under them."""
-    from evaluation.services import history
-    from evaluation.services.core import writing
+    from evaluation.core.writing import writing
+    from evaluation.history import chain as history
 
     period = open_period(world)
     fill_towns(world, period)
@@ -324,8 +327,8 @@ def test_nothing_read_inside_a_rolled_back_write_is_kept(app, world):
     with pytest.raises(RuntimeError):
         with writing(world.user("assessor"), "score.write"):
             history.append(SETUP, "period.note", "period", period.code, period=period.code)
-            inside = loading.ranking(period)
-            loading.unit_ranks(period)
+            inside = reading.ranking(period)
+            reading.unit_ranks(period)
             raise RuntimeError("the write fails after reading")
     for name in ("computed_rankings", "stored_values", "unit_ranks"):
         assert not getattr(app.extensions.get(name), "_entries", None)
@@ -336,7 +339,7 @@ def test_nothing_read_inside_a_rolled_back_write_is_kept(app, world):
         Score.indicator_id == world.indicator("U02").id))  # fmt: skip
     ledger.set_score(world.user("assessor"), period, town, world.indicator("U02"), "1",
                      version=u02.version)  # fmt: skip
-    after = {r["unit"]: r for r in loading.ranking(period)["results"]}
+    after = {r["unit"]: r for r in reading.ranking(period)["results"]}
     before = {r["unit"]: r for r in inside["results"]}
     assert after[town.code]["indicators"]["U02"] == "1.00"
     assert before[town.code]["indicators"]["U02"] != "1.00"

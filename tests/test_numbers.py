@@ -33,14 +33,17 @@ def test_plain_keeps_none():
 
 
 def test_every_door_uses_the_one_formatter():
-    from evaluation.admin import entry_view, model_views
-    from evaluation.services import history, ledger, schemes, values
+    from evaluation.admin import base
+    from evaluation.history import chain as history
+    from evaluation.schemes import operations as schemes
+    from evaluation.scores import entry_view, values
+    from evaluation.scores import operations as ledger
     from models import types
 
     assert types.plain is numbers.plain
     assert entry_view.plain is ledger.plain is values.plain is numbers.plain
     assert schemes._plain is numbers.plain
-    assert model_views.shown is numbers.shown and model_views.exact is numbers.exact
+    assert base.shown is numbers.shown and base.exact is numbers.exact
     # The history's before/after keep every stored digit: the chain hashes them.
     assert history.jsonable({"v": Decimal("6.500000")}) == {"v": "6.500000"}
 

@@ -9,9 +9,11 @@ import re
 
 import pytest
 
-from evaluation import loading
-from evaluation.services import ledger, periods, records
-from evaluation.services.core import Forbidden, InvalidInput, StateError, SystemActor
+from evaluation.core.writing import Forbidden, InvalidInput, StateError, SystemActor
+from evaluation.history import records
+from evaluation.periods import operations as periods
+from evaluation.ranking import reading
+from evaluation.scores import operations as ledger
 from models import HistoryEvent, RankingSnapshot, ReviewCase, Unit, db
 from tests.ledger_world import (
     FULL_TOWN_VALUES,
@@ -156,7 +158,7 @@ def test_supervisor_returns_a_submitted_period_with_a_reason(world):
 
 def test_approval_stores_a_snapshot_whose_hash_anyone_can_recompute(world):
     period = submitted(world)
-    live = loading.ranking(period)["results"]
+    live = reading.ranking(period)["results"]
     snapshot = periods.approve(world.user("supervisor"), period)
     assert status_of(world) == "approved"
     assert period.approved_by == "supervisor"
@@ -175,7 +177,7 @@ def test_approval_stores_a_snapshot_whose_hash_anyone_can_recompute(world):
         db.select(RankingSnapshot.level).order_by(RankingSnapshot.level)
     ).all()
     assert levels == ["town", "village"]
-    answer = loading.ranking(period)
+    answer = reading.ranking(period)
     assert (answer["from_snapshot"], answer["snapshot_hash"]) == (True, snapshot.sha256)
 
     event = db.session.scalar(
@@ -331,7 +333,7 @@ def test_admin_reopens_with_a_reason_and_the_old_snapshot_stays_superseded(world
     db.session.expire_all()
     kept = db.session.get(RankingSnapshot, first.id)
     assert kept.superseded is True and kept.sha256 == first_hash
-    assert loading.ranking(period)["from_snapshot"] is False
+    assert reading.ranking(period)["from_snapshot"] is False
 
     ledger.set_score(
         world.user("assessor"), period, world.unit("云路镇"), world.indicator("U02"), "30",
@@ -340,7 +342,7 @@ def test_admin_reopens_with_a_reason_and_the_old_snapshot_stays_superseded(world
     periods.submit(world.user("assessor"), period)
     second = periods.approve(world.user("supervisor"), period)
     assert second.sha256 != first_hash
-    answer = loading.ranking(period)
+    answer = reading.ranking(period)
     assert answer["snapshot_hash"] == second.sha256
     assert [r["total"] for r in answer["results"]] == ["100.00", "83.50", "67.00"]
     snapshots = db.session.scalars(

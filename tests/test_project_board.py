@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import inspect, select
 
-from evaluation.admin.project_board import project_status
-from evaluation.services import records
+from evaluation.history import records
+from evaluation.projects.board import project_status
 from models import Cadre, KeyProject, ProjectUpdate, Unit, db
 from tests.conftest import PASSWORD, SEED_ACTOR
 

@@ -7,9 +7,9 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from evaluation.core.writing import StateError
 from evaluation.demo import province
-from evaluation.services import history
-from evaluation.services.core import StateError
+from evaluation.history import chain as history
 from models import (
     Adjustment,
     Cadre,

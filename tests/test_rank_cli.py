@@ -9,7 +9,8 @@ import json
 import pytest
 
 from evaluation.commands.ranking import display_width
-from evaluation.services import ledger, periods
+from evaluation.periods import operations as periods
+from evaluation.scores import operations as ledger
 from models import ReviewCase, db
 from tests.ledger_world import build_world, fill_towns, open_period
 

@@ -17,10 +17,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from evaluation import loading
-from evaluation.admin.ranking_view import RankChange, neutralize, rank_change
+from evaluation.core.spreadsheets import neutralize
 from evaluation.demo.district import seed_demo
-from evaluation.services import records
+from evaluation.history import records
+from evaluation.ranking import reading
+from evaluation.ranking.page import RankChange, rank_change
 from models import Cadre, Period, Scheme, Unit, User, db
 from tests.conftest import BACKENDS, PASSWORD, database_url, test_app
 
@@ -58,7 +59,7 @@ def login(app, username: str = "supervisor"):
 def expected_ranking(app, code: str, level: str = "town") -> dict:
     with app.app_context():
         period = db.session.scalar(select(Period).where(Period.code == code))
-        answer = loading.ranking(period, level)
+        answer = reading.ranking(period, level)
         db.session.remove()
     return answer
 
@@ -340,9 +341,9 @@ def test_reviewer_is_refused_and_anonymous_sent_to_login(demo_app):
 
 
 def test_a_long_ranking_shows_its_first_rows_and_offers_every_row(demo_app, monkeypatch):
-    from evaluation.admin import ranking_view
+    from evaluation.ranking import admin as ranking_admin
 
-    monkeypatch.setattr(ranking_view, "TABLE_ROWS", 5)
+    monkeypatch.setattr(ranking_admin, "TABLE_ROWS", 5)
     client = login(demo_app)
     expected = [r["unit"] for r in expected_ranking(demo_app, "2026Q2")["results"]]
     html = client.get("/admin/ranking/?period=2026Q2").get_data(as_text=True)
@@ -407,7 +408,7 @@ def test_an_incomplete_typical_village_shows_incomplete_data(demo_app):
 
 
 def test_an_approval_over_missing_values_carries_its_note_on_page_print_and_xlsx(app):
-    from evaluation.services import periods as workflow
+    from evaluation.periods import operations as workflow
     from tests.ledger_world import build_world, fill_towns
 
     with app.app_context():
@@ -434,7 +435,7 @@ def test_a_period_approved_complete_has_no_approval_note(demo_app):
 
 
 def test_the_rank_trend_leaves_out_a_period_without_any_value(app):
-    from evaluation.services import periods as workflow
+    from evaluation.periods import operations as workflow
     from tests.ledger_world import build_world, fill_towns
 
     with app.app_context():
@@ -475,7 +476,7 @@ def test_xlsx_is_a_titled_bordered_landscape_sheet_with_an_indicator_detail(demo
     detail = book["指标明细"]
     expected = expected_ranking(demo_app, "2026Q1")
     with demo_app.app_context():
-        from evaluation.admin.ranking_view import scheme_layout
+        from evaluation.ranking.page import scheme_layout
 
         period = db.session.scalar(select(Period).where(Period.code == "2026Q1"))
         _, indicators = scheme_layout(period, "town")

@@ -10,8 +10,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from evaluation.services import ledger, periods, records, reviews
-from evaluation.services.core import Forbidden, InvalidInput, StateError
+from evaluation.core.writing import Forbidden, InvalidInput, StateError
+from evaluation.history import records
+from evaluation.periods import operations as periods
+from evaluation.reviews import operations as reviews
+from evaluation.scores import operations as ledger
 from models import (
     AnalysisGroup,
     Cadre,
@@ -132,7 +135,7 @@ def build_board_world() -> None:
             ledger.set_score(assessor, q2, village, indicator, value, version=None)
     first, second = groups
     records.update(SEED_ACTOR, user("reviewer"), {"group": first})
-    from evaluation.services import accounts
+    from evaluation.accounts import operations as accounts
 
     accounts.create_user(SEED_ACTOR, "reviewer2", "reviewer", PASSWORD, group=second)
     db.session.remove()

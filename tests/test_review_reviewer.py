@@ -10,7 +10,9 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from evaluation.services import periods, records, reviews
+from evaluation.history import records
+from evaluation.periods import operations as periods
+from evaluation.reviews import operations as reviews
 from models import HistoryEvent, Period, ReviewCase, ReviewRecord, db
 from tests.conftest import SEED_ACTOR, user
 from tests.test_review_board import build_board_world, events, period, review_form, unit

@@ -3,7 +3,7 @@
 The expected answers below are literal. They were written from the roles of
 docs/rules.md#roles-and-permissions (what each role does) and the pages of
 docs/architecture.md, then checked against the running app; they are deliberately
-NOT computed from ``evaluation.permissions`` or from the permission a view declares,
+NOT computed from ``evaluation.core.permissions`` or from the permission a view declares,
 so a wrong permission there makes a cell here fail.
 
 Where the rules are silent (for instance whether an assessor may read the cadre
@@ -19,8 +19,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from evaluation.accounts import operations as accounts
 from evaluation.annual import operations as annual
-from evaluation.services import accounts, records
+from evaluation.history import records
 from models import AnalysisGroup, User, db
 from tests.conftest import PASSWORD
 from tests.ledger_world import SETUP, build_world, fill_towns, open_period
@@ -81,6 +82,10 @@ PAGES: dict[str, tuple] = {
     "/admin/reports/town.docx?period=2026Q3&unit=445203100000": (200, 200, 200, 200, 403, LOGIN),
     # the 通报 is for an approved period only; 2026Q3 is open here (tests/test_reports.py)
     "/admin/reports/notice.docx?period=2026Q3": (403, 403, 403, 403, 403, LOGIN),
+    "/admin/reports/notice.pdf?period=2026Q3": (403, 403, 403, 403, 403, LOGIN),
+    "/admin/reports/town.pdf?period=2026Q3&unit=445203100000": (200, 200, 200, 200, 403, LOGIN),
+    # a batch's progress is its starter's only: a job nobody started is 404 to a reader
+    "/admin/reports/batch/no-such-job-0123456789.json": (404, 404, 404, 404, 403, LOGIN),
     # 年度综合考评 reads like the ranking; 2026Y lists 2026Q3, open here, so no 通报 yet
     "/admin/annual/":                     (200, 200, 200, 200, 403, LOGIN),
     "/admin/annual/?annual=2026Y":        (200, 200, 200, 200, 403, LOGIN),
@@ -113,6 +118,11 @@ API: dict[str, tuple] = {
 PUT_SCORE = "/api/v1/periods/2026Q3/scores/445203100000/U02"
 #:                                        admin assessor supervisor auditor reviewer anonymous
 PUT_SCORE_EXPECTED = (403, 200, 403, 403, 403, 401)
+
+#: Starting the batch of every town's report (a POST; 303 to its progress page).
+POST_BATCH = "/admin/reports/batch"
+#:                                        admin assessor supervisor auditor reviewer anonymous
+POST_BATCH_EXPECTED = (303, 303, 303, 303, 403, LOGIN)
 # fmt: on
 
 
@@ -249,3 +259,18 @@ def test_every_admin_page_renders_in_english_too(app, client):
         assert response.status_code < 500, rule.rule
     page = client.get("/admin/town/").get_data(as_text=True)
     assert "Towns" in page and "Division code" in page
+
+
+@pytest.mark.parametrize("role", COLUMNS)
+def test_starting_a_batch_of_reports_answers_each_role_as_the_table_says(
+    app, ledger, role, tmp_path
+):
+    app.config["REPORT_BATCH_DIR"] = str(tmp_path)
+    client = signed_in_client(app, role)
+    response = client.post(POST_BATCH, data={"period": "2026Q3"})
+    assert answer(response) == POST_BATCH_EXPECTED[COLUMNS.index(role)]
+    if response.status_code == 303:  # let the job end before the database goes
+        job = response.headers["Location"].rsplit("/", 1)[1]
+        thread = app.extensions.get("report_batches", {}).get(job)
+        if thread is not None:
+            thread.join(120)

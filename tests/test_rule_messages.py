@@ -11,11 +11,12 @@ from decimal import Decimal
 
 import pytest
 
-from evaluation import loading
+from evaluation.core.writing import InvalidInput, SystemActor
+from evaluation.history import records
+from evaluation.ranking import reading
+from evaluation.schemes import operations as schemes
+from evaluation.schemes.messages import MESSAGES, chinese, engine_problem
 from evaluation.scoring import rules, validate
-from evaluation.services import records, schemes
-from evaluation.services.core import InvalidInput, SystemActor
-from evaluation.services.scheme_messages import MESSAGES, chinese, engine_problem
 from models import Dimension, Indicator, Scheme, db
 from models import schemes as scheme_models
 from tests.test_scoring_validation import good_document
@@ -126,7 +127,7 @@ def test_an_engine_refusal_is_shown_in_chinese():
     doc = good_document()
     doc["values"] = [{"unit": "u1", "indicator": "R01", "value": 30}]
     with pytest.raises(InvalidInput) as refused:
-        loading.compute(doc)
+        reading.compute(doc)
     assert refused.value.details == [
         {"path": "values[0].value", "message": "第 1 条数值的数值须在 0 到 20 分之间"}
     ]
@@ -182,7 +183,7 @@ def test_one_converter_for_stored_and_unsaved_schemes(app):
     scheme_id = _scheme_with(app)
     with app.app_context():
         stored = db.session.get(Scheme, scheme_id)
-        document = loading.scheme_document(stored)
+        document = reading.scheme_document(stored)
         assert document["dimensions"] == [
             {
                 "code": "D1",
@@ -207,7 +208,7 @@ def test_one_converter_for_stored_and_unsaved_schemes(app):
             scheme=unsaved, dimension=dimension, code="W1", name="指标",
             points=Decimal(100), method="direct", direction="higher",
         )  # fmt: skip
-        assert loading.scheme_document(unsaved)["dimensions"] == document["dimensions"]
+        assert reading.scheme_document(unsaved)["dimensions"] == document["dimensions"]
         db.session.expunge_all()
     assert not hasattr(schemes, "engine_scheme")
 

@@ -8,8 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from evaluation.services import history, records, schemes
-from evaluation.services.core import InvalidInput, StateError, SystemActor
+from evaluation.core.writing import InvalidInput, StateError, SystemActor
+from evaluation.history import chain as history
+from evaluation.history import records
+from evaluation.schemes import operations as schemes
 from models import Dimension, HistoryEvent, Indicator, Scheme, db
 from tests.test_admin_views import build_base, publish
 
@@ -27,7 +29,7 @@ def test_published_scheme_refuses_edits_through_the_service(app, base):
         scheme = db.session.get(Scheme, base["scheme"])
         indicator = db.session.get(Indicator, base["indicator"])
         dimension = db.session.get(Dimension, base["dimension"])
-        from evaluation.services.core import StateError
+        from evaluation.core.writing import StateError
 
         with pytest.raises(StateError, match="已发布"):
             records.update(SETUP, scheme, {"name": "改名"})
@@ -107,7 +109,7 @@ def _broken_scheme(app) -> int:
 def test_publish_reports_every_problem_in_chinese(app, client, auth):
     scheme_id = _broken_scheme(app)
     with app.app_context():
-        from evaluation.services.core import InvalidInput
+        from evaluation.core.writing import InvalidInput
 
         with pytest.raises(InvalidInput) as refused:
             schemes.publish_scheme(SETUP, db.session.get(Scheme, scheme_id))
@@ -175,7 +177,7 @@ def test_validate_scheme_names_every_rule_of_spec_4():
 
 def test_copy_refuses_a_taken_code(app, base):
     with app.app_context():
-        from evaluation.services.core import InvalidInput
+        from evaluation.core.writing import InvalidInput
 
         with pytest.raises(InvalidInput, match="已存在"):
             schemes.copy_scheme(SETUP, db.session.get(Scheme, base["scheme"]), "T2026")

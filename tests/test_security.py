@@ -4,8 +4,8 @@ redirects."""
 import pytest
 
 from evaluation import create_app
+from evaluation.accounts import operations as accounts
 from evaluation.auth import safe_next
-from evaluation.services import accounts
 from models import LoginFailure, db
 from tests.conftest import PASSWORD, user
 
@@ -125,7 +125,7 @@ def test_behind_a_configured_proxy_each_client_has_its_own_address(tmp_path):
 
 
 def accounts_actor():
-    from evaluation.services.core import SystemActor
+    from evaluation.core.writing import SystemActor
 
     return SystemActor("test-setup")
 
@@ -284,7 +284,7 @@ def test_user_changes_own_password(app, client, auth):
 
 def test_inactive_user_cannot_log_in(app, client):
     with app.app_context():
-        from evaluation.services import records
+        from evaluation.history import records
         from tests.conftest import SEED_ACTOR
 
         records.update(SEED_ACTOR, user("reviewer"), {"active": False})
@@ -341,7 +341,7 @@ def test_a_copied_cookie_dies_when_an_admin_sets_the_password_or_deactivates(app
     stolen = _copied_cookie(app, victim)
     assert _with_cookie(app, stolen).get("/admin/").status_code == 200
     with app.app_context():
-        from evaluation.services import records
+        from evaluation.history import records
 
         records.update(user("admin"), user("reviewer"), {"active": False})
         records.update(user("admin"), user("reviewer"), {"active": True})

@@ -19,9 +19,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from evaluation.schemes.messages import chinese
 from evaluation.scoring import ScoringError, rules
 from evaluation.scoring.weights import ahp, critic, entropy, to_points
-from evaluation.services.scheme_messages import chinese
 
 ROOT = Path(__file__).resolve().parent.parent
 

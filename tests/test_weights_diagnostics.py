@@ -182,7 +182,7 @@ def test_a_suggestion_that_cannot_be_computed_says_why(app, client, auth):
 
 
 def test_suggestions_may_pool_the_approved_periods_of_the_same_scheme(app, client, auth):
-    from evaluation.services import periods
+    from evaluation.periods import operations as periods
     from models import db
 
     with app.app_context():

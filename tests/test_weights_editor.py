@@ -11,8 +11,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from evaluation.services import records, schemes
-from evaluation.services.core import Forbidden, InvalidInput, StateError, SystemActor
+from evaluation.core.writing import Forbidden, InvalidInput, StateError, SystemActor
+from evaluation.history import records
+from evaluation.schemes import operations as schemes
 from evaluation.weights import operations
 from models import Dimension, HistoryEvent, Indicator, Scheme, WeightJudgement, db
 from tests.conftest import user

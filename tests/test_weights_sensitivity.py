@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from evaluation.services import ledger
+from evaluation.scores import operations as ledger
 from models import HistoryEvent, db
 from tests.ledger_world import build_world, fill_towns, open_period
 

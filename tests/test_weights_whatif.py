@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from evaluation.services import records, schemes
-from evaluation.services.core import SystemActor
+from evaluation.core.writing import SystemActor
+from evaluation.history import records
+from evaluation.schemes import operations as schemes
 from models import HistoryEvent, Indicator, Scheme, db
 from tests.ledger_world import build_world, fill_towns, open_period
 

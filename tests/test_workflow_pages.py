@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from evaluation.services import periods, records
+from evaluation.history import records
+from evaluation.periods import operations as periods
 from models import HistoryEvent, Period, db
 from tests.ledger_world import SETUP, build_world, fill_towns, fill_villages, open_period
 

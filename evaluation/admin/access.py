@@ -7,14 +7,14 @@ from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
 from evaluation.admin import dashboard
-from evaluation.permissions import can
+from evaluation.core.permissions import can
 from models.reviews import PRIORITIES, REASONS
 
 
 class AccessMixin:
     """Let a user in when they hold ``permission``; anonymous users go to the login page."""
 
-    #: The permission (``evaluation.permissions``) needed to see this view.
+    #: The permission (``evaluation.core.permissions``) needed to see this view.
     permission = "dashboard.view"
 
     def is_accessible(self) -> bool:

@@ -1,7 +1,7 @@
 """首页 (docs/architecture.md#pages-and-doors ``/admin/``): what each role needs to see first, read
 cheaply.
 
-Every panel is chosen by a permission (``evaluation.permissions``), not by a role
+Every panel is chosen by a permission (``evaluation.core.permissions``), not by a role
 name, and every query is bounded: counts on the small base-data tables, one period's
 score cells, and the history read newest-first with ``LIMIT`` (never a full COUNT of
 ``history_event``, which holds millions of rows in a province).
@@ -19,12 +19,13 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
-from evaluation import loading
 from evaluation.core.periods import default_period
+from evaluation.core.permissions import can
 from evaluation.core.states import PeriodStatus, ReviewCaseStatus
-from evaluation.permissions import can
-from evaluation.services import exports, periods
-from evaluation.services.core import ServiceError
+from evaluation.core.writing import ServiceError
+from evaluation.history import exports
+from evaluation.periods import operations as periods
+from evaluation.ranking import reading
 from models import (
     AnalysisGroup,
     Cadre,
@@ -156,7 +157,7 @@ def entry_progress(period: Period, level: str) -> EntryProgress | None:
         select(func.count()).select_from(Indicator).where(Indicator.scheme_id == scheme.id)
     )
     units = db.session.scalar(
-        select(func.count()).select_from(Unit).where(*loading.in_level(level))
+        select(func.count()).select_from(Unit).where(*reading.in_level(level))
     )
     entered = db.session.scalar(
         select(func.count())
@@ -165,7 +166,7 @@ def entry_progress(period: Period, level: str) -> EntryProgress | None:
         .where(
             Score.period_id == period.id,
             Indicator.scheme_id == scheme.id,
-            Score.unit_id.in_(select(Unit.id).where(*loading.in_level(level))),
+            Score.unit_id.in_(select(Unit.id).where(*reading.in_level(level))),
         )
     )
     return EntryProgress(level, entered or 0, (indicators or 0) * (units or 0))
@@ -354,7 +355,7 @@ def _approval_panel(board: Dashboard) -> None:
     if period is None:
         return
     try:
-        board.ranked = loading.ranking(period, "town")
+        board.ranked = reading.ranking(period, "town")
     except ServiceError as error:
         board.problems.append(f"{period.name}：{error.message}")
         return

@@ -14,9 +14,9 @@ from flask_login import current_user
 
 from evaluation.admin.access import AccessMixin
 from evaluation.annual import operations
-from evaluation.permissions import can
-from evaluation.services.core import NotFound, ServiceError
-from evaluation.services.exports import content_disposition
+from evaluation.core.downloads import content_disposition
+from evaluation.core.permissions import can
+from evaluation.core.writing import NotFound, ServiceError
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

@@ -3,19 +3,20 @@ approved periods, with grade quotas and a tie across a quota boundary.
 
 The seeder's values are drawn at random, so the tie is arranged, not hoped for: before
 the later period is approved, the unit just below the quota line gets the smallest
-bonus (a real 加分 item, through the services) that brings its annual total level with
-the last unit above the line. The tie group then crosses the line and goes down whole.
+bonus (a real 加分 item, through the scores room's operations) that brings its annual
+total level with the last unit above the line. The tie group then crosses the line and
+goes down whole.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from evaluation import loading
 from evaluation.annual import operations
+from evaluation.ranking import reading
+from evaluation.scores import operations as ledger
 from evaluation.scoring import annual as rules
 from evaluation.scoring.amounts import CENT, q
-from evaluation.services import ledger
 
 CODE = "2026Y"
 NAME = "2026年度综合考评"
@@ -29,7 +30,7 @@ BONUS_REASON = "年度重点工作获市委督查室通报表扬"
 def _sources(periods: dict) -> list[dict]:
     return [
         {"code": code, "weight": Decimal(weight),
-         "results": loading.ranking(periods[code], "town")["results"]}
+         "results": reading.ranking(periods[code], "town")["results"]}
         for code, weight in SOURCES
     ]  # fmt: skip
 
@@ -42,7 +43,7 @@ def arrange_boundary_tie(assessor, periods: dict, scheme, towns: dict) -> None:
     """
     bands = operations.bands_of(scheme)
     quotas = {band: Decimal(p) for band, p in QUOTAS.items()}
-    units = [(u.code, u.name) for u in loading.level_units("town")]
+    units = [(u.code, u.name) for u in reading.level_units("town")]
     sources = _sources(periods)
     rows = rules.combine(units, sources, bands, scheme.tie_method)
     _, notes = rules.apply_quotas(rows, bands, quotas)

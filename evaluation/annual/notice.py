@@ -15,9 +15,9 @@ from evaluation.annual import operations
 
 def notice_data(actor, annual) -> dict:
     """What the annual 通报 says, in the shape ``documents.notice_docx`` reads."""
-    from evaluation.admin.ranking_view import issuing_body
     from evaluation.i18n import local_time
-    from evaluation.loading import canonical_json
+    from evaluation.ranking.reading import canonical_json
+    from evaluation.ranking.workbook import issuing_body
     from evaluation.reports.operations import _chinese_date
     from models.types import utcnow
 

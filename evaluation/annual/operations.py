@@ -1,9 +1,9 @@
 """年度综合考评 (docs/annual.md): defining an annual period, its ranking, calibration.
 
 The one write path of the annual room: each change checks the role, writes its rows and
-appends its history event in one ``services.core.writing`` transaction. The figures come
+appends its history event in one ``core.writing.writing`` transaction. The figures come
 from ``evaluation.scoring.annual`` over the source periods' approved snapshots
-(``loading.ranking``), so the annual page, its 通报 and the quarterly pages agree.
+(``ranking.reading.ranking``), so the annual page, its 通报 and the quarterly pages agree.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
-from evaluation import loading
 from evaluation.core.states import PeriodStatus
+from evaluation.core.writing import InvalidInput, NotFound, StateError, require, writing
+from evaluation.history import chain as history
+from evaluation.ranking import reading
 from evaluation.scoring import annual as rules
 from evaluation.scoring.amounts import format_amount
 from evaluation.scoring.validation import GradeBand
-from evaluation.services import history
-from evaluation.services.core import InvalidInput, NotFound, StateError, require, writing
 from models import AnnualCalibration, AnnualPeriod, AnnualSource, Period, Scheme, Unit, db
 
 #: Chinese wording of the pure rules' problems (docs/annual.md).
@@ -64,7 +64,7 @@ def _decimal(text, what: str) -> Decimal:
 
 def bands_of(scheme: Scheme) -> list[GradeBand]:
     """The scheme's grade bands, best first (the engine's defaults when it has none)."""
-    document = loading.scheme_document(scheme)
+    document = reading.scheme_document(scheme)
     grades = document.get("grades") or []
     if grades:
         return [GradeBand(g["name"], Decimal(str(g["min"]))) for g in grades]
@@ -152,12 +152,12 @@ def _compute(annual: AnnualPeriod) -> dict:
     sources = []
     hashes = {}
     for source in annual.sources:
-        answer = loading.ranking(source.period, "town")
+        answer = reading.ranking(source.period, "town")
         hashes[source.period.code] = answer["snapshot_hash"]
         sources.append(
             {"code": source.period.code, "weight": source.weight, "results": answer["results"]}
         )
-    units = [(u.code, u.name) for u in loading.level_units("town")]
+    units = [(u.code, u.name) for u in reading.level_units("town")]
     bands = bands_of(annual.scheme)
     rows = rules.combine(units, sources, bands, annual.scheme.tie_method)
     quotas = quotas_of(annual)

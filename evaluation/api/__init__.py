@@ -14,11 +14,11 @@ from functools import wraps
 from flask import Blueprint, Flask, g, jsonify, request
 from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 
+from evaluation.accounts import operations as accounts
 from evaluation.api.schemas import PROBLEMS, OpenApiDocument, answers
+from evaluation.core.permissions import can
+from evaluation.core.writing import InvalidInput, NotFound, ServiceError
 from evaluation.extensions import csrf
-from evaluation.permissions import can
-from evaluation.services import accounts
-from evaluation.services.core import InvalidInput, NotFound, ServiceError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

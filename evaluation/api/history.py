@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from evaluation.api import bp, spec, token_required
 from evaluation.api.schemas import HISTORY_PAGE_MAX, HistoryPage, HistoryQuery, answers
-from evaluation.services import history
+from evaluation.history import chain as history
 from models import HistoryEvent, db
 
 __all__ = ["HISTORY_PAGE_MAX", "history_events"]

@@ -10,12 +10,12 @@ from decimal import Decimal
 from flask import g, jsonify, request
 from sqlalchemy import select
 
-from evaluation import loading
 from evaluation.api import bp, spec, token_required
 from evaluation.api.schemas import Flags, LevelQuery, Periods, Scheme, answers
 from evaluation.core.numbers import exact
-from evaluation.permissions import can
-from evaluation.services.core import NotFound
+from evaluation.core.permissions import can
+from evaluation.core.writing import NotFound
+from evaluation.ranking import reading
 from models import Period, db
 
 #: The path parameters every ``/periods/<code>/…`` operation documents.
@@ -92,8 +92,8 @@ def _with_json_numbers(data):
 def period_scheme(code: str):
     """周期的指标方案（计分引擎的方案形式，数值为精确的 JSON 数字）"""
     period = _period_or_404(code)
-    scheme = loading.scheme_for(period, _level_arg())
-    return jsonify(_with_json_numbers(loading.scheme_document(scheme)))
+    scheme = reading.scheme_for(period, _level_arg())
+    return jsonify(_with_json_numbers(reading.scheme_document(scheme)))
 
 
 @bp.get("/periods/<code>/flags")
@@ -106,7 +106,7 @@ def period_scheme(code: str):
 def period_flags(code: str):
     """典型村研判提示（研判员只看本组）"""
     period = _period_or_404(code)
-    answer = loading.flags(period)
+    answer = reading.flags(period)
     user = g.api_user
     if not can(user, "review.all_groups"):
         # A reviewer sees the typical villages of their own analysis group only.

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from evaluation import loading
 from evaluation.api import bp, spec, token_required
 from evaluation.api.periods import PATH_PARAMETERS, _level_arg, _period_or_404
 from evaluation.api.schemas import LevelQuery, Ranking, answers
 from evaluation.grades import shown_grade
+from evaluation.ranking import reading
 
 
 @bp.get("/periods/<code>/ranking")
@@ -22,7 +22,7 @@ from evaluation.grades import shown_grade
 def period_ranking(code: str):
     """排名（已审定周期取自快照并给出哈希）"""
     period = _period_or_404(code)
-    answer = loading.ranking(period, _level_arg())
+    answer = reading.ranking(period, _level_arg())
     # ``grade`` stays the engine's; ``grade_shown`` is what a reader should see
     # (数据不全 while a value is missing, docs/missing-values.md).
     for result in answer["results"]:

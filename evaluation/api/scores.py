@@ -2,7 +2,7 @@
 
 The PUT body is checked against ``schemas.ScoreChange`` before the view runs; the view
 then reads it once more exactly (JSON decimals as ``Decimal``) and hands it to
-``services.ledger.set_score``, which checks the role, the period's state, the value
+``scores.operations.set_score``, which checks the role, the period's state, the value
 against its indicator and the version (docs/api.md).
 """
 
@@ -14,13 +14,14 @@ from flask import g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
-from evaluation import loading
 from evaluation.api import bp, spec, token_required
 from evaluation.api.periods import PATH_PARAMETERS, _level_arg, _period_or_404
 from evaluation.api.schemas import ScoreChange, Scores, ScoreSaved, ScoresQuery, answers
+from evaluation.core.writing import InvalidInput, NotFound
+from evaluation.history import chain as history
+from evaluation.ranking import reading
+from evaluation.scores import operations as ledger
 from evaluation.scoring import format_amount
-from evaluation.services import history, ledger
-from evaluation.services.core import InvalidInput, NotFound
 from models import Indicator, Period, Score, Unit, db
 
 
@@ -39,7 +40,7 @@ def _score_dict(score: Score, points: str | None) -> dict:
 
 def _points_table(period: Period, level: str) -> dict[tuple[str, str], str]:
     try:
-        results = loading.ranking(period, level)["results"]
+        results = reading.ranking(period, level)["results"]
     except InvalidInput:  # a scheme the engine refuses: values listed without points
         return {}
     return {
@@ -62,7 +63,7 @@ def period_scores(code: str):
     """周期的原始数值与得分"""
     period = _period_or_404(code)
     level = _level_arg()
-    scheme = loading.scheme_for(period, level)
+    scheme = reading.scheme_for(period, level)
     query = (
         select(Score)
         .join(Unit, Unit.id == Score.unit_id)

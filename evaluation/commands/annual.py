@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from evaluation.annual import operations
 from evaluation.cli import CLI_ACTOR, fails_in_one_line
-from evaluation.services.core import InvalidInput, NotFound
+from evaluation.core.writing import InvalidInput, NotFound
 from models import Period, Scheme, db
 
 

@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 
 from evaluation.cli import fails_in_one_line
 from evaluation.demo import district as demo
+from evaluation.demo import district_data
 
 
 @click.command("seed-demo")
@@ -39,7 +40,7 @@ def seed_demo(scale, seed, if_empty):
     result = demo.seed_demo(scale=scale, seed=seed)
     counts = result.counts
     click.echo(
-        f"已载入演示数据（{demo.DISTRICT_NAME}，种子 {seed}，用时 "
+        f"已载入演示数据（{district_data.DISTRICT_NAME}，种子 {seed}，用时 "
         f"{time.perf_counter() - started:.1f} 秒）：镇街 {counts['towns']} 个，"
         f"村居 {counts['villages']} 个（典型村 {counts['typical_villages']} 个），"
         f"干部 {counts['cadres']} 名，重点项目 {counts['key_projects']} 个，"

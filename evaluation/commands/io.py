@@ -11,8 +11,9 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from evaluation.cli import CLI_ACTOR, fails_in_one_line
-from evaluation.services import exports, importer
-from evaluation.services.core import SystemActor
+from evaluation.core.writing import SystemActor
+from evaluation.history import exports
+from evaluation.scores.importer import apply
 from models import User, db
 
 #: Scores are entered by assessors; an import from the server's shell acts as one,
@@ -50,7 +51,7 @@ def import_scores(file, period, level, dry_run, username, overwrite, reason):
     def progress(done: int, total: int) -> None:
         click.echo(f"正在写入：{done}/{total}", err=True)
 
-    report = importer.import_scores(
+    report = apply.import_scores(
         actor,
         period,
         data,

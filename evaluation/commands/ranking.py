@@ -1,5 +1,5 @@
 """``flask rank`` and ``flask flag-villages`` (docs/architecture.md#command-line): figures from
-``evaluation.loading``.
+``evaluation.ranking.reading``.
 
 The table is meant for a terminal: Chinese characters take two columns there, so widths
 are counted by East Asian width, not by ``len``.
@@ -16,10 +16,10 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from evaluation import loading
 from evaluation.cli import CLI_ACTOR, fails_in_one_line
 from evaluation.grades import shown_grade
-from evaluation.services import periods
+from evaluation.periods import operations as periods
+from evaluation.ranking import reading
 from models import Period, db
 from models.reviews import PRIORITIES, REASONS
 from models.units import LEVELS
@@ -75,11 +75,11 @@ def _provenance(answer: dict) -> str:
 def rank(period_code: str, level: str, output: str):
     """Rank a period's towns (or typical villages); an approved period uses its snapshot."""
     period = _period(period_code)
-    answer = loading.ranking(period, level)
+    answer = reading.ranking(period, level)
     if output == "json":
         click.echo(json.dumps(answer, ensure_ascii=False, indent=1))
         return
-    dimensions = loading.scheme_for(period, level).dimensions
+    dimensions = reading.scheme_for(period, level).dimensions
     if output == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(
@@ -128,7 +128,7 @@ def rank(period_code: str, level: str, output: str):
 def flag_villages(period_code: str, output: str, sync: bool):
     """Check every typical village of a period by the review rules (docs/rules.md#review-flags)."""
     period = _period(period_code)
-    answer = loading.flags(period)
+    answer = reading.flags(period)
     summary = periods.sync_review_cases(CLI_ACTOR, period) if sync else None
     if output == "json":
         if summary is not None:

@@ -31,7 +31,7 @@ class Transition:
     action: str
     source: PeriodStatus
     target: PeriodStatus
-    #: The permission (``evaluation.permissions``) the actor must hold.
+    #: The permission (``evaluation.core.permissions``) the actor must hold.
     permission: str
     #: The button's and the history's name for the step.
     label: object

@@ -35,17 +35,23 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 
+from evaluation.accounts import operations as accounts
 from evaluation.core.numbers import plain
 from evaluation.core.states import PeriodStatus
+from evaluation.core.writing import InvalidInput, StateError, SystemActor, writing
 from evaluation.demo import district as demo
-from evaluation.services import (
-    accounts,
-    ledger,
-    periods,
-    records,
-    reviews,
+from evaluation.demo.district_data import (
+    GIVEN,
+    SURNAMES,
+    TOWN_SCHEME,
+    USERS,
+    VILLAGE_SCHEME,
+    IndicatorSpec,
 )
-from evaluation.services.core import InvalidInput, StateError, SystemActor, writing
+from evaluation.history import records
+from evaluation.periods import operations as periods
+from evaluation.reviews import operations as reviews
+from evaluation.scores import operations as ledger
 from models import (
     AnalysisGroup,
     Cadre,
@@ -170,7 +176,7 @@ def _spread(total: int, over: int) -> list[int]:
 
 
 def _shanghai_today() -> date:
-    # A visit may not be dated after today (the rule of services.reviews.record_review).
+    # A visit may not be dated after today (the rule of reviews.operations.record_review).
     return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
@@ -194,7 +200,7 @@ class _ProvinceSeeder(demo.DemoUsers):
         #: Each unit's lasting strength in [0.45, 1.0]: rankings drift, they don't reshuffle.
         self.strength: dict[int, float] = {}
         self.schemes: dict[str, Scheme] = {}
-        self.indicators: dict[str, list[tuple[Indicator, demo.IndicatorSpec]]] = {}
+        self.indicators: dict[str, list[tuple[Indicator, IndicatorSpec]]] = {}
         self._names: set[str] = set()
 
     def actor(self, username: str) -> User:
@@ -218,8 +224,8 @@ class _ProvinceSeeder(demo.DemoUsers):
 
     def create_users(self) -> None:
         bootstrap = SystemActor("seed-demo")
-        self.progress("users", 0, len(demo.USERS))
-        role, username, display, _ = demo.USERS[0]
+        self.progress("users", 0, len(USERS))
+        role, username, display, _ = USERS[0]
         self.ensure_user(bootstrap, role, username, display, None)
         admin = self.actor("admin")
         with writing(admin, "base_data.write"):
@@ -235,16 +241,16 @@ class _ProvinceSeeder(demo.DemoUsers):
                         },
                     )
                 )
-            for done, (role, username, display, group) in enumerate(demo.USERS[1:], start=2):
+            for done, (role, username, display, group) in enumerate(USERS[1:], start=2):
                 self.ensure_user(
                     admin, role, username, display, None if group is None else self.groups[group]
                 )
-                self.progress("users", done, len(demo.USERS))
+                self.progress("users", done, len(USERS))
 
     def person_name(self) -> str:
         while True:
-            name = self.rng.choice(demo.SURNAMES) + "".join(
-                self.rng.choice(demo.GIVEN) for _ in range(self.rng.choice((1, 2, 2)))
+            name = self.rng.choice(SURNAMES) + "".join(
+                self.rng.choice(GIVEN) for _ in range(self.rng.choice((1, 2, 2)))
             )
             if name not in self._names:
                 self._names.add(name)
@@ -408,8 +414,8 @@ class _ProvinceSeeder(demo.DemoUsers):
     def create_schemes(self, admin) -> None:
         """Create and publish the town and village schemes (the district demo's indicators)."""
         specs = [
-            (TOWN_SCHEME_CODE, "广东省镇街担当作为考核指标（2026 版）", demo.TOWN_SCHEME),
-            (VILLAGE_SCHEME_CODE, "广东省典型村培育创建考核指标（2026 版）", demo.VILLAGE_SCHEME),
+            (TOWN_SCHEME_CODE, "广东省镇街担当作为考核指标（2026 版）", TOWN_SCHEME),
+            (VILLAGE_SCHEME_CODE, "广东省典型村培育创建考核指标（2026 版）", VILLAGE_SCHEME),
         ]
         for done, (code, name, spec) in enumerate(specs, start=1):
             scheme, listed = demo.create_scheme(admin, spec, code=code, name=name)
@@ -449,7 +455,7 @@ class _ProvinceSeeder(demo.DemoUsers):
         periods.approve(self.actor("supervisor"), period)
         self.progress(f"{stage} approve", 1, 1)
 
-    def draw(self, unit_id: int, spec: demo.IndicatorSpec) -> str:
+    def draw(self, unit_id: int, spec: IndicatorSpec) -> str:
         """Draw a unit's raw value for one indicator: its strength plus this month's
         noise, inside the indicator's allowed range."""
         value = self._draw(unit_id, spec)
@@ -459,7 +465,7 @@ class _ProvinceSeeder(demo.DemoUsers):
         bounded = spec.bounded(number)
         return value if bounded == number else plain(bounded)
 
-    def _draw(self, unit_id: int, spec: demo.IndicatorSpec) -> str:
+    def _draw(self, unit_id: int, spec: IndicatorSpec) -> str:
         r = min(1.25, max(0.3, self.strength[unit_id] + self.rng.gauss(0, 0.12)))
         if spec.method == "grade":
             return "A" if r >= 0.9 else "B" if r >= 0.75 else "C" if r >= 0.6 else "D"

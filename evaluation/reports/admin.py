@@ -7,19 +7,19 @@ role is checked there (and by ``AccessMixin`` for the menu and the door).
 
 from __future__ import annotations
 
-from flask import Response, abort, request, url_for
+from flask import Response, abort, jsonify, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from evaluation import loading
 from evaluation.admin.access import AccessMixin
+from evaluation.core.downloads import content_disposition
 from evaluation.core.periods import default_period
 from evaluation.core.states import PeriodStatus
+from evaluation.core.writing import NotFound, ServiceError
+from evaluation.ranking import reading
 from evaluation.reports import operations
-from evaluation.services.core import NotFound, ServiceError
-from evaluation.services.exports import content_disposition
 from models import Period, db
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -59,7 +59,7 @@ class TownReportView(AccessMixin, BaseView):
         results, error = [], None
         if period is not None:
             try:
-                results = loading.ranking(period, "town")["results"]
+                results = reading.ranking(period, "town")["results"]
             except ServiceError as failure:
                 error = failure.message
         return self.render(
@@ -92,6 +92,7 @@ class TownReportView(AccessMixin, BaseView):
             reasons=operations.REASON_TEXTS,
             ranking_url=url_for("ranking.index", period=report["period"]),
             docx_url=url_for(".town_docx", period=report["period"], unit=report["unit"]),
+            pdf_url=url_for(".town_pdf", period=report["period"], unit=report["unit"]),
         )
 
     @expose("/notice.docx")
@@ -114,6 +115,91 @@ class TownReportView(AccessMixin, BaseView):
         )
         return response
 
+    @expose("/notice.pdf")
+    def notice_pdf(self):
+        from evaluation.reports import pdf
+
+        period = _period_from_request()
+        if period is None:
+            abort(404)
+        try:
+            notice = operations.notice_data(current_user, period)
+            content = pdf.notice_pdf(notice)
+        except ServiceError as error:
+            return self.render(
+                "reports/index.html", period=period, periods=_periods(), results=[],
+                error=error.message,
+            ), error.status  # fmt: skip
+        return _download(content, pdf.PDF_TYPE, pdf.notice_pdf_filename(notice),
+                         f"notice-{period.code}.pdf")  # fmt: skip
+
+    @expose("/town.pdf")
+    def town_pdf(self):
+        from evaluation.reports import pdf
+
+        try:
+            report = self._report()
+            content = pdf.town_report_pdf(report)
+        except ServiceError as error:
+            abort(error.status)
+        return _download(
+            content, pdf.PDF_TYPE, pdf.town_report_pdf_filename(report),
+            f"report-{report['period']}-{report['unit']}.pdf",
+        )  # fmt: skip
+
+    @expose("/batch", methods=["POST"])
+    def batch_start(self):
+        """Start the ZIP of every town's report (docs/reports.md#batch); show its progress."""
+        from evaluation.reports import batch
+
+        code = request.form.get("period", "").strip()
+        period = db.session.scalar(select(Period).where(Period.code == code)) if code else None
+        if period is None:
+            abort(404)
+        try:
+            job = batch.start(current_user, period)
+        except ServiceError as error:
+            return self.render(
+                "reports/index.html", period=period, periods=_periods(), results=[],
+                error=error.message,
+            ), error.status  # fmt: skip
+        return redirect(url_for(".batch_page", job=job), code=303)
+
+    def _batch_status(self, job: str) -> dict:
+        from evaluation.reports import batch
+
+        try:
+            return batch.status(current_user, job)
+        except ServiceError as error:
+            abort(error.status)
+
+    @expose("/batch/<job>")
+    def batch_page(self, job: str):
+        return self.render("reports/batch.html", job=self._batch_status(job))
+
+    @expose("/batch/<job>.json")
+    def batch_json(self, job: str):
+        found = self._batch_status(job)
+        keys = ("state", "done", "total", "percent", "current", "error", "period")
+        answer = {key: found.get(key) for key in keys}
+        if found["state"] == "done":
+            answer["download"] = url_for(".batch_zip", job=job)
+        return jsonify(answer)
+
+    @expose("/batch/<job>/reports.zip")
+    def batch_zip(self, job: str):
+        from evaluation.reports import batch
+
+        try:
+            path, filename = batch.result(current_user, job)
+        except ServiceError as error:
+            abort(error.status)
+        response = send_file(path, mimetype="application/zip")
+        response.headers["Content-Disposition"] = content_disposition(
+            filename, fallback=f"reports-{job[:8]}.zip"
+        )
+        return response
+
     @expose("/town.docx")
     def town_docx(self):
         from evaluation.reports import documents
@@ -129,6 +215,12 @@ class TownReportView(AccessMixin, BaseView):
             fallback=f"report-{report['period']}-{report['unit']}.docx",
         )
         return response
+
+
+def _download(content: bytes, mimetype: str, filename: str, fallback: str) -> Response:
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = content_disposition(filename, fallback=fallback)
+    return response
 
 
 def register(admin, category) -> None:

@@ -1,4 +1,4 @@
-"""Reading a town's report (docs/reports.md): the ledger through ``loading``, the figures
+"""Reading a town's report (docs/reports.md): the ledger through ``ranking.reading``, the figures
 from ``evaluation.scoring.reports``.
 
 Read only, so no write path; the role is checked here (``report.view``) like every
@@ -12,12 +12,12 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from evaluation import loading
 from evaluation.core.states import PeriodStatus
+from evaluation.core.writing import NotFound, ServiceError, StateError, require
 from evaluation.grades import shown_grade
+from evaluation.ranking import reading
 from evaluation.scoring import ScoringError
 from evaluation.scoring.reports import town_report
-from evaluation.services.core import NotFound, ServiceError, StateError, require
 from models import Indicator, Period, Unit, db
 
 #: What a null 差距测算 says, by reason code (docs/reports.md#gaps).
@@ -50,11 +50,11 @@ def _steps_and_limits(scheme) -> tuple[dict[str, Decimal], dict[str, tuple]]:
 
 def _previous_result(period: Period, level: str, unit: str) -> tuple[Period | None, dict | None]:
     """The unit's result in the previous period (docs/reports.md#change), if it has one."""
-    previous = loading.previous_period(period)
+    previous = reading.previous_period(period)
     if previous is None:
         return None, None
     try:
-        results = loading.ranking(previous, level)["results"]
+        results = reading.ranking(previous, level)["results"]
     except ServiceError:  # no scheme of this level then, or a document the engine refuses
         return previous, None
     return previous, next((r for r in results if r["unit"] == unit), None)
@@ -67,55 +67,96 @@ def unit_report(actor, period: Period, unit_code: str, level: str = "town") -> d
     InvalidInput when the engine refuses the period's document.
     """
     require(actor, "report.view")
-    scheme = loading.scheme_for(period, level)
+    scheme = reading.scheme_for(period, level)
     if "\x00" in unit_code:  # names nothing, and PostgreSQL refuses it in a query
         raise NotFound("单位代码不能含 NUL 字符")
-    unit = db.session.scalar(select(Unit).where(Unit.code == unit_code, *loading.in_level(level)))
+    unit = db.session.scalar(select(Unit).where(Unit.code == unit_code, *reading.in_level(level)))
     if unit is None:
         raise NotFound(f"周期 {period.code} 的排名中没有单位 {unit_code}")
-    document = loading.engine_input(period, level)
     previous_period, previous = _previous_result(period, level, unit_code)
-    steps, limits = _steps_and_limits(scheme)
-    try:
-        found = town_report(document, unit_code, previous=previous, steps=steps, limits=limits)
-    except ScoringError:
-        loading.compute(document)  # raises InvalidInput naming every problem in Chinese
-        raise
-    report = found.as_dict()
-    snapshot = (
-        loading.current_snapshot(period, level) if period.status == PeriodStatus.APPROVED else None
-    )
-    names = {
-        i["code"]: i["name"] for d in document["scheme"]["dimensions"] for i in d["indicators"]
-    }
-    agrees = None
-    if snapshot is not None:
-        # Recomputed from the locked inputs; a unit added or retired since the approval
-        # would make the figures differ from the approved ranking: say so, never hide it.
-        stored = next(
-            (r for r in json.loads(snapshot.payload)["results"] if r["unit"] == unit_code), None
+    context = _ReportContext(period, level, scheme, previous_period)
+    return context.report(unit_code, previous)
+
+
+def unit_reports(actor, period: Period, level: str = "town"):
+    """Yield ``(count, report)`` for every unit of the period's ranking, best first: the
+    reports of ``unit_report``, the period read once (the batch, docs/reports.md#batch)."""
+    require(actor, "report.view")
+    scheme = reading.scheme_for(period, level)
+    results = reading.ranking(period, level)["results"]
+    previous_period = reading.previous_period(period)
+    before: dict[str, dict] = {}
+    if previous_period is not None:
+        try:
+            before = {r["unit"]: r for r in reading.ranking(previous_period, level)["results"]}
+        except ServiceError:
+            before = {}
+    context = _ReportContext(period, level, scheme, previous_period)  # parsed, scored once
+    for result in results:
+        yield len(results), context.report(result["unit"], before.get(result["unit"]))
+
+
+class _ReportContext:
+    """What every unit's report of one period shares: the engine document, the grids and
+    ranges, the approved snapshot's results and the names."""
+
+    def __init__(self, period: Period, level: str, scheme, previous_period: Period | None):
+        self.period, self.level, self.previous_period = period, level, previous_period
+        self.raw_document, self.document, self.scored = reading.scored_input(period, level)
+        self.steps, self.limits = _steps_and_limits(scheme)
+        snapshot = (
+            reading.current_snapshot(period, level)
+            if period.status == PeriodStatus.APPROVED
+            else None
         )
-        agrees = stored is not None and (stored["total"], stored["rank"], stored["grade"]) == (
-            report["total"],
-            report["rank"],
-            report["grade"],
+        self.snapshot_hash = snapshot.sha256 if snapshot is not None else None
+        self.stored = (
+            {r["unit"]: r for r in json.loads(snapshot.payload)["results"]}
+            if snapshot is not None
+            else None
         )
-    report.update(
-        snapshot_agrees=agrees,
-        grade_shown=shown_grade({"grade": report["grade"], "complete": not report["missing"]}),
-        period=period.code,
-        period_name=period.name,
-        level=level,
-        status=str(period.status),
-        snapshot_hash=snapshot.sha256 if snapshot is not None else None,
-        previous_period=previous_period.code if previous_period is not None else None,
-        dimension_names={d["code"]: d["name"] for d in document["scheme"]["dimensions"]},
-    )
-    if report["change"] is not None:
-        for code in report["change"]["indicators"]:
-            names.setdefault(code, code)
-    report["indicator_names"] = names
-    return report
+        dimensions = self.raw_document["scheme"]["dimensions"]
+        self.names = {i["code"]: i["name"] for d in dimensions for i in d["indicators"]}
+        self.dimension_names = {d["code"]: d["name"] for d in dimensions}
+
+    def report(self, unit_code: str, previous: dict | None) -> dict:
+        try:
+            found = town_report(
+                self.document, unit_code, previous=previous, steps=self.steps,
+                limits=self.limits, scored=self.scored,
+            )  # fmt: skip
+        except ScoringError:
+            reading.compute(self.raw_document)  # raises InvalidInput naming every problem
+            raise
+        report = found.as_dict()
+        agrees = None
+        if self.stored is not None:
+            # Recomputed from the locked inputs; a unit added or retired since the approval
+            # would make the figures differ from the approved ranking: say so, never hide it.
+            stored = self.stored.get(unit_code)
+            agrees = stored is not None and (stored["total"], stored["rank"], stored["grade"]) == (
+                report["total"],
+                report["rank"],
+                report["grade"],
+            )
+        period = self.period
+        report.update(
+            snapshot_agrees=agrees,
+            grade_shown=shown_grade({"grade": report["grade"], "complete": not report["missing"]}),
+            period=period.code,
+            period_name=period.name,
+            level=self.level,
+            status=str(period.status),
+            snapshot_hash=self.snapshot_hash,
+            previous_period=self.previous_period.code if self.previous_period else None,
+            dimension_names=dict(self.dimension_names),
+        )
+        names = dict(self.names)
+        if report["change"] is not None:
+            for code in report["change"]["indicators"]:
+                names.setdefault(code, code)
+        report["indicator_names"] = names
+        return report
 
 
 def _percent(points: str, maximum: str) -> str:
@@ -224,18 +265,18 @@ def _chinese_date(day: str) -> str:
 def notice_data(actor, period: Period, level: str = "town") -> dict:
     """What the 通报 of an approved period says (docs/reports.md#notice).
 
-    The ranking is the approved snapshot's (``loading.ranking``), so the notice, the
+    The ranking is the approved snapshot's (``reading.ranking``), so the notice, the
     ranking page and the API agree to the cent; refused (StateError) for a period that is
     not approved.
     """
-    from evaluation.admin.ranking_view import issuing_body
     from evaluation.i18n import local_time
+    from evaluation.ranking.workbook import issuing_body
 
     require(actor, "report.view")
     if period.status != PeriodStatus.APPROVED:
         raise StateError(f"考核周期 {period.code} 尚未审定，不能出具通报")
-    answer = loading.ranking(period, level)
-    scheme = loading.scheme_document(loading.scheme_for(period, level))
+    answer = reading.ranking(period, level)
+    scheme = reading.scheme_document(reading.scheme_for(period, level))
     dimensions = [(d["code"], d["name"]) for d in scheme["dimensions"]]
     rows = []
     for result in answer["results"]:

@@ -29,6 +29,7 @@ never disagree with the ranking.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
@@ -220,6 +221,7 @@ def town_report(
     previous: Mapping | None = None,
     steps: Mapping[str, Decimal] | None = None,
     limits: Mapping[str, tuple[Decimal | None, Decimal | None]] | None = None,
+    scored: ScoreResult | None = None,
 ) -> TownReport:
     """Work out the report of ``unit`` from its period's engine document.
 
@@ -227,11 +229,14 @@ def town_report(
     (``total``, ``indicators``, ``bonus``, ``penalty``, ``rank``; amounts as strings or
     Decimals). ``steps`` maps an indicator code to the grid of its raw values (default
     0.01), ``limits`` to its allowed (minimum, maximum), either None for open.
+    ``scored``: the engine's result of this very (parsed) document, when the caller
+    reports on many units of it (the batch) and so works it out once.
     Raises KeyError for a unit not in the document, ScoringError for a bad document.
     """
     checked = document if isinstance(document, Document) else parse_document(document)
     with localcontext(CONTEXT):
-        scored = score_document(checked)
+        if scored is None:
+            scored = score_document(checked)
         return _report(checked, scored, unit, previous, steps or {}, limits or {})
 
 
@@ -345,6 +350,7 @@ class _Gaps:
         self.grade_position = self._band(mine.grade)
         self.tie_method = document.scheme.tie_method
         self._ranges: dict[str, tuple] = {}
+        self._sorted: list | None = None  # self.keys sorted, made on first use
 
     def _band(self, name: str) -> int:
         return next(k for k, b in enumerate(self.document.scheme.grades) if b.name == name)
@@ -409,11 +415,28 @@ class _Gaps:
 
     def _rank_with(self, keys: Sequence, position: int, mine) -> int:
         """The town's rank with key ``mine``, the other units' keys as in ``keys``."""
+        if keys is self.keys:  # the others unchanged: count in the sorted keys (bisection)
+            return self._rank_among_unchanged(position, mine)
         if self.tie_method == "competition":
             better = sum(1 for k in keys if k < mine)
             return 1 + better - (1 if keys[position] < mine else 0)
         distinct = {k for j, k in enumerate(keys) if k < mine and j != position}
         return 1 + len(distinct)
+
+    def _rank_among_unchanged(self, position: int, mine) -> int:
+        """``_rank_with(self.keys, …)`` in O(log n): the same counts, from sorted keys."""
+        if self._sorted is None:
+            self._sorted = sorted(self.keys)
+            self._distinct = sorted(set(self.keys))
+            self._own_alone = self._sorted.count(self.keys[position]) == 1
+        own = self.keys[position]
+        if self.tie_method == "competition":
+            better = bisect_left(self._sorted, mine)
+            return 1 + better - (1 if own < mine else 0)
+        distinct = bisect_left(self._distinct, mine)
+        if own < mine and self._own_alone:  # the town's own key counted only by itself
+            distinct -= 1
+        return 1 + distinct
 
     def gap(self, indicator: Indicator) -> Gap:
         value = self.document.values.get((self.unit, indicator.code))

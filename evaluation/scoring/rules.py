@@ -12,7 +12,7 @@ Pure (no Flask, no database). Everything a scheme or an indicator must satisfy i
 
 The engine (``validation.py``) reports every problem as a code and its parameters; its
 English message is ``english(code, params)``. The app words the same codes in Chinese
-(``evaluation/services/scheme_messages.py``) and checks stored schemes with the same
+(``evaluation/schemes/messages.py``) and checks stored schemes with the same
 functions (``number_problem``, ``choice_problem``, …), so a rule is stated once.
 """
 
@@ -221,7 +221,7 @@ def points_sum_problem(points_sum: Decimal, total: Decimal) -> tuple[str, dict] 
 # --- problem codes ----------------------------------------------------------------------------
 
 #: Problem code → its English wording (``str.format`` with the problem's parameters).
-#: The Chinese wording of every code: evaluation/services/scheme_messages.py.
+#: The Chinese wording of every code: evaluation/schemes/messages.py.
 CODES: Mapping[str, str] = {
     # the shape of a document
     "required": "is required",

@@ -16,7 +16,7 @@ indicators, or the dimensions):
 the parent's points (largest remainder, Decimal).
 
 Bad input raises ``ScoringError`` whose problems carry codes of ``rules.CODES``, worded
-in Chinese by ``evaluation/services/scheme_messages.py`` like every other rule.
+in Chinese by ``evaluation/schemes/messages.py`` like every other rule.
 """
 
 from __future__ import annotations

@@ -17,10 +17,10 @@ from sqlalchemy import select
 
 from evaluation.admin.access import AccessMixin
 from evaluation.core.periods import periods_in_order
-from evaluation.permissions import can
+from evaluation.core.permissions import can
+from evaluation.core.writing import InvalidInput, ServiceError
 from evaluation.scoring import weights as weighing
 from evaluation.scoring.diagnostics import REDUNDANT
-from evaluation.services.core import InvalidInput, ServiceError
 from evaluation.web import int_arg
 from evaluation.weights import operations
 from evaluation.weights.diagnostics import diagnostics_page

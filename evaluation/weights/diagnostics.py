@@ -12,14 +12,14 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from evaluation import loading
 from evaluation.core.numbers import shown
 from evaluation.core.states import PeriodStatus
+from evaluation.core.writing import InvalidInput
+from evaluation.ranking import reading
+from evaluation.schemes.messages import chinese
 from evaluation.scoring import ScoringError, rules
 from evaluation.scoring import diagnostics as figures
 from evaluation.scoring import weights as weighing
-from evaluation.services.core import InvalidInput
-from evaluation.services.scheme_messages import chinese
 from models import Period, db
 
 __all__ = ["DimensionSuggestion", "Page", "diagnostics_page", "pooled_periods"]
@@ -137,7 +137,7 @@ def _suggestions(documents: list[dict]) -> list[DimensionSuggestion]:
 
 def pooled_periods(period: Period, level: str) -> list[Period]:
     """``period`` and the other approved periods scored by the same scheme at ``level``."""
-    scheme = loading.scheme_for(period, level)
+    scheme = reading.scheme_for(period, level)
     column = Period.town_scheme_id if level == "town" else Period.village_scheme_id
     others = db.session.scalars(
         select(Period)
@@ -153,8 +153,8 @@ def diagnostics_page(period: Period, level: str = "town", *, pooled: bool = Fals
     fewer than three units with a value for every indicator. With ``pooled`` the entropy
     and CRITIC suggestions read the values of every approved period of the same scheme
     too (``pooled_periods``)."""
-    scheme = loading.scheme_for(period, level)
-    document = loading.scheme_document(scheme)
+    scheme = reading.scheme_for(period, level)
+    document = reading.scheme_document(scheme)
     indicators, dimension_of = [], []
     for dimension in document["dimensions"]:
         for indicator in dimension["indicators"]:
@@ -163,7 +163,7 @@ def diagnostics_page(period: Period, level: str = "town", *, pooled: bool = Fals
                  "points": shown(indicator["points"]), "dimension": dimension["code"]}
             )  # fmt: skip
             dimension_of.append(dimension["code"])
-    results = loading.ranking(period, level)["results"]
+    results = reading.ranking(period, level)["results"]
     complete = [r for r in results if not r.get("missing")]
     codes = [i["code"] for i in indicators]
     try:
@@ -188,6 +188,6 @@ def diagnostics_page(period: Period, level: str = "town", *, pooled: bool = Fals
         units=len(complete),
         left_out=len(results) - len(complete),
         result=result,
-        suggestions=_suggestions([loading.engine_input(p, level) for p in used]),
+        suggestions=_suggestions([reading.engine_input(p, level) for p in used]),
         periods_used=used,
     )

@@ -3,7 +3,7 @@ a draft scheme version's dimensions or over one dimension's indicators, previewe
 then applied as points, with the matrix, method and CR stored beside the version.
 
 The arithmetic is ``evaluation.scoring.weights``; every write goes through
-``services.core.writing`` (permission ``scheme.write``) and ``services.records`` (so an
+``core.writing.writing`` (permission ``scheme.write``) and ``history.records`` (so an
 indicator's new points meet the same rules and history events as an edit in the form).
 """
 
@@ -16,12 +16,13 @@ from fractions import Fraction
 
 from sqlalchemy import select
 
+from evaluation.core.writing import InvalidInput, StateError, writing
+from evaluation.history import chain as history
+from evaluation.history import records
+from evaluation.schemes.messages import chinese
+from evaluation.schemes.operations import frozen_message
 from evaluation.scoring import ScoringError, rules
 from evaluation.scoring import weights as weighing
-from evaluation.services import history, records
-from evaluation.services.core import InvalidInput, StateError, writing
-from evaluation.services.scheme_messages import chinese
-from evaluation.services.schemes import frozen_message
 from models import Dimension, Indicator, Scheme, db
 from models.weights import OVER_DIMENSIONS, WeightJudgement
 

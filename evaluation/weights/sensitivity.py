@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-from evaluation import loading
+from evaluation.ranking import reading
 from models import Period
 
 __all__ = ["Choice", "Sensitivity", "method_sensitivity"]
@@ -89,13 +89,13 @@ def _alternatives(document: dict) -> list[tuple[Choice, dict]]:
 
 def method_sensitivity(period: Period, level: str = "town") -> Sensitivity:
     """Rank ``period`` under each alternative method choice beside its ranking."""
-    now = loading.ranking(period, level)["results"]
-    document = loading.engine_input(period, level)
+    now = reading.ranking(period, level)["results"]
+    document = reading.engine_input(period, level)
     document.pop("sensitivity", None)
     alternatives = _alternatives(document)
     ranks_by_choice = []
     for _, changed in alternatives:
-        results = loading.compute(changed)["results"]
+        results = reading.compute(changed)["results"]
         ranks_by_choice.append({r["unit"]: r["rank"] for r in results})
     rows = []
     for result in now:

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evaluation import loading
+from evaluation.core.writing import InvalidInput
+from evaluation.ranking import reading
 from evaluation.scoring.diagnostics import spearman
-from evaluation.services.core import InvalidInput
 from models import Period, Scheme
 
 __all__ = ["Comparison", "compare"]
@@ -36,16 +36,16 @@ def compare(period: Period, level: str, scheme: Scheme) -> Comparison:
     when the scheme is for another level or cannot score the period's values."""
     if scheme.level != level:
         raise InvalidInput(f"指标方案 {scheme.code} 不适用于这一层级")
-    now = loading.ranking(period, level)["results"]
-    document = loading.engine_input(period, level)
-    other = loading.scheme_document(scheme)
+    now = reading.ranking(period, level)["results"]
+    document = reading.engine_input(period, level)
+    other = reading.scheme_document(scheme)
     codes = [i["code"] for d in other["dimensions"] for i in d["indicators"]]
     present = {v["indicator"] for v in document["values"]}
     current = [i["code"] for d in document["scheme"]["dimensions"] for i in d["indicators"]]
     document["scheme"] = other
     document["values"] = [v for v in document["values"] if v["indicator"] in set(codes)]
     document.pop("sensitivity", None)
-    then = loading.compute(document)["results"]
+    then = reading.compute(document)["results"]
     after = {r["unit"]: r for r in then}
     rows = []
     for result in now:

@@ -6,7 +6,7 @@ Create Date: 2026-12-01 15:40:00.000000
 
 The stored status was read by nobody: the board, the project list and the cadre pages
 derive it from the progress, the due date and the first update as of today
-(docs/rules.md#domain, evaluation/admin/project_board.py: project_status).
+(docs/rules.md#domain, evaluation/projects/board.py: project_status).
 """
 from alembic import op
 import sqlalchemy as sa

@@ -15,8 +15,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from evaluation import create_app
+from evaluation.accounts import operations as accounts
 from evaluation.demo.district import seed_demo
-from evaluation.services import accounts
 from models import ROLES, db
 from tests.conftest import PASSWORD, SEED_ACTOR
 

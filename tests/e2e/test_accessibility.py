@@ -38,6 +38,8 @@ PAGES = [
     ("history", "auditor", "/admin/history/"),
     ("town", "admin", "/admin/town/"),
     ("cadre-ledger", "supervisor", "/admin/cadre-ledger/"),
+    # the reports of an approved period: the 通报's doors and the batch's button
+    ("reports-index", "auditor", "/admin/reports/?period=2026Q1"),
     # and three that exercise the frame's fixes for Flask-Admin's own widgets: a cadre's sheet
     # (chart, breadcrumb), a form with select2 boxes, a list with column help icons
     ("cadre-sheet", "supervisor", "/admin/cadre-ledger/1"),
@@ -210,7 +212,11 @@ TAB_STOP = """() => {
   const again = el.dataset.tabbed === '1' && !same;
   el.dataset.tabbed = '1';
   window.lastTabStop = el;
-  const s = getComputedStyle(el), box = el.getBoundingClientRect();
+  // Flask-Admin's select2 boxes take the focus in a 1 px off-screen input and show it on
+  // the box around it: judge the box a person sees.
+  const shown = el.closest('.select2-container')
+    ?.querySelector('.select2-choice, .select2-choices') || el;
+  const s = getComputedStyle(shown), box = shown.getBoundingClientRect();
   return {again, same, name: el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
                        (el.name ? '[name=' + el.name + ']' : '') + ' ' +
                        (el.innerText || el.value || el.getAttribute('aria-label') || '')

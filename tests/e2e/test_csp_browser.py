@@ -4,7 +4,8 @@ refused script (docs/rules.md#security)."""
 
 from __future__ import annotations
 
-from evaluation.services import accounts, records
+from evaluation.accounts import operations as accounts
+from evaluation.history import records
 from models import AnalysisGroup, User, db
 from tests.conftest import SEED_ACTOR
 from tests.e2e.conftest import login, screenshot

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from evaluation.services import accounts, ledger, periods
+from evaluation.accounts import operations as accounts
+from evaluation.periods import operations as periods
+from evaluation.scores import operations as ledger
 from models import ROLES, HistoryEvent, Indicator, Period, Score, Unit, db
 from tests.conftest import PASSWORD, SEED_ACTOR
 from tests.e2e.conftest import LiveServer, build_live_app, login

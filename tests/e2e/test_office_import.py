@@ -15,7 +15,7 @@ import openpyxl
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
-from evaluation.services import accounts
+from evaluation.accounts import operations as accounts
 from models import Dimension, Indicator, Period, Score, Unit, db
 from tests.conftest import PASSWORD, SEED_ACTOR
 from tests.e2e.conftest import login, screenshot

@@ -41,3 +41,39 @@ def test_from_the_ranking_to_a_town_report_and_its_documents(demo_server, page, 
     notice = Document(io.BytesIO(caught.value.path().read_bytes()))
     names = [row.cells[1].text for row in notice.tables[0].rows[1:]]
     assert len(names) == 13 and "白塔镇" in names
+
+
+def test_the_notice_pdf_and_a_batch_of_every_towns_report(demo_server, page, tmp_path):
+    import zipfile
+
+    from pypdf import PdfReader
+
+    demo_server.app.config["REPORT_BATCH_DIR"] = str(tmp_path / "batches")
+    url = demo_server.url
+    login(page, demo_server, "auditor")
+    page.goto(f"{url}/admin/ranking/?period={APPROVED_PERIOD}&level=town")
+    totals = {
+        row.locator("td.unit-name a").inner_text(): row.locator("td.total").inner_text()
+        for row in page.locator("tr[data-unit]").all()
+    }
+    assert len(totals) == 13
+    with page.expect_download() as caught:
+        page.click("#ranking-notice-pdf")
+    reader = PdfReader(io.BytesIO(caught.value.path().read_bytes()))
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    for name, total in totals.items():
+        assert f" {name} " in text and f" {total} " in text, name
+
+    page.goto(f"{url}/admin/reports/?period={APPROVED_PERIOD}")
+    page.click("#batch-form button")
+    page.wait_for_url("**/admin/reports/batch/*")
+    assert page.locator("#batch .progress").is_visible()  # the bar itself starts at 0 %
+    page.wait_for_selector("#batch-download:not(.d-none)", timeout=120_000)
+    assert page.locator("#batch-bar").inner_text() == "100%"
+    assert page.locator("#batch-said").inner_text() == "已完成：13 个镇街。"
+    screenshot(page, tmp_path, "reports-batch")
+    with page.expect_download() as caught:
+        page.click("#batch-download")
+    assert caught.value.suggested_filename == f"2026年第一季度镇街考核报告-{APPROVED_PERIOD}.zip"
+    names = zipfile.ZipFile(caught.value.path()).namelist()
+    assert len(names) == 13 and names[0].startswith("0001-")

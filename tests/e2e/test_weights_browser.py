@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from evaluation.core.periods import default_period
-from evaluation.services import schemes
-from evaluation.services.core import SystemActor
+from evaluation.core.writing import SystemActor
+from evaluation.schemes import operations as schemes
 from models import Dimension, Indicator, Scheme, WeightJudgement, db
 from tests.e2e.conftest import login, logout, screenshot
 from tests.e2e.test_accessibility import assert_no_violations

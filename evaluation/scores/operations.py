@@ -1,0 +1,590 @@
+"""The score corridor (docs/rules.md#scoring, docs/rules.md#period-workflow): every change to
+scores, adjustments and vetoes.
+
+Every rule a change must pass is here, whichever door it came in by (entry page,
+import, API, CLI, admin form):
+
+- the role: permission ``score.write``;
+- the period: only while it is ``open`` (填报中);
+- the cell: the unit is active and of a level the period has a scheme for (villages:
+  typical villages only), the indicator belongs to that scheme;
+- the value: a grade key for a grade indicator, else a number written plainly (no
+  exponent) with at most six decimals; ``direct`` within 0..P, ``target`` with
+  ``lower`` not negative; within the indicator's allowed range and a whole number
+  when it asks for one (``values``, docs/values-and-ranges.md);
+- the version: ``None`` creates, otherwise it must equal the stored version, so a
+  stale save is refused with the current value (nothing is overwritten silently);
+- the history: exactly one event per change, none when nothing changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm.exc import ObjectDeletedError
+
+from evaluation import scoring
+from evaluation.core.numbers import plain
+from evaluation.core.states import PeriodStatus
+from evaluation.core.writing import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    StateError,
+    update_rows,
+    writing,
+)
+from evaluation.history import chain as history
+from evaluation.history.chain import format_at
+from evaluation.i18n import local_time
+from evaluation.ranking import reading
+from evaluation.scores import values
+from models import Adjustment, HistoryEvent, Indicator, Period, Score, Unit, Veto, db
+from models.ledger import ADJUSTMENT_KINDS
+from models.types import utcnow
+
+#: Adjustment points are stored as Numeric(9, 2).
+LARGEST_POINTS = Decimal(10) ** 7
+
+__all__ = [
+    "add_adjustment",
+    "check_value",
+    "clear_score",
+    "remove_adjustment",
+    "remove_veto",
+    "score_points",
+    "set_score",
+    "set_veto",
+    "ValueWrite",
+    "write_values",
+]
+
+
+# --- checks shared by every change ---------------------------------------------------
+
+
+def require_open(period: Period) -> None:
+    """Refuse unless the period is open for entry (checked inside the write lock)."""
+    if period.status != PeriodStatus.OPEN:
+        raise StateError(
+            f"考核周期「{period.name}」当前状态为{period.status_name}，"
+            "只有填报中的周期才能修改分数、加减分和一票否决"
+        )
+
+
+def check_unit(period: Period, unit: Unit):
+    """Return the period's scheme for the unit's level, refusing units outside it."""
+    if not unit.active:
+        raise _invalid("unit", f"单位「{unit.name}」已停用，不能录入")
+    scheme = period.scheme_for(unit.level)
+    if scheme is None:
+        raise _invalid(
+            "unit", f"考核周期「{period.name}」没有村级指标方案，不能为「{unit.name}」录入"
+        )
+    if unit.level == "village" and unit.typical_batch is None:
+        raise _invalid("unit", f"「{unit.name}」不是典型村：村级方案只考核典型村")
+    return scheme
+
+
+def check_indicator(period: Period, unit: Unit, indicator: Indicator) -> None:
+    """Refuse an indicator that is not in the period's scheme for the unit's level."""
+    scheme = check_unit(period, unit)
+    if indicator.scheme_id != scheme.id:
+        raise _invalid(
+            "indicator",
+            f"指标 {indicator.code} 不属于本周期「{unit.name}」适用的方案 {scheme.code}",
+        )
+
+
+def _invalid(path: str, message: str) -> InvalidInput:
+    return InvalidInput(message, details=[{"path": path, "message": message}])
+
+
+def _invalid_value(message: str) -> InvalidInput:
+    return _invalid("value", message)
+
+
+def _decimal(value) -> Decimal:
+    if isinstance(value, bool):
+        raise InvalidOperation
+    if isinstance(value, float):
+        return Decimal(repr(value))  # the shortest text of the float, e.g. 2.675
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    if isinstance(value, str):
+        return values.read_number_text(value)
+    raise InvalidOperation
+
+
+def check_value(indicator: Indicator, value) -> tuple[Decimal | None, str | None]:
+    """Check a raw value against the indicator's rules; return ``(number, grade)``.
+
+    The rules and their messages live in ``values`` (docs/values-and-ranges.md). Raises
+    InvalidInput whose details are ``[{"path": "value", "message"}]``.
+    """
+    if indicator.method == "grade":
+        key = value.strip() if isinstance(value, str) else None
+        if key not in indicator.fractions:
+            raise _invalid_value(values.message("not_a_grade", indicator, value))
+        return None, key
+    try:
+        number = _decimal(value)
+    except values.NumberTextError as error:
+        raise _invalid_value(values.message(error.code, indicator, value)) from None
+    except (InvalidOperation, ValueError):
+        raise _invalid_value(values.message("not_a_number", indicator, value)) from None
+    if not number.is_finite():
+        raise _invalid_value(values.message("not_finite", indicator, value))
+    problem = values.number_problem(indicator, number)
+    if problem is not None:
+        raise _invalid_value(values.message(problem, indicator, number))
+    return number, None
+
+
+def _value_text(number: Decimal | None, grade: str | None) -> str | None:
+    return grade if grade is not None else plain(number)
+
+
+def _current(score: Score | None) -> dict:
+    if score is None:
+        return {"value": None, "version": None, "entered_by": None, "updated_at": None}
+    return {
+        "value": score.value,
+        "version": score.version,
+        "entered_by": score.entered_by,
+        "updated_at": format_at(score.updated_at),
+    }
+
+
+def _conflict(score: Score | None) -> Conflict:
+    if score is None:
+        message = "该分数已被他人清除，未保存您的修改；请刷新后重新录入"
+    else:
+        message = (
+            f"该分数已被 {score.entered_by} 于 {local_time(score.updated_at)} 改为 {score.value}"
+            f"（第 {score.version} 版），未保存您的修改；请核对后再提交"
+        )
+    return Conflict(message, details=_current(score))
+
+
+def _stored_score(session, period: Period, unit: Unit, indicator: Indicator) -> Score | None:
+    return session.scalar(
+        select(Score)
+        .where(
+            Score.period_id == period.id,
+            Score.unit_id == unit.id,
+            Score.indicator_id == indicator.id,
+        )
+        .execution_options(populate_existing=True)
+    )
+
+
+# --- scores --------------------------------------------------------------------------
+
+
+def set_score(
+    actor,
+    period: Period,
+    unit: Unit,
+    indicator: Indicator,
+    value,
+    *,
+    note: str = "",
+    version: int | None,
+) -> Score:
+    """Enter or change one raw value; ``version`` None creates, else must be current."""
+    note = (note or "").strip()
+    if problem := values.note_problem(note):
+        raise _invalid("note", problem)
+    with writing(actor, "score.write") as session:
+        session.refresh(period)
+        require_open(period)
+        check_indicator(period, unit, indicator)
+        number, grade = check_value(indicator, value)
+        score = _stored_score(session, period, unit, indicator)
+        if (score is None) != (version is None) or (
+            score is not None and score.version != version
+        ):
+            raise _conflict(score)
+        if score is not None:
+            old = (score.value, score.note)
+            if score.number == number and score.grade == grade and score.note == note:
+                return score
+            score.version += 1
+        else:
+            old = None
+            key = f"{unit.code}/{indicator.code}"
+            version = first_versions(session, period, [key]).get(key, 1)
+            score = Score(period=period, unit=unit, indicator=indicator, version=version)
+            session.add(score)
+        score.number, score.grade, score.note = number, grade, note
+        score.entered_by = actor.username
+        score.updated_at = utcnow()
+        session.flush()
+        event = score_set_event(period, unit, indicator, old, number, grade, note)
+        history.append_many(actor, [event])
+    return score
+
+
+def score_set_event(
+    period: Period,
+    unit: Unit,
+    indicator: Indicator,
+    old: tuple[str | None, str | None] | None,
+    number: Decimal | None,
+    grade: str | None,
+    note: str,
+    *,
+    reason: str | None = None,
+) -> history.PendingEvent:
+    """The ``score.set`` event of one value change (``old``: the stored value and note, None
+    for a new value). ``set_score`` and ``write_values`` both build it here, so a value
+    written alone or in bulk leaves the same event (tests/test_bulk_history.py)."""
+    return history.PendingEvent(
+        "score.set",
+        "score",
+        f"{unit.code}/{indicator.code}",
+        period=period.code,
+        before=None if old is None else {"value": old[0], "note": old[1]},
+        after={"value": _value_text(number, grade), "note": note},
+        reason=reason,
+    )
+
+
+def first_versions(session, period: Period, keys: Sequence[str]) -> dict[str, int]:
+    """Return the version a new value of each cell starts at, for cells cleared before.
+
+    A cleared cell has no row, so a value entered again would restart at version 1 and a
+    client still holding that cell's old version 1 would overwrite it unseen. Instead it
+    starts after every change the cell has had: one more than its ``score.*`` events in
+    this period, which is more than any version it ever had (each version was an event).
+    Cells never cleared are absent from the answer (they start at 1). ``keys`` are
+    ``unit/indicator`` codes.
+    """
+    cleared = select(HistoryEvent.entity_key).where(
+        HistoryEvent.entity == "score",
+        HistoryEvent.period == period.code,
+        HistoryEvent.action == "score.clear",
+    )
+    if len(keys) <= 500:
+        cleared = cleared.where(HistoryEvent.entity_key.in_(list(keys)))
+    rows = session.execute(
+        select(HistoryEvent.entity_key, func.count())
+        .where(
+            HistoryEvent.entity == "score",
+            HistoryEvent.period == period.code,
+            HistoryEvent.entity_key.in_(cleared.distinct()),
+        )
+        .group_by(HistoryEvent.entity_key)
+    )
+    wanted = set(keys)
+    return {key: count + 1 for key, count in rows if key in wanted}
+
+
+@dataclass(frozen=True)
+class ValueWrite:
+    """One planned change of a raw value, for ``write_values``.
+
+    ``score_id``/``version``/``old_value``/``old_note`` describe what is stored now, as
+    read inside the same write transaction (all None for a new value).
+    """
+
+    unit: Unit
+    indicator: Indicator
+    value: object
+    note: str = ""
+    score_id: int | None = None
+    version: int | None = None
+    old_value: str | None = None
+    old_note: str | None = None
+    #: Why the value is changed (the event's ``reason``), e.g. an import's overwrite.
+    reason: str | None = None
+
+
+#: Values written per batch: one INSERT, one UPDATE and one history insert each.
+WRITE_BATCH = 1000
+_SCORES = Score.__table__
+_UPDATED = ("number", "grade", "note", "entered_by", "updated_at", "version")
+
+
+def write_values(
+    actor,
+    period: Period,
+    writes: Sequence[ValueWrite],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Write many values in one transaction, each exactly as ``set_score`` writes it.
+
+    The same rules (role, open period, unit and indicator in the period's scheme, the
+    value), the same columns (version + 1, entered_by, updated_at) and one ``score.set``
+    event per value — but a few statements per batch instead of several per value, so
+    an import or a seeder of tens of thousands of values stays within seconds. The
+    caller reads the stored versions inside the same ``writing`` block, so none can
+    change underneath. Returns the number of values written.
+    """
+    with writing(actor, "score.write") as session:
+        session.refresh(period)
+        require_open(period)
+        checked_units: set[int] = set()
+        total = len(writes)
+        restarts = first_versions(
+            session,
+            period,
+            [f"{w.unit.code}/{w.indicator.code}" for w in writes if w.score_id is None],
+        )
+        for start in range(0, total, WRITE_BATCH):
+            batch = writes[start : start + WRITE_BATCH]
+            now = utcnow()
+            created, updated, events = [], [], []
+            for write in batch:
+                if write.unit.id not in checked_units:
+                    check_unit(period, write.unit)
+                    checked_units.add(write.unit.id)
+                check_indicator(period, write.unit, write.indicator)
+                number, grade = check_value(write.indicator, write.value)
+                note = (write.note or "").strip()
+                if problem := values.note_problem(note):
+                    raise _invalid("note", problem)
+                columns = {
+                    "number": number,
+                    "grade": grade,
+                    "note": note,
+                    "entered_by": actor.username,
+                    "updated_at": now,
+                }
+                if write.score_id is None:
+                    created.append(
+                        {
+                            "period_id": period.id,
+                            "unit_id": write.unit.id,
+                            "indicator_id": write.indicator.id,
+                            "version": restarts.get(
+                                f"{write.unit.code}/{write.indicator.code}", 1
+                            ),
+                            **columns,
+                        }
+                    )
+                    old = None
+                else:
+                    updated.append(
+                        {"score_id": write.score_id, "version": write.version + 1, **columns}
+                    )
+                    old = (write.old_value, write.old_note)
+                events.append(
+                    score_set_event(
+                        period, write.unit, write.indicator, old, number, grade, note,
+                        reason=write.reason,
+                    )
+                )
+            # Core statements, one executemany each (the ORM's bulk insert would split
+            # the batch wherever the None pattern of number/grade changes).
+            if created:
+                session.execute(insert(_SCORES), created)
+            update_rows(session, _SCORES, _UPDATED, updated, key="score_id")
+            history.append_many(actor, events)
+            if progress is not None:
+                progress(start + len(batch), total)
+    return total
+
+
+def clear_score(actor, score: Score, *, version: int, reason: str | None = None) -> None:
+    """Remove one raw value (it becomes missing again), saying why.
+
+    ``version`` must be current; a non-empty reason is required (InvalidInput without
+    one) and recorded on the ``score.clear`` event.
+    """
+    with writing(actor, "score.write") as session:
+        try:
+            period, unit, indicator = score.period, score.unit, score.indicator
+        except ObjectDeletedError:
+            raise _conflict(None) from None
+        session.refresh(period)
+        require_open(period)
+        stored = _stored_score(session, period, unit, indicator)
+        if stored is None or stored.version != version:
+            raise _conflict(stored)
+        text = _reason(reason, "清除已保存的数值须填写理由")
+        before = {"value": stored.value, "note": stored.note}
+        session.delete(stored)
+        session.flush()
+        history.append(
+            actor,
+            "score.clear",
+            "score",
+            f"{unit.code}/{indicator.code}",
+            period=period.code,
+            before=before,
+            reason=text,
+        )
+
+
+def score_points(period: Period, unit: Unit, indicator: Indicator) -> Decimal | None:
+    """Return the points the engine gives one stored value (None when it is missing).
+
+    A relative indicator is scored against every unit of the same computation, so its
+    whole column is read; the other methods need the one value only.
+    """
+    conditions = [Score.period_id == period.id, Score.indicator_id == indicator.id]
+    if indicator.method != "relative":
+        conditions.append(Score.unit_id == unit.id)
+    else:
+        conditions.append(Score.unit_id.in_(select(Unit.id).where(*reading.in_level(unit.level))))
+    rows = db.session.execute(
+        select(Unit.code, Score.number, Score.grade)
+        .join(Unit, Unit.id == Score.unit_id)
+        .where(*conditions)
+    ).all()
+    if unit.code not in {code for code, _, _ in rows}:
+        return None
+    only = reading.indicator_document(indicator)
+    document = {
+        "scheme": {
+            "total": only["points"],
+            "grades": None,
+            "dimensions": [{"code": "_", "indicators": [only]}],
+        },
+        "units": [{"code": code} for code, _, _ in rows],
+        "values": [
+            {"unit": code, "indicator": indicator.code, "value": g if g is not None else n}
+            for code, n, g in rows
+        ],
+    }
+    return scoring.evaluate(document).result_for(unit.code).indicators[indicator.code]
+
+
+# --- adjustments (加减分) and vetoes (一票否决) -------------------------------------------
+
+
+def _reason(reason: str | None, message: str = "请填写理由") -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise InvalidInput(message, details=[{"path": "reason", "message": "理由不能为空"}])
+    return text
+
+
+def _points(points) -> Decimal:
+    try:
+        amount = _decimal(points)
+    except (InvalidOperation, ValueError):
+        amount = None
+    if amount is None or not amount.is_finite() or amount <= 0 or amount >= LARGEST_POINTS:
+        message = "分值须为大于 0 的数字"
+    elif amount != amount.quantize(Decimal("0.01")):
+        message = "分值至多保留两位小数"
+    else:
+        return amount.quantize(Decimal("0.01"))
+    raise InvalidInput(message, details=[{"path": "points", "message": message}])
+
+
+def add_adjustment(actor, period: Period, unit: Unit, kind: str, points, reason: str) -> Adjustment:
+    """Add a bonus or penalty item (加分/减分) with its reason."""
+    with writing(actor, "score.write") as session:
+        session.refresh(period)
+        require_open(period)
+        check_unit(period, unit)
+        if kind not in ADJUSTMENT_KINDS:
+            raise InvalidInput(
+                "加减分类型须为 bonus（加分）或 penalty（减分）",
+                details=[{"path": "kind", "message": "未知类型"}],
+            )
+        amount = _points(points)
+        text = _reason(reason)
+        adjustment = Adjustment(
+            period=period,
+            unit=unit,
+            kind=kind,
+            points=amount,
+            reason=text,
+            entered_by=actor.username,
+        )
+        session.add(adjustment)
+        session.flush()
+        history.append(
+            actor,
+            "adjustment.add",
+            "adjustment",
+            f"{unit.code}/{adjustment.id}",
+            period=period.code,
+            after={"unit": unit.code, "kind": kind, "points": amount, "reason": text},
+            reason=text,
+        )
+    return adjustment
+
+
+def _removable(session, row: Adjustment | Veto, gone: str) -> tuple[Period, Unit]:
+    """The period and unit of an item about to be removed, inside the write lock: NotFound
+    (``gone``) if someone removed it first, StateError unless its period is open."""
+    try:
+        period, unit = row.period, row.unit
+    except ObjectDeletedError:
+        raise NotFound(gone) from None
+    session.refresh(period)
+    require_open(period)
+    return period, unit
+
+
+def remove_adjustment(actor, adjustment: Adjustment, reason: str) -> None:
+    """Remove a bonus or penalty item, saying why."""
+    with writing(actor, "score.write") as session:
+        period, unit = _removable(session, adjustment, "该加减分项已被删除")
+        text = _reason(reason)
+        before = {
+            "unit": unit.code,
+            "kind": adjustment.kind,
+            "points": adjustment.points,
+            "reason": adjustment.reason,
+        }
+        key = f"{unit.code}/{adjustment.id}"
+        session.delete(adjustment)
+        session.flush()
+        history.append(
+            actor, "adjustment.remove", "adjustment", key, period=period.code, before=before,
+            reason=text,
+        )
+
+
+def set_veto(actor, period: Period, unit: Unit, reason: str) -> Veto:
+    """Veto a unit for the period (一票否决), or change the reason of its veto."""
+    with writing(actor, "score.write") as session:
+        session.refresh(period)
+        require_open(period)
+        check_unit(period, unit)
+        text = _reason(reason)
+        veto = session.scalar(
+            select(Veto)
+            .where(Veto.period_id == period.id, Veto.unit_id == unit.id)
+            .execution_options(populate_existing=True)
+        )
+        if veto is not None and veto.reason == text:
+            return veto
+        before = None if veto is None else {"reason": veto.reason}
+        if veto is None:
+            veto = Veto(period=period, unit=unit)
+            session.add(veto)
+        veto.reason = text
+        veto.entered_by = actor.username
+        veto.created_at = utcnow()
+        session.flush()
+        history.append(
+            actor, "veto.set", "veto", unit.code, period=period.code, before=before,
+            after={"reason": text}, reason=text,
+        )
+    return veto
+
+
+def remove_veto(actor, veto: Veto, reason: str) -> None:
+    """Lift a unit's veto for the period, saying why."""
+    with writing(actor, "score.write") as session:
+        period, unit = _removable(session, veto, "该一票否决已被撤销")
+        text = _reason(reason)
+        before = {"reason": veto.reason}
+        session.delete(veto)
+        session.flush()
+        history.append(
+            actor, "veto.remove", "veto", unit.code, period=period.code, before=before,
+            reason=text,
+        )
