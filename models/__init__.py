@@ -24,6 +24,7 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 
+from models.annual import AnnualCalibration, AnnualPeriod, AnnualSource  # noqa: E402
 from models.cadres import Cadre, CadreRecord, KeyProject, ProjectUpdate  # noqa: E402
 from models.history import HistoryEvent  # noqa: E402
 from models.imports import PendingImport  # noqa: E402
@@ -39,6 +40,9 @@ from models.weights import WeightJudgement  # noqa: E402
 __all__ = [
     "ROLES",
     "AnalysisGroup",
+    "AnnualCalibration",
+    "AnnualPeriod",
+    "AnnualSource",
     "Adjustment",
     "ApiToken",
     "Base",

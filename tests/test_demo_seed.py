@@ -426,3 +426,22 @@ def test_api_summary_counts(seeded):
     assert summary["analysis_groups"] == 4
     assert summary["key_projects"] >= 30
     assert summary["periods"] == ["2025Q4", "2026Q1", "2026Q2", "2026Q3"]
+
+
+def test_the_annual_period_has_quotas_and_a_tie_across_a_quota_line(session):
+    """2026Y (docs/annual.md): 2025Q4 × 40 + 2026Q1 × 60, 好 ≤ 20 %, 较好 ≤ 30 % of 13
+    towns (2 and 3); two towns tie across the 较好 line and both go down."""
+    from evaluation.annual import operations
+    from evaluation.core.writing import SystemActor
+
+    answer = operations.ranking(SystemActor("test", "auditor"), operations.find("2026Y"))
+    assert [s["period"] for s in answer["sources"]] == ["2025Q4", "2026Q1"]
+    assert answer["limits"] == {"好": 2, "较好": 3}
+    results = answer["results"]
+    assert len(results) == 13
+    tied = [r for r in results if r["tie"]]
+    assert len(tied) >= 2 and len({(r["rank"], r["total"]) for r in tied}) == 1
+    assert all(r["grade_by_score"] == "较好" and r["grade"] == "一般" for r in tied)
+    kept = [r for r in results if r["grade"] == "较好"]
+    assert len(kept) + len(tied) > 3 >= len(kept)
+    assert any("并列第" in note and "整组降为“一般”" in note for note in answer["notes"])

@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from evaluation.accounts import operations as accounts
+from evaluation.annual import operations as annual
 from evaluation.history import records
 from models import AnalysisGroup, User, db
 from tests.conftest import PASSWORD
@@ -85,6 +86,10 @@ PAGES: dict[str, tuple] = {
     "/admin/reports/town.pdf?period=2026Q3&unit=445203100000": (200, 200, 200, 200, 403, LOGIN),
     # a batch's progress is its starter's only: a job nobody started is 404 to a reader
     "/admin/reports/batch/no-such-job-0123456789.json": (404, 404, 404, 404, 403, LOGIN),
+    # 年度综合考评 reads like the ranking; 2026Y lists 2026Q3, open here, so no 通报 yet
+    "/admin/annual/":                     (200, 200, 200, 200, 403, LOGIN),
+    "/admin/annual/?annual=2026Y":        (200, 200, 200, 200, 403, LOGIN),
+    "/admin/annual/notice.docx?annual=2026Y": (403, 403, 403, 403, 403, LOGIN),
     "/admin/review/":                     (200, 403, 200, 200, 200, LOGIN),
     "/admin/review/village/{xintao}":     (200, 403, 200, 200, 200, LOGIN),
     "/admin/review/village/{ruilian}":    (200, 403, 200, 200, 403, LOGIN),
@@ -121,7 +126,6 @@ POST_BATCH_EXPECTED = (303, 303, 303, 303, 403, LOGIN)
 # fmt: on
 
 
-
 @pytest.fixture
 def ledger(app):
     """The small ledger with 2026Q3 open and filled, the reviewer in the first group."""
@@ -131,6 +135,10 @@ def ledger(app):
         fill_towns(world, period)
         first = db.session.scalar(select(AnalysisGroup).where(AnalysisGroup.name == "第一研判组"))
         records.update(SETUP, world.user("reviewer"), {"group": first})
+        annual.create_annual(
+            SETUP, code="2026Y", name="2026年度综合考评", scheme=period.town_scheme,
+            sources=[(period, "100")], quotas={"好": "20"},
+        )  # fmt: skip
         ids = {
             "xintao": world.unit("新桃村").id,  # first group
             "ruilian": world.unit("瑞联村").id,  # second group

@@ -43,6 +43,7 @@ ACTION_LABELS = {
     "scheme.publish": _l("发布方案"),
     "scheme.copy": _l("复制方案"),
     "scheme.weights": _l("层次分析法设定分值"),
+    "annual_period.calibrate": _l("年度等次校准"),
     "user.password_set": _l("重置密码"),
     "user.password_change": _l("修改密码"),
     "history.export": _l("导出变更历史"),
@@ -75,6 +76,7 @@ ENTITY_LABELS = {
     "review_record": _l("研判记录"),
     "history": _l("变更历史"),
     "setting": _l("系统设置"),
+    "annual_period": _l("年度综合考评"),
 }
 
 #: A filter by action label also finds these actions: entering scores includes clearing

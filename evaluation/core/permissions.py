@@ -21,6 +21,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "ranking.view": frozenset({"admin", "assessor", "supervisor", "auditor"}),
     #: A town's report, its DOCX and the 通报 (docs/reports.md): whoever reads the ranking.
     "report.view": frozenset({"admin", "assessor", "supervisor", "auditor"}),
+    #: 年度综合考评 (docs/annual.md): read like the ranking; defined by the admin,
+    #: calibrated by the supervisor.
+    "annual.view": frozenset({"admin", "assessor", "supervisor", "auditor"}),
     "review.view": frozenset({"admin", "supervisor", "auditor", "reviewer"}),
     #: See (and, with review.write, act on) every analysis group's villages, not only one's own.
     "review.all_groups": frozenset({"admin", "supervisor", "auditor"}),
@@ -49,6 +52,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "period.return": frozenset({"supervisor"}),
     "period.approve": frozenset({"supervisor"}),
     "period.reopen": frozenset({"admin"}),
+    "annual.write": frozenset({"admin"}),
+    "annual.calibrate": frozenset({"supervisor"}),
     "review.write": frozenset({"reviewer", "supervisor"}),
     # opening review cases for flagged typical villages (on approval, or by flag-villages --sync)
     "review.sync": frozenset({"admin", "supervisor"}),

@@ -30,6 +30,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from evaluation.accounts import operations as accounts
+from evaluation.annual import demo as annual_demo
 from evaluation.core.states import ReviewCaseStatus
 from evaluation.core.writing import InvalidInput, StateError, SystemActor, writing
 from evaluation.demo.district_data import (
@@ -320,6 +321,7 @@ class _Seeder(DemoUsers):
         self.create_schemes(admin)
         self.run_periods()
         self.create_cadre_records(self.actor("supervisor"))
+        annual_demo.create(admin, self.periods, self.schemes["town"])
         mark_demo_data(admin)
         self.count()
 
@@ -590,6 +592,10 @@ class _Seeder(DemoUsers):
             self.close_answered_cases()
             periods.open_period(admin, period)
             self.enter_scores(assessor, spec, index)
+            if spec.code == annual_demo.SOURCES[-1][0]:
+                annual_demo.arrange_boundary_tie(
+                    assessor, self.periods, self.schemes["town"], self.towns
+                )
             if spec.status in ("submitted", "approved"):
                 periods.submit(assessor, period)
             if spec.status == "approved":

@@ -252,20 +252,24 @@ def notice_docx(notice: dict) -> bytes:
     paragraph(document, "各镇（街道）党（工）委：", size=12)
     paragraph(
         document,
-        f"　　{notice['period_name']}镇街“担当作为”考核工作已经完成，考核结果经审定，"
+        notice.get("opening")
+        or f"　　{notice['period_name']}镇街“担当作为”考核工作已经完成，考核结果经审定，"
         "现将结果通报如下。",
         size=12,
     )
     heading(document, "一、考核结果")
-    rows = [["名次", "镇街", *notice["dimensions"], "加分", "减分", "总分", "等次"]]
+    # The columns between 镇街 and 总分: a quarter's subtotals, bonus and penalty; an
+    # annual period's source totals (evaluation/annual/notice.py), given as ``columns``.
+    middle = notice.get("columns") or [*notice["dimensions"], "加分", "减分"]
+    rows = [["名次", "镇街", *middle, "总分", "等次"]]
     for row in notice["rows"]:
         name = row["name"] + ("（一票否决）" if row["vetoed"] else "")
-        rows.append(
-            [str(row["rank"]), name, *row["dimensions"], row["bonus"], row["penalty"],
-             row["total"], row["grade"]]
-        )  # fmt: skip
+        figures = row.get("figures") or [*row["dimensions"], row["bonus"], row["penalty"]]
+        rows.append([str(row["rank"]), name, *figures, row["total"], row["grade"]])
     width = len(rows[0])
     table(document, rows, numeric=set(range(2, width - 1)) | {0}, size=9)
+    for note in notice.get("notes", []):
+        paragraph(document, f"　　{note}", size=11)
 
     heading(document, "二、等次分布")
     said = "，".join(f"“{grade}”{count} 个" for grade, count in notice["grade_counts"])
@@ -292,5 +296,9 @@ def notice_docx(notice: dict) -> bytes:
     for text in (notice["issuing_body"], notice["date"]):
         para = paragraph(document, text, size=12)
         para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    footer(document, f"{notice['period']} 排名快照 SHA-256：{notice['snapshot_hash'] or '—'}")
+    footer(
+        document,
+        notice.get("footer")
+        or f"{notice['period']} 排名快照 SHA-256：{notice['snapshot_hash'] or '—'}",
+    )
     return saved(document)

@@ -50,6 +50,8 @@ PAGES = [
     # a published scheme: its form read-only beside the 建立新版本 button; a date form
     ("scheme-published", "admin", "/admin/scheme/edit/?id=1"),
     ("period-form", "admin", "/admin/period/new/"),
+    # 年度综合考评 with its quota note, the tie marked, and the supervisor's calibration form
+    ("annual", "supervisor", "/admin/annual/"),
 ]
 #: Each role's own dashboard (its panels differ).
 DASHBOARDS = ["assessor", "supervisor", "auditor", "reviewer"]

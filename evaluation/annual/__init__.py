@@ -1,0 +1,1 @@
+"""年度综合考评 (docs/annual.md): operations (the write path and the ranking), admin (pages)."""
