@@ -13,6 +13,8 @@ SQLite file in a temporary directory, or in the PostgreSQL database named by
 - import of one province period vs. parsing its workbook;
 - ``export-history`` / ``verify-history`` over a million events vs. reading the table;
 - the history and ranking pages vs. the smallest signed-in page;
+- the weights room's what-if, diagnostics and method-sensitivity pages and the ranking's
+  interval run vs. the same period's ranking page;
 - the 通报 DOCX and PDF of the approved province period and one town's report vs. the
   ranking API (docs/reports.md#speed);
 - 8 concurrent API writers vs. ``GET /periods`` under the same load.
@@ -38,6 +40,7 @@ import numpy as np
 import pages
 import ranking
 import reports
+import weights_pages
 import writers
 from common import Row, add_arguments, best_cpu_of, best_of, prepare, print_rows, seconds
 
@@ -107,6 +110,7 @@ def main() -> None:
         for name, step in [
             ("rank from the database", lambda: ranking.measure(bench)),
             ("pages", lambda: pages.measure(bench)),
+            ("weights pages and the interval run", lambda: weights_pages.measure(bench)),
             ("通报 and town reports", lambda: reports.measure(bench)),
             (
                 "export-history / verify-history",

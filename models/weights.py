@@ -19,8 +19,9 @@ AHP_METHODS = dict(zip(rules.CHOICES["ahp_method"][0], ("特征向量法", "几�
 
 class WeightJudgement(db.Model):
     """One AHP matrix applied to a draft scheme version: over the dimensions, or over one
-    dimension's indicators. Written by ``evaluation.weights.operations`` only; frozen with
-    its scheme when the scheme is published, and shown beside it from then on."""
+    dimension's indicators. Written by ``evaluation.weights.operations`` (and copied with
+    its scheme by ``schemes.operations.copy_scheme``); frozen with its scheme when the scheme
+    is published, and shown beside it from then on."""
 
     __tablename__ = "weight_judgement"
     __table_args__ = (

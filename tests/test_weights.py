@@ -12,6 +12,7 @@ import json
 import math
 import subprocess
 import sys
+import warnings
 from decimal import Decimal
 from pathlib import Path
 
@@ -141,6 +142,7 @@ def _codes(call) -> list[tuple[str, str]]:
         ([[1, 3], [3, 1]], [("matrix[1][0]", "ahp.not_reciprocal")]),
         ([[1, 3], ["1/2", 1]], [("matrix[1][0]", "ahp.not_reciprocal")]),
         ([[1, "three"], [None, 1]], [("matrix[0][1]", "type.number")]),
+        ([[1, "1/0"], [None, 1]], [("matrix[0][1]", "type.number")]),
         ([[1, None, 2], [None, 1, 2], [None, None, 1]], [("matrix[0][1]", "required")]),
         ("1 2 3", [("matrix", "type.list")]),
     ],
@@ -375,6 +377,7 @@ def test_cli_entropy_and_critic_from_stdin():
         ("entropy", '{"values": [[1, 2]]}', "values", "at least 2 rows"),
         ("critic", '{"values": [[1, 2], [2, 3]]}', "values", "at least 3 rows"),
         ("entropy", '{"values": [[1, 2], [3, 4]], "total": "x"}', "total", "number"),
+        ("topsis", '{"values": [[1, 2], [3, 4]]}', "kind", "not a weighting method"),
     ],
 )
 def test_cli_bad_input_exits_2_with_errors(kind, stdin, path, fragment):
@@ -388,3 +391,21 @@ def test_cli_unreadable_file_exits_2(tmp_path):
     done = run_weights("ahp", str(tmp_path / "missing.json"))
     assert done.returncode == 2
     assert json.loads(done.stdout)["errors"][0]["message"].startswith("cannot read")
+
+
+@pytest.mark.parametrize(
+    ("method", "first"),
+    [(entropy, [1.0, 1.5, 0.5, 1.2]), (critic, [1.0, 1.5, -0.5, 1.2])],
+)
+def test_values_near_the_float_limit_weigh_as_their_scaled_down_copy(method, first):
+    # Column 1 is 10 ** 308 times column 1 of the small table: its sum (entropy) or its
+    # range (CRITIC) would overflow a float, yet its weights are the same (both methods
+    # are blind to a column's scale).
+    small = [[x, y] for x, y in zip(first, [1, 2, 3, 7], strict=True)]
+    large = [[x * 10**308, y] for x, y in small]
+    directions = ["higher", "lower"]
+    expected = method(small, directions).weights
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow on the way
+        assert method(large, directions).weights == pytest.approx(expected, abs=1e-12)
+    assert 0 < expected[0] < 1

@@ -255,3 +255,66 @@ def test_deleting_a_draft_dimension_takes_its_matrix_with_it(app, world, ctx):
     # The matrix over E's indicators goes with E; the one over the dimensions stays, as
     # applied (its items name E, which the page then shows as no longer in the scheme).
     assert list(operations.judgements_of(_scheme())) == ["dimensions"]
+
+
+def test_a_new_version_keeps_the_matrices_behind_its_copied_points(app, world, client, auth):
+    with app.app_context():
+        operations.apply_ahp(user("admin"), _scheme(), _dimension("E"), [[1, 3], [None, 1]])
+        operations.apply_ahp(user("admin"), _scheme(), None, [[1, "1/3"], [None, 1]])
+        schemes.publish_scheme(SETUP, _scheme())
+        published_id = _scheme().id
+    auth.login("admin")
+    # The 建立新版本 button on the published version's form.
+    answer = client.post("/admin/scheme/new-version/", data={"id": str(published_id)})
+    assert answer.status_code == 302
+    with app.app_context():
+        draft = db.session.scalar(select(Scheme).where(Scheme.based_on_id == published_id))
+        assert draft.status == "draft"
+        copied = operations.judgements_of(draft)
+        new_e = db.session.scalar(
+            select(Dimension).where(Dimension.scheme_id == draft.id, Dimension.code == "E")
+        )
+        # The matrix over E's indicators now hangs on the draft's own E, the one over the
+        # dimensions on the draft; the published version keeps its own two.
+        assert sorted(copied) == sorted(["dimensions", f"dimension:{new_e.id}"])
+        over_e = copied[f"dimension:{new_e.id}"]
+        assert over_e.dimension_id == new_e.id and over_e.matrix == [["1", "3"], ["1/3", "1"]]
+        assert over_e.weights == ["0.750000", "0.250000"] and over_e.points == ["30.00", "10.00"]
+        assert copied["dimensions"].method == "eigenvector"
+        assert copied["dimensions"].points == ["25.00", "75.00"]
+        assert len(operations.judgements_of(_scheme())) == 2
+        event = db.session.scalar(select(HistoryEvent).where(HistoryEvent.action == "scheme.copy"))
+        assert json.loads(event.after)["weight_judgements"] == [
+            {"compared": "dimension:E", "items": ["E01", "E02"],
+             "weight_method": "eigenvector", "cr": "0"},
+            {"compared": "dimensions", "items": ["E", "U"],
+             "weight_method": "eigenvector", "cr": "0"},
+        ]  # fmt: skip
+        draft_id, e_id = draft.id, new_e.id
+    # The draft's weights page shows the copied matrix, and it can be applied again there.
+    page = client.get(f"/admin/weights/ahp?scheme={draft_id}&dimension={e_id}")
+    assert '<option value="3" selected>' in page.get_data(as_text=True)
+
+
+def test_the_form_refuses_too_few_or_too_many_items_in_chinese(app, world, client, auth):
+    with app.app_context():
+        # U keeps one indicator; E gets 14 more (16 in all, one more than Saaty's RI covers).
+        records.delete(SETUP, db.session.scalar(select(Indicator).where(Indicator.code == "U02")))
+        records.update(SETUP, _scheme(), {"total": Decimal(70)})
+        for n in range(3, 17):
+            records.create(SETUP, Indicator, {
+                "scheme": _scheme(), "dimension": _dimension("E"), "code": f"E{n:02}",
+                "name": f"指标{n}", "points": Decimal(1), "method": "direct", "order": n,
+            })  # fmt: skip
+        scheme_id, e_id, u_id = _scheme().id, _dimension("E").id, _dimension("U").id
+        before = _points()
+    auth.login("admin")
+    url = f"/admin/weights/ahp?scheme={scheme_id}&dimension={u_id}"
+    answer = client.post(url, data={"action": "apply"}).get_data(as_text=True)
+    assert "至少需要 2 项才能两两比较（现有 1 项）" in answer
+    cells = {f"a_{i}_{j}": "1" for i in range(16) for j in range(i + 1, 16)}
+    url = f"/admin/weights/ahp?scheme={scheme_id}&dimension={e_id}"
+    answer = client.post(url, data={**cells, "action": "apply"}).get_data(as_text=True)
+    assert "判断矩阵须有 2 到 15 项（现有 16 项）" in answer
+    with app.app_context():
+        assert _points() == before and operations.judgements_of(_scheme()) == {}

@@ -3,13 +3,15 @@ choices, worked out by hand for the ledger world; nothing written."""
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from evaluation.scores import operations as ledger
-from models import HistoryEvent, db
+from models import HistoryEvent, Period, db
 from tests.ledger_world import build_world, fill_towns, open_period
 
 YUJIAO = "445203101000"  # 玉滘镇
@@ -52,3 +54,87 @@ def test_lifting_the_bonus_cap_swaps_two_towns(app, client, auth, period_id):
 def test_the_reviewer_may_not_see_it(app, client, auth):
     auth.login("reviewer")
     assert client.get("/admin/weights/sensitivity").status_code == 403
+
+
+def _ranking(client, period_id: int, *, uncertainty: bool) -> str:
+    code = db.session.get(Period, period_id).code
+    query = f"period={code}" + ("&uncertainty=1" if uncertainty else "")
+    return client.get(f"/admin/ranking/?{query}").get_data(as_text=True)
+
+
+def test_the_ranking_page_s_interval_run_shows_the_method_choices(app, client, auth, period_id):
+    # The same three towns as above, now where the weight-perturbation intervals are.
+    auth.login("supervisor")
+    with app.app_context():
+        text = _ranking(client, period_id, uncertainty=True)
+    table = text.split('id="ranking-table"')[1].split("</table>")[0]
+    assert "排名区间" in table and "换计分口径" in table
+    rows = {}
+    for row in table.split("<tr data-unit=")[1:]:
+        cell = row.split('class="text-center method-choices">')[1].split("</td>")[0]
+        rows[row.split('"')[1]] = " ".join(cell.split())
+    assert rows[YUJIAO] == '2–3 <br><span class="small">取消加分上限（↑1）</span>'
+    assert sorted(rows.values()) == sorted([
+        '1 <br><span class="small text-muted">名次不变</span>',
+        '2–3 <br><span class="small">取消加分上限（↓1）</span>',
+        '2–3 <br><span class="small">取消加分上限（↑1）</span>',
+    ])  # fmt: skip
+    below = text.split('id="method-choices"')[1].split("</div>")[0]
+    # The choice that moves most towns is named first, with how far it moves them.
+    first, second = (" ".join(li.split("</li>")[0].split()) for li in below.split("<li>")[1:])
+    assert first == "取消加分上限：对 2 个单位影响最大，名次最多变动 1 位"
+    assert second == "E01 改为横向比较：对 0 个单位影响最大，名次最多变动 0 位"
+    assert f"/admin/weights/sensitivity?period={period_id}&amp;level=town" in below
+
+
+def test_without_the_interval_run_the_ranking_page_tries_no_other_method(
+    app, client, auth, period_id
+):
+    auth.login("auditor")
+    with app.app_context():
+        text = _ranking(client, period_id, uncertainty=False)
+    assert "换计分口径" not in text and 'id="method-choices"' not in text
+
+
+def test_the_interval_run_s_xlsx_holds_the_method_choices(app, client, auth, period_id):
+    auth.login("supervisor")
+    with app.app_context():
+        code = db.session.get(Period, period_id).code
+    data = client.get(f"/admin/ranking/export.xlsx?period={code}&uncertainty=1").data
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    header = [cell.value for cell in sheet[2]]
+    assert header[-2:] == ["换计分口径名次范围", "影响最大的口径"]
+    lines = {row[3]: row[-2:] for row in sheet.iter_rows(min_row=3, values_only=True)}
+    assert lines == {
+        "曲溪街道": ("1", "名次不变"),
+        "云路镇": ("2–3", "取消加分上限（↓1）"),
+        "玉滘镇": ("2–3", "取消加分上限（↑1）"),
+    }
+    plain = client.get(f"/admin/ranking/export.xlsx?period={code}").data
+    assert "影响最大的口径" not in [c.value for c in load_workbook(io.BytesIO(plain)).active[2]]
+
+
+def test_the_weights_pages_and_the_interval_run_speak_english_on_request(
+    app, client, auth, period_id
+):
+    auth.login("supervisor")
+    client.get("/lang/en")
+    with app.app_context():
+        code = db.session.get(Period, period_id).code
+    pages = {
+        "/admin/weights/": ("Where the points come from", "分值的来历"),
+        f"/admin/weights/diagnostics?period={period_id}": (
+            "What each indicator does", "各指标的作用"),
+        f"/admin/weights/whatif?period={period_id}": (
+            "What-if: the ranking under another scheme version", "调整模拟："),
+        f"/admin/weights/sensitivity?period={period_id}": (
+            "Method sensitivity: how far ranks move", "方法敏感性："),
+        f"/admin/ranking/?period={code}&uncertainty=1": (
+            "Method choices", "换计分口径"),
+    }  # fmt: skip
+    for url, (english, chinese) in pages.items():
+        text = client.get(url).get_data(as_text=True)
+        assert english in text and chinese not in text, url
+    ranking = client.get(f"/admin/ranking/?period={code}&uncertainty=1").get_data(as_text=True)
+    assert "Bonus cap lifted: moves 2 units most; largest move 1 places" in ranking
+    assert "E01 scored relatively: moves 0 units most" in ranking

@@ -87,3 +87,57 @@ def test_the_same_version_moves_nobody(app, client, auth, ledger):
 def test_the_reviewer_may_not_simulate(app, client, auth, ledger):
     auth.login("reviewer")
     assert client.get("/admin/weights/whatif").status_code == 403
+
+
+def _t26() -> int:
+    return db.session.scalar(select(Scheme.id).where(Scheme.code == "T26"))
+
+
+def test_points_changed_in_place_give_the_same_answer_as_a_draft(app, client, auth, ledger):
+    # The same points as the draft above (E01 1, E02 59, U01 10, U02 30), typed on the page
+    # over T26's own (20, 20, 30, 30): the same moves and ρ, and nothing saved.
+    with app.app_context():
+        scheme_id, seq = _t26(), db.session.scalar(select(db.func.max(HistoryEvent.seq)))
+    auth.login("auditor")
+    query = f"period={ledger['period']}&level=town&scheme={scheme_id}"
+    text = client.get(
+        f"/admin/weights/whatif?{query}&p_E01=1&p_E02=59.00&p_U01=10&p_U02=30"
+    ).get_data(as_text=True)
+    assert "3 个单位中 2 个名次变动，最大变动 1 位" in text and "ρ = 0.500" in text
+    rows = text.split('id="whatif-table"')[1]
+    assert rows.index("曲溪街道") < rows.index("玉滘镇") < rows.index("云路镇")
+    assert "74.70" in rows and "70.20" in rows
+    changed = text.split('id="whatif-changed"')[1].split("</p>")[0]
+    # U02 is typed as it stands: not a change.
+    assert changed == ">改动的分值（未保存）：E01 20 → 1、E02 20 → 59、U01 30 → 10"
+    assert 'id="p_E02" name="p_E02" value="59.00"' in text  # as typed
+    assert 'id="p_U02" name="p_U02" value="30"' in text
+    with app.app_context():
+        assert db.session.scalar(select(db.func.max(HistoryEvent.seq))) == seq
+        points = db.session.scalars(
+            select(Indicator.points).where(Indicator.scheme_id == scheme_id)
+        ).all()
+        assert sorted(points) == [Decimal(20), Decimal(20), Decimal(30), Decimal(30)]
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("p_E01=abc", "指标 E01 的分值“abc”不是数字"),
+        ("p_E01=NaN", "指标 E01 的分值“NaN”不是数字"),
+        ("p_E01=25", "合计"),  # 105 points in a scheme of 100
+        ("p_E01=1.005&p_E02=38.995", "两位小数"),
+    ],
+)
+def test_points_in_place_that_do_not_fit_are_refused_in_chinese(
+    app, client, auth, ledger, typed, message
+):
+    with app.app_context():
+        scheme_id = _t26()
+    auth.login("supervisor")
+    text = client.get(
+        f"/admin/weights/whatif?period={ledger['period']}&level=town&scheme={scheme_id}&{typed}"
+    ).get_data(as_text=True)
+    alert = text.split('class="alert alert-warning"')[1].split("</div>")[0]
+    assert message in alert
+    assert 'id="whatif-table"' not in text

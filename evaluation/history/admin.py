@@ -115,6 +115,7 @@ FIELD_LABELS = {
     "lambda_max": "λmax",
     "ci": "CI",
     "cr": _l("一致性比率 CR"),
+    "weight_judgements": _l("随方案复制的判断矩阵"),
 }
 
 

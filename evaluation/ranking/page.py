@@ -24,6 +24,7 @@ from evaluation.core.writing import ServiceError
 from evaluation.grades import any_values, shown_grade
 from evaluation.periods.operations import last_step
 from evaluation.ranking import reading
+from evaluation.weights.sensitivity import Sensitivity, method_sensitivity
 from models import AnalysisGroup, Cadre, Indicator, Period, Unit, User, db
 from models.cadres import town_leaders
 
@@ -97,6 +98,8 @@ class RankingPage:
     indicators: list[dict]
     previous: Period | None
     uncertainty: bool
+    #: The interval run's method choices (docs/weights.md#method-sensitivity).
+    methods: Sensitivity | None = None
     approver: str = ""
     submitter: str = ""
     #: Why an approval went ahead with values missing (docs/missing-values.md).
@@ -229,6 +232,7 @@ def build_page(
         indicators=indicators,
         previous=previous if had_previous else None,
         uncertainty=uncertainty,
+        methods=method_sensitivity(period, level, answer["results"]) if uncertainty else None,
         approver=_person(period.approved_by),
         submitter=_person(period.submitted_by),
         approval_note=_approval_note(period),

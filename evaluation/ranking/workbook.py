@@ -140,6 +140,9 @@ def ranking_workbook(page: RankingPage) -> bytes:
     header += [_("加分"), _("减分"), _("总分"), _("等次"), _("一票否决"), _("缺项数"), _("缺项")]
     if page.uncertainty:
         header += [_("排名中位数"), _("排名5%分位"), _("排名95%分位"), _("等次可能变化")]
+    methods = page.methods.by_unit if page.methods and page.methods.choices else None
+    if methods:
+        header += [_("换计分口径名次范围"), _("影响最大的口径")]
     titled(sheet, len(header), title)
     sheet.append([_text(name) for name in header])
     amount_columns = []
@@ -165,6 +168,11 @@ def ranking_workbook(page: RankingPage) -> bytes:
             s = r.get("sensitivity") or {}
             line += [s.get("median_rank"), s.get("q5_rank"), s.get("q95_rank")]
             line.append(_("是") if s.get("grade_at_risk") else _("否"))
+        if methods:
+            m = methods[r["unit"]]
+            line.append(f"{m['low']}–{m['high']}" if m["low"] != m["high"] else str(m["low"]))
+            shift = f"（{'↑' if m['shift'] > 0 else '↓'}{abs(m['shift'])}）"
+            line.append(_text(m["worst"].label + shift) if m["worst"] else _("名次不变"))
         sheet.append(line)
     for column in amount_columns:
         for cell in sheet.iter_rows(min_row=3, min_col=column, max_col=column):

@@ -115,6 +115,7 @@ MESSAGES: Mapping[str, str] = {
     "ahp.method_unknown": (
         "权重算法“{value}”未知，可选：eigenvector（特征向量法）、geometric（几何平均法）"
     ),
+    "weights.kind_unknown": "赋权方法“{value}”未知，可选：ahp、entropy、critic",
     "ahp.inconsistent": (
         "一致性比率 CR = {cr}，大于 {limit}：请调整判断，或填写理由后仍予采用"
     ),

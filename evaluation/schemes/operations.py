@@ -32,6 +32,7 @@ from evaluation.schemes.messages import FIELD_LABELS, chinese, engine_problem
 from evaluation.scoring import rules
 from models import Dimension, Indicator, Period, Scheme, db
 from models.units import LEVELS
+from models.weights import OVER_DIMENSIONS, WeightJudgement
 
 __all__ = [
     "copy_scheme",
@@ -46,6 +47,11 @@ __all__ = [
 ]
 
 COPY_FIELDS_SCHEME = ("name", "level", "total", "bonus_cap", "penalty_cap", "tie_method")
+#: A stored AHP matrix's fields a copied version keeps as they are (docs/weights.md#ahp).
+COPY_FIELDS_JUDGEMENT = (
+    "items", "matrix", "method", "weights", "points", "parent_points",
+    "lambda_max", "ci", "cr", "reason",
+)  # fmt: skip
 COPY_FIELDS_INDICATOR = (
     "code",
     "name",
@@ -529,6 +535,40 @@ def new_version(actor, scheme: Scheme) -> Scheme:
     return copy_scheme(actor, scheme, code, version=number)
 
 
+def _copy_judgements(session, scheme: Scheme, new: Scheme, dimensions: dict) -> list[dict]:
+    """Copy ``scheme``'s stored AHP matrices to its copy ``new`` (docs/weights.md#ahp), each
+    over the copied dimension; return what was copied, for the history event."""
+    copied = []
+    rows = session.scalars(
+        select(WeightJudgement)
+        .where(WeightJudgement.scheme_id == scheme.id)
+        .order_by(WeightJudgement.id)
+    )
+    for row in rows:
+        dimension = dimensions.get(row.dimension_id)
+        if row.target != OVER_DIMENSIONS and dimension is None:
+            continue  # a matrix over a dimension the scheme no longer has
+        target = OVER_DIMENSIONS if dimension is None else f"dimension:{dimension.id}"
+        session.add(
+            WeightJudgement(
+                scheme_id=new.id,
+                dimension_id=None if dimension is None else dimension.id,
+                target=target,
+                created_by=row.created_by,
+                created_at=row.created_at,
+                **{field: copy.deepcopy(getattr(row, field)) for field in COPY_FIELDS_JUDGEMENT},
+            )
+        )
+        copied.append({
+            "compared": OVER_DIMENSIONS if dimension is None else f"dimension:{dimension.code}",
+            "items": [item["code"] for item in row.items],
+            "weight_method": row.method,
+            "cr": rules.plain(row.cr),
+        })  # fmt: skip
+    session.flush()
+    return copied
+
+
 def copy_scheme(
     actor, scheme: Scheme, new_code: str, *, name: str | None = None, version: int | None = None
 ) -> Scheme:
@@ -552,11 +592,13 @@ def copy_scheme(
         if name:
             new.name = name
         session.add(new)
+        copied_dimensions = {}
         for dimension in scheme.dimensions:
             new_dimension = Dimension(
                 scheme=new, code=dimension.code, name=dimension.name, order=dimension.order
             )
             session.add(new_dimension)
+            copied_dimensions[dimension.id] = new_dimension
             for indicator in _indicators_of(dimension):
                 session.add(
                     Indicator(
@@ -567,6 +609,7 @@ def copy_scheme(
                     )
                 )
         session.flush()
+        judgements = _copy_judgements(session, scheme, new, copied_dimensions)
         _, after = history.diff({}, records.snapshot(new))
         after["dimensions"] = [
             {"code": d.code, "name": d.name, "order": d.order} for d in new.dimensions
@@ -576,6 +619,8 @@ def copy_scheme(
             for d in new.dimensions
             for i in _indicators_of(d)
         ]
+        if judgements:
+            after["weight_judgements"] = judgements
         history.append(
             actor,
             "scheme.copy",

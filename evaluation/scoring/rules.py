@@ -183,6 +183,7 @@ CHOICES: Mapping[str, tuple[tuple[str, ...], str]] = {
     "tie_method": (TIE_METHODS, "tie_method.unknown"),
     "kind": (ADJUSTMENT_KINDS, "adjustment.kind_unknown"),
     "ahp_method": (("eigenvector", "geometric"), "ahp.method_unknown"),
+    "weights_kind": (("ahp", "entropy", "critic"), "weights.kind_unknown"),
 }
 
 
@@ -297,6 +298,7 @@ CODES: Mapping[str, str] = {
         "{value} must be the reciprocal of {mirror} = {other} (their product is {product}, not 1)"
     ),
     "ahp.method_unknown": "must be one of {choices}",
+    "weights.kind_unknown": "{value} is not a weighting method: use one of {choices}",
     "ahp.inconsistent": (
         "the consistency ratio CR = {cr} is above {limit}: revise the judgements, "
         "or give a reason to use them anyway"

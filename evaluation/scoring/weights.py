@@ -90,7 +90,7 @@ def _number(value: object) -> Fraction | None:
             if match:
                 denominator = Fraction(Decimal(match.group(2)))
                 if denominator == 0:
-                    return Fraction(-1)  # reported as not positive
+                    return None  # "3/0" is no number
                 return Fraction(Decimal(match.group(1))) / denominator
             number = Decimal(value.strip())
         except (InvalidOperation, ValueError):
@@ -329,6 +329,13 @@ def _constant(table: np.ndarray) -> np.ndarray:
     return np.all(table == table[0], axis=0)
 
 
+def _scaled(table: np.ndarray) -> np.ndarray:
+    """Each column divided by its largest magnitude (docs/weights.md#entropy): neither
+    method's weights change, and sums of values near the float limit cannot overflow."""
+    largest = np.abs(table).max(axis=0) if table.size else np.zeros(table.shape[1])
+    return table / np.where(largest > 0, largest, 1.0)
+
+
 def _finish(method: str, scores: np.ndarray, constant: np.ndarray, details: dict) -> DataWeights:
     scores = np.where(constant, 0.0, np.maximum(scores, 0.0))
     if not scores.sum() > 0:
@@ -360,6 +367,7 @@ def entropy(values: object, directions: object = None) -> DataWeights:
     ]
     if problems:
         raise ScoringError(problems)
+    table = _scaled(table)
     lower = np.array([d == "lower" for d in directions])
     oriented = np.where(lower, table.max(axis=0) + table.min(axis=0) - table, table)
     sums = oriented.sum(axis=0)
@@ -380,6 +388,7 @@ def critic(values: object, directions: object = None) -> DataWeights:
     A constant column gets weight 0; when only one column varies it gets weight 1.
     """
     table, directions = read_values(values, directions, "critic")
+    table = _scaled(table)
     constant = _constant(table)
     low, high = table.min(axis=0), table.max(axis=0)
     span = np.where(constant, 1.0, high - low)
@@ -468,10 +477,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m evaluation.scoring.weights",
         description="Weights by AHP, entropy or CRITIC from one JSON document (docs/weights.md).",
     )
-    parser.add_argument("kind", choices=("ahp", "entropy", "critic"))
+    parser.add_argument("kind", help="ahp, entropy or critic")
     parser.add_argument("file", nargs="?", default="-", help="JSON document (default: stdin)")
     arguments = parser.parse_args(argv)
     try:
+        problem = rules.choice_problem("weights_kind", arguments.kind)
+        if problem:
+            raise ScoringError([Problem.of("kind", problem[0], **problem[1])])
         try:
             text = _read(arguments.file)
         except (OSError, UnicodeDecodeError) as error:

@@ -16,16 +16,18 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from evaluation.admin.access import AccessMixin
+from evaluation.core.numbers import shown
 from evaluation.core.periods import periods_in_order
 from evaluation.core.permissions import can
 from evaluation.core.writing import InvalidInput, ServiceError
+from evaluation.ranking import reading
 from evaluation.scoring import weights as weighing
 from evaluation.scoring.diagnostics import REDUNDANT
 from evaluation.web import int_arg
 from evaluation.weights import operations
 from evaluation.weights.diagnostics import diagnostics_page
 from evaluation.weights.sensitivity import method_sensitivity
-from evaluation.weights.whatif import compare
+from evaluation.weights.whatif import POINTS_FIELD, compare, points_from
 from models import Dimension, Scheme, db
 from models.states import SchemeStatus
 from models.units import LEVELS
@@ -177,15 +179,27 @@ class WeightsView(AccessMixin, BaseView):
         )
         scheme_id = int_arg("scheme")
         scheme = next((s for s in versions if s.id == scheme_id), versions[0] if versions else None)
-        comparison, errors = None, []
+        comparison, errors, editable = None, [], []
         if period is not None and scheme is not None:
+            editable = [
+                (
+                    i["code"],
+                    i["name"],
+                    shown(i["points"]),
+                    request.args.get(POINTS_FIELD + i["code"]),
+                )
+                for d in reading.scheme_document(scheme)["dimensions"]
+                for i in d["indicators"]
+            ]
             try:
-                comparison = compare(period, level, scheme)
+                comparison = compare(period, level, scheme, points_from(request.args, scheme))
             except ServiceError as error:
                 details = getattr(error, "details", None) or [error.message]
                 errors = [d["message"] if isinstance(d, dict) else d for d in details]
         return self.render(
             "weights/whatif.html",
+            editable=editable,
+            points_field=POINTS_FIELD,
             periods=periods,
             period=period,
             level=level,

@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from evaluation.ranking import reading
 from models import Period
 
@@ -32,6 +34,25 @@ class Sensitivity:
     #: Per unit: code, name, rank, ranks (one per choice), low, high, worst (the choice
     #: that moves it most, or None), shift (its move, + up / − down).
     rows: list[dict]
+
+    @property
+    def by_unit(self) -> dict[str, dict]:
+        """The rows by unit code (the ranking page shows them beside its own rows)."""
+        return {row["unit"]: row for row in self.rows}
+
+    def summary(self) -> list[tuple[Choice, int, int]]:
+        """Each choice with how many units it moves most and its largest move, the choice
+        that moves most units first."""
+        counts = {choice.key: 0 for choice in self.choices}
+        largest = {choice.key: 0 for choice in self.choices}
+        for row in self.rows:
+            if row["worst"] is not None:
+                counts[row["worst"].key] += 1
+            for choice, rank in zip(self.choices, row["ranks"], strict=True):
+                if rank is not None:
+                    largest[choice.key] = max(largest[choice.key], abs(row["rank"] - rank))
+        answer = [(choice, counts[choice.key], largest[choice.key]) for choice in self.choices]
+        return sorted(answer, key=lambda item: (-item[1], -item[2]))
 
 
 def _relative(indicator: dict) -> None:
@@ -67,14 +88,14 @@ def _alternatives(document: dict) -> list[tuple[Choice, dict]]:
             for code in targets:
                 answer.append(
                     (
-                        Choice(f"relative:{code}", f"{code} 改为横向比较"),
+                        Choice(f"relative:{code}", _("%(code)s 改为横向比较", code=code)),
                         variant(to_relative({code})),
                     )
                 )
         if len(targets) > 1:
             answer.append(
                 (
-                    Choice("relative:all", "目标完成率指标全部改为横向比较"),
+                    Choice("relative:all", _("目标完成率指标全部改为横向比较")),
                     variant(to_relative(set(targets))),
                 )
             )
@@ -83,18 +104,25 @@ def _alternatives(document: dict) -> list[tuple[Choice, dict]]:
         def no_cap(changed):
             changed["bonus_cap"] = None
 
-        answer.append((Choice("bonus_cap:off", "取消加分上限"), variant(no_cap)))
+        answer.append((Choice("bonus_cap:off", _("取消加分上限")), variant(no_cap)))
     return answer
 
 
-def method_sensitivity(period: Period, level: str = "town") -> Sensitivity:
-    """Rank ``period`` under each alternative method choice beside its ranking."""
-    now = reading.ranking(period, level)["results"]
+def method_sensitivity(
+    period: Period, level: str = "town", now: list[dict] | None = None
+) -> Sensitivity:
+    """Rank ``period`` under each alternative method choice beside its ranking.
+
+    ``now``: the period's ranking results when the caller has them already (the ranking
+    page's interval run), else they are read.
+    """
+    if now is None:
+        now = reading.ranking(period, level)["results"]
     document = reading.engine_input(period, level)
     document.pop("sensitivity", None)
     alternatives = _alternatives(document)
     ranks_by_choice = []
-    for _, changed in alternatives:
+    for _choice, changed in alternatives:
         results = reading.compute(changed)["results"]
         ranks_by_choice.append({r["unit"]: r["rank"] for r in results})
     rows = []

@@ -96,6 +96,41 @@ def test_admin_sets_points_by_ahp_and_supervisor_reads_diagnostics(page, demo_se
     page.select_option("#correlation-kind", "spearman")
     screenshot(page, tmp_path, "w3-supervisor-diagnostics")
 
+    # What-if with points changed in place: the first two indicators of the draft swap
+    # points; nothing is saved.
+    page.goto(f"{url}/admin/weights/whatif?period={period_id}&level=town&scheme={draft_id}")
+    page.click("#points-in-place summary")
+    first, second = (page.locator(f"#p_{code}") for code in codes[:2])
+    a, b = first.input_value(), second.input_value()
+    first.fill(b)
+    second.fill(a)
+    page.click("#points-in-place button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert f"{codes[0]} " in page.inner_text("#whatif-changed")
+    assert page.locator("#whatif-table tbody tr").count() == 13
+    assert_no_violations(page)
+    screenshot(page, tmp_path, "w4-supervisor-whatif-in-place")
+    with app.app_context():
+        assert [str(p) for p in stored_points(draft_id, codes[:2])] == [a, b]
+
+    # The ranking's interval run names the method choice that moves each town most.
+    page.goto(f"{url}/admin/ranking/")
+    page.check("#uncertainty")
+    page.click("button:has-text('查看')")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#ranking-table td.method-choices").count() == 13
+    assert "对" in page.inner_text("#method-choices li >> nth=0")
+    screenshot(page, tmp_path, "w5-supervisor-interval-run-method-choices")
+
+
+def stored_points(scheme_id: int, codes: list[str]) -> list[Decimal]:
+    by_code = dict(
+        db.session.execute(
+            select(Indicator.code, Indicator.points).where(Indicator.scheme_id == scheme_id)
+        ).all()
+    )
+    return [by_code[code] for code in codes]
+
 
 @pytest.mark.parametrize(
     "path",
