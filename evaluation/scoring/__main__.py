@@ -24,6 +24,23 @@ def _read(source: str) -> str:
         return handle.read()
 
 
+def read_document(source: str) -> object:
+    """The JSON document at ``source`` (``-``: stdin), or a ScoringError saying why not."""
+    try:
+        text = _read(source)
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScoringError(
+            [Problem.of("", "file.unreadable", file=source, detail=str(error))]
+        ) from None
+    return loads(text)
+
+
+def refuse(error: ScoringError) -> int:
+    """Print every problem as ``{"errors": [...]}`` and give the exit status for bad input."""
+    _print(dumps({"errors": [problem.as_dict() for problem in error.problems]}))
+    return EXIT_INVALID
+
+
 def _print(text: str) -> None:
     # Write UTF-8 whatever the locale, so Chinese names survive a C locale.
     sys.stdout.buffer.write(text.encode("utf-8") + b"\n")
@@ -41,16 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("file", nargs="?", default="-", help="JSON document (default: stdin)")
     arguments = parser.parse_args(argv)
     try:
-        try:
-            text = _read(arguments.file)
-        except (OSError, UnicodeDecodeError) as error:
-            raise ScoringError(
-                [Problem.of("", "file.unreadable", file=arguments.file, detail=str(error))]
-            ) from None
-        result = evaluate(loads(text))
+        result = evaluate(read_document(arguments.file))
     except ScoringError as error:
-        _print(dumps({"errors": [problem.as_dict() for problem in error.problems]}))
-        return EXIT_INVALID
+        return refuse(error)
     _print(dumps(result.as_dict()))
     return 0
 

@@ -437,8 +437,6 @@ def to_points(weights: Sequence[float | Decimal], parent: Decimal) -> list[Decim
 
 # --- command line ------------------------------------------------------------------------------
 
-EXIT_INVALID = 2
-
 
 def run(kind: str, document: object) -> dict:
     """Answer one CLI document (docs/weights.md#command-line): ``{"matrix": …, "method"}``
@@ -470,8 +468,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     import argparse
     import sys
 
-    from .__main__ import _print, _read
-    from .json_io import dumps, loads
+    from .__main__ import _print, read_document, refuse
+    from .json_io import dumps
 
     parser = argparse.ArgumentParser(
         prog="python -m evaluation.scoring.weights",
@@ -484,16 +482,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         problem = rules.choice_problem("weights_kind", arguments.kind)
         if problem:
             raise ScoringError([Problem.of("kind", problem[0], **problem[1])])
-        try:
-            text = _read(arguments.file)
-        except (OSError, UnicodeDecodeError) as error:
-            raise ScoringError(
-                [Problem.of("", "file.unreadable", file=arguments.file, detail=str(error))]
-            ) from None
-        shown = run(arguments.kind, loads(text))
+        shown = run(arguments.kind, read_document(arguments.file))
     except ScoringError as error:
-        _print(dumps({"errors": [problem.as_dict() for problem in error.problems]}))
-        return EXIT_INVALID
+        return refuse(error)
     _print(dumps(shown))
     sys.stdout.flush()
     return 0
