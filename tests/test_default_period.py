@@ -50,7 +50,9 @@ def test_each_purpose_opens_on_its_period(app):
             "review": "2026Q2",  # the latest whose figures are in
             "settled": "2026Q2",
             "entry": "2026Q3",  # the one being filled in
+            "whatif": "2026Q1",  # approved only: the submitted 2026Q2 may still move
         }
+        assert [p.code for p in periods_in_order("whatif")] == ["2026Q1"]
         assert [p.code for p in periods_in_order("entry")] == [
             "2026Q3",
             "2026Q4",

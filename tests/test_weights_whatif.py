@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from evaluation.core.writing import SystemActor
 from evaluation.history import records
+from evaluation.periods import operations as periods
 from evaluation.schemes import operations as schemes
 from models import HistoryEvent, Indicator, Scheme, db
-from tests.ledger_world import build_world, fill_towns, open_period
+from tests.ledger_world import build_world, fill_towns, fill_villages, open_period
 
 SETUP = SystemActor("test-setup")
 
@@ -34,7 +35,10 @@ def ledger(app):
         world = build_world()
         period = open_period(world)
         fill_towns(world, period)
-        ids = {"period": period.id}
+        fill_villages(world, period)
+        periods.submit(world.user("assessor"), period)
+        periods.approve(world.user("supervisor"), period)
+        ids = {"period": period.id, "open": open_period(world, "2026Q2").id}
         db.session.remove()
     return ids
 
@@ -141,3 +145,26 @@ def test_points_in_place_that_do_not_fit_are_refused_in_chinese(
     alert = text.split('class="alert alert-warning"')[1].split("</div>")[0]
     assert message in alert
     assert 'id="whatif-table"' not in text
+
+
+def test_only_approved_periods_are_offered(app, client, auth, ledger):
+    """A what-if compares against a ranking that no longer moves: the open period is not
+    offered, and a link to it falls back to the approved period, saying so."""
+    with app.app_context():
+        scheme_id = _version({})
+    auth.login("supervisor")
+    text = client.get(f"/admin/weights/whatif?level=town&scheme={scheme_id}").get_data(as_text=True)
+    assert 'id="whatif-table"' in text
+    assert f'value="{ledger["period"]}" selected' in _period_select(text)
+    assert f'value="{ledger["open"]}"' not in _period_select(text)
+    assert "只比较已审定的考核周期" not in text
+    text = client.get(
+        f"/admin/weights/whatif?period={ledger['open']}&level=town&scheme={scheme_id}"
+    ).get_data(as_text=True)
+    assert "只比较已审定的考核周期" in text
+    assert f'value="{ledger["open"]}"' not in _period_select(text)
+    assert 'id="whatif-table"' in text
+
+
+def _period_select(html: str) -> str:
+    return html.split('name="period"')[1].split("</select>")[0]

@@ -32,6 +32,9 @@ PERIOD_PREFERENCES: dict[str, tuple[tuple[PeriodStatus, ...], ...]] = {
     # Entry, import and the dashboard's work panel: the open period people fill in,
     # else the latest of any state.
     "entry": ((_OPEN,), (_DRAFT, _SUBMITTED, _APPROVED)),
+    # What-if (docs/weights.md#what-if): settled results only, so the comparison is against
+    # a ranking that will not move under it.
+    "whatif": ((_APPROVED,),),
 }
 
 

@@ -11,6 +11,7 @@ import os
 
 from flask import flash, redirect, request, url_for
 from flask_admin import BaseView, expose
+from flask_babel import gettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -166,9 +167,16 @@ class WeightsView(AccessMixin, BaseView):
 
     @expose("/whatif")
     def whatif(self):
-        periods = periods_in_order("ranking")
+        periods = periods_in_order("whatif")
         period_id = int_arg("period")
-        period = next((p for p in periods if p.id == period_id), periods[0] if periods else None)
+        period = next((p for p in periods if p.id == period_id), None)
+        notices = []
+        if period is None and period_id is not None:
+            notices.append(gettext("调整模拟只比较已审定的考核周期；已改为最近审定的一期。"))
+        if period is None:
+            period = periods[0] if periods else None
+        if not periods:
+            notices.append(gettext("还没有已审定的考核周期，无法做调整模拟。"))
         level = request.args.get("level") if request.args.get("level") in LEVELS else "town"
         versions = list(
             db.session.scalars(
@@ -179,7 +187,7 @@ class WeightsView(AccessMixin, BaseView):
         )
         scheme_id = int_arg("scheme")
         scheme = next((s for s in versions if s.id == scheme_id), versions[0] if versions else None)
-        comparison, errors, editable = None, [], []
+        comparison, errors, editable = None, notices, []
         if period is not None and scheme is not None:
             editable = [
                 (

@@ -97,8 +97,10 @@ def test_admin_sets_points_by_ahp_and_supervisor_reads_diagnostics(page, demo_se
     screenshot(page, tmp_path, "w3-supervisor-diagnostics")
 
     # What-if with points changed in place: the first two indicators of the draft swap
-    # points; nothing is saved.
-    page.goto(f"{url}/admin/weights/whatif?period={period_id}&level=town&scheme={draft_id}")
+    # points; nothing is saved. What-if compares approved periods only.
+    with app.app_context():
+        approved_id = default_period("whatif").id
+    page.goto(f"{url}/admin/weights/whatif?period={approved_id}&level=town&scheme={draft_id}")
     page.click("#points-in-place summary")
     first, second = (page.locator(f"#p_{code}") for code in codes[:2])
     a, b = first.input_value(), second.input_value()
