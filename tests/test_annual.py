@@ -26,6 +26,7 @@ from models import AnnualCalibration, AnnualPeriod, HistoryEvent, Scheme, db
 from tests.conftest import PASSWORD
 from tests.ledger_world import SETUP as SETUP_ACTOR
 from tests.ledger_world import build_world, fill_towns, fill_villages, open_period
+from tests.test_reports import pdf_fonts
 
 QUXI, YUNLU, YUJIAO = "445203001000", "445203100000", "445203101000"
 TIED = {"E01": "6.5", "E02": "10", "U01": "A", "U02": "25"}
@@ -236,12 +237,38 @@ def test_the_annual_notice_uses_the_quarterly_builder(app, world):
     assert "年度结果 SHA-256" in document.sections[0].footer.paragraphs[0].text
 
 
+def test_the_annual_notice_as_pdf_says_what_the_docx_says(app, world):
+    from pypdf import PdfReader
+
+    operations.calibrate(world.user("supervisor"), operations.find("2026Y"), YUNLU, "好", "突出")
+    client = _client(app, "auditor")
+    assert 'href="/admin/annual/notice.pdf?annual=2026Y"' in client.get(
+        "/admin/annual/?annual=2026Y"
+    ).get_data(as_text=True)
+    response = client.get("/admin/annual/notice.pdf?annual=2026Y")
+    assert response.status_code == 200, response.get_data(as_text=True)[-500:]
+    assert response.mimetype == "application/pdf"
+    assert "filename=notice-2026Y.pdf" in response.headers["Content-Disposition"]
+    reader = PdfReader(io.BytesIO(response.data))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    lines = [line.strip() for line in text.splitlines()]
+    assert "关于2026年度综合考评镇街“担当作为”考核结果的通报" in lines
+    assert "1 曲溪街道 90.00 100.00 96.00 好" in lines
+    assert "2 云路镇 95.00 95.00 95.00 好" in lines
+    assert "2 玉滘镇 95.00 95.00 95.00 较好" in lines
+    assert "云路镇等次由“较好”校准为“好”，理由：突出。" in text.replace("\n", "")
+    assert "年度结果 SHA-256" in text
+    # only WenQuanYi, embedded (the quarterly notice's check, tests/test_reports.py)
+    assert pdf_fonts(reader) == {("/AAAAAA+WenQuanYiMicroHei", True)}
+
+
 def test_reading_and_bad_requests(app, world):
     assert _client(app, "reviewer").get("/admin/annual/").status_code == 403
     auditor = _client(app, "auditor")
     assert auditor.get("/admin/annual/?annual=2099Y").status_code == 404
     assert auditor.get("/admin/annual/?annual=%00").status_code == 400  # the NUL guard
     assert auditor.get("/admin/annual/notice.docx?annual=2099Y").status_code == 404
+    assert auditor.get("/admin/annual/notice.pdf?annual=2099Y").status_code == 404
     with pytest.raises(Forbidden):
         _ranking(world, "reviewer")
 

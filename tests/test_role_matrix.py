@@ -90,6 +90,7 @@ PAGES: dict[str, tuple] = {
     "/admin/annual/":                     (200, 200, 200, 200, 403, LOGIN),
     "/admin/annual/?annual=2026Y":        (200, 200, 200, 200, 403, LOGIN),
     "/admin/annual/notice.docx?annual=2026Y": (403, 403, 403, 403, 403, LOGIN),
+    "/admin/annual/notice.pdf?annual=2026Y": (403, 403, 403, 403, 403, LOGIN),
     "/admin/review/":                     (200, 403, 200, 200, 200, LOGIN),
     "/admin/review/village/{xintao}":     (200, 403, 200, 200, 200, LOGIN),
     "/admin/review/village/{ruilian}":    (200, 403, 200, 200, 403, LOGIN),

@@ -87,6 +87,25 @@ class AnnualView(AccessMixin, BaseView):
         )
         return response
 
+    @expose("/notice.pdf")
+    def notice_pdf(self):
+        from evaluation.annual.notice import notice_data
+        from evaluation.reports import pdf
+
+        annual = self._annual(request.args.get("annual", ""))
+        if annual is None:
+            abort(404)
+        try:
+            content = pdf.notice_pdf(notice_data(current_user, annual))
+        except ServiceError as error:
+            return self._show(annual, error=error.message, status=error.status)
+        response = Response(content, mimetype=pdf.PDF_TYPE)
+        response.headers["Content-Disposition"] = content_disposition(
+            f"{annual.name}镇街担当作为考核结果通报-{annual.code}.pdf",
+            fallback=f"notice-{annual.code}.pdf",
+        )
+        return response
+
 
 def register(admin, category) -> None:
     """Add the annual page to the admin menu (under ``category``)."""

@@ -102,7 +102,10 @@ def notice_pdf(notice: dict) -> bytes:
         notice=notice,
         chart=data_uri(chart),
         caption=caption,
-        footer=css_string(f"{notice['period']} 排名快照 SHA-256：{notice['snapshot_hash'] or '—'}"),
+        footer=css_string(
+            notice.get("footer")
+            or f"{notice['period']} 排名快照 SHA-256：{notice['snapshot_hash'] or '—'}"
+        ),
     )
     return html_to_pdf(html)
 
