@@ -144,16 +144,13 @@ class WeightsView(AccessMixin, BaseView):
 
     @expose("/diagnostics")
     def diagnostics(self):
-        periods = periods_in_order("ranking")
-        period_id = int_arg("period")
-        period = next((p for p in periods if p.id == period_id), periods[0] if periods else None)
-        level = request.args.get("level") if request.args.get("level") in LEVELS else "town"
+        periods, period, level = _chosen("ranking")
         page, errors = None, []
         if period is not None:
             try:
                 page = diagnostics_page(period, level, pooled=request.args.get("pooled") == "1")
             except ServiceError as error:
-                errors = list(getattr(error, "details", None) or [error.message])
+                errors = _messages(error)
         return self.render(
             "weights/diagnostics.html",
             periods=periods,
@@ -167,17 +164,12 @@ class WeightsView(AccessMixin, BaseView):
 
     @expose("/whatif")
     def whatif(self):
-        periods = periods_in_order("whatif")
-        period_id = int_arg("period")
-        period = next((p for p in periods if p.id == period_id), None)
+        periods, period, level = _chosen("whatif")
         notices = []
-        if period is None and period_id is not None:
+        if period is not None and int_arg("period") not in (None, period.id):
             notices.append(gettext("调整模拟只比较已审定的考核周期；已改为最近审定的一期。"))
-        if period is None:
-            period = periods[0] if periods else None
         if not periods:
             notices.append(gettext("还没有已审定的考核周期，无法做调整模拟。"))
-        level = request.args.get("level") if request.args.get("level") in LEVELS else "town"
         versions = list(
             db.session.scalars(
                 select(Scheme)
@@ -202,8 +194,7 @@ class WeightsView(AccessMixin, BaseView):
             try:
                 comparison = compare(period, level, scheme, points_from(request.args, scheme))
             except ServiceError as error:
-                details = getattr(error, "details", None) or [error.message]
-                errors = [d["message"] if isinstance(d, dict) else d for d in details]
+                errors = _messages(error)
         return self.render(
             "weights/whatif.html",
             editable=editable,
@@ -220,17 +211,13 @@ class WeightsView(AccessMixin, BaseView):
 
     @expose("/sensitivity")
     def sensitivity(self):
-        periods = periods_in_order("ranking")
-        period_id = int_arg("period")
-        period = next((p for p in periods if p.id == period_id), periods[0] if periods else None)
-        level = request.args.get("level") if request.args.get("level") in LEVELS else "town"
+        periods, period, level = _chosen("ranking")
         result, errors = None, []
         if period is not None:
             try:
                 result = method_sensitivity(period, level)
             except ServiceError as error:
-                details = getattr(error, "details", None) or [error.message]
-                errors = [d["message"] if isinstance(d, dict) else d for d in details]
+                errors = _messages(error)
         return self.render(
             "weights/sensitivity.html",
             periods=periods,
@@ -250,3 +237,19 @@ def weights_link(view, context, model, name) -> Markup:
     """The scheme list's hook: a link to this room's page for the scheme."""
     label = "AHP 设定" if model.status == SchemeStatus.DRAFT else "查看"
     return Markup('<a href="{}">{}</a>').format(url_for("weights.index", scheme=model.id), label)
+
+
+def _chosen(purpose: str):
+    """The periods offered for ``purpose`` (evaluation/core/periods.py), the one asked for
+    (else the preferred one) and the level asked for (else towns)."""
+    periods = periods_in_order(purpose)
+    period_id = int_arg("period")
+    period = next((p for p in periods if p.id == period_id), periods[0] if periods else None)
+    level = request.args.get("level") if request.args.get("level") in LEVELS else "town"
+    return periods, period, level
+
+
+def _messages(error: ServiceError) -> list[str]:
+    """A refusal's messages, one per problem (its details may be texts or dicts)."""
+    details = getattr(error, "details", None) or [error.message]
+    return [d["message"] if isinstance(d, dict) else d for d in details]
