@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, redirect, request, session, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from evaluation.auth import safe_next
 from evaluation.core.labels import action_label, entity_label
@@ -11,6 +12,7 @@ from evaluation.core.numbers import plain
 from evaluation.grades import shown_grade
 from evaluation.i18n import local_time
 from evaluation.scores.values import NOTE_MAX
+from evaluation.security import Refused
 from models import Setting, db
 
 bp = Blueprint("web", __name__)
@@ -27,17 +29,24 @@ LARGEST_SEQ = 2**63 - 1
 def int_arg(name: str, values=None, *, largest: int = LARGEST_ARG) -> int | None:
     """Read a whole number from the query string (or ``values``), for ids and page numbers.
 
-    None when the argument is absent, not plain ASCII digits (``²`` and ``١`` are digits
-    to ``str.isdigit`` but not to ``int``'s callers' databases) or larger than
-    ``largest`` (``LARGEST_ARG``; ``LARGEST_SEQ`` for history positions): a bad filter
-    shows the unfiltered page, never an error (a number past the database's integers
-    was a 500).
+    None when the argument is absent or not plain ASCII digits (``²`` and ``١`` are digits
+    to ``str.isdigit`` but not to ``int``): a mistyped filter shows the unfiltered page.
+    A number larger than ``largest`` (``LARGEST_ARG``; ``LARGEST_SEQ`` for history
+    positions) is no typo but a request no page makes: it is refused with a 400 that
+    names the argument (it was a 500 in the database, docs/rules.md#security).
     """
     text = ((request.args if values is None else values).get(name) or "").strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > len(str(largest)):
+    if not (text.isascii() and text.isdigit()):
         return None
-    number = int(text)
-    return number if number <= largest else None
+    number = int(text) if len(text) <= len(str(largest)) else largest + 1
+    if number > largest:
+        raise Refused(400, too_large_message(name, largest))
+    return number
+
+
+def too_large_message(name: str, largest: int) -> str:
+    """The refusal of a number past what the database can hold."""
+    return _("参数「%(name)s」的数值超出范围（最大 %(largest)s）", name=name, largest=largest)
 
 
 def demo_data_loaded() -> bool:

@@ -45,18 +45,34 @@ def signed_in(app, username: str):
         ("admin", "/admin/village/?flt0_0={n}"),
         ("admin", "/admin/village/?flt1_1={n}"),
         ("supervisor", "/admin/review/?group={n}"),
-        ("assessor", "/admin/entry/?page={n}"),
+        ("assessor", "/admin/entry/?indicator=E01&page={n}"),
     ],
 )
-def test_numbers_past_the_databases_integers_show_the_page(app, world, role, url, number):
+def test_numbers_past_the_databases_integers_are_refused_with_400(app, world, role, url, number):
     response = signed_in(app, role).get(url.format(n=number))
-    assert response.status_code == 200, url
-
-
-def test_a_huge_village_filter_says_it_was_not_applied(app, world):
-    response = signed_in(app, "admin").get(f"/admin/village/?flt0_0={HUGE}")
+    assert response.status_code == 400, url
     html = response.get_data(as_text=True)
-    assert "数值无效" in html
+    assert "数值超出范围" in html
+
+
+def test_the_refusal_names_the_argument(app, world):
+    response = signed_in(app, "auditor").get(f"/admin/history/?after={HUGE}")
+    assert "参数「after」的数值超出范围" in response.get_data(as_text=True)
+
+
+def test_the_largest_number_the_database_holds_is_still_read(app, world):
+    response = signed_in(app, "auditor").get(f"/admin/history/?after={2**63 - 1}")
+    assert response.status_code == 200
+    response = signed_in(app, "admin").get(f"/admin/town/?page={2**31 - 1}")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("typed", "notice"), [("12a", "无效的筛选器值"), ("١٢", "数值无效")])
+def test_a_mistyped_village_filter_says_it_was_not_applied(app, world, typed, notice):
+    response = signed_in(app, "admin").get(f"/admin/village/?flt0_0={typed}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert notice in html
     # Unfiltered: every village is listed.
     for name in ("新桃村", "瑞联村", "汾水村", "普通村"):
         assert name in html

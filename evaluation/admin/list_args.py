@@ -3,7 +3,8 @@
 Flask-Admin parses ``page``, ``page_size``, ``sort`` and ``desc`` with ``int`` and lets
 an integer filter (``flt0_0``) through whatever its size; a number beyond the
 database's integers (``page=9223372036854775808``) then failed in the database with a
-500. Here they are read by the one reader of whole numbers: a bad one is as if absent
+500. Here they are read by the one reader of whole numbers: a mistyped one is as if
+absent (a filter's says so), one past the database's integers is refused with a 400
 (docs/rules.md#security).
 """
 
@@ -35,7 +36,7 @@ class ListArgsMixin:
             flt = self._filters[index]
             if isinstance(flt, BaseIntFilter | BaseIntListFilter):
                 parts = [part.strip() for part in str(value).split(",")]
-                if not all(int_arg("n", {"n": part.lstrip("-")}) is not None for part in parts):
+                if not all(int_arg(name, {name: part.lstrip("-")}) is not None for part in parts):
                     flash(f"筛选条件「{name}」的数值无效：{value[:40]}", "error")
                     continue
             kept.append((index, name, value))
