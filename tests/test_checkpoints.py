@@ -333,3 +333,79 @@ def test_an_export_is_accompanied_by_the_checkpoint_of_its_own_event(app, runner
     )
     with app.app_context():
         assert exports.export_checkpoint(events[-1]["seq"]) == found
+
+
+# --- pages -------------------------------------------------------------------------
+
+
+def approved_world(app):
+    with app.app_context():
+        world = build_world()
+        period = world.period()
+        periods.open_period(world.user("admin"), period)
+        fill_towns(world, period)
+        fill_villages(world, period)
+        periods.submit(world.user("assessor"), period)
+        periods.approve(world.user("supervisor"), period)
+        row = checkpoints.of_approval("2026Q3")
+        document = row.document()
+        db.session.remove()
+    return document
+
+
+def test_auditor_makes_downloads_and_checks_a_checkpoint_on_the_history_page(
+    app, client, auth, runner, tmp_path
+):
+    auth.login("auditor")
+    page = client.get("/admin/history/").get_data(as_text=True)
+    assert 'id="checkpoint-panel"' in page and "尚无检查点" in page
+    assert client.get("/admin/history/checkpoint.json").status_code == 404
+    response = client.post("/admin/history/checkpoint")
+    assert response.status_code == 303
+    page = client.get("/admin/history/").get_data(as_text=True)
+    assert "已生成签名检查点" in page
+    download = client.get("/admin/history/checkpoint.json")
+    assert download.status_code == 200
+    assert "attachment" in download.headers["Content-Disposition"]
+    found = json.loads(download.get_data(as_text=True))
+    with app.app_context():
+        last = db.session.scalar(db.select(HistoryEvent).order_by(HistoryEvent.seq.desc()).limit(1))
+        assert (last.action, last.actor) == ("history.checkpoint", "auditor")
+        assert (found["seq"], found["hash"]) == (last.seq, last.hash)
+    assert f"第 {found['seq']} 号事件" in page and found["signature"] in page
+    pem = client.get("/admin/history/public-key.pem")
+    assert pem.status_code == 200
+    assert pem.get_data(as_text=True) == runner.invoke(args=["history-public-key"]).output
+    (tmp_path / "cp.json").write_bytes(download.data)
+    (tmp_path / "key.pem").write_bytes(pem.data)
+    result = verify(runner, "--checkpoint", str(tmp_path / "cp.json"), "--public-key",
+                    str(tmp_path / "key.pem"))  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("role", ["assessor", "supervisor", "reviewer"])
+def test_other_roles_cannot_make_a_checkpoint(app, client, auth, role):
+    auth.login(role)
+    assert client.post("/admin/history/checkpoint").status_code == 403
+    with app.app_context():
+        assert db.session.scalars(db.select(HistoryCheckpoint)).all() == []
+
+
+def test_the_approval_record_shows_its_checkpoint(app, client, auth):
+    document = approved_world(app)
+    text_form = checkpoints.as_json(document).strip()
+    auth.login("supervisor")
+    page = client.get("/admin/ranking/?period=2026Q3").get_data(as_text=True)
+    assert 'id="approval-checkpoint"' in page
+    assert document["signature"] in page and document["hash"] in page
+    sheet = client.get("/admin/ranking/?period=2026Q3&print=1").get_data(as_text=True)
+    assert document["signature"] in sheet
+    # The XLSX's stamp carries the same line, the file an auditor can re-check.
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(BytesIO(client.get("/admin/ranking/export.xlsx?period=2026Q3").data))
+    cells = [c.value for sheet in workbook for row in sheet.iter_rows() for c in row if c.value]
+    assert text_form in cells
+    assert json.loads(text_form) == document
