@@ -10,6 +10,7 @@ import json
 import os
 import stat
 from contextlib import contextmanager
+from io import BytesIO
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -401,11 +402,59 @@ def test_the_approval_record_shows_its_checkpoint(app, client, auth):
     sheet = client.get("/admin/ranking/?period=2026Q3&print=1").get_data(as_text=True)
     assert document["signature"] in sheet
     # The XLSX's stamp carries the same line, the file an auditor can re-check.
-    from io import BytesIO
-
     from openpyxl import load_workbook
 
     workbook = load_workbook(BytesIO(client.get("/admin/ranking/export.xlsx?period=2026Q3").data))
     cells = [c.value for sheet in workbook for row in sheet.iter_rows() for c in row if c.value]
     assert text_form in cells
     assert json.loads(text_form) == document
+
+
+def test_auditor_checks_a_saved_checkpoint_on_the_history_page(app, client, auth, runner, tmp_path):
+    with app.app_context():
+        add_events(4)
+    found = write_checkpoint(runner, tmp_path / "cp.json")
+    saved = json.dumps(found).encode()
+    auth.login("auditor")
+
+    def check(data: bytes, key: bytes | None = None):
+        form = {"checkpoint": (BytesIO(data), "cp.json")}
+        if key is not None:
+            form["public_key"] = (BytesIO(key), "key.pem")
+        return client.post(
+            "/admin/history/check-checkpoint", data=form, content_type="multipart/form-data"
+        )
+
+    ok = check(saved)
+    assert ok.status_code == 200
+    assert 'id="check-checkpoint-result"' in ok.get_data(as_text=True)
+    assert "签名有效" in ok.get_data(as_text=True)
+    with app.app_context():
+        with guard_off() as connection:
+            connection.execute(
+                text("DELETE FROM history_event WHERE seq > :kept"), {"kept": found["seq"] - 2}
+            )
+    page = check(saved).get_data(as_text=True)
+    assert "检查点核对未通过" in page and "缺少 2 条事件" in page
+    forged = json.dumps({**found, "at": "2020-01-01T00:00:00.000000Z"}).encode()
+    assert "检查点签名无效" in check(forged).get_data(as_text=True)
+    other = Ed25519PrivateKey.generate().public_key()
+    foreign = check(saved, checkpoints.public_pem(other).encode()).get_data(as_text=True)
+    assert "另一把密钥" in foreign
+    bad = check(b"{}")
+    assert bad.status_code == 422 and "检查点缺少字段" in bad.get_data(as_text=True)
+    none = client.post(
+        "/admin/history/check-checkpoint", data={}, content_type="multipart/form-data"
+    )
+    assert none.status_code == 422 and "请选择要核对的检查点文件" in none.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["assessor", "supervisor", "reviewer"])
+def test_other_roles_cannot_check_a_checkpoint_on_the_page(app, client, auth, role):
+    auth.login(role)
+    response = client.post(
+        "/admin/history/check-checkpoint",
+        data={"checkpoint": (BytesIO(b"{}"), "cp.json")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 403

@@ -206,6 +206,7 @@ class HistoryView(AccessMixin, BaseView):
                 periods=periods,
                 verification=results.get("verification"),
                 file_check=results.get("file_check"),
+                checkpoint_check=results.get("checkpoint_check"),
                 error=error,
                 formats=exports.FORMATS,
                 can_export=can(current_user, "history.export"),
@@ -281,6 +282,29 @@ class HistoryView(AccessMixin, BaseView):
             abort(error.status)
         flash(gettext("已生成签名检查点：第 %(seq)s 号事件", seq=row.seq), "success")
         return redirect(url_for(".index"), 303)
+
+    @expose("/check-checkpoint", methods=["POST"])
+    def check_checkpoint(self):
+        """What ``flask verify-history --checkpoint`` says, for an auditor on the web: the
+        uploaded checkpoint's signature, then a cut or rewritten tail
+        (docs/history.md#checking)."""
+        flt = self._filter(request.form)
+        upload = request.files.get("checkpoint")
+        if upload is None or not upload.filename:
+            return self._render(flt, 422, error=gettext("请选择要核对的检查点文件（JSON）"))
+        key_upload = request.files.get("public_key")
+        try:
+            checkpoint = checkpoints.read_checkpoint(
+                upload.stream.read(checkpoints.MAX_FILE_BYTES + 1)
+            )
+            if key_upload is not None and key_upload.filename:
+                pem = key_upload.stream.read(checkpoints.MAX_FILE_BYTES)
+                key = checkpoints.load_public_key(pem)
+            else:
+                key = checkpoints.public_key(create=False)
+        except ServiceError as error:
+            return self._render(flt, error.status, error=error.message)
+        return self._render(flt, checkpoint_check=checkpoints.check(checkpoint, key))
 
     @expose("/checkpoint.json")
     def checkpoint_file(self):
