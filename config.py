@@ -47,6 +47,10 @@ class Config:
     #: client's own address used for throttling (werkzeug's ProxyFix).
     PROXY_FIX_X_FOR = 0
 
+    #: The Ed25519 key that signs history checkpoints (docs/history.md#checkpoints):
+    #: None means ``instance/history-signing-key.pem``, generated on first use (0600).
+    HISTORY_SIGNING_KEY = None
+
     #: Typical-village review thresholds (docs/rules.md#review-flags).
     FLAG_LOW_SCORE = 60
     FLAG_DROP = 10
@@ -72,6 +76,8 @@ def environment_overrides() -> dict:
         overrides["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     if os.environ.get("SECRET_KEY"):
         overrides["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if os.environ.get("HISTORY_SIGNING_KEY"):
+        overrides["HISTORY_SIGNING_KEY"] = os.environ["HISTORY_SIGNING_KEY"]
     if os.environ.get("PROXY_FIX_X_FOR", "").isdigit():
         overrides["PROXY_FIX_X_FOR"] = int(os.environ["PROXY_FIX_X_FOR"])
     if os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"):

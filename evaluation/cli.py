@@ -17,6 +17,7 @@ from sqlalchemy import select
 from evaluation.accounts import operations as accounts
 from evaluation.core.writing import ServiceError, SystemActor
 from evaluation.history import chain as history
+from evaluation.history import checkpoints
 from models import ROLES, User, db
 
 CLI_ACTOR = SystemActor("cli")
@@ -43,7 +44,14 @@ def init_app(app: Flask) -> None:
     """Register the commands."""
     import importlib
 
-    for command in (init_db, verify_history, create_user, create_token):
+    for command in (
+        init_db,
+        verify_history,
+        history_checkpoint,
+        history_public_key,
+        create_user,
+        create_token,
+    ):
         app.cli.add_command(command)
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"evaluation.commands.{name}")
@@ -62,14 +70,69 @@ def init_db():
 
 
 @click.command("verify-history")
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.File("rb"),
+    help="A signed checkpoint (flask history-checkpoint): also name a cut or rewritten tail.",
+)
+@click.option(
+    "--public-key",
+    "public_key_file",
+    type=click.File("rb"),
+    help="The auditor's copy of the public key (default: this installation's key).",
+)
 @with_appcontext
-def verify_history():
-    """Recompute the history chain and name the first bad seq."""
+@fails_in_one_line
+def verify_history(checkpoint_file, public_key_file):
+    """Recompute the history chain and name the first bad seq; with --checkpoint, also
+    check the checkpoint's signature and that its seq and hash are still in the chain
+    (docs/history.md#checkpoints)."""
+    checkpoint = None
+    if checkpoint_file is not None:
+        checkpoint = checkpoints.read_checkpoint(checkpoint_file.read())
+        if public_key_file is not None:
+            key = checkpoints.load_public_key(public_key_file.read())
+        else:
+            key = checkpoints.public_key(create=False)
+    elif public_key_file is not None:
+        raise click.UsageError("--public-key 只与 --checkpoint 一起使用")
     result = history.verify()
-    if not result.ok:
+    failed = not result.ok
+    if failed:
         click.echo(f"校验失败：{result.message}（seq {result.first_bad_seq}）", err=True)
+    else:
+        click.echo(result.message)
+    if checkpoint is not None:
+        found = checkpoints.check(checkpoint, key)
+        if found.ok:
+            click.echo(found.message)
+        else:
+            failed = True
+            for problem in found.problems:
+                click.echo(f"校验失败：{problem}", err=True)
+    if failed:
         sys.exit(1)
-    click.echo(result.message)
+
+
+@click.command("history-checkpoint")
+@click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+@fails_in_one_line
+def history_checkpoint(output):
+    """Sign a checkpoint of the history's last event and write it to FILE (JSON)."""
+    row = checkpoints.make(CLI_ACTOR)
+    with open(output, "w", encoding="utf-8") as stream:
+        stream.write(checkpoints.as_json(row.document()))
+    click.echo(f"已写出签名检查点：第 {row.seq} 号事件，key_id {row.key_id} → {output}")
+
+
+@click.command("history-public-key")
+@with_appcontext
+@fails_in_one_line
+def history_public_key():
+    """Print the public key that checks history checkpoints (PEM), for auditors."""
+    click.echo(checkpoints.public_pem(checkpoints.public_key()), nl=False)
 
 
 @click.command("create-user")

@@ -26,7 +26,7 @@ db = SQLAlchemy(model_class=Base)
 
 from models.annual import AnnualCalibration, AnnualPeriod, AnnualSource  # noqa: E402
 from models.cadres import Cadre, CadreRecord, KeyProject, ProjectUpdate  # noqa: E402
-from models.history import HistoryEvent  # noqa: E402
+from models.history import HistoryCheckpoint, HistoryEvent  # noqa: E402
 from models.imports import PendingImport  # noqa: E402
 from models.ledger import Adjustment, RankingSnapshot, Score, Veto  # noqa: E402
 from models.periods import Period  # noqa: E402
@@ -49,6 +49,7 @@ __all__ = [
     "Cadre",
     "CadreRecord",
     "Dimension",
+    "HistoryCheckpoint",
     "HistoryEvent",
     "Indicator",
     "KeyProject",

@@ -7,7 +7,7 @@ the chain, on SQLite and PostgreSQL alike; the same DDL is used by ``create_all`
 
 from __future__ import annotations
 
-from sqlalchemy import DDL, BigInteger, Index, String, Text, event
+from sqlalchemy import DDL, BigInteger, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models import db
@@ -40,6 +40,44 @@ class HistoryEvent(db.Model):
     reason: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class HistoryCheckpoint(db.Model):
+    """A signed checkpoint of the chain's tail (docs/history.md#checkpoints): the last
+    event's ``seq`` and ``hash`` at ``at``, signed with the installation's Ed25519 key.
+
+    Written at every approval (in its transaction, covering its events), with every
+    history export (covering the export's own event) and on demand. The rows are a
+    convenience copy: a checkpoint proves a cut tail only from a copy kept outside the
+    database (printed on the approval record, saved beside an export).
+    """
+
+    __tablename__ = "history_checkpoint"
+    __table_args__ = (Index("ix_history_checkpoint_period", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"))
+    hash: Mapped[str] = mapped_column(String(64))
+    #: UTC time of the signature, as the history writes times.
+    at: Mapped[str] = mapped_column(String(32))
+    key_id: Mapped[str] = mapped_column(String(16))
+    #: Base64 of the 64-byte Ed25519 signature.
+    signature: Mapped[str] = mapped_column(String(88))
+    #: ``approval``, ``export`` or ``on_demand``.
+    occasion: Mapped[str] = mapped_column(String(16))
+    #: The approved period's code (approvals only).
+    period: Mapped[str | None] = mapped_column(String(16))
+    made_by: Mapped[str] = mapped_column(String(64))
+
+    def document(self) -> dict:
+        """The five fields an auditor keeps (``flask history-checkpoint`` writes the same)."""
+        return {
+            "seq": self.seq,
+            "hash": self.hash,
+            "at": self.at,
+            "key_id": self.key_id,
+            "signature": self.signature,
+        }
 
 
 #: The first revision's guard: no UPDATE, no DELETE.

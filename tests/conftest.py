@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -16,6 +17,9 @@ from models import ROLES, db
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 PASSWORD = "correct-horse-battery"
 SEED_ACTOR = SystemActor("test-setup")
+#: The history signing key of test apps without an instance folder of their own, made
+#: once per test run: never the project's instance/ key (docs/history.md#checkpoints).
+KEY_FOLDER = tempfile.mkdtemp(prefix="ledger-test-keys-")
 
 
 def reset_postgresql(url: str) -> None:
@@ -50,11 +54,13 @@ def test_app(url: str, instance=None):
             "WTF_CSRF_ENABLED": False,
             "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": True,
             "PASSWORD_HASH_FAST": True,
+            "HISTORY_SIGNING_KEY": os.path.join(KEY_FOLDER, "history-signing-key.pem"),
         }
     )
     if instance is not None:
         # Demo credentials go to the instance folder: keep the project's own out of tests.
         app.instance_path = str(instance)
+        app.config["HISTORY_SIGNING_KEY"] = None  # the instance folder's own key
     with app.app_context():
         db.create_all()
         db.session.remove()

@@ -95,6 +95,10 @@ PAGES: dict[str, tuple] = {
     "/admin/review/village/{xintao}":     (200, 403, 200, 200, 200, LOGIN),
     "/admin/review/village/{ruilian}":    (200, 403, 200, 200, 403, LOGIN),
     "/admin/history/":                    (200, 403, 403, 200, 403, LOGIN),
+    # signed checkpoints (docs/history.md#checkpoints): the public key is the auditor's
+    # and the admin's to hand out; no checkpoint exists yet in this ledger, hence 404
+    "/admin/history/public-key.pem":      (200, 403, 403, 200, 403, LOGIN),
+    "/admin/history/checkpoint.json":     (404, 403, 403, 404, 403, LOGIN),
     # the boards
     "/admin/cadre-ledger/":               (200, 403, 200, 200, 200, LOGIN),
     "/admin/projects-board/":             (200, 200, 200, 200, 403, LOGIN),
@@ -124,6 +128,11 @@ PUT_SCORE_EXPECTED = (403, 200, 403, 403, 403, 401)
 POST_BATCH = "/admin/reports/batch"
 #:                                        admin assessor supervisor auditor reviewer anonymous
 POST_BATCH_EXPECTED = (303, 303, 303, 303, 403, LOGIN)
+
+#: Signing a checkpoint on demand (a POST; 303 back to the history page).
+POST_CHECKPOINT = "/admin/history/checkpoint"
+#:                                        admin assessor supervisor auditor reviewer anonymous
+POST_CHECKPOINT_EXPECTED = (303, 403, 403, 303, 403, LOGIN)
 # fmt: on
 
 
@@ -275,3 +284,10 @@ def test_starting_a_batch_of_reports_answers_each_role_as_the_table_says(
         thread = app.extensions.get("report_batches", {}).get(job)
         if thread is not None:
             thread.join(120)
+
+
+@pytest.mark.parametrize("role", COLUMNS)
+def test_signing_a_checkpoint_answers_each_role_as_the_table_says(app, ledger, role):
+    client = signed_in_client(app, role)
+    response = client.post(POST_CHECKPOINT)
+    assert answer(response) == POST_CHECKPOINT_EXPECTED[COLUMNS.index(role)]

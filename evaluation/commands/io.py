@@ -106,6 +106,7 @@ def export_history(period, fmt, output, utc):
     except OSError as error:
         raise click.ClickException(f"无法写入 {output}：{error.strerror or error}") from None
     click.echo(f"已导出 {count} 条变更历史到 {Path(output).resolve()}")
+    click.echo(f"签名检查点：{Path(exports.checkpoint_path(output)).resolve()}")
 
 
 COMMANDS = [import_scores, export_history]

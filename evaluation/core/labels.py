@@ -47,6 +47,7 @@ ACTION_LABELS = {
     "user.password_set": _l("重置密码"),
     "user.password_change": _l("修改密码"),
     "history.export": _l("导出变更历史"),
+    "history.checkpoint": _l("签名检查点"),
     "setting.set": _l("修改设置"),
     "review.record": _l("记录研判"),
     "review.close": _l("办结研判任务"),

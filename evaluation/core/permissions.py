@@ -30,6 +30,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "project.view": frozenset({"admin", "assessor", "supervisor", "auditor"}),
     "history.view": frozenset({"admin", "auditor"}),
     "history.export": frozenset({"admin", "auditor"}),
+    #: Sign a checkpoint of the chain's tail on demand (docs/history.md#checkpoints).
+    "history.checkpoint": frozenset({"admin", "auditor"}),
     #: The auditor reads everything, users and token names included (never hashes).
     "user.view": frozenset({"admin", "auditor"}),
     "entry.view": frozenset({"admin", "assessor", "supervisor", "auditor"}),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, request, stream_with_context
+from flask import Response, abort, flash, redirect, request, stream_with_context, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -20,7 +20,7 @@ from evaluation.core.labels import action_label
 from evaluation.core.permissions import can
 from evaluation.core.writing import ServiceError
 from evaluation.history import chain as history
-from evaluation.history import exports
+from evaluation.history import checkpoints, exports
 from evaluation.web import LARGEST_SEQ, int_arg
 from models import Period, db
 
@@ -166,6 +166,14 @@ def field_changes(event: dict) -> list[tuple[str, str | None, str | None]]:
     return rows
 
 
+#: Why a checkpoint was signed (docs/history.md#checkpoints).
+OCCASION_LABELS = {
+    "approval": _l("审定"),
+    "export": _l("导出"),
+    "on_demand": _l("手动生成"),
+}
+
+
 class HistoryView(AccessMixin, BaseView):
     permission = "history.view"
 
@@ -198,10 +206,15 @@ class HistoryView(AccessMixin, BaseView):
                 periods=periods,
                 verification=results.get("verification"),
                 file_check=results.get("file_check"),
+                checkpoint_check=results.get("checkpoint_check"),
                 error=error,
                 formats=exports.FORMATS,
                 can_export=can(current_user, "history.export"),
                 check_max_mb=history.CHECK_MAX_BYTES // (1024 * 1024),
+                checkpoint=(latest := checkpoints.latest()),
+                checkpoint_json=checkpoints.as_json(latest.document()) if latest else "",
+                occasion_label=OCCASION_LABELS,
+                can_checkpoint=can(current_user, "history.checkpoint"),
             ),
             status,
         )
@@ -257,5 +270,70 @@ class HistoryView(AccessMixin, BaseView):
             headers={
                 "Content-Disposition": content_disposition(export.filename, fallback),
                 "Cache-Control": "no-store",
+            },
+        )
+
+    @expose("/checkpoint", methods=["POST"])
+    def checkpoint(self):
+        """Sign a checkpoint of the chain's tail now (docs/history.md#checkpoints)."""
+        try:
+            row = checkpoints.make(current_user)
+        except ServiceError as error:
+            abort(error.status)
+        flash(gettext("已生成签名检查点：第 %(seq)s 号事件", seq=row.seq), "success")
+        return redirect(url_for(".index"), 303)
+
+    @expose("/check-checkpoint", methods=["POST"])
+    def check_checkpoint(self):
+        """What ``flask verify-history --checkpoint`` says, for an auditor on the web: the
+        uploaded checkpoint's signature, then a cut or rewritten tail
+        (docs/history.md#checking)."""
+        flt = self._filter(request.form)
+        upload = request.files.get("checkpoint")
+        if upload is None or not upload.filename:
+            return self._render(flt, 422, error=gettext("请选择要核对的检查点文件（JSON）"))
+        key_upload = request.files.get("public_key")
+        try:
+            checkpoint = checkpoints.read_checkpoint(
+                upload.stream.read(checkpoints.MAX_FILE_BYTES + 1)
+            )
+            if key_upload is not None and key_upload.filename:
+                pem = key_upload.stream.read(checkpoints.MAX_FILE_BYTES)
+                key = checkpoints.load_public_key(pem)
+            else:
+                key = checkpoints.public_key(create=False)
+        except ServiceError as error:
+            return self._render(flt, error.status, error=error.message)
+        return self._render(flt, checkpoint_check=checkpoints.check(checkpoint, key))
+
+    @expose("/checkpoint.json")
+    def checkpoint_file(self):
+        """The latest signed checkpoint as a file to keep outside the database."""
+        latest = checkpoints.latest()
+        if latest is None:
+            abort(404)
+        name = f"变更历史检查点-{latest.seq}.json"
+        return Response(
+            checkpoints.as_json(latest.document()),
+            mimetype="application/json",
+            headers={
+                "Content-Disposition": content_disposition(
+                    name, f"history-checkpoint-{latest.seq}.json"
+                ),
+                "Cache-Control": "no-store",
+            },
+        )
+
+    @expose("/public-key.pem")
+    def public_key(self):
+        """The public key that checks the checkpoints (made with the key on first use)."""
+        pem = checkpoints.public_pem(checkpoints.public_key())
+        return Response(
+            pem,
+            mimetype="application/x-pem-file",
+            headers={
+                "Content-Disposition": content_disposition(
+                    "变更历史公钥.pem", "history-public-key.pem"
+                ),
             },
         )

@@ -32,8 +32,9 @@ from evaluation.core import labels
 from evaluation.core.spreadsheets import FORMULA_FIRST
 from evaluation.core.writing import InvalidInput, writing
 from evaluation.history import chain as history
+from evaluation.history import checkpoints
 from evaluation.i18n import SHANGHAI
-from models import HistoryEvent, Indicator, Unit, User, db
+from models import HistoryCheckpoint, HistoryEvent, Indicator, Unit, User, db
 
 FORMATS = ("csv", "xlsx", "jsonl")
 MIMETYPES = {
@@ -796,6 +797,9 @@ def log_export(actor, fmt: str, flt: HistoryFilter, *, utc: bool = False) -> int
         after["time"] = "UTC"
     with writing(actor, "history.export"):
         event = history.append(actor, "history.export", "history", fmt, after=after)
+        # The file stops at this event: its checkpoint accompanies the file
+        # (docs/history.md#exports).
+        checkpoints.record(actor, "export")
     return event["seq"]
 
 
@@ -838,11 +842,32 @@ def export_history(actor, fmt: str, flt: HistoryFilter, *, utc: bool = False) ->
     return Export(fmt, export_filename(fmt, flt), MIMETYPES[fmt], up_to, chunks)
 
 
+def export_checkpoint(up_to: int) -> dict | None:
+    """The signed checkpoint written with the export that stops at ``up_to``."""
+    row = db.session.scalar(
+        select(HistoryCheckpoint)
+        .where(HistoryCheckpoint.seq == up_to, HistoryCheckpoint.occasion == "export")
+        .order_by(HistoryCheckpoint.id.desc())
+        .limit(1)
+    )
+    return row.document() if row is not None else None
+
+
+def checkpoint_path(output: str) -> str:
+    """Where the command line saves an export's checkpoint: beside it."""
+    return output + ".checkpoint.json"
+
+
 def write_export(
     actor, fmt: str, flt: HistoryFilter, output: str, *, utc: bool = False
 ) -> int:
-    """Log an export and write it to the file ``output``; return the number of events."""
+    """Log an export and write it to the file ``output``, its signed checkpoint beside it
+    (``checkpoint_path``); return the number of events."""
     up_to = log_export(actor, fmt, flt, utc=utc)
+    checkpoint = export_checkpoint(up_to)
+    if checkpoint is not None:
+        with open(checkpoint_path(output), "w", encoding="utf-8") as stream:
+            stream.write(checkpoints.as_json(checkpoint))
     counted = _Counter(iter_rows(flt, up_to=up_to))
     if fmt == "xlsx":
         note = filter_note(flt) if flt.is_filtered() else ""

@@ -36,6 +36,7 @@ from evaluation.core.states import (
 )
 from evaluation.core.writing import Forbidden, InvalidInput, StateError, writing
 from evaluation.history import chain as history
+from evaluation.history import checkpoints
 from evaluation.ranking import reading
 from models import HistoryEvent, Indicator, Period, RankingSnapshot, ReviewCase, Score, Unit, db
 from models.types import utcnow
@@ -330,6 +331,8 @@ def approve(actor, period: Period, override_reason: str | None = None) -> Rankin
             **incomplete,
         )
         sync_review_cases(actor, period)
+        # Signed last, so it covers the approval's events (docs/history.md#checkpoints).
+        checkpoints.record(actor, "approval", period=period.code)
     return snapshots["town"]
 
 

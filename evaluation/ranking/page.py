@@ -22,6 +22,7 @@ from sqlalchemy.orm import aliased
 from evaluation.core.states import PeriodStatus
 from evaluation.core.writing import ServiceError
 from evaluation.grades import any_values, shown_grade
+from evaluation.history import checkpoints
 from evaluation.periods.operations import last_step
 from evaluation.ranking import reading
 from evaluation.weights.sensitivity import Sensitivity, method_sensitivity
@@ -104,6 +105,9 @@ class RankingPage:
     submitter: str = ""
     #: Why an approval went ahead with values missing (docs/missing-values.md).
     approval_note: str = ""
+    #: The signed checkpoint the approval in force wrote (docs/history.md#checkpoints),
+    #: as the JSON text ``flask verify-history --checkpoint`` reads; "" when none.
+    checkpoint: str = ""
 
     @property
     def unit_count(self) -> int:
@@ -236,7 +240,16 @@ def build_page(
         approver=_person(period.approved_by),
         submitter=_person(period.submitted_by),
         approval_note=_approval_note(period),
+        checkpoint=_approval_checkpoint(period),
     )
+
+
+def _approval_checkpoint(period: Period) -> str:
+    """The approval's signed checkpoint as its file's text ("" unless approved)."""
+    if period.status != PeriodStatus.APPROVED:
+        return ""
+    row = checkpoints.of_approval(period.code)
+    return checkpoints.as_json(row.document()).strip() if row is not None else ""
 
 
 def _approval_note(period: Period) -> str:

@@ -12,10 +12,13 @@ Who is computed:
 
 An approved period answers ``ranking`` from its stored snapshot, not by recomputing.
 Any other ranking, and every one with rank intervals, is kept per app process, keyed
-by the last history ``seq`` of that period and the last of the events without a period
-(units, schemes): every change that can move its figures appends one of those, so a
-new event means a new key and nothing stale is ever served (and no other server
-depends on it). Entry in one period leaves another period's computed ranking in place.
+by the last history event of that period and the last of the events without a period
+(units, schemes), each as its ``seq`` *and* ``hash``: every change that can move its
+figures appends one of those, so a new event means a new key and nothing stale is ever
+served (and no other server depends on it). The hash makes the key name one history:
+a database restored from a backup hands the same ``seq`` numbers out again for other
+events, but never with the same hash (docs/history.md#restores). Entry in one period
+leaves another period's computed ranking in place.
 """
 
 from __future__ import annotations
@@ -233,14 +236,20 @@ def engine_input(
     return document
 
 
+#: The last history event of a kind as ``(seq, hash)``; ``(0, "")`` when there is none.
+Head = tuple[int, str]
+NO_EVENT: Head = (0, "")
+
+
 @dataclass(frozen=True)
 class _StoredValues:
-    """A period's stored values at a level, as of (at least) history event ``head``.
+    """A period's stored values at a level, as of the period's history event ``head``
+    (its ``seq`` and ``hash``).
 
     Never changed once made: an update makes a new one.
     """
 
-    head: int
+    head: Head
     units: tuple[str, ...]
     indicators: tuple[str, ...]
     #: (unit code, indicator code) → the number or the grade stored.
@@ -262,20 +271,22 @@ def stored_values(period: Period, level: str, scheme_id: int, unit_rows) -> list
 
     Read in full once per process; afterwards only the cells that history events of the
     period name since then (``score.set`` / ``score.clear`` keys are ``unit/indicator``)
-    are read again, from the score table itself. Any change to units, schemes or the
-    period's scheme is an event without a period, which keys a new read in full; so is
-    an event of an entity not known to leave values alone, or a long run of changes.
-    The list returned is shared: callers only read it (the engine does).
+    are read again, from the score table itself — provided the event the kept values
+    are current to is still in the chain with the same hash (a restored database may
+    hold another history under the same numbers: docs/history.md#restores). Any change
+    to units, schemes or the period's scheme is an event without a period, which keys a
+    new read in full; so is an event of an entity not known to leave values alone, or a
+    long run of changes. The list returned is shared: callers only read it (the engine
+    does).
     """
     head, base = _heads(period)
-    head = head or 0
     key = (period.id, level, scheme_id, base)
     cache = _stored_values_cache()
     known = cache.get(key)
-    if known is not None and known.head >= head:
+    if known is not None and known.head == head:
         return known.values
     fresh = None
-    if known is not None:
+    if known is not None and known.head[0] < head[0] and _in_chain(known.head):
         fresh = _brought_up_to_date(period, scheme_id, known, head)
     if fresh is None:
         fresh = _read_stored_values(period, scheme_id, unit_rows, head)
@@ -283,7 +294,16 @@ def stored_values(period: Period, level: str, scheme_id: int, unit_rows) -> list
     return fresh.values
 
 
-def _read_stored_values(period: Period, scheme_id: int, unit_rows, head: int) -> _StoredValues:
+def _in_chain(head: Head) -> bool:
+    """Tell whether the chain still holds event ``head`` as it was: then, the chain being
+    a chain, every event before it is the same too."""
+    seq, digest = head
+    if seq == 0:
+        return True
+    return db.session.scalar(select(HistoryEvent.hash).where(HistoryEvent.seq == seq)) == digest
+
+
+def _read_stored_values(period: Period, scheme_id: int, unit_rows, head: Head) -> _StoredValues:
     # Bare table rows by id (ORM-attribute selects cost three times as much per row),
     # kept to the units in scope and the scheme's indicators.
     unit_codes = {unit_id: code for unit_id, code, *_ in unit_rows}
@@ -308,7 +328,7 @@ def _read_stored_values(period: Period, scheme_id: int, unit_rows, head: int) ->
     return _laid_out(head, units, tuple(code for _, code in indicators), cells)
 
 
-def _laid_out(head: int, units, indicators, cells: dict) -> _StoredValues:
+def _laid_out(head: Head, units, indicators, cells: dict) -> _StoredValues:
     values, index = [], {}
     for unit in units:
         for indicator in indicators:
@@ -320,12 +340,12 @@ def _laid_out(head: int, units, indicators, cells: dict) -> _StoredValues:
 
 
 def _brought_up_to_date(
-    period: Period, scheme_id: int, known: _StoredValues, head: int
+    period: Period, scheme_id: int, known: _StoredValues, head: Head
 ) -> _StoredValues | None:
     """Re-read the cells named by the period's events after ``known.head``; None: read all."""
     events = db.session.execute(
         select(HistoryEvent.entity, HistoryEvent.entity_key)
-        .where(HistoryEvent.period == period.code, HistoryEvent.seq > known.head)
+        .where(HistoryEvent.period == period.code, HistoryEvent.seq > known.head[0])
         .order_by(HistoryEvent.seq)
         .limit(_CHANGES_READ_ONE_BY_ONE + 1)
     ).all()
@@ -549,13 +569,18 @@ def unit_ranks(period: Period, level: str = "town") -> dict[str, int]:
     return dict(ranks)
 
 
-def _heads(period: Period) -> tuple[int | None, int | None]:
-    """Return the last history ``seq`` of the period's events and of those without one."""
-    return _last_seq(period.code), _last_seq(None)
+def _heads(period: Period) -> tuple[Head, Head]:
+    """Return the last history event of the period and of those without one, each as
+    ``(seq, hash)`` (``NO_EVENT`` when there is none).
+
+    The hash names the whole history up to that event (it is chained), so a key made of
+    these never matches a restored database's other history (docs/history.md#restores).
+    """
+    return _last_event(period.code), _last_event(None)
 
 
-def _last_seq(period_code: str | None) -> int | None:
-    """Return the last ``seq`` of a period's events (None: of the events without a period).
+def _last_event(period_code: str | None) -> Head:
+    """Return the last event of a period (None: of the events without a period).
 
     Ordered as the (period, seq) index is, so that PostgreSQL walks that index backwards
     rather than the primary key, filtering every event since the last one without a
@@ -566,12 +591,13 @@ def _last_seq(period_code: str | None) -> int | None:
     else:
         condition = HistoryEvent.period == period_code
     query = (
-        select(HistoryEvent.seq)
+        select(HistoryEvent.seq, HistoryEvent.hash)
         .where(condition)
         .order_by(HistoryEvent.period.desc(), HistoryEvent.seq.desc())
         .limit(1)
     )
-    return db.session.scalar(query)
+    row = db.session.execute(query).first()
+    return (row[0], row[1]) if row is not None else NO_EVENT
 
 
 class _Recent:
@@ -601,8 +627,9 @@ class _Recent:
 def _kept(name: str, size: int) -> _Recent:
     """Return the app's LRU ``name``; inside a write transaction, one that keeps nothing.
 
-    Keys hold history ``seq`` numbers, and a write transaction's events may yet roll
-    back, their numbers then going to other events: nothing read inside one is kept.
+    Keys hold history events (``seq`` and ``hash``), and a write transaction's events
+    may yet roll back, their numbers then going to other events: nothing read inside
+    one is kept.
     """
     if in_write():
         return _Recent(0)
@@ -610,22 +637,22 @@ def _kept(name: str, size: int) -> _Recent:
 
 
 def _computed() -> _Recent:
-    """(period, level, intervals, head seqs) → the ranking's results (never handed out)."""
+    """(period, level, intervals, head events) → the ranking's results (never handed out)."""
     return _kept("computed_rankings", 8)
 
 
 def _ranks() -> _Recent:
-    """A snapshot's hash, or (period, level, head seqs) → {unit: rank}."""
+    """A snapshot's hash, or (period, level, head events) → {unit: rank}."""
     return _kept("unit_ranks", 16)
 
 
 def _scored_inputs() -> _Recent:
-    """(period, level, head seqs) → its engine document, parsed and scored."""
+    """(period, level, head events) → its engine document, parsed and scored."""
     return _kept("scored_inputs", 2)
 
 
 def _stored_values_cache() -> _Recent:
-    """(period, level, scheme, base seq) → that period's _StoredValues."""
+    """(period, level, scheme, base event) → that period's _StoredValues."""
     return _kept("stored_values", 4)
 
 

@@ -265,6 +265,8 @@ def _stamp_lines(page: RankingPage) -> list[tuple[str, str]]:
             lines.append((_("审定说明"), page.approval_note))
     if page.answer.get("snapshot_hash"):
         lines.append((_("快照 SHA-256"), page.answer["snapshot_hash"]))
+    if page.checkpoint:
+        lines.append((_("审定签名检查点"), page.checkpoint))
     lines.append((_("数据来源"), source_note(page)))
     if page.uncertainty:
         lines.append(
