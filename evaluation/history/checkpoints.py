@@ -100,6 +100,8 @@ def private_key(*, create: bool = True) -> Ed25519PrivateKey:
             raise KeyMissing(f"没有签名密钥文件 {path}；请用 --public-key 指定公钥")
         _create_key(path)
     with open(path, "rb") as stream:
+        if os.fstat(stream.fileno()).st_mode & 0o077:
+            current_app.logger.warning("%s is readable by others: chmod 600 it", path)
         data = stream.read()
     try:
         key = serialization.load_pem_private_key(data, password=None)
