@@ -3,6 +3,8 @@ supports (docs/evidence.md#downloads)."""
 
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import g
 
 from evaluation.api import bp, spec, token_required
@@ -18,14 +20,7 @@ FILE_ANSWERS = DocumentedResponse(
 )
 
 
-@bp.get("/evidence/<sha256>")
-@token_required("api.read")
-@spec.validate(
-    resp=FILE_ANSWERS,
-    path_parameter_descriptions={"sha256": "文件内容的 SHA-256（64 位小写十六进制）"},
-    tags=["佐证材料"],
-)
-def evidence_file(sha256: str):
+def _file(sha256: str):
     """佐证材料文件：附件下载（原文件名，nosniff）；调用者须能查看它所佐证的事项，否则 403"""
     found = operations.find(sha256)
     if found is None:
@@ -33,3 +28,19 @@ def evidence_file(sha256: str):
     if not operations.may_see(g.api_user, found):
         raise Forbidden("无权查看这份佐证材料")
     return file_response(found)
+
+
+#: spectree documents the operation from this; the route below does not run through its
+#: check, which would read the whole streamed file into memory to validate it.
+_documented = spec.validate(
+    resp=FILE_ANSWERS,
+    path_parameter_descriptions={"sha256": "文件内容的 SHA-256（64 位小写十六进制）"},
+    tags=["佐证材料"],
+)(_file)
+
+
+@bp.get("/evidence/<sha256>")
+@token_required("api.read")
+@wraps(_documented)
+def evidence_file(sha256: str):
+    return _file(sha256)

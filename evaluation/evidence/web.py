@@ -14,11 +14,14 @@ from flask import Blueprint, Flask, Response, abort, flash, redirect, request, u
 from flask_login import current_user
 from PIL import Image
 
+from evaluation.auth import safe_next
 from evaluation.core.downloads import content_disposition
+from evaluation.core.writing import ServiceError
 from evaluation.evidence import operations
 from evaluation.evidence.sniff import JPEG, KIND_NAMES, PDF, PNG
 from evaluation.evidence.store import chunks, current_store, human_size
-from models import Evidence
+from evaluation.security import Refused
+from models import CadreRecord, Evidence, ProjectUpdate, ReviewRecord, Score, db
 
 bp = Blueprint("evidence", __name__, template_folder="templates")
 
@@ -114,3 +117,89 @@ def thumbnail(sha256: str):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Disposition"] = "inline"
     return response
+
+
+def _score_facts(target_id: int):
+    score = db.session.get(Score, target_id)
+    if score is None:
+        return None
+    indicator = score.indicator.code if getattr(score, "indicator", None) else None
+    return score.unit_id, score.period_id, indicator
+
+
+def _record_facts(model, unit_of):
+    def facts(target_id: int):
+        row = db.session.get(model, target_id)
+        return None if row is None else (unit_of(row), getattr(row, "period_id", None), None)
+
+    return facts
+
+
+#: The targets this door attaches to (the rooms with pages of their own, such as the
+#: reporting room's claims, attach through their own routes): id → (unit, period,
+#: indicator), None when there is no such row.
+ATTACHABLE = {
+    "score": _score_facts,
+    "cadre_record": _record_facts(CadreRecord, lambda r: r.cadre.unit_id if r.cadre else None),
+    "review_record": _record_facts(ReviewRecord, lambda r: r.unit_id),
+    "project_update": _record_facts(ProjectUpdate, lambda r: r.project.unit_id),
+}
+
+
+def _back(default: str):
+    return redirect(safe_next(request.form.get("next")) or default, code=303)
+
+
+@bp.post("/evidence/attach")
+def attach():
+    """Upload a file for a score, a cadre record, a review record or a project update
+    (form: ``target_type``, ``target_id``, ``file``, ``next``); back to ``next``."""
+    if (away := _signed_in()) is not None:
+        return away
+    kind = request.form.get("target_type", "")
+    facts_of = ATTACHABLE.get(kind)
+    target = request.form.get("target_id", "")
+    if facts_of is None or not (target.isascii() and target.isdigit()) or len(target) > 10:
+        abort(404)
+    facts = facts_of(int(target))
+    if facts is None:
+        abort(404)
+    unit_id, period_id, indicator = facts
+    try:
+        found = operations.add_evidence(
+            current_user,
+            request.files.get("file"),
+            target_type=kind,
+            target_id=int(target),
+            unit_id=unit_id,
+            period_id=period_id,
+            indicator=indicator,
+        )
+    except ServiceError as error:
+        # Back to the page with the reason when it named itself; else the error page
+        # with the status (413 too large, 422 refused type, 403).
+        if error.status != 403 and safe_next(request.form.get("next")):
+            flash(error.message, "danger")
+            return _back(url_for("admin.index"))
+        raise Refused(error.status, error.message) from None
+    flash(f"已上传佐证材料：{found.original_name}", "success")
+    return _back(url_for("admin.index"))
+
+
+@bp.post("/evidence/unlink")
+def unlink():
+    """End a link (form: ``link_id``, ``reason``, ``next``); the file stays."""
+    if (away := _signed_in()) is not None:
+        return away
+    link_id = request.form.get("link_id", "")
+    if not (link_id.isascii() and link_id.isdigit()) or len(link_id) > 10:
+        abort(404)
+    try:
+        operations.unlink_evidence(current_user, int(link_id), request.form.get("reason", ""))
+    except ServiceError as error:
+        if error.status in (403, 404):
+            abort(error.status)
+        flash(error.message, "danger")
+        return _back(url_for("admin.index"))
+    flash("已撤下佐证材料（文件仍保留，可在变更历史中查到）", "success")
+    return _back(url_for("admin.index"))
