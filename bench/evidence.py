@@ -74,7 +74,12 @@ def main() -> int:
     subprocess.run([*flask, "seed-demo"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run(
         [*flask, "create-user", "bench_assessor", "--role", "assessor", "--password-stdin"],
-        cwd=ROOT, env=env, check=True, capture_output=True, input=PASSWORD + "\n", text=True,
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        input=PASSWORD + "\n",
+        text=True,
     )
     with sqlite3.connect(work / "bench.sqlite3") as conn:
         score_id = conn.execute("SELECT min(id) FROM score").fetchone()[0]
@@ -83,7 +88,7 @@ def main() -> int:
         [
             sys.executable,
             "-c",
-            "from wsgi import app; app.run(host='127.0.0.1', port=%d, threaded=False)" % port,
+            f"from wsgi import app; app.run(host='127.0.0.1', port={port}, threaded=False)",
         ],
         cwd=ROOT,
         env=env,
@@ -112,8 +117,12 @@ def main() -> int:
         def upload(data: bytes, name: str) -> requests.Response:
             return session.post(
                 base + "/evidence/attach",
-                data={"target_type": "score", "target_id": str(score_id), "csrf_token": token,
-                      "next": "/admin/"},
+                data={
+                    "target_type": "score",
+                    "target_id": str(score_id),
+                    "csrf_token": token,
+                    "next": "/admin/",
+                },
                 files={"file": (name, data, "application/pdf")},
                 allow_redirects=False,
             )
@@ -133,8 +142,10 @@ def main() -> int:
         extra_mb = (peak - before) / 1024
         print()
         print(f"{'measure':<44} {'figure':>12} {'target':>10}  result")
-        print(f"{'20 MB PDF upload: extra server memory':<44} {extra_mb:>9.1f} MB "
-              f"{'< ' + str(TARGET_MB) + ' MB':>10}  {'ok' if extra_mb < TARGET_MB else 'OVER'}")
+        print(
+            f"{'20 MB PDF upload: extra server memory':<44} {extra_mb:>9.1f} MB "
+            f"{'< ' + str(TARGET_MB) + ' MB':>10}  {'ok' if extra_mb < TARGET_MB else 'OVER'}"
+        )
         print(f"{'  upload wall time (loopback)':<44} {took:>10.2f} s {'':>10}")
         print(f"{'  server RSS before / peak':<44} {before / 1024:>6.0f}/{peak / 1024:.0f} MB")
         print(f"{'  stored and answered 303':<44} {str(ok):>12}")

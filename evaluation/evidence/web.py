@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 
 from flask import Blueprint, Flask, Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from PIL import Image
 
@@ -82,7 +83,7 @@ def file_response(found: Evidence, *, inline: bool = False) -> Response:
 
 def _signed_in():
     if not current_user.is_authenticated:
-        flash("请先登录。", "warning")
+        flash(_("请先登录。"), "warning")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     return None
 
@@ -182,7 +183,7 @@ def attach():
             flash(error.message, "danger")
             return _back(url_for("admin.index"))
         raise Refused(error.status, error.message) from None
-    flash(f"已上传佐证材料：{found.original_name}", "success")
+    flash(_("已上传佐证材料：%(name)s", name=found.original_name), "success")
     return _back(url_for("admin.index"))
 
 
@@ -201,5 +202,5 @@ def unlink():
             abort(error.status)
         flash(error.message, "danger")
         return _back(url_for("admin.index"))
-    flash("已撤下佐证材料（文件仍保留，可在变更历史中查到）", "success")
+    flash(_("已撤下佐证材料（文件仍保留，可在变更历史中查到）"), "success")
     return _back(url_for("admin.index"))
