@@ -13,7 +13,13 @@ from flask_babel import lazy_gettext as _l
 from models.cadres import ORIENTATIONS
 from models.reviews import PRIORITIES, REASONS
 from models.schemes import DIRECTIONS, METHODS, TIE_METHODS
-from models.states import PeriodStatus, ProjectStatus, ReviewCaseStatus, SchemeStatus
+from models.states import (
+    EvidenceTarget,
+    PeriodStatus,
+    ProjectStatus,
+    ReviewCaseStatus,
+    SchemeStatus,
+)
 from models.units import LEVELS
 from models.users import ROLES
 
@@ -127,6 +133,7 @@ _FIELD_CODES = {
     "priority": PRIORITIES,
     "reasons": REASONS,
     "orientation": ORIENTATIONS,
+    "target_type": EvidenceTarget.labels(),
 }
 
 
