@@ -13,7 +13,7 @@ import io
 from flask import Blueprint, Flask, Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from PIL import Image
+from PIL import Image, ImageOps
 
 from evaluation.auth import safe_next
 from evaluation.core.downloads import content_disposition
@@ -111,7 +111,8 @@ def thumbnail(sha256: str):
         if image.format == "JPEG":
             image.draft("RGB", (THUMB_SIDE, THUMB_SIDE))
         image.thumbnail((THUMB_SIDE, THUMB_SIDE))
-        small = image.convert("RGB")
+        # A phone stores a portrait photo sideways with an Orientation tag: turn it.
+        small = ImageOps.exif_transpose(image).convert("RGB")
     out = io.BytesIO()
     small.save(out, "JPEG", quality=80)
     response = Response(out.getvalue(), mimetype="image/jpeg")
