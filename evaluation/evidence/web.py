@@ -22,7 +22,7 @@ from evaluation.evidence import operations
 from evaluation.evidence.sniff import JPEG, KIND_NAMES, PDF, PNG
 from evaluation.evidence.store import chunks, current_store, human_size
 from evaluation.security import Refused
-from models import CadreRecord, Evidence, ProjectUpdate, ReviewRecord, Score, db
+from models import CadreRecord, Evidence, EvidenceLink, ProjectUpdate, ReviewRecord, Score, db
 
 bp = Blueprint("evidence", __name__, template_folder="templates")
 
@@ -167,6 +167,10 @@ def attach():
     if facts is None:
         abort(404)
     unit_id, period_id, indicator = facts
+    # Whoever attaches must see the target too (a reviewer: only their group's villages).
+    probe = EvidenceLink(target_type=kind, target_id=int(target), unit_id=unit_id)
+    if not operations.may_see_link(current_user, probe):
+        abort(403)
     try:
         found = operations.add_evidence(
             current_user,
