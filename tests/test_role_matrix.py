@@ -102,6 +102,10 @@ PAGES: dict[str, tuple] = {
     # the boards
     "/admin/cadre-ledger/":               (200, 403, 200, 200, 200, LOGIN),
     "/admin/projects-board/":             (200, 200, 200, 200, 403, LOGIN),
+    # 佐证材料 of a score: whoever reads the entry page (docs/evidence.md#who-sees-a-file)
+    "/evidence/{pdf}":                    (200, 200, 200, 200, 403, LOGIN),
+    "/evidence/{pdf}?inline=1":           (200, 200, 200, 200, 403, LOGIN),
+    "/evidence/{photo}/thumb":            (200, 200, 200, 200, 403, LOGIN),
 }
 
 #: API reads with each role's token (anonymous: no Authorization header).
@@ -133,6 +137,10 @@ POST_BATCH_EXPECTED = (303, 303, 303, 303, 403, LOGIN)
 POST_CHECKPOINT = "/admin/history/checkpoint"
 #:                                        admin assessor supervisor auditor reviewer anonymous
 POST_CHECKPOINT_EXPECTED = (303, 403, 403, 303, 403, LOGIN)
+#: The API's evidence file (not JSON when it answers 200).
+EVIDENCE_API = "/api/v1/evidence/{pdf}"
+#:                                        admin assessor supervisor auditor reviewer anonymous
+EVIDENCE_API_EXPECTED = (200, 200, 200, 200, 403, 401)
 # fmt: on
 
 
@@ -153,6 +161,19 @@ def ledger(app):
             "xintao": world.unit("新桃村").id,  # first group
             "ruilian": world.unit("瑞联村").id,  # second group
         }
+        from evaluation.evidence import operations as evidence
+        from models import Score
+        from tests import evidence_files
+
+        score = db.session.scalars(select(Score).order_by(Score.id)).first()
+        for key, data, name in (
+            ("pdf", evidence_files.pdf(), "验收报告.pdf"),
+            ("photo", evidence_files.jpeg(), "现场.jpg"),
+        ):
+            ids[key] = evidence.add_evidence(
+                world.user("assessor"), data, filename=name, target_type="score",
+                target_id=score.id, period_id=period.id,
+            ).sha256  # fmt: skip
         tokens = {
             u.role: accounts.create_token(SETUP, u, f"{u.role}-token")
             for u in db.session.scalars(select(User))
@@ -291,3 +312,11 @@ def test_signing_a_checkpoint_answers_each_role_as_the_table_says(app, ledger, r
     client = signed_in_client(app, role)
     response = client.post(POST_CHECKPOINT)
     assert answer(response) == POST_CHECKPOINT_EXPECTED[COLUMNS.index(role)]
+
+
+@pytest.mark.parametrize("role", COLUMNS)
+def test_the_api_evidence_file_answers_each_role_as_the_table_says(app, ledger, role):
+    ids, tokens = ledger
+    headers = {"Authorization": f"Bearer {tokens[role]}"} if role != "anonymous" else {}
+    response = app.test_client().get(EVIDENCE_API.format(**ids), headers=headers)
+    assert response.status_code == EVIDENCE_API_EXPECTED[COLUMNS.index(role)]

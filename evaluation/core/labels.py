@@ -13,7 +13,13 @@ from flask_babel import lazy_gettext as _l
 from models.cadres import ORIENTATIONS
 from models.reviews import PRIORITIES, REASONS
 from models.schemes import DIRECTIONS, METHODS, TIE_METHODS
-from models.states import PeriodStatus, ProjectStatus, ReviewCaseStatus, SchemeStatus
+from models.states import (
+    EvidenceTarget,
+    PeriodStatus,
+    ProjectStatus,
+    ReviewCaseStatus,
+    SchemeStatus,
+)
 from models.units import LEVELS
 from models.users import ROLES
 
@@ -53,6 +59,8 @@ ACTION_LABELS = {
     "review.close": _l("办结研判任务"),
     "review_case.open": _l("生成研判任务"),
     "review_case.update": _l("更新研判任务"),
+    "evidence.add": _l("上传佐证材料"),
+    "evidence.unlink": _l("撤下佐证材料"),
 }
 VERBS = {"create": _l("新增"), "update": _l("修改"), "delete": _l("删除")}
 
@@ -78,6 +86,7 @@ ENTITY_LABELS = {
     "history": _l("变更历史"),
     "setting": _l("系统设置"),
     "annual_period": _l("年度综合考评"),
+    "evidence": _l("佐证材料"),
 }
 
 #: A filter by action label also finds these actions: entering scores includes clearing
@@ -125,6 +134,7 @@ _FIELD_CODES = {
     "priority": PRIORITIES,
     "reasons": REASONS,
     "orientation": ORIENTATIONS,
+    "target_type": EvidenceTarget.labels(),
 }
 
 
