@@ -77,3 +77,12 @@ class ProjectStatus(State):
     ON_TRACK = "on_track", "正常推进"
     BEHIND = "behind", "滞后"
     DONE = "done", "已完成"
+
+
+class SurveyStatus(State):
+    """民主测评的状态 (docs/surveys.md#states): voting is possible only while ``open`` and
+    between the survey's open and close times; the tally only once ``closed``."""
+
+    DRAFT = "draft", "草稿"
+    OPEN = "open", "已发布"
+    CLOSED = "closed", "已结束"

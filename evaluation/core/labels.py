@@ -13,7 +13,13 @@ from flask_babel import lazy_gettext as _l
 from models.cadres import ORIENTATIONS
 from models.reviews import PRIORITIES, REASONS
 from models.schemes import DIRECTIONS, METHODS, TIE_METHODS
-from models.states import PeriodStatus, ProjectStatus, ReviewCaseStatus, SchemeStatus
+from models.states import (
+    PeriodStatus,
+    ProjectStatus,
+    ReviewCaseStatus,
+    SchemeStatus,
+    SurveyStatus,
+)
 from models.units import LEVELS
 from models.users import ROLES
 
@@ -52,6 +58,11 @@ ACTION_LABELS = {
     "review.close": _l("办结研判任务"),
     "review_case.open": _l("生成研判任务"),
     "review_case.update": _l("更新研判任务"),
+    "survey.publish": _l("发布民主测评"),
+    "survey.close": _l("结束民主测评并计票"),
+    "survey.codes": _l("生成测评码"),
+    "survey.report": _l("修改述职内容"),
+    "survey.vote": _l("民主测评投票"),
 }
 VERBS = {"create": _l("新增"), "update": _l("修改"), "delete": _l("删除")}
 
@@ -77,6 +88,7 @@ ENTITY_LABELS = {
     "history": _l("变更历史"),
     "setting": _l("系统设置"),
     "annual_period": _l("年度综合考评"),
+    "survey": _l("民主测评"),
 }
 
 #: A filter by action label also finds these actions: entering scores includes clearing
@@ -89,6 +101,7 @@ _STATES = {
     "review_case": ReviewCaseStatus,
     "scheme": SchemeStatus,
     "key_project": ProjectStatus,
+    "survey": SurveyStatus,
 }
 
 
