@@ -86,7 +86,12 @@ def test_a_rater_votes_on_a_phone_and_the_tally_matches(live_server, phone, page
     expect(totals).to_have_count(4)
     # One ballot from 群众代表 (weight 25; the other groups cast none): each target's
     # score is its option's score.
-    expected = [("张建国", "100.00"), ("李卫东", "100.00"), ("王秀英", "80.00"), ("陈志强", "60.00")]
+    expected = [
+        ("张建国", "100.00"),
+        ("李卫东", "100.00"),
+        ("王秀英", "80.00"),
+        ("陈志强", "60.00"),
+    ]
     for (target_id, name), (want_name, score) in zip(targets, expected, strict=True):
         assert name == want_name
         row = page.locator(f"#tally-table tr.tally-total[data-target='{target_id}']")
