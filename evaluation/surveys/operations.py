@@ -262,7 +262,7 @@ def _targets(kind: str, targets: list[dict], problems: list[str]) -> list[dict]:
             row = {"cadre": cadre, "name": cadre.name, "position_title": cadre.position,
                    "report": report}  # fmt: skip
             if cadre.unit is not None:
-                row["position_title"] = f"{cadre.unit.name}{cadre.position}"
+                row["position_title"] = f"{cadre.unit.name} · {cadre.position}"[:64]
         else:
             unit = item.get("unit")
             if not isinstance(unit, Unit) or unit.level != "town":
