@@ -306,10 +306,10 @@ def test_a_ballot_cannot_be_linked_back_to_its_code_from_any_table(app, client):
                 conn.execute(text("SELECT rowid FROM survey_ballot"))
 
 
-def test_closing_rewrites_the_ballots_in_the_order_of_their_random_ids(app):
+def test_closing_rewrites_ballots_and_codes_out_of_the_order_of_voting(app):
     with app.app_context():
         survey = make_survey(cap=None)
-        for code in codes_for(survey, count=6):
+        for code in reversed(codes_for(survey, count=6)):  # spent against the order of issue
             surveys.cast_ballot(code, ballot(survey, *EVERY_GOOD), address="x")
         surveys.close(SETUP, survey)
         ids = db.session.scalars(select(SurveyBallot.id)).all()
@@ -323,6 +323,10 @@ def test_closing_rewrites_the_ballots_in_the_order_of_their_random_ids(app):
                 .all()
             )
             assert physical == sorted(ids)
+            codes = (
+                db.session.execute(text("SELECT id FROM survey_code ORDER BY ctid")).scalars().all()
+            )
+            assert codes == sorted(codes)
 
 
 # --- the tally ---------------------------------------------------------------------------

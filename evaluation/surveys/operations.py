@@ -482,21 +482,23 @@ def tally(actor, survey: Survey) -> dict:
     return counting.counted(survey)
 
 
-def _shuffle_ballots(session, survey: Survey) -> None:
-    """Write the survey's ballots anew in the order of their random ids: PostgreSQL keeps
-    rows where they arrived (``ctid``) until they are rewritten (docs/surveys.md#anonymity)."""
+def _rewrite(session, model, survey: Survey, order) -> None:
+    """Write the survey's rows of ``model`` anew in the given order (one DELETE, one
+    INSERT): PostgreSQL keeps a row where it was last written (``ctid``), so until then
+    the ballots lie in the order they arrived and the spent codes in the order they were
+    spent, the two orders side by side (docs/surveys.md#anonymity)."""
+    columns = [column.key for column in model.__table__.columns]
     rows = [
-        {"id": i, "survey_id": s, "group_id": g, "choices": c}
-        for i, s, g, c in session.execute(
-            select(
-                SurveyBallot.id, SurveyBallot.survey_id, SurveyBallot.group_id,
-                SurveyBallot.choices,
-            ).where(SurveyBallot.survey_id == survey.id).order_by(SurveyBallot.id)
+        dict(zip(columns, row, strict=True))
+        for row in session.execute(
+            select(*[model.__table__.c[c] for c in columns])
+            .where(model.survey_id == survey.id)
+            .order_by(order)
         )
-    ]  # fmt: skip
+    ]
     if rows:
-        session.execute(delete(SurveyBallot).where(SurveyBallot.survey_id == survey.id))
-        session.execute(insert(SurveyBallot), rows)
+        session.execute(delete(model).where(model.survey_id == survey.id))
+        session.execute(insert(model), rows)
 
 
 def _record_detail(row: dict, result: dict) -> str:
@@ -524,7 +526,8 @@ def close(actor, survey: Survey) -> dict:
             raise StateError(
                 f"只有已发布的测评可以结束（现为{SurveyStatus.label_of(survey.status)}）"
             )
-        _shuffle_ballots(session, survey)
+        _rewrite(session, SurveyBallot, survey, SurveyBallot.id)  # random ids
+        _rewrite(session, SurveyCode, survey, SurveyCode.id)  # the order of issue
         survey.status = step.target.value
         survey.closed_at = utcnow()
         session.flush()
