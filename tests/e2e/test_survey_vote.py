@@ -69,6 +69,7 @@ def test_a_rater_votes_on_a_phone_and_the_tally_matches(live_server, phone, page
     expect(phone.locator("#thanks")).to_contain_text("感谢您的参与")
     assert code not in phone.content()
     screenshot(phone, tmp_path, "survey-thanks-phone")
+    assert_no_violations(phone)
 
     # The same slip again: refused, in Chinese.
     phone.goto(f"{live_server.url}/vote?code={code}")
@@ -76,6 +77,7 @@ def test_a_rater_votes_on_a_phone_and_the_tally_matches(live_server, phone, page
         "该测评码已经投过票，每个测评码只能投票一次。"
     )
     screenshot(phone, tmp_path, "survey-used-code-phone")
+    assert_no_violations(phone)
 
     with app.app_context():
         surveys.close(SETUP, db.session.get(Survey, survey_id))
