@@ -489,3 +489,34 @@ def test_the_pages_set_up_publish_and_close(app, client, auth):
     auth.logout()
     auth.login("supervisor")
     assert client.post(f"/admin/surveys/{survey.id}/publish").status_code == 403
+
+
+def test_without_script_the_server_asks_to_confirm_and_back_keeps_the_choices(app, client):
+    with app.app_context():
+        survey = make_survey()
+        code = codes_for(survey, count=1)[0]
+        data = form(survey, code, *EVERY_GOOD, confirmed=False)
+    confirm = client.post("/vote", data=data).get_data(as_text=True)
+    assert "张建国" in confirm and "基本称职" in confirm and 'value="1"' in confirm
+    back = client.post("/vote", data={**data, "edit": "1"})
+    assert back.status_code == 200 and back.get_data(as_text=True).count("checked") == 4
+    with app.app_context():
+        assert stored() == (0, 0)
+
+
+def test_the_codes_page_stores_nothing_when_the_slips_cannot_be_printed(app, client, auth):
+    with app.app_context():
+        survey = make_survey()
+        survey_id = survey.id
+    auth.login("admin")
+    app.config["CHROMIUM_PATH"] = "/nonexistent/chromium"
+    failed = client.post(
+        f"/admin/surveys/{survey_id}/codes", data={"group": "群众代表", "count": "5"}
+    )
+    assert failed.status_code == 503 and "无法生成 PDF" in failed.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SurveyCode)) == 0
+    refused_ = client.post(
+        f"/admin/surveys/{survey_id}/codes", data={"group": "群众代表", "count": "x"}
+    )
+    assert refused_.status_code == 422 and "数量须为整数" in refused_.get_data(as_text=True)
