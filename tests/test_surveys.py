@@ -9,6 +9,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from evaluation.core.writing import InvalidInput, StateError
@@ -520,3 +522,53 @@ def test_the_codes_page_stores_nothing_when_the_slips_cannot_be_printed(app, cli
         f"/admin/surveys/{survey_id}/codes", data={"group": "群众代表", "count": "x"}
     )
     assert refused_.status_code == 422 and "数量须为整数" in refused_.get_data(as_text=True)
+
+
+OPTIONS = [
+    ("excellent", "优秀", Decimal("100")),
+    ("competent", "称职", Decimal("80")),
+    ("basic", "基本称职", Decimal("60")),
+    ("incompetent", "不称职", Decimal("0")),
+]
+SCORES = {key: score for key, _, score in OPTIONS}
+WEIGHTS = {10: Decimal("40"), 11: Decimal("35"), 12: Decimal("25")}
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(sorted(WEIGHTS)), st.sampled_from(sorted(SCORES))),
+        min_size=1,
+        max_size=60,
+    )
+)
+@settings(max_examples=150, deadline=None)
+def test_the_score_is_the_weighted_mean_of_the_groups_that_voted(votes):
+    """Worked out another way: Decimal at 50 digits, rounded half up by ``quantize``."""
+    from decimal import ROUND_HALF_UP, localcontext
+
+    rows = counting.tally_rows(
+        [(1, "甲")],
+        [(g, f"群体{g}", w) for g, w in WEIGHTS.items()],
+        OPTIONS,
+        [(g, {"1": option}) for g, option in votes],
+    )
+    row = rows[0]
+    with localcontext() as context:
+        context.prec = 50
+        voted = {g for g, _ in votes}
+        weighted = sum(
+            WEIGHTS[g]
+            * sum(SCORES[o] for h, o in votes if h == g)
+            / sum(1 for h, _ in votes if h == g)
+            for g in voted
+        )
+        expected = (weighted / sum(WEIGHTS[g] for g in voted)).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
+    assert row["score"] == format(expected, "f")
+    assert sum(row["counts"].values()) == row["ballots"] == len(votes)
+    good = sum(1 for _, o in votes if o in ("excellent", "competent"))
+    assert Decimal(row["competent_rate"]) == (Decimal(100 * good) / len(votes)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
+    assert row["incompetent"] == sum(1 for _, o in votes if o == "incompetent")

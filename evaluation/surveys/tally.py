@@ -9,12 +9,9 @@ from fractions import Fraction
 
 from sqlalchemy import func, select
 
+from evaluation.core.numbers import plain as plain_text
 from evaluation.i18n import local_time
 from models import Survey, SurveyBallot, SurveyCode, db
-
-
-def plain_text(value: Decimal) -> str:
-    return format(Decimal(value).normalize(), "f")
 
 
 def turnout(survey: Survey) -> list[dict]:
