@@ -572,3 +572,18 @@ def test_the_score_is_the_weighted_mean_of_the_groups_that_voted(votes):
         Decimal("0.01"), rounding=ROUND_HALF_UP
     )
     assert row["incompetent"] == sum(1 for _, o in votes if o == "incompetent")
+
+
+def test_naming_a_made_up_survey_does_not_escape_the_throttle(app, client):
+    app.config.update(VOTE_SURVEY_FREE_FAILURES=3, VOTE_BACKOFF_SECONDS=60)
+    with app.app_context():
+        survey = make_survey()
+        bad = {**form(survey, codes_for(survey, count=1)[0], *EVERY_GOOD), "code": "ABCDEFGHJKMN"}
+    for n in range(3):
+        made_up = {**bad, "survey": str(1000 + n)}
+        response = client.post("/vote", data=made_up, environ_base={"REMOTE_ADDR": f"10.2.0.{n}"})
+        assert response.status_code == 422
+    response = client.post(
+        "/vote", data={**bad, "survey": "2000"}, environ_base={"REMOTE_ADDR": "10.2.0.99"}
+    )
+    assert response.status_code == 429

@@ -434,6 +434,8 @@ def cast_ballot(
             named = int(str(survey_id))
         except ValueError:
             named = None
+    if named is not None and not (0 < named < 2**31 and db.session.get(Survey, named)):
+        named = None  # a made-up survey counts against the site-wide allowance
     codes.refuse_if_throttled(address, named)
     code = codes.normalize_code(code_text)
     digest = codes.code_hash(code) if codes.well_formed(code) else None
