@@ -42,6 +42,18 @@ class Config:
     LOGIN_BACKOFF_SECONDS = 30
     LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
 
+    #: Wrong 民主测评 codes (docs/surveys.md#throttling), counted per address and per survey
+    #: (site-wide when the request names none): after the free failures within the
+    #: window each further try waits VOTE_BACKOFF_SECONDS, doubled each time, at most the
+    #: window. Generous per address: a meeting room may share one address.
+    VOTE_FREE_FAILURES = 10
+    VOTE_SURVEY_FREE_FAILURES = 200
+    VOTE_BACKOFF_SECONDS = 2
+    VOTE_FAILURE_WINDOW_SECONDS = 15 * 60
+    #: The voting address printed on the slips and in their QR codes; None: the address
+    #: the admin page was opened at (``flask survey-codes --url`` for the command line).
+    SURVEY_VOTE_URL = None
+
     #: Proxies in front of the app that set X-Forwarded-For (and -Proto): 0 trusts none
     #: (the address is the connection's); 1 behind the README's nginx. Only then is the
     #: client's own address used for throttling (werkzeug's ProxyFix).

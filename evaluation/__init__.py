@@ -53,6 +53,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     evidence_web.init_app(app)
 
+    from evaluation.surveys import voting
+
+    voting.init_app(app)
+
     from evaluation import api, cli
     from evaluation.admin import init_admin
 

@@ -34,6 +34,14 @@ from models.periods import Period  # noqa: E402
 from models.reviews import ReviewCase, ReviewRecord  # noqa: E402
 from models.schemes import Dimension, Indicator, Scheme  # noqa: E402
 from models.settings import Setting  # noqa: E402
+from models.surveys import (  # noqa: E402
+    Survey,
+    SurveyBallot,
+    SurveyCode,
+    SurveyGroup,
+    SurveyOption,
+    SurveyTarget,
+)
 from models.units import AnalysisGroup, Unit  # noqa: E402
 from models.users import ROLES, ApiToken, LoginFailure, User  # noqa: E402
 from models.weights import WeightJudgement  # noqa: E402
@@ -66,6 +74,12 @@ __all__ = [
     "Scheme",
     "Setting",
     "Score",
+    "Survey",
+    "SurveyBallot",
+    "SurveyCode",
+    "SurveyGroup",
+    "SurveyOption",
+    "SurveyTarget",
     "Unit",
     "User",
     "Veto",

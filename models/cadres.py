@@ -15,6 +15,8 @@ ORIENTATIONS = {
     "performance": "实绩导向",
     "grassroots": "基层导向",
     "integrity": "廉洁导向",
+    #: Not a 导向: the result of a 民主测评, written when the survey closes (docs/surveys.md).
+    "survey": "民主测评",
 }
 EVALUATIONS = ("好", "较好", "一般", "较差")
 
@@ -101,7 +103,7 @@ class CadreRecord(db.Model):
     __tablename__ = "cadre_record"
     __table_args__ = (
         CheckConstraint(
-            "orientation IN ('political', 'performance', 'grassroots', 'integrity')",
+            "orientation IN ('political', 'performance', 'grassroots', 'integrity', 'survey')",
             name="orientation_known",
         ),
         CheckConstraint(
@@ -147,9 +149,7 @@ class KeyProject(db.Model):
 
     unit = relationship("Unit")
     lead_cadre = relationship("Cadre", back_populates="projects")
-    updates = relationship(
-        "ProjectUpdate", back_populates="project", order_by="ProjectUpdate.date"
-    )
+    updates = relationship("ProjectUpdate", back_populates="project", order_by="ProjectUpdate.date")
 
     def __str__(self) -> str:
         return self.name

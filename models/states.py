@@ -89,3 +89,12 @@ class EvidenceTarget(State):
     CADRE_RECORD = "cadre_record", "干部纪实"
     REVIEW_RECORD = "review_record", "研判记录"
     PROJECT_UPDATE = "project_update", "项目进展"
+
+
+class SurveyStatus(State):
+    """民主测评的状态 (docs/surveys.md#states): voting is possible only while ``open`` and
+    between the survey's open and close times; the tally only once ``closed``."""
+
+    DRAFT = "draft", "草稿"
+    OPEN = "open", "已发布"
+    CLOSED = "closed", "已结束"

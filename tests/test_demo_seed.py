@@ -172,7 +172,8 @@ def test_cadres_for_every_town_with_tags_assignments_and_mentors(session):
     assert {"指挥办", "要素专班"} <= {c.assignment for c in cadres}
     assert sum(c.mentor is not None for c in cadres) >= 13
     orientations = set(session.scalars(select(CadreRecord.orientation)))
-    assert orientations == {"political", "performance", "grassroots", "integrity"}
+    # The four 导向, and the 民主测评 results the closed demo survey wrote (docs/surveys.md).
+    assert orientations == {"political", "performance", "grassroots", "integrity", "survey"}
 
 
 def test_schemes_as_specified(session):
@@ -445,3 +446,46 @@ def test_the_annual_period_has_quotas_and_a_tie_across_a_quota_line(session):
     kept = [r for r in results if r["grade"] == "较好"]
     assert len(kept) + len(tied) > 3 >= len(kept)
     assert any("并列第" in note and "整组降为“一般”" in note for note in answer["notes"])
+
+
+def test_two_surveys_one_closed_with_its_tally_one_open_with_printed_slips(seeded, session):
+    """docs/surveys.md#demo: the closed survey's 36 ballots counted and in the cadre ledger;
+    the open one's 20 codes unused, listed and printed in the instance folder."""
+    import os
+
+    from sqlalchemy import func
+
+    from evaluation.surveys import demo as surveys_demo
+    from evaluation.surveys import operations as surveys
+    from models import CadreRecord, Survey, SurveyBallot, SurveyCode
+
+    closed = session.scalar(select(Survey).where(Survey.title == surveys_demo.CLOSED_TITLE))
+    opened = session.scalar(select(Survey).where(Survey.title == surveys_demo.OPEN_TITLE))
+    assert (closed.status, opened.status) == ("closed", "open")
+    result = surveys.tally(SystemActor("test", role="auditor"), closed)
+    assert result["survey"]["ballots"] == 36
+    assert [g["spent"] for g in result["groups"]] == [8, 11, 17]
+    assert all(sum(t["counts"].values()) == 36 for t in result["targets"])
+    assert all(t["score"] for t in result["targets"])
+    records = session.scalar(
+        select(func.count()).select_from(CadreRecord).where(CadreRecord.orientation == "survey")
+    )
+    assert records == len(closed.targets) == 8
+    unused = session.scalar(
+        select(func.count()).where(SurveyCode.survey_id == opened.id, SurveyCode.spent.is_(False))
+    )
+    assert unused == 20
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(SurveyBallot)
+            .where(SurveyBallot.survey_id == opened.id)
+        )
+        == 0
+    )
+    listing = seeded.instance / surveys_demo.CODES_FILE
+    assert len(listing.read_text(encoding="utf-8").splitlines()) == 20
+    assert os.stat(listing).st_mode & 0o077 == 0
+    if os.access("/usr/bin/chromium", os.X_OK):
+        assert (seeded.instance / surveys_demo.SLIPS_FILE).read_bytes().startswith(b"%PDF")
+        assert "选票已写入" in seeded.output

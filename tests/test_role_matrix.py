@@ -16,12 +16,15 @@ page (anonymous on the web); ``401`` no valid token (anonymous on the API).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from sqlalchemy import select
 
 from evaluation.accounts import operations as accounts
 from evaluation.annual import operations as annual
 from evaluation.history import records
+from evaluation.surveys import operations as surveys
 from models import AnalysisGroup, User, db
 from tests.conftest import PASSWORD
 from tests.ledger_world import SETUP, build_world, fill_towns, open_period
@@ -91,6 +94,14 @@ PAGES: dict[str, tuple] = {
     "/admin/annual/?annual=2026Y":        (200, 200, 200, 200, 403, LOGIN),
     "/admin/annual/notice.docx?annual=2026Y": (403, 403, 403, 403, 403, LOGIN),
     "/admin/annual/notice.pdf?annual=2026Y": (403, 403, 403, 403, 403, LOGIN),
+    # 民主测评 (docs/surveys.md): the admin sets it up; supervisor, admin and auditor read it
+    # and its tally once closed (survey 1 is closed here); voting needs no login at all
+    "/admin/surveys/":                    (200, 403, 200, 200, 403, LOGIN),
+    "/admin/surveys/new":                 (200, 403, 403, 403, 403, LOGIN),
+    "/admin/surveys/1":                   (200, 403, 200, 200, 403, LOGIN),
+    "/admin/surveys/1/tally.xlsx":        (200, 403, 200, 200, 403, LOGIN),
+    "/vote":                              (200, 200, 200, 200, 200, 200),
+    "/vote/thanks":                       (200, 200, 200, 200, 200, 200),
     "/admin/review/":                     (200, 403, 200, 200, 200, LOGIN),
     "/admin/review/village/{xintao}":     (200, 403, 200, 200, 200, LOGIN),
     "/admin/review/village/{ruilian}":    (200, 403, 200, 200, 403, LOGIN),
@@ -120,6 +131,8 @@ API: dict[str, tuple] = {
     "/api/v1/periods/2026Q3/flags":       (200, 403, 200, 200, 200, 401),
     "/api/v1/periods/2026Q3/scores":      (200, 200, 200, 200, 403, 401),
     "/api/v1/history":                    (200, 403, 403, 200, 403, 401),
+    # a closed survey's tally (survey 1 is closed here; docs/surveys.md#tally)
+    "/api/v1/surveys/1/tally":            (200, 403, 200, 200, 403, 401),
     "/api/v1/openapi.json":               (200, 200, 200, 200, 200, 200),
 }
 
@@ -157,6 +170,15 @@ def ledger(app):
             SETUP, code="2026Y", name="2026年度综合考评", scheme=period.town_scheme,
             sources=[(period, "100")], quotas={"好": "20"},
         )  # fmt: skip
+        survey = surveys.create_survey(
+            SETUP, title="云路镇领导班子民主测评", target_kind="leadership",
+            opens_at=datetime(2026, 11, 1), closes_at=datetime(2026, 11, 2),
+            groups=[("班子成员", "40", 1), ("群众代表", "60", 1)],
+            targets=[{"unit": world.unit("云路镇")}],
+        )  # fmt: skip
+        surveys.publish(SETUP, survey)
+        surveys.close(SETUP, survey)
+        assert survey.id == 1
         ids = {
             "xintao": world.unit("新桃村").id,  # first group
             "ruilian": world.unit("瑞联村").id,  # second group

@@ -143,4 +143,5 @@ from evaluation.api import (  # noqa: E402, F401
     reports,
     scores,
     summary,
+    surveys,
 )

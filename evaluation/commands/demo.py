@@ -47,6 +47,21 @@ def seed_demo(scale, seed, if_empty):
         f"考核周期 {counts['periods']} 个"
     )
     echo_users(result)
+    echo_survey_slips(result)
+
+
+def echo_survey_slips(result) -> None:
+    """Print the open 民主测评's slips to the instance folder (docs/surveys.md#demo)."""
+    from evaluation.surveys import demo as surveys_demo
+
+    if not result.survey_slips:
+        return
+    base = current_app.config.get("SURVEY_VOTE_URL") or "http://127.0.0.1:5000/vote"
+    listing, slips = surveys_demo.print_slips(current_app.instance_path, result.survey_slips, base)
+    if slips is None:
+        click.echo(f"民主测评的测评码已写入 {listing}（未找到 Chromium，未生成选票 PDF）")
+    else:
+        click.echo(f"民主测评（进行中）的选票已写入 {slips}，测评码清单 {listing}")
 
 
 def seed_province(seed: int, started: float) -> None:

@@ -19,6 +19,7 @@ from models.states import (
     ProjectStatus,
     ReviewCaseStatus,
     SchemeStatus,
+    SurveyStatus,
 )
 from models.units import LEVELS
 from models.users import ROLES
@@ -61,6 +62,11 @@ ACTION_LABELS = {
     "review_case.update": _l("更新研判任务"),
     "evidence.add": _l("上传佐证材料"),
     "evidence.unlink": _l("撤下佐证材料"),
+    "survey.publish": _l("发布民主测评"),
+    "survey.close": _l("结束民主测评并计票"),
+    "survey.codes": _l("生成测评码"),
+    "survey.report": _l("修改述职内容"),
+    "survey.vote": _l("民主测评投票"),
 }
 VERBS = {"create": _l("新增"), "update": _l("修改"), "delete": _l("删除")}
 
@@ -87,6 +93,7 @@ ENTITY_LABELS = {
     "setting": _l("系统设置"),
     "annual_period": _l("年度综合考评"),
     "evidence": _l("佐证材料"),
+    "survey": _l("民主测评"),
 }
 
 #: A filter by action label also finds these actions: entering scores includes clearing
@@ -99,6 +106,7 @@ _STATES = {
     "review_case": ReviewCaseStatus,
     "scheme": SchemeStatus,
     "key_project": ProjectStatus,
+    "survey": SurveyStatus,
 }
 
 

@@ -25,6 +25,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     #: calibrated by the supervisor.
     "annual.view": frozenset({"admin", "assessor", "supervisor", "auditor"}),
     "review.view": frozenset({"admin", "supervisor", "auditor", "reviewer"}),
+    #: 民主测评 (docs/surveys.md): the surveys' pages and their turnout; the tally only
+    #: once a survey is closed (the state is checked by the surveys room).
+    "survey.view": frozenset({"admin", "supervisor", "auditor"}),
+    "survey.tally": frozenset({"admin", "supervisor", "auditor"}),
     #: See (and, with review.write, act on) every analysis group's villages, not only one's own.
     "review.all_groups": frozenset({"admin", "supervisor", "auditor"}),
     "project.view": frozenset({"admin", "assessor", "supervisor", "auditor"}),
@@ -58,6 +62,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "period.approve": frozenset({"supervisor"}),
     "period.reopen": frozenset({"admin"}),
     "annual.write": frozenset({"admin"}),
+    #: Set up, publish and close a survey, issue its codes (docs/surveys.md).
+    "survey.write": frozenset({"admin"}),
     "annual.calibrate": frozenset({"supervisor"}),
     "review.write": frozenset({"reviewer", "supervisor"}),
     # opening review cases for flagged typical villages (on approval, or by flag-villages --sync)

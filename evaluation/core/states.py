@@ -11,16 +11,25 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from models.states import PeriodStatus, ProjectStatus, ReviewCaseStatus, SchemeStatus
+from models.states import (
+    PeriodStatus,
+    ProjectStatus,
+    ReviewCaseStatus,
+    SchemeStatus,
+    SurveyStatus,
+)
 
 __all__ = [
     "PERIOD_WORKFLOW",
     "PeriodStatus",
     "ProjectStatus",
     "ReviewCaseStatus",
+    "SURVEY_WORKFLOW",
     "SchemeStatus",
+    "SurveyStatus",
     "Transition",
     "period_transition",
+    "survey_transition",
 ]
 
 
@@ -29,8 +38,8 @@ class Transition:
     """One step of a workflow."""
 
     action: str
-    source: PeriodStatus
-    target: PeriodStatus
+    source: PeriodStatus | SurveyStatus
+    target: PeriodStatus | SurveyStatus
     #: The permission (``evaluation.core.permissions``) the actor must hold.
     permission: str
     #: The button's and the history's name for the step.
@@ -78,3 +87,22 @@ PERIOD_WORKFLOW: dict[str, Transition] = {
 def period_transition(action: str) -> Transition:
     """Return the period workflow's step named ``action`` (KeyError when there is none)."""
     return PERIOD_WORKFLOW[action]
+
+
+#: 民主测评 (docs/surveys.md#states): draft ─publish─► open ─close─► closed. Publishing
+#: fixes the targets, groups and options; voting is accepted while open and between the
+#: survey's times; closing counts the ballots and writes the result to the cadre ledger.
+SURVEY_WORKFLOW: dict[str, Transition] = {
+    step.action: step
+    for step in (
+        Transition("publish", SurveyStatus.DRAFT, SurveyStatus.OPEN, "survey.write", _l("发布")),
+        Transition(
+            "close", SurveyStatus.OPEN, SurveyStatus.CLOSED, "survey.write", _l("结束并计票")
+        ),
+    )
+}
+
+
+def survey_transition(action: str) -> Transition:
+    """Return the survey workflow's step named ``action`` (KeyError when there is none)."""
+    return SURVEY_WORKFLOW[action]

@@ -66,6 +66,7 @@ from evaluation.periods import operations as periods
 from evaluation.reviews import operations as reviews
 from evaluation.schemes import operations as schemes
 from evaluation.scores import operations as ledger
+from evaluation.surveys import demo as surveys_demo
 from models import (
     AnalysisGroup,
     Cadre,
@@ -94,7 +95,6 @@ CREDENTIALS_FILE = "demo-credentials.txt"
 DEMO_SETTING = "demo_data"
 
 
-
 @dataclass
 class Credential:
     role: str
@@ -110,6 +110,8 @@ class DemoResult:
     #: Usernames that existed before and kept their passwords.
     kept_users: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    #: The open 民主测评's unused codes, printed on slips by ``flask seed-demo``.
+    survey_slips: object = None
 
 
 def has_units() -> bool:
@@ -322,6 +324,9 @@ class _Seeder(DemoUsers):
         self.run_periods()
         self.create_cadre_records(self.actor("supervisor"))
         annual_demo.create(admin, self.periods, self.schemes["town"])
+        self.result.survey_slips = surveys_demo.create(
+            admin, self.towns, self.town_cadres, self.rng
+        )
         mark_demo_data(admin)
         self.count()
 
@@ -335,9 +340,7 @@ class _Seeder(DemoUsers):
         for name, leader, towns in GROUPS:
             note = "负责" + "、".join(towns) + "的典型村研判"
             self.groups.append(
-                records.create(
-                    admin, AnalysisGroup, {"name": name, "leader": leader, "note": note}
-                )
+                records.create(admin, AnalysisGroup, {"name": name, "leader": leader, "note": note})
             )
 
     def create_users(self, admin) -> None:
@@ -780,7 +783,11 @@ class _Seeder(DemoUsers):
         ),
     }
     EVIDENCE = (
-        "会议纪要及现场照片", "镇党委通报文件", "项目进度报表", "群众评议表", "区纪委回复意见"
+        "会议纪要及现场照片",
+        "镇党委通报文件",
+        "项目进度报表",
+        "群众评议表",
+        "区纪委回复意见",
     )
 
     def create_cadre_records(self, supervisor) -> None:
