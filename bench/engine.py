@@ -106,6 +106,34 @@ def cold_compute(document: dict) -> dict:
     return compute(document)
 
 
+def sum_and_sort(document: dict) -> list:
+    """The engine's floor: one pass summing each town's values, then the towns sorted.
+
+    The least work any ranking of the document needs (every value read once, one sort);
+    docs/rules.md#scale-targets asks the engine for at most ``FLOOR_FACTOR`` times it.
+    """
+    totals: dict[str, Decimal] = {}
+    for value in document["values"]:
+        raw = value["value"]
+        amount = raw if isinstance(raw, Decimal) else Decimal(len(raw))
+        totals[value["unit"]] = totals.get(value["unit"], Decimal(0)) + amount
+    return sorted(totals.items(), key=lambda item: item[1], reverse=True)
+
+
+#: The engine's target against its floor (docs/rules.md#scale-targets).
+FLOOR_FACTOR = 5
+
+
+def floor_time(document: dict, runs: int) -> float:
+    """Return the best wall time of the floor (``sum_and_sort``)."""
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        sum_and_sort(document)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def best_time(document: dict, runs: int) -> float:
     """Return the best wall time of computing a document afresh a few times."""
     best = float("inf")
@@ -126,17 +154,21 @@ def main() -> None:
 
     document = build_document()
     plain = best_time(document, arguments.runs)
+    floor = floor_time(document, arguments.runs)
     document["sensitivity"] = {"samples": arguments.samples, "spread": Decimal("0.2"), "seed": 1}
     uncertain = best_time(document, max(1, arguments.runs // 2 + 1))
 
-    rows = [
-        (f"engine: {TOWNS:,} towns × 19 indicators", plain, 0.5),
-        (f"  with {arguments.samples:,}-sample rank uncertainty", uncertain, 5.0),
-    ]
-    print(f"{'figure':<48} {'measured':>10} {'target':>10}  ok")
-    for label, seconds, target in rows:
-        ok = "yes" if seconds < target else "NO"
-        print(f"{label:<48} {seconds:>9.3f}s {'< ' + str(target) + 's':>10}  {ok}")
+    print(f"{'figure':<48} {'measured':>10} {'target':>22}  ok")
+    limit = min(0.5, FLOOR_FACTOR * floor)
+    print(
+        f"{f'engine: {TOWNS:,} towns × 19 indicators':<48} {plain:>9.3f}s "
+        f"{f'< 0.5s, ≤ {FLOOR_FACTOR} × {floor:.3f}s':>22}  {'yes' if plain <= limit else 'NO'}"
+        f"  ({plain / floor:.1f} × the floor)"
+    )
+    print(
+        f"{f'  with {arguments.samples:,}-sample rank uncertainty':<48} {uncertain:>9.3f}s "
+        f"{'< 5.0s':>22}  {'yes' if uncertain < 5.0 else 'NO'}"
+    )
 
 
 if __name__ == "__main__":

@@ -117,3 +117,45 @@ def test_seed_demo_command_builds_the_province_with_progress(app, monkeypatch, t
     assert (tmp_path / "demo-credentials.txt").exists()
     with app.app_context():
         assert history.verify().ok
+
+
+def test_the_national_sample_is_ten_provinces_of_towns_in_one_period():
+    assert province.NATIONAL_SAMPLE.towns == 10 * province.PROVINCE.towns == 16_090
+    assert province.NATIONAL_SAMPLE.counties == 10 * province.PROVINCE.counties
+    assert province.NATIONAL_SAMPLE.periods == 1
+    assert province.NATIONAL_SAMPLE.villages == 0
+
+
+def test_seed_demo_command_builds_the_national_sample(app, monkeypatch, tmp_path):
+    """``flask seed-demo --scale national-sample`` (small here): towns only, one open
+    period with every town's values, a chain that verifies."""
+    small = province.ProvinceScale(counties=3, towns=20, villages=0, periods=1, chunk=100)
+    monkeypatch.setattr(province, "NATIONAL_SAMPLE", small)
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["seed-demo", "--scale", "national-sample", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert "已载入十倍省级规模样本" in result.output and "镇街 20 个" in result.output
+    with app.app_context():
+        assert count(Unit, Unit.level == "town") == 20
+        assert count(Unit, Unit.level == "village") == 0
+        statuses = dict(db.session.execute(select(Period.code, Period.status)).tuples().all())
+        assert statuses == {"2026-01": "open"}
+        assert count(Score) == 20 * 19
+        assert events("score.set") == 20 * 19
+        assert history.verify().ok
+    ranked = runner.invoke(args=["rank", "--period", "2026-01", "--format", "json"])
+    assert ranked.exit_code == 0, ranked.output
+    assert len(json.loads(ranked.output)["results"]) == 20
+
+
+def test_more_cadres_than_names_take_a_repeated_name(ctx, monkeypatch):
+    # The name list has about 21,000 names; the national sample needs 32,180 cadres. With
+    # a list of 3 names and 10 towns (20 cadres) the seeder must still finish.
+    monkeypatch.setattr(province, "SURNAMES", ["陈"])
+    monkeypatch.setattr(province, "GIVEN", ["一", "二"])
+    small = province.ProvinceScale(counties=1, towns=10, villages=0, periods=1, chunk=100)
+    province.seed_province(seed=5, scale=small, password_factory=lambda: "x" * 12)
+    names = db.session.scalars(select(Cadre.name)).all()
+    assert len(names) == 20
+    assert set(names) <= {"陈一", "陈二", "陈一一", "陈一二", "陈二一", "陈二二"}

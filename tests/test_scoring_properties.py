@@ -219,23 +219,27 @@ def messy_value_items(units: list[str], codes: list[str]) -> st.SearchStrategy[o
 @engine_settings
 @given(data=st.data(), document=documents())
 def test_values_read_quickly_or_carefully_give_the_same_answer_and_problems(data, document):
-    # Well-formed values are accepted without building paths (validation._accepted);
-    # whatever that quick check accepts or leaves, the answer and every problem listed
-    # must be exactly those of reading each value carefully.
+    # Well-formed values are accepted without building paths (validation._plain_columns,
+    # then validation._quick_rule); whatever those quick checks accept or leave, the answer
+    # and every problem listed must be exactly those of reading each value carefully.
     from evaluation.scoring import validation
+    from evaluation.scoring.amounts import ONE, ZERO
 
     units = [u["code"] for u in document["units"]]
     codes = [i["code"] for d in document["scheme"]["dimensions"] for i in d["indicators"]]
     extra = data.draw(st.lists(messy_value_items(units, codes), max_size=12))
     document["values"] = data.draw(st.permutations(document["values"] + extra))
     quick = validation.read_document(document)
-    original = validation._accepted
-    validation._accepted = lambda raw, indicator: validation._REFUSED
+    plain_columns, quick_rule = validation._plain_columns, validation._quick_rule
+    validation._plain_columns = lambda raw, known_units, indicators: None
+    validation._quick_rule = lambda indicator: (None, ONE, ZERO)  # takes nothing
     try:
         careful = validation.read_document(document)
     finally:
-        validation._accepted = original
+        validation._plain_columns, validation._quick_rule = plain_columns, quick_rule
     assert quick == careful
+    if careful[0] is not None:
+        assert quick[0].values == careful[0].values
 
 
 @settings(max_examples=500, deadline=None, database=None)
@@ -269,8 +273,7 @@ def test_columns_scored_before_give_the_figures_a_fresh_engine_gives(data, docum
     padded = {
         **document,
         "values": [
-            {**v, "value": v["value"] + Decimal("0.0000")} if isinstance(v["value"], Decimal)
-            else v
+            {**v, "value": v["value"] + Decimal("0.0000")} if isinstance(v["value"], Decimal) else v
             for v in document["values"]
         ],
     }
@@ -287,3 +290,94 @@ def test_columns_scored_before_give_the_figures_a_fresh_engine_gives(data, docum
         kept = compute(moved)
         _forget_scored_columns()
         assert kept == compute(moved)
+
+
+# --- the engine against the rules written out plainly (tests/scoring_reference.py) -------
+
+
+def tie_prone_value_for(spec: dict) -> st.SearchStrategy:
+    """Values from a few amounts, written with and without trailing zeros: ties, equal
+    lowest and highest, and 5.2 beside 5.20."""
+    if spec["method"] == "grade":
+        return st.sampled_from(GRADES)
+    if spec["method"] == "direct":
+        top = spec["points"]
+        amounts = [Decimal(0), top, top / 2, (top / 3).quantize(Decimal("0.001"))]
+    else:
+        amounts = [Decimal(0), Decimal("0.005"), Decimal("1.5"), Decimal("2.675"), Decimal(7)]
+        if not (spec["method"] == "target" and spec["direction"] == "lower"):
+            amounts.append(Decimal("-3.25"))
+    return st.sampled_from(amounts).flatmap(
+        lambda a: st.sampled_from((a, a + Decimal("0.000"), a.normalize()))
+    )
+
+
+@st.composite
+def reference_documents(draw) -> dict:
+    document = draw(documents(min_units=1, max_units=30))
+    if draw(st.booleans()):
+        specs = {i["code"]: i for d in document["scheme"]["dimensions"] for i in d["indicators"]}
+        document["values"] = [
+            {**v, "value": draw(tie_prone_value_for(specs[v["indicator"]]))}
+            for v in document["values"]
+        ]
+    return document
+
+
+def _assert_figures_equal(result, expected: dict) -> None:
+    """Every figure equal, and every amount with the same digits (str of the Decimal)."""
+    assert (result.unit, result.name, result.rank) == (
+        expected["unit"], expected["name"], expected["rank"]
+    )  # fmt: skip
+    assert (result.grade, result.vetoed) == (expected["grade"], expected["vetoed"])
+    assert list(result.missing) == list(expected["missing"])
+    for name in ("total", "bonus", "penalty"):
+        got, want = getattr(result, name), expected[name]
+        assert (got, str(got)) == (want, str(want)), name
+    for name in ("dimensions", "indicators"):
+        got, want = getattr(result, name), expected[name]
+        assert list(got) == list(want)
+        assert [str(v) for v in got.values()] == [str(v) for v in want.values()], name
+
+
+@settings(max_examples=300, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
+@given(document=reference_documents())
+def test_the_engine_gives_every_figure_the_plain_rules_give(document):
+    from evaluation.scoring import evaluate
+    from evaluation.scoring.validation import parse_document
+    from tests.scoring_reference import reference_compute, reference_score
+
+    _forget_scored_columns()
+    expected = reference_score(parse_document(document))
+    evaluated = evaluate(document)
+    assert len(evaluated.results) == len(expected)
+    for result, want in zip(evaluated.results, expected, strict=True):
+        _assert_figures_equal(result, want)
+    shown = reference_compute(document)
+    assert compute(document) == shown
+    assert evaluated.as_dict() == shown
+    # The same again with every column now kept by the engine.
+    assert compute(document) == shown
+
+
+def test_the_engine_gives_the_reference_figures_at_province_scale():
+    # The benchmark's province (1,609 towns × 19 indicators, all four methods, a few
+    # missing values, adjustments and vetoes): every figure of every town.
+    import sys
+    from pathlib import Path
+
+    from evaluation.scoring import evaluate
+    from evaluation.scoring.validation import parse_document
+    from tests.scoring_reference import reference_compute, reference_score
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    import engine as engine_bench
+
+    document = engine_bench.build_document(towns=1609, seed=7)
+    _forget_scored_columns()
+    shown = reference_compute(document)
+    assert compute(document) == shown
+    expected = reference_score(parse_document(document))
+    for result, want in zip(evaluate(document).results, expected, strict=True):
+        _assert_figures_equal(result, want)

@@ -19,7 +19,10 @@ from evaluation.demo import district_data
     type=click.Choice(demo.SCALES),
     default="district",
     show_default=True,
-    help="district: 揭东区 (13 镇街); province: 122 区县, 1,609 镇街, 26,500 村居, 12 months.",
+    help=(
+        "district: 揭东区 (13 镇街); province: 122 区县, 1,609 镇街, 26,500 村居, 12 months; "
+        "national-sample: 10 × a province's towns (16,090 镇街), one open month, for benchmarks."
+    ),
 )
 @click.option("--seed", type=int, default=demo.DEFAULT_SEED, show_default=True)
 @click.option(
@@ -35,8 +38,8 @@ def seed_demo(scale, seed, if_empty):
             return
         raise click.ClickException("数据库中已有行政单元，不再载入演示数据（请使用空数据库）")
     started = time.perf_counter()
-    if scale == "province":
-        return seed_province(seed, started)
+    if scale in ("province", "national-sample"):
+        return seed_province(seed, started, national=scale == "national-sample")
     result = demo.seed_demo(scale=scale, seed=seed)
     counts = result.counts
     click.echo(
@@ -64,17 +67,20 @@ def echo_survey_slips(result) -> None:
         click.echo(f"民主测评（进行中）的选票已写入 {slips}，测评码清单 {listing}")
 
 
-def seed_province(seed: int, started: float) -> None:
-    """Load the province-scale demo (docs/rules.md#scale-targets), showing each stage's progress."""
+def seed_province(seed: int, started: float, *, national: bool = False) -> None:
+    """Load the province-scale demo (docs/rules.md#scale-targets), or the national sample of
+    ten provinces' towns (docs/rules.md#growth), showing each stage's progress."""
     from evaluation.demo import province
 
     def progress(stage: str, done: int, total: int) -> None:
         click.echo(f"[{time.perf_counter() - started:7.1f}s] {stage} {done:,}/{total:,}")
 
-    result = province.seed_province(seed=seed, progress=progress, scale=province.PROVINCE)
+    scale = province.NATIONAL_SAMPLE if national else province.PROVINCE
+    result = province.seed_province(seed=seed, progress=progress, scale=scale)
     counts = result.counts
+    what = "十倍省级规模样本" if national else "省级规模演示数据"
     click.echo(
-        f"已载入省级规模演示数据（种子 {seed}，用时 {time.perf_counter() - started:.1f} 秒）："
+        f"已载入{what}（种子 {seed}，用时 {time.perf_counter() - started:.1f} 秒）："
         f"区县 {counts['counties']} 个，镇街 {counts['towns']:,} 个，"
         f"村居 {counts['villages']:,} 个（典型村 {counts['typical_villages']:,} 个），"
         f"考核周期 {counts['periods']} 个，分数 {counts['scores']:,} 条，"

@@ -88,7 +88,7 @@ from models import (
 DEFAULT_SEED = 2026
 #: Who creates the first admin (as ``flask create-user`` would); the admin does the rest.
 SEED_ACTOR = SystemActor("seed-demo")
-SCALES = ("district", "province")
+SCALES = ("district", "province", "national-sample")
 PROVINCE_NOT_YET = "seed_demo 只载入区级演示数据；省级规模由 province.seed_province 载入"
 CREDENTIALS_FILE = "demo-credentials.txt"
 #: The setting that makes every page say 演示数据 (evaluation.web.demo_data_loaded).

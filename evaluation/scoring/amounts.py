@@ -14,7 +14,8 @@ ONE = Decimal(1)
 
 def q(amount: Decimal) -> Decimal:
     """Round an amount half-up to two decimals."""
-    rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP, context=CONTEXT)
+    # Positional arguments: quantize takes keywords at about twice the cost.
+    rounded = amount.quantize(CENT, ROUND_HALF_UP, CONTEXT)
     # Half-up rounding of a tiny negative gives "-0.00", which a ledger must never print.
     return rounded.copy_abs() if rounded.is_zero() else rounded
 
@@ -23,7 +24,7 @@ def format_amount(amount: Decimal) -> str:
     """Format an amount as a string with exactly two decimals (``12.30``, ``0.00``)."""
     # q inlined: a province ranking formats some 40,000 amounts. With exponent -2,
     # str() never uses exponent notation, so it prints what format(..., "f") would.
-    rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP, context=CONTEXT)
+    rounded = amount.quantize(CENT, ROUND_HALF_UP, CONTEXT)
     return str(rounded.copy_abs() if rounded.is_zero() else rounded)
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import rules
-from .amounts import CONTEXT, ONE
+from .amounts import CONTEXT, ONE, ZERO
 from .rules import (
     ADJUSTMENT_KINDS,
     DEFAULT_BONUS_CAP,
@@ -211,6 +211,9 @@ class Document:
     vetoed: frozenset[str]
     sensitivity: Sensitivity | None = None
     flags: FlagRules | None = None
+    #: The same values by indicator code, then unit code (None: given as null), when the
+    #: reader took the plain path (``_plain_values``); the engine reads its columns here.
+    columns: Mapping[str, Mapping[str, Value | None]] | None = field(default=None, compare=False)
 
 
 _MISSING = object()
@@ -239,41 +242,70 @@ def _plain(number: Decimal) -> str:
     return format(number.normalize(CONTEXT), "f")
 
 
-_REFUSED = object()
+#: The largest whole amount the quick check of ``_Reader.values`` takes without a closer
+#: look (every |v| < LARGEST_NUMBER is valid; this bound is closed and just inside it).
+_QUICK_LIMIT = LARGEST_NUMBER - 1
 
 
-def _accepted(raw: object, indicator: Indicator) -> Value | None | object:
-    """Return a value that ``_Reader.value`` would accept unchanged, else ``_REFUSED``.
+def _quick_rule(indicator: Indicator) -> tuple[Mapping[str, Decimal] | None, Decimal, Decimal]:
+    """What ``_Reader.values`` accepts for an indicator without a closer look.
 
-    ``None`` (not entered yet) is accepted as it is. Only exact types are taken here
-    (a grade ``str``, a finite ``Decimal`` or an ``int``); anything else, and every
-    value out of its indicator's range, is left to ``_Reader.value`` to judge and explain.
+    ``(grades, low, high)``: a grade indicator takes a ``str`` key of ``grades``; any
+    other takes a finite ``Decimal`` or an ``int`` with low ≤ v ≤ high — an interval
+    inside what ``_Reader.value`` accepts (direct: 0 ≤ v ≤ P; target, lower: v ≥ 0; every
+    number |v| < 10^15). A value outside it is read again by ``_value_item``, which
+    accepts it or names the problem, so this rule only ever saves time.
     """
-    if raw is None:
+    if indicator.method == "grade":
+        return indicator.grade_fractions or {}, ONE, ZERO  # numbers never pass: low > high
+    if indicator.method not in METHODS or indicator.points is None:
+        return None, ONE, ZERO  # nothing passes: _value_item judges
+    if indicator.method == "direct":
+        return None, ZERO, indicator.points
+    if indicator.method == "target" and indicator.direction == "lower":
+        return None, ZERO, _QUICK_LIMIT
+    return None, -_QUICK_LIMIT, _QUICK_LIMIT
+
+
+def _plain_columns(
+    raw: object, known_units: set[str], indicators: Mapping[str, Indicator]
+) -> dict[str, dict[str, Value | None]] | None:
+    """Read a plain list of values at speed, by indicator then unit; None if not plain.
+
+    Plain: every item a dict naming a known unit and a known indicator, no (unit,
+    indicator) twice, and every value None or a ``Decimal``/grade its indicator's
+    ``_quick_rule`` takes. The rule is checked once per distinct value of each indicator,
+    not once per cell. Such a list is read by ``_Reader.values`` into the same values
+    with no problem; anything else (an ``int``, a value out of range, a duplicate, …)
+    returns None and ``_Reader.values`` reads the whole list, naming every problem.
+    """
+    if type(raw) is not list:
         return None
-    method = indicator.method
-    if method == "grade":
-        grades = indicator.grade_fractions
-        return raw if type(raw) is str and grades is not None and raw in grades else _REFUSED
-    if method not in METHODS:
-        return _REFUSED
-    if type(raw) is Decimal:
-        if not raw.is_finite():
-            return _REFUSED
-        number = raw
-    elif type(raw) is int:
-        number = Decimal(raw)
-    else:
-        return _REFUSED
-    if abs(number) >= LARGEST_NUMBER:
-        return _REFUSED
-    if method == "direct":
-        points = indicator.points
-        if points is None or not 0 <= number <= points:
-            return _REFUSED
-    if method == "target" and indicator.direction == "lower" and number < 0:
-        return _REFUSED
-    return number
+    columns: dict[str, dict[str, Value | None]] = {code: {} for code in indicators}
+    try:
+        for item in raw:
+            if type(item) is not dict:
+                return None
+            unit = item.get("unit")
+            column = columns.get(item.get("indicator"))
+            if column is None or type(unit) is not str or unit not in known_units:
+                return None
+            if unit in column:
+                return None  # a duplicate: _Reader.values names both places
+            column[unit] = item.get("value")
+        for code, column in columns.items():
+            grades, low, high = _quick_rule(indicators[code])
+            for value in set(column.values()):
+                if value is None:
+                    continue
+                if grades is not None:
+                    if type(value) is not str or value not in grades:
+                        return None
+                elif not (type(value) is Decimal and value.is_finite() and low <= value <= high):
+                    return None
+    except TypeError:  # an unhashable code, unit or value: not plain
+        return None
+    return columns
 
 
 class _Reader:
@@ -412,7 +444,17 @@ class _Reader:
         else:
             units = self.units(units_raw, "units")
         known_units = {u.code for u in units}
-        values = self.values(_listed(doc, "values"), "values", known_units, self.indicators)
+        values_raw = _listed(doc, "values")
+        columns = _plain_columns(values_raw, known_units, self.indicators)
+        if columns is not None:
+            values = {
+                (unit, code): value
+                for code, column in columns.items()
+                for unit, value in column.items()
+                if value is not None
+            }
+        else:
+            values = self.values(values_raw, "values", known_units, self.indicators)
         bonus, penalty = self.adjustments(_listed(doc, "adjustments"), "adjustments", known_units)
         vetoed = self.vetoes(_listed(doc, "vetoes"), "vetoes", known_units)
         sensitivity = None
@@ -423,7 +465,7 @@ class _Reader:
             flags = self.flag_rules(doc["flags"], "flags", known_units)
         if self.problems or scheme is None:
             return None
-        return Document(scheme, units, values, bonus, penalty, vetoed, sensitivity, flags)
+        return Document(scheme, units, values, bonus, penalty, vetoed, sensitivity, flags, columns)
 
     # -- scheme --------------------------------------------------------------------------
 
@@ -679,6 +721,19 @@ class _Reader:
         units: list[Unit] = []
         first_seen: dict[str, str] = {}
         for index, unit_raw in enumerate(units_raw):
+            # The common case, a dict with a new code and a str name (or none), builds no
+            # path; anything else is read again below, naming the problem and where it is.
+            if type(unit_raw) is dict:
+                code, name = unit_raw.get("code"), unit_raw.get("name", _MISSING)
+                if (
+                    type(code) is str
+                    and code.strip()
+                    and code not in first_seen
+                    and (type(name) is str or name is _MISSING or name is None)
+                ):
+                    first_seen[code] = f"{path}[{index}]"
+                    units.append(Unit(code, code if name is _MISSING or name is None else name))
+                    continue
             u_path = _at(path, index)
             unit = self.mapping(unit_raw, u_path)
             if unit is None:
@@ -709,27 +764,44 @@ class _Reader:
         """Read the raw values, one per unit and indicator.
 
         A province period has some 30,000 values, nearly all well-formed: each is first
-        tried by ``_accepted``, which builds no path or message; any value it does not
-        accept is read again by ``_value_item``, which names the problem and where it is.
+        tried by its indicator's ``_quick_rule``, which builds no path or message; any value
+        it does not take is read again by ``_value_item``, which accepts it or names the
+        problem and where it is.
         """
         values_raw = self.sequence(raw, path)
         if values_raw is None:
             return {}
         values: dict[tuple[str, str], Value] = {}
         first_seen: dict[tuple[str, str], int] = {}
+        quick = {code: _quick_rule(indicator) for code, indicator in indicators.items()}
         for index, item in enumerate(values_raw):
-            if isinstance(item, dict):
+            if type(item) is dict:
                 unit, code = item.get("unit"), item.get("indicator")
                 if type(unit) is str and type(code) is str and unit in known_units:
-                    indicator = indicators.get(code)
+                    rule = quick.get(code)
                     key = (unit, code)
-                    if indicator is not None and key not in first_seen:
-                        value = _accepted(item.get("value"), indicator)
-                        if value is not _REFUSED:
-                            first_seen[key] = index
-                            if value is not None:
-                                values[key] = value
+                    if rule is not None and key not in first_seen:
+                        value = item.get("value")
+                        grades, low, high = rule
+                        if value is None:
+                            first_seen[key] = index  # not entered yet: missing
                             continue
+                        if grades is not None:
+                            if type(value) is str and value in grades:
+                                first_seen[key] = index
+                                values[key] = value
+                                continue
+                        else:
+                            if type(value) is int:
+                                value = Decimal(value)
+                            if (
+                                type(value) is Decimal
+                                and value.is_finite()
+                                and low <= value <= high
+                            ):
+                                first_seen[key] = index
+                                values[key] = value
+                                continue
             self._value_item(item, index, path, known_units, indicators, values, first_seen)
         return values
 
