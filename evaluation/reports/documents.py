@@ -175,7 +175,7 @@ def town_report_docx(report: dict) -> bytes:
     paragraph(document, said)
 
     heading(document, "二、各指标得分与名次")
-    rows = [["方面", "指标", "数值", "得分", "满分", "得分率", "镇街平均", "指标名次"]]
+    rows = [["维度", "指标", "数值", "得分", "满分", "得分率", "镇街平均", "指标名次"]]
     for line in view["lines"]:
         rows.append(
             [

@@ -9,6 +9,7 @@ from wtforms import SelectField
 from wtforms.validators import DataRequired, Optional, Regexp
 
 from evaluation.admin.base import LedgerModelView, LiveOptions, choices
+from evaluation.core import labels
 from models import (
     AnalysisGroup,
     Unit,
@@ -45,19 +46,6 @@ def _optional_int(value):
 
 # --- 基础数据 ------------------------------------------------------------------------------
 
-UNIT_LABELS = {
-    "code": _l("区划代码"),
-    "name": _l("名称"),
-    "level": _l("层级"),
-    "kind": _l("类型"),
-    "parent": _l("所属镇街"),
-    "county": _l("区县代码"),
-    "sort_order": _l("排序"),
-    "active": _l("启用"),
-    "typical_batch": _l("典型村批次"),
-    "analysis_group": _l("研判小组"),
-    "secretary": _l("村党组织书记"),
-}
 CODE_12_DIGITS = Regexp(r"^\d{12}$", message="区划代码须为 12 位数字（统计用区划代码）")
 TYPICAL_BATCHES = {1: _l("第一批"), 2: _l("第二批")}
 
@@ -68,7 +56,7 @@ class UnitLevelView(LedgerModelView):
     level = "town"
     permission = "base_data.view"
     write_permission = "base_data.write"
-    column_labels = UNIT_LABELS
+    column_labels = labels.column_labels("unit")
     column_searchable_list = ["code", "name"]
     column_default_sort = [("sort_order", False), ("code", False)]
     column_choices = {"level": choices(LEVELS)}
@@ -154,6 +142,6 @@ class AnalysisGroupView(LedgerModelView):
     write_permission = "base_data.write"
     column_list = ["name", "leader", "note"]
     form_columns = ["name", "leader", "note"]
-    column_labels = {"name": _l("小组名称"), "leader": _l("组长"), "note": _l("备注")}
+    column_labels = labels.column_labels("analysis_group")
     column_searchable_list = ["name", "leader"]
     form_args = {"name": {"validators": [DataRequired("请填写小组名称")]}}
