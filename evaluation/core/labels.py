@@ -10,6 +10,7 @@ each state (``models/states.py``) carries its own ``label``.
 
 from __future__ import annotations
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from models.cadres import ORIENTATIONS
@@ -270,6 +271,9 @@ def action_label(action: str | None) -> str:
     return str(VERBS[verb]) + (str(name) if name is not None else "")
 
 
+#: The batches of typical villages (a village's ``typical_batch``).
+TYPICAL_BATCHES = {1: _l("第一批"), 2: _l("第二批")}
+
 #: Fields whose stored codes have Chinese names, whatever the entity (each table is the one
 #: the model keeps beside its column).
 _FIELD_CODES = {
@@ -281,6 +285,7 @@ _FIELD_CODES = {
     "priority": PRIORITIES,
     "reasons": REASONS,
     "orientation": ORIENTATIONS,
+    "typical_batch": TYPICAL_BATCHES,
 }
 
 
@@ -296,7 +301,7 @@ def value_label(entity: str | None, field: str, value):
         return value
     if isinstance(value, list):
         return "、".join(str(names.get(item, item)) for item in value)
-    if isinstance(value, str):
+    if isinstance(value, str | int) and not isinstance(value, bool):
         return names.get(value, value)
     return value
 
@@ -310,7 +315,8 @@ def known_actions() -> list[str]:
 def action_codes(text: str) -> list[str]:
     """Return the action codes a person's filter text means.
 
-    A code as it is (``score.set``); a label (``录入分数``) as its action and that action's
+    A code as it is (``score.set``); a label (``录入分数``, or its English on an English
+    page) as its action and that action's
     family (entering scores includes clearing them); part of a label (``研判``) as every
     action whose label contains it. Empty when nothing matches.
     """
@@ -319,8 +325,11 @@ def action_codes(text: str) -> list[str]:
         return []
     if "." in text and text.isascii():
         return [text]
-    exact = [code for code in known_actions() if action_label(code) == text]
-    found = exact or [code for code in known_actions() if text in action_label(code)]
+    with force_locale("zh_CN"):
+        chinese = {code: action_label(code) for code in known_actions()}
+    names = {code: (action_label(code), chinese[code]) for code in chinese}
+    exact = [code for code, said in names.items() if text in said]
+    found = exact or [code for code, said in names.items() if any(text in s for s in said)]
     codes: list[str] = []
     for code in found:
         for member in ACTION_FAMILIES.get(code, (code,)):

@@ -18,7 +18,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from evaluation.i18n import local_time
-from evaluation.reports.operations import report_view
+from evaluation.reports.operations import document_view
 from models.types import utcnow
 
 FONT = "WenQuanYi Micro Hei"
@@ -151,7 +151,7 @@ def town_report_docx(report: dict) -> bytes:
     """The report of one town as a DOCX (the same figures as the page and the API)."""
     from evaluation.reports.charts import share_chart
 
-    view = report_view(report)
+    view = document_view(report)
     document = new_document()
     paragraph(document, town_report_title(report), size=18, bold=True, center=True)
     if report["status"] != "approved":

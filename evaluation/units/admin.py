@@ -47,7 +47,6 @@ def _optional_int(value):
 # --- 基础数据 ------------------------------------------------------------------------------
 
 CODE_12_DIGITS = Regexp(r"^\d{12}$", message="区划代码须为 12 位数字（统计用区划代码）")
-TYPICAL_BATCHES = {1: _l("第一批"), 2: _l("第二批")}
 
 
 class UnitLevelView(LedgerModelView):
@@ -110,14 +109,16 @@ class VillageView(UnitLevelView):
         "active",
     ]
     column_formatters = {
-        "typical_batch": lambda v, c, m, n: TYPICAL_BATCHES.get(m.typical_batch, "")
+        "typical_batch": lambda v, c, m, n: labels.TYPICAL_BATCHES.get(m.typical_batch, "")
     }
     column_formatters_detail = column_formatters
     column_formatters_export = column_formatters
     column_filters = [
         IntEqualFilter(Unit.parent_id, _l("所属镇街"), options=LiveOptions(_town_options)),
         IntEqualFilter(
-            Unit.typical_batch, _l("典型村批次"), options=[("1", "第一批"), ("2", "第二批")]
+            Unit.typical_batch,
+            _l("典型村批次"),
+            options=[(str(key), name) for key, name in labels.TYPICAL_BATCHES.items()],
         ),
         IntEqualFilter(Unit.analysis_group_id, _l("研判小组"), options=LiveOptions(_group_options)),
         FilterEqual(Unit.kind, _l("类型"), options=[("村", "村"), ("社区", "社区")]),
