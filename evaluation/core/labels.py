@@ -180,6 +180,9 @@ FIELD_LABELS = {
     "ci": "CI",
     "cr": _l("一致性比率 CR"),
     "weight_judgements": _l("随方案复制的判断矩阵"),
+    "quotas": _l("名额"),
+    "sources": _l("来源周期及权重"),
+    "quota_grade": _l("名额调整后"),
     # fields the history does not carry, shown on the admin pages only
     "based_on": _l("复制自"),
     "submitted_at": _l("提交时间"),
