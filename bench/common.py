@@ -328,6 +328,58 @@ def prepare(arguments) -> BenchDatabase:
     return bench
 
 
+def main_for(description: str, measure: Callable[[BenchDatabase], list[Row]]) -> None:
+    """Run one benchmark module alone: the common options, the bench database, its rows."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
+    add_arguments(parser)
+    bench = prepare(parser.parse_args())
+    try:
+        print_rows(measure(bench))
+    finally:
+        bench.cleanup()
+
+
+# --- pages through the test client --------------------------------------------------------
+
+
+def signed_in_client(app, username: str, password: str = BENCH_PASSWORD):
+    """A test client signed in as ``username``. Requests run outside any outer app context:
+    each gets its own, as in a server (a shared one would share ``g`` and so the signed-in
+    user between clients)."""
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": password})
+    if response.status_code != 302:
+        raise SystemExit(f"could not sign in as {username}: {response.status_code}")
+    return client
+
+
+@dataclass
+class Timed:
+    """The median wall and CPU time of a page, with the last answer's status and size."""
+
+    median: float
+    status: int
+    cpu: float
+    size: int
+
+
+def timed_get(client, url: str, runs: int, *, before: Callable[[], object] | None = None,
+              **kwargs) -> Timed:  # fmt: skip
+    """``GET url`` once as a warm-up (templates compiled, caches filled), then ``runs``
+    times, ``before()`` run untimed ahead of each timed request."""
+    response = client.get(url, **kwargs)
+    times, cpu = [], []
+    for _ in range(runs):
+        if before is not None:
+            before()
+        start, start_cpu = time.perf_counter(), time.process_time()
+        response = client.get(url, **kwargs)
+        times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return Timed(statistics.median(times), response.status_code, statistics.median(cpu),
+                 len(response.data))  # fmt: skip
+
+
 # --- subprocesses and memory --------------------------------------------------------------
 
 

@@ -15,18 +15,9 @@ Run from the repository root::
 
 from __future__ import annotations
 
-import argparse
-import time
 from decimal import Decimal
 
-from common import (
-    BENCH_PASSWORD,
-    Row,
-    add_arguments,
-    prepare,
-    print_rows,
-    seconds,
-)
+from common import Row, main_for, seconds, signed_in_client, timed_get
 from sqlalchemy import func, select
 
 from evaluation import settle_worker
@@ -35,14 +26,6 @@ from models import HistoryEvent, Indicator, Period, Score, User, db
 
 TARGET = 0.2
 RUNS = 5
-
-
-def _client_as(app, username: str):
-    client = app.test_client()
-    response = client.post("/login", data={"username": username, "password": BENCH_PASSWORD})
-    if response.status_code != 302:
-        raise SystemExit(f"could not sign in as {username}: {response.status_code}")
-    return client
 
 
 def _change_a_score(app, period_code: str) -> None:
@@ -73,20 +56,9 @@ def _server_time(client, url: str, *, change: str | None = None) -> tuple[float,
     ``change``: before each timed request, change one value of that period (so its
     ranking must be worked out again, as after any entry).
     """
-    response = client.get(url)  # warm-up: templates compiled, caches filled
-    status = response.status_code
-    times, cpu = [], []
-    for _ in range(RUNS):
-        if change:
-            _change_a_score(client.application, change)
-        start, start_cpu = time.perf_counter(), time.process_time()
-        response = client.get(url)
-        times.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-        status = response.status_code
-    times.sort()
-    cpu.sort()
-    return times[len(times) // 2], status, cpu[len(cpu) // 2]
+    before = (lambda: _change_a_score(client.application, change)) if change else None
+    timed = timed_get(client, url, RUNS, before=before)
+    return timed.median, timed.status, timed.cpu
 
 
 def measure(bench) -> list[Row]:
@@ -96,10 +68,8 @@ def measure(bench) -> list[Row]:
         top = db.session.scalar(select(func.max(HistoryEvent.seq)))
         db.session.remove()
     settle_worker()  # as wsgi.py does in every server process
-    # Requests run outside any outer app context: each gets its own, as in a server
-    # (a shared one would share ``g`` and so the signed-in user between clients).
-    auditor = _client_as(app, "auditor")
-    supervisor = _client_as(app, "supervisor")
+    auditor = signed_in_client(app, "auditor")
+    supervisor = signed_in_client(app, "supervisor")
     floor, _, _ = _server_time(auditor, "/account/password")
     floor_text = f"password form {seconds(floor)}"
     pages = [
@@ -134,15 +104,5 @@ def measure(bench) -> list[Row]:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    bench = prepare(parser.parse_args())
-    try:
-        print_rows(measure(bench))
-    finally:
-        bench.cleanup()
-
-
 if __name__ == "__main__":
-    main()
+    main_for(__doc__, measure)

@@ -10,16 +10,12 @@ stored snapshot, is shown beside it. Run from the repository root::
 
 from __future__ import annotations
 
-import argparse
-
 from common import (
     Row,
-    add_arguments,
     app_context,
     best_cpu_of,
     best_of,
-    prepare,
-    print_rows,
+    main_for,
     seconds,
 )
 from flask import current_app
@@ -99,15 +95,5 @@ def measure(bench) -> list[Row]:
     ]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    bench = prepare(parser.parse_args())
-    try:
-        print_rows(measure(bench))
-    finally:
-        bench.cleanup()
-
-
 if __name__ == "__main__":
-    main()
+    main_for(__doc__, measure)

@@ -17,10 +17,7 @@ of ``RUNS``. Run from the repository root::
 
 from __future__ import annotations
 
-import argparse
-import time
-
-from common import BENCH_ACTOR, BENCH_PASSWORD, Row, add_arguments, prepare, print_rows, seconds
+from common import BENCH_ACTOR, Row, main_for, seconds, signed_in_client, timed_get
 from sqlalchemy import select
 
 from evaluation import settle_worker
@@ -36,25 +33,14 @@ RUNS = 3
 def _timed(client, url: str, runs: int, before=None, **kwargs) -> tuple[float, int, int]:
     """Median wall time, last status and size of ``GET url`` after one warm-up
     (``before()`` run ahead of each timed request, untimed)."""
-    response = client.get(url, **kwargs)
-    times = []
-    for _ in range(runs):
-        if before is not None:
-            before()
-        start = time.perf_counter()
-        response = client.get(url, **kwargs)
-        times.append(time.perf_counter() - start)
-    times.sort()
-    return times[len(times) // 2], response.status_code, len(response.data)
+    timed = timed_get(client, url, runs, before=before, **kwargs)
+    return timed.median, timed.status, timed.size
 
 
 def measure(bench) -> list[Row]:
     app = bench.app()
     settle_worker()
-    client = app.test_client()
-    signed = client.post("/login", data={"username": "supervisor", "password": BENCH_PASSWORD})
-    if signed.status_code != 302:
-        raise SystemExit(f"could not sign in as supervisor: {signed.status_code}")
+    client = signed_in_client(app, "supervisor")
     with app.app_context():
         supervisor = db.session.scalar(select(User).where(User.username == "supervisor"))
         token = accounts.create_token(BENCH_ACTOR, supervisor)
@@ -98,15 +84,5 @@ def measure(bench) -> list[Row]:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    bench = prepare(parser.parse_args())
-    try:
-        print_rows(measure(bench))
-    finally:
-        bench.cleanup()
-
-
 if __name__ == "__main__":
-    main()
+    main_for(__doc__, measure)

@@ -31,8 +31,9 @@ from common import (
     prepare,
     print_rows,
     seconds,
+    signed_in_client,
 )
-from pages import _client_as, _server_time
+from pages import _server_time
 from sqlalchemy import select
 
 from evaluation import settle_worker
@@ -85,7 +86,7 @@ def measure(bench: BenchDatabase) -> list[Row]:
     app = bench.app()
     code, period_id, draft_id = _prepare_data(app)
     settle_worker()
-    supervisor = _client_as(app, "supervisor")
+    supervisor = signed_in_client(app, "supervisor")
     floor, _, _ = _server_time(supervisor, f"/admin/ranking/?period={code}")
     floor_text = f"ranking page {seconds(floor)}"
     pages = [

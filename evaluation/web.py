@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, redirect, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from evaluation.auth import safe_next
 from evaluation.core.labels import action_label, entity_label
@@ -17,7 +18,7 @@ from models import Setting, db
 
 bp = Blueprint("web", __name__)
 
-APP_TITLE = "担当作为考核评价台账"
+APP_TITLE = _l("担当作为考核评价台账")
 
 
 #: The largest number a query string may name: ids are 32-bit integers in every database.

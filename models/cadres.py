@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -11,12 +12,12 @@ from models.types import utcnow
 
 #: The 四个导向 of a cadre record.
 ORIENTATIONS = {
-    "political": "政治导向",
-    "performance": "实绩导向",
-    "grassroots": "基层导向",
-    "integrity": "廉洁导向",
+    "political": _l("政治导向"),
+    "performance": _l("实绩导向"),
+    "grassroots": _l("基层导向"),
+    "integrity": _l("廉洁导向"),
     #: Not a 导向: the result of a 民主测评, written when the survey closes (docs/surveys.md).
-    "survey": "民主测评",
+    "survey": _l("民主测评"),
 }
 EVALUATIONS = ("好", "较好", "一般", "较差")
 

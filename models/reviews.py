@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -10,14 +11,14 @@ from models.states import ReviewCaseStatus
 from models.types import utcnow
 
 REASONS = {
-    "VETO": "一票否决",
-    "LOW_SCORE": "得分偏低",
-    "DROP": "得分大幅下降",
-    "INCOMPLETE": "数据不全",
-    "BOTTOM": "排名靠后",
-    "NO_RECENT_REVIEW": "近期未研判",
+    "VETO": _l("一票否决"),
+    "LOW_SCORE": _l("得分偏低"),
+    "DROP": _l("得分大幅下降"),
+    "INCOMPLETE": _l("数据不全"),
+    "BOTTOM": _l("排名靠后"),
+    "NO_RECENT_REVIEW": _l("近期未研判"),
 }
-PRIORITIES = {"high": "高", "medium": "中", "low": "低"}
+PRIORITIES = {"high": _l("高"), "medium": _l("中"), "low": _l("低")}
 CONCLUSIONS = ("好", "较好", "一般", "较差")
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -14,11 +15,19 @@ from models.types import Fraction, Points, Value
 # views nor models, so there is no cycle) holds the choices and defaults; the labels
 # below are their Chinese names. docs/rules.md#where-a-rule-lives.
 METHODS = dict(
-    zip(rules.METHODS, ("直接打分", "目标完成率", "横向比较", "等次评定"), strict=True)
+    zip(
+        rules.METHODS,
+        (_l("直接打分"), _l("目标完成率"), _l("横向比较"), _l("等次评定")),
+        strict=True,
+    )
 )
-DIRECTIONS = dict(zip(rules.DIRECTIONS, ("越高越好", "越低越好"), strict=True))
+DIRECTIONS = dict(zip(rules.DIRECTIONS, (_l("越高越好"), _l("越低越好")), strict=True))
 TIE_METHODS = dict(
-    zip(rules.TIE_METHODS, ("竞争排名 (1, 2, 2, 4)", "中国式排名 (1, 2, 2, 3)"), strict=True)
+    zip(
+        rules.TIE_METHODS,
+        (_l("竞争排名 (1, 2, 2, 4)"), _l("中国式排名 (1, 2, 2, 3)")),
+        strict=True,
+    )
 )
 #: The default bands and fractions as stored (amounts as strings).
 DEFAULT_GRADES = [

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint
 
 
 class State(StrEnum):
-    """A stored state: its value is the text in the database, ``label`` its Chinese name."""
+    """A stored state: its value is the text in the database, ``label`` its Chinese name
+    (through the catalog: English on an English page)."""
 
     label: str
 
-    def __new__(cls, value: str, label: str):
+    def __new__(cls, value: str, label):
         member = str.__new__(cls, value)
         member._value_ = value
         member.label = label
@@ -37,7 +39,7 @@ class State(StrEnum):
     def label_of(cls, value: str | None) -> str:
         """Return the label of a stored value, or the value itself when it is unknown."""
         try:
-            return cls(value).label
+            return str(cls(value).label)
         except ValueError:
             return value or ""
 
@@ -51,50 +53,50 @@ class State(StrEnum):
 class PeriodStatus(State):
     """考核周期的状态 (docs/rules.md#period-workflow)."""
 
-    DRAFT = "draft", "草稿"
-    OPEN = "open", "填报中"
-    SUBMITTED = "submitted", "已提交"
-    APPROVED = "approved", "已审定"
+    DRAFT = "draft", _l("草稿")
+    OPEN = "open", _l("填报中")
+    SUBMITTED = "submitted", _l("已提交")
+    APPROVED = "approved", _l("已审定")
 
 
 class ReviewCaseStatus(State):
     """研判案件的状态: opened by a flag, closed by a review's conclusion."""
 
-    OPEN = "open", "研判中"
-    CLOSED = "closed", "已办结"
+    OPEN = "open", _l("研判中")
+    CLOSED = "closed", _l("已办结")
 
 
 class SchemeStatus(State):
     """指标方案的状态: a published scheme is frozen; change means a new version."""
 
-    DRAFT = "draft", "草稿"
-    PUBLISHED = "published", "已发布"
+    DRAFT = "draft", _l("草稿")
+    PUBLISHED = "published", _l("已发布")
 
 
 class ProjectStatus(State):
     """挂图作战重点项目的进展状态."""
 
-    ON_TRACK = "on_track", "正常推进"
-    BEHIND = "behind", "滞后"
-    DONE = "done", "已完成"
+    ON_TRACK = "on_track", _l("正常推进")
+    BEHIND = "behind", _l("滞后")
+    DONE = "done", _l("已完成")
 
 
 class EvidenceTarget(State):
     """What a 佐证材料 supports: the ``target_type`` of an evidence link (docs/evidence.md)."""
 
-    CLAIM = "claim", "自评"
-    SCORE = "score", "分数"
-    OBJECTION = "objection", "异议"
-    TOLERANCE_CASE = "tolerance_case", "容错申请"
-    CADRE_RECORD = "cadre_record", "干部纪实"
-    REVIEW_RECORD = "review_record", "研判记录"
-    PROJECT_UPDATE = "project_update", "项目进展"
+    CLAIM = "claim", _l("自评")
+    SCORE = "score", _l("分数")
+    OBJECTION = "objection", _l("异议")
+    TOLERANCE_CASE = "tolerance_case", _l("容错申请")
+    CADRE_RECORD = "cadre_record", _l("干部纪实")
+    REVIEW_RECORD = "review_record", _l("研判记录")
+    PROJECT_UPDATE = "project_update", _l("项目进展")
 
 
 class SurveyStatus(State):
     """民主测评的状态 (docs/surveys.md#states): voting is possible only while ``open`` and
     between the survey's open and close times; the tally only once ``closed``."""
 
-    DRAFT = "draft", "草稿"
-    OPEN = "open", "已发布"
-    CLOSED = "closed", "已结束"
+    DRAFT = "draft", _l("草稿")
+    OPEN = "open", _l("已发布")
+    CLOSED = "closed", _l("已结束")

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
 
-LEVELS = {"town": "镇街", "village": "村居"}
+LEVELS = {"town": _l("镇街"), "village": _l("村居")}
 KINDS = ("镇", "街道", "村", "社区")
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,11 +13,11 @@ from models.types import utcnow
 
 #: The five roles of docs/rules.md#roles-and-permissions, code → Chinese name. Named here once.
 ROLES = {
-    "admin": "系统管理员",
-    "assessor": "考核组成员",
-    "supervisor": "督导审核",
-    "auditor": "审计",
-    "reviewer": "研判组成员",
+    "admin": _l("系统管理员"),
+    "assessor": _l("考核组成员"),
+    "supervisor": _l("督导审核"),
+    "auditor": _l("审计"),
+    "reviewer": _l("研判组成员"),
 }
 _ROLE_LIST = ", ".join(f"'{r}'" for r in ROLES)
 
@@ -50,7 +51,7 @@ class User(UserMixin, db.Model):
 
     @property
     def role_name(self) -> str:
-        return ROLES.get(self.role, self.role)
+        return str(ROLES.get(self.role, self.role))
 
     def __str__(self) -> str:
         return self.display_name or self.username

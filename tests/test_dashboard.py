@@ -105,7 +105,7 @@ def test_supervisor_sees_top_and_bottom_towns_flags_and_waiting_periods(demo_app
         code for code, _ in cases
     )
     for code in {code for _, reasons in cases for code in reasons}:
-        assert REASONS[code] in flagged
+        assert str(REASONS[code]) in flagged
     assert 'class="flag-high"' in flagged or 'class="flag-medium"' in flagged
 
 

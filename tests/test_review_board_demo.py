@@ -47,7 +47,7 @@ def test_board_shows_all_21_typical_villages_with_every_flag(demo_app):
     assert "2026年第二季度（2026Q2" in html  # the latest submitted period by default
     assert len(board_codes(html)) == 21
     for label in REASONS.values():
-        assert label in html, label
+        assert str(label) in html, label
     for colour, text in (("danger", "高"), ("warning", "中"), ("info", "低"), ("success", "正常")):
         assert re.search(rf'badge-{colour}"[^>]*>{text}<', html), text
     assert "第一批" in html and "第二批" in html

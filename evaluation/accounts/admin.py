@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from evaluation.accounts import operations as accounts
 from evaluation.admin.base import LedgerModelView, choices
+from evaluation.core import labels
 from evaluation.core.writing import InvalidInput, ServiceError, writing
 from evaluation.history import records
 from evaluation.i18n import local_time
@@ -43,16 +44,7 @@ class UserView(LedgerModelView):
         "password",
         "new_password",
     ]
-    column_labels = {
-        "username": _l("用户名"),
-        "display_name": _l("姓名"),
-        "role": _l("角色"),
-        "group": _l("研判小组"),
-        "active": _l("启用"),
-        "created_at": _l("创建时间"),
-        "password": _l("密码"),
-        "new_password": _l("新密码"),
-    }
+    column_labels = labels.column_labels("user")
     column_choices = {"role": choices(ROLES)}
     column_searchable_list = ["username", "display_name"]
     column_sortable_list = ["username", "role", "active", "created_at"]
@@ -124,12 +116,7 @@ class ApiTokenView(LedgerModelView):
     column_list = ["name", "user", "created_at", "revoked_at"]
     column_details_list = column_list
     column_export_list = column_list
-    column_labels = {
-        "name": _l("令牌名称"),
-        "user": _l("所属用户"),
-        "created_at": _l("创建时间"),
-        "revoked_at": _l("吊销时间"),
-    }
+    column_labels = labels.column_labels("api_token")
     column_formatters = {
         "revoked_at": lambda v, c, m, n: (
             local_time(m.revoked_at)

@@ -84,7 +84,7 @@ class EntryProgress:
 
     @property
     def level_name(self) -> str:
-        return _("典型村") if self.level == "village" else _(LEVELS[self.level])
+        return _("典型村") if self.level == "village" else str(LEVELS[self.level])
 
     @property
     def percent(self) -> int:

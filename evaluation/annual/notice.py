@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 
+from flask_babel import force_locale
+
 from evaluation.annual import operations
 
 
@@ -21,7 +23,8 @@ def notice_data(actor, annual) -> dict:
     from evaluation.reports.operations import _chinese_date
     from models.types import utcnow
 
-    answer = operations.ranking(actor, annual)
+    with force_locale("zh_CN"):  # the 通报 is a Chinese document whatever the reader's language
+        answer = operations.ranking(actor, annual)
     rows = [
         {
             "rank": r["rank"], "unit": r["unit"], "name": r["name"], "vetoed": r["vetoed"],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from evaluation.core.states import PeriodStatus
@@ -207,15 +208,19 @@ def ranking(actor, annual: AnnualPeriod) -> dict:
     notes = []
     for note in figures["notes"]:
         percent = format_percent(figures["quotas"][note["band"]])
-        limit_text = f"“{note['band']}”名额为参评单位的 {percent}%，即 {note['limit']} 个"
-        text = f"{limit_text}；超出名额的 {len(note['lowered'])} 个单位按名次降为“{note['to']}”"
+        text = gettext(
+            "“%(band)s”名额为参评单位的 %(percent)s%%，即 %(limit)s 个；"
+            "超出名额的 %(lowered)s 个单位按名次降为“%(to)s”",
+            band=note["band"], percent=percent, limit=note["limit"],
+            lowered=len(note["lowered"]), to=note["to"],
+        )  # fmt: skip
         if note["tie"]:
-            names = "、".join(rows[i]["name"] for i in note["tie"])
-            text += (
-                f"。其中{names}并列第 {rows[note['tie'][0]]['rank']} 名，跨越名额界线，"
-                f"整组降为“{note['to']}”"
-            )
-        notes.append(text + "。")
+            text += gettext(
+                "。其中%(names)s并列第 %(rank)s 名，跨越名额界线，整组降为“%(to)s”",
+                names="、".join(rows[i]["name"] for i in note["tie"]),
+                rank=rows[note["tie"][0]]["rank"], to=note["to"],
+            )  # fmt: skip
+        notes.append(text + gettext("。"))
     count = len(rows)
     return {
         "code": annual.code, "name": annual.name, "results": results, "notes": notes,

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms.validators import DataRequired
 
 from evaluation.admin.base import LedgerModelView, choices
+from evaluation.core import labels
 from evaluation.core.writing import InvalidInput
 from models import (
     CadreRecord,
@@ -22,17 +23,7 @@ class CadreView(LedgerModelView):
     simple_list_pager = True
     column_list = ["name", "gender", "unit", "position", "tags", "assignment", "mentor", "active"]
     form_columns = ["name", "gender", "unit", "position", "tags", "assignment", "mentor", "active"]
-    column_labels = {
-        "name": _l("姓名"),
-        "gender": _l("性别"),
-        "unit": _l("任职单位"),
-        "unit.name": _l("任职单位"),
-        "position": _l("职务"),
-        "tags": _l("标签"),
-        "assignment": _l("工作安排"),
-        "mentor": _l("结对培养人"),
-        "active": _l("在岗"),
-    }
+    column_labels = labels.column_labels("cadre")
     column_searchable_list = ["name", "position"]
     column_filters = ["unit.name", "position", "tags", "assignment", "active"]
     column_sortable_list = ["name", "position", "active"]
@@ -79,18 +70,7 @@ class CadreRecordView(LedgerModelView):
         "recorded_by",
     ]
     column_export_list = column_details_list
-    column_labels = {
-        "date": _l("日期"),
-        "cadre": _l("干部"),
-        "cadre.name": _l("干部姓名"),
-        "period": _l("考核周期"),
-        "orientation": _l("导向"),
-        "title": _l("事项"),
-        "detail": _l("具体表现"),
-        "evaluation": _l("评价"),
-        "evidence": _l("佐证材料"),
-        "recorded_by": _l("记录人"),
-    }
+    column_labels = labels.column_labels("cadre_record")
     column_choices = {"orientation": choices(ORIENTATIONS)}
     column_default_sort = ("date", True)
     column_searchable_list = ["title"]

@@ -147,8 +147,8 @@ def flag_villages(period_code: str, output: str, sync: bool):
             f"第{f['batch']}批",
             f["analysis_group"] or "—",
             f["total"],
-            PRIORITIES.get(f["priority"], "—") if f["priority"] else "—",
-            "、".join(REASONS.get(code, code) for code in f["reasons"]) or "无异常",
+            str(PRIORITIES.get(f["priority"], "—")) if f["priority"] else "—",
+            "、".join(str(REASONS.get(code, code)) for code in f["reasons"]) or "无异常",
         ]
         for f in flags
     ]

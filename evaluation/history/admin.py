@@ -8,7 +8,6 @@ import json
 from flask import Response, abort, flash, redirect, request, stream_with_context, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -24,100 +23,6 @@ from evaluation.history import checkpoints, exports
 from evaluation.web import LARGEST_SEQ, int_arg
 from models import Period, db
 
-#: Chinese names of the fields events most often carry; others show their code.
-FIELD_LABELS = {
-    "name": _l("名称"),
-    "code": _l("代码"),
-    "number": _l("数值"),
-    "grade": _l("等次"),
-    "value": _l("数值"),
-    "note": _l("备注"),
-    "status": _l("状态"),
-    "reason": _l("原因"),
-    "points": _l("分值"),
-    "kind": _l("类型"),
-    "level": _l("层级"),
-    "active": _l("启用"),
-    "version": _l("版本"),
-    "role": _l("角色"),
-    "username": _l("用户名"),
-    "display_name": _l("显示名"),
-    "group": _l("研判组"),
-    "typical_batch": _l("典型村批次"),
-    "analysis_group": _l("研判组"),
-    "parent": _l("所属镇街"),
-    "secretary": _l("村党组织书记"),
-    "county": _l("区县"),
-    "sort_order": _l("排序"),
-    "order": _l("排序"),
-    "unit": _l("单位"),
-    "cadre": _l("干部"),
-    "gender": _l("性别"),
-    "position": _l("职务"),
-    "tags": _l("标签"),
-    "assignment": _l("专班"),
-    "mentor": _l("结对培养人"),
-    "date": _l("日期"),
-    "period": _l("考核周期"),
-    "orientation": _l("导向"),
-    "title": _l("标题"),
-    "detail": _l("详情"),
-    "evaluation": _l("评价"),
-    "evidence": _l("佐证材料"),
-    "recorded_by": _l("记录人"),
-    "entered_by": _l("录入人"),
-    "lead_cadre": _l("牵头干部"),
-    "due_date": _l("完成时限"),
-    "progress": _l("进度"),
-    "leader": _l("组长"),
-    "scheme": _l("指标方案"),
-    "dimension": _l("方面"),
-    "method": _l("计分方法"),
-    "direction": _l("方向"),
-    "target": _l("目标值"),
-    "floor": _l("保底比例"),
-    "grade_fractions": _l("等次系数"),
-    "measure_unit": _l("计量单位"),
-    "value_min": _l("允许最小值"),
-    "value_max": _l("允许最大值"),
-    "integer_only": _l("只允许整数"),
-    "data_source": _l("数据来源"),
-    "rule_text": _l("评分细则"),
-    "total": _l("总分"),
-    "bonus_cap": _l("加分上限"),
-    "penalty_cap": _l("减分上限"),
-    "tie_method": _l("并列规则"),
-    "grades": _l("等次划分"),
-    "start_date": _l("开始日期"),
-    "end_date": _l("结束日期"),
-    "town_scheme": _l("镇街方案"),
-    "village_scheme": _l("村级方案"),
-    "submitted_by": _l("提交人"),
-    "approved_by": _l("审定人"),
-    "incomplete": _l("审定时数据不全的单位"),
-    "format": _l("格式"),
-    "filters": _l("筛选条件"),
-    "time": _l("时间"),
-    "reasons": _l("研判原因"),
-    "priority": _l("优先级"),
-    "closed_by": _l("办结人"),
-    "case": _l("研判任务"),
-    "conclusion": _l("研判结论"),
-    "visitors": _l("走访人员"),
-    "findings": _l("发现的问题或情况"),
-    "actions": _l("整改措施"),
-    "next_visit": _l("下次走访"),
-    "compared": _l("比较对象"),
-    "items": _l("比较项目"),
-    "matrix": _l("判断矩阵"),
-    "weight_method": _l("权重算法"),
-    "weights": _l("权重"),
-    "lambda_max": "λmax",
-    "ci": "CI",
-    "cr": _l("一致性比率 CR"),
-    "weight_judgements": _l("随方案复制的判断矩阵"),
-}
-
 
 def readable(value) -> str:
     """Show a history value to a person: decimals stay as their text, null as （空）."""
@@ -132,15 +37,16 @@ def readable(value) -> str:
     return str(value)
 
 
-_FIELD_ORDER = {name: index for index, name in enumerate(FIELD_LABELS)}
+_FIELD_ORDER = {name: index for index, name in enumerate(labels.FIELD_LABELS)}
 
 
 def field_changes(event: dict) -> list[tuple[str, str | None, str | None]]:
     """Return ``(field, old, new)`` per changed field; old/new None when that side is absent.
 
     Known fields come first in a fixed order (the value before its note); a record's
-    empty fields are left out when it was created, where they say nothing. A stored
-    state shows its label (``evaluation/core/labels.py``).
+    empty fields are left out when it was created, where they say nothing. A field shows
+    the name its admin list gives it and a stored state its label
+    (``evaluation/core/labels.py``).
     """
     entity = event.get("entity")
     before = event["before"] or {}
@@ -154,7 +60,7 @@ def field_changes(event: dict) -> list[tuple[str, str | None, str | None]]:
             continue
         rows.append(
             (
-                FIELD_LABELS.get(key, key),
+                labels.field_label(entity, key),
                 readable(labels.value_label(entity, key, before.get(key)))
                 if event["before"] is not None
                 else None,

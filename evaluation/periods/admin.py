@@ -12,6 +12,7 @@ from sqlalchemy import select
 from wtforms.validators import DataRequired, Length
 
 from evaluation.admin.base import LedgerModelView
+from evaluation.core import labels
 from models import (
     Period,
     Scheme,
@@ -47,19 +48,7 @@ class PeriodView(LedgerModelView):
         "status",
     ]
     form_columns = ["code", "name", "start_date", "end_date", "town_scheme", "village_scheme"]
-    column_labels = {
-        "code": _l("周期代码"),
-        "name": _l("周期名称"),
-        "start_date": _l("开始日期"),
-        "end_date": _l("结束日期"),
-        "town_scheme": _l("镇街指标方案"),
-        "village_scheme": _l("村居指标方案"),
-        "status": _l("状态"),
-        "submitted_by": _l("提交人"),
-        "submitted_at": _l("提交时间"),
-        "approved_by": _l("审定人"),
-        "approved_at": _l("审定时间"),
-    }
+    column_labels = labels.column_labels("period")
     column_details_list = [
         *column_list,
         "submitted_by",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from evaluation.admin.base import LedgerModelView
+from evaluation.core import labels
 from evaluation.projects.board import derived_status
 from models.states import ProjectStatus
 
@@ -21,16 +21,7 @@ class KeyProjectView(LedgerModelView):
     # The status is derived, never typed (docs/rules.md#domain): the progress against the
     # due date as of today, as the board shows it (projects.board.project_status).
     form_columns = ["code", "name", "unit", "lead_cadre", "due_date", "progress"]
-    column_labels = {
-        "code": _l("项目编号"),
-        "name": _l("项目名称"),
-        "unit": _l("所在单位"),
-        "unit.name": _l("所在单位"),
-        "lead_cadre": _l("牵头干部"),
-        "due_date": _l("计划完成"),
-        "progress": _l("进度(%)"),
-        "status": _l("状态"),
-    }
+    column_labels = labels.column_labels("key_project")
     column_formatters = {
         "status": lambda view, context, model, name: ProjectStatus.label_of(derived_status(model))
     }
@@ -54,15 +45,7 @@ class ProjectUpdateView(LedgerModelView):
     simple_list_pager = True
     column_list = ["project", "date", "progress", "note", "recorded_by", "recorded_at"]
     form_columns = ["project", "date", "progress", "note"]
-    column_labels = {
-        "project": _l("重点项目"),
-        "project.name": _l("项目名称"),
-        "date": _l("日期"),
-        "progress": _l("进度(%)"),
-        "note": _l("进展情况"),
-        "recorded_by": _l("记录人"),
-        "recorded_at": _l("记录时间"),
-    }
+    column_labels = labels.column_labels("project_update")
     column_default_sort = ("date", True)
     column_sortable_list = ["date", "progress", "recorded_at"]
     column_filters = ["project.name", "date"]

@@ -18,7 +18,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from evaluation.i18n import local_time
-from evaluation.reports.operations import report_view
+from evaluation.reports.operations import document_view
 from models.types import utcnow
 
 FONT = "WenQuanYi Micro Hei"
@@ -151,7 +151,7 @@ def town_report_docx(report: dict) -> bytes:
     """The report of one town as a DOCX (the same figures as the page and the API)."""
     from evaluation.reports.charts import share_chart
 
-    view = report_view(report)
+    view = document_view(report)
     document = new_document()
     paragraph(document, town_report_title(report), size=18, bold=True, center=True)
     if report["status"] != "approved":
@@ -175,7 +175,7 @@ def town_report_docx(report: dict) -> bytes:
     paragraph(document, said)
 
     heading(document, "二、各指标得分与名次")
-    rows = [["方面", "指标", "数值", "得分", "满分", "得分率", "镇街平均", "指标名次"]]
+    rows = [["维度", "指标", "数值", "得分", "满分", "得分率", "镇街平均", "指标名次"]]
     for line in view["lines"]:
         rows.append(
             [

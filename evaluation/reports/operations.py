@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from evaluation.core.states import PeriodStatus
@@ -22,12 +24,12 @@ from models import Indicator, Period, Unit, db
 
 #: What a null 差距测算 says, by reason code (docs/reports.md#gaps).
 REASON_TEXTS = {
-    "first": "已居首位",
-    "top_grade": "已在最高等次",
-    "vetoed": "被一票否决，等次固定为最低档",
-    "missing": "尚未录入数值",
-    "at_maximum": "该指标已得满分（或已达最优值）",
-    "not_enough": "仅靠该指标不足以提升",
+    "first": _l("已居首位"),
+    "top_grade": _l("已在最高等次"),
+    "vetoed": _l("被一票否决，等次固定为最低档"),
+    "missing": _l("尚未录入数值"),
+    "at_maximum": _l("该指标已得满分（或已达最优值）"),
+    "not_enough": _l("仅靠该指标不足以提升"),
 }
 
 
@@ -168,15 +170,23 @@ def _percent(points: str, maximum: str) -> str:
 def _gap_text(value, change, reason, *, unit: str = "") -> str:
     """One 差距测算 cell in words: the value and the change, or why there is none."""
     if value is None:
-        return REASON_TEXTS.get(reason, reason or "")
+        return str(REASON_TEXTS.get(reason, reason or ""))
     if change is None:  # a grade
-        return f"评为「{value}」"
+        return gettext("评为「%(grade)s」", grade=value)
     sign = "+" if not change.startswith("-") else ""
     return f"{value}{unit}（{sign}{change}{unit}）"
 
 
+def document_view(report: dict) -> dict:
+    """``report_view`` in Chinese whatever the reader's language: the DOCX and the PDF are
+    documents of the ledger, printed and filed as they are (docs/reports.md)."""
+    with force_locale("zh_CN"):
+        return report_view(report)
+
+
 def report_view(report: dict) -> dict:
-    """What the page and the DOCX show beside the raw report: names, words and chart data.
+    """What the page and the DOCX show beside the raw report: names, words and chart data,
+    in the reader's language (the documents ask ``document_view``).
 
     Every figure is the report's own (strings at two decimals); nothing is recomputed.
     """
@@ -185,9 +195,9 @@ def report_view(report: dict) -> dict:
     for line in report["indicators"]:
         tags = []
         if line["code"] in report["strengths"]:
-            tags.append("优势")
+            tags.append(gettext("优势"))
         if line["code"] in report["weaknesses"]:
-            tags.append("短板")
+            tags.append(gettext("短板"))
         lines.append(
             {
                 **line,
@@ -223,10 +233,10 @@ def report_view(report: dict) -> dict:
             (f"{code} {names.get(code, code)}", amount)
             for code, amount in change["indicators"].items()
         ]
-        change_rows.append(("加分", change["bonus"]))
-        change_rows.append(("减分（对总分的影响）", change["penalty"]))
+        change_rows.append((gettext("加分"), change["bonus"]))
+        change_rows.append((gettext("减分（对总分的影响）"), change["penalty"]))
         if change["floor"] != "0.00":
-            change_rows.append(("总分不低于 0 的保底", change["floor"]))
+            change_rows.append((gettext("总分不低于 0 的保底"), change["floor"]))
     return {
         "lines": lines,
         "gaps": gaps,

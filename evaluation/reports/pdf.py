@@ -118,9 +118,9 @@ def town_report_pdf(report: dict) -> bytes:
     """One town's report (docs/reports.md) as a PDF: the same figures as the page and DOCX."""
     from evaluation.reports.charts import share_chart
     from evaluation.reports.documents import town_report_title
-    from evaluation.reports.operations import REASON_TEXTS, report_view
+    from evaluation.reports.operations import REASON_TEXTS, document_view
 
-    view = report_view(report)
+    view = document_view(report)
     stamp = f"{report['period']} · {report['unit']}"
     if report["snapshot_hash"]:
         stamp += f" · 排名快照 SHA-256：{report['snapshot_hash']}"

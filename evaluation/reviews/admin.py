@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from evaluation.admin.access import AccessMixin
 from evaluation.admin.dashboard import display_names
+from evaluation.core import labels
 from evaluation.core.periods import default_period
 from evaluation.core.permissions import can
 from evaluation.core.states import PeriodStatus, ReviewCaseStatus
@@ -32,7 +33,7 @@ from forms.reviews import CloseCaseForm, OpenCasesForm, ReviewForm
 from models import AnalysisGroup, Period, ReviewCase, ReviewRecord, Unit, db
 from models.reviews import PRIORITIES, REASONS
 
-BATCHES = {1: "第一批", 2: "第二批"}
+BATCHES = labels.TYPICAL_BATCHES
 #: Board order: the most urgent first; clear villages last.
 PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2, None: 3}
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from evaluation.admin.base import LedgerModelView, LiveOptions, PairsField, choices
+from evaluation.core import labels
 from evaluation.core.writing import ServiceError
 from evaluation.schemes import operations as schemes
 from evaluation.schemes.messages import default_fractions_text
@@ -118,20 +119,7 @@ class SchemeView(SchemePartView):
         "based_on",
     ]
     column_export_list = column_details_list
-    column_labels = {
-        "code": _l("方案代码"),
-        "name": _l("方案名称"),
-        "version": _l("版本"),
-        "level": _l("适用层级"),
-        "total": _l("总分"),
-        "bonus_cap": _l("加分上限"),
-        "penalty_cap": _l("减分上限"),
-        "tie_method": _l("并列排名方式"),
-        "grades": _l("等次划分"),
-        "status": _l("状态"),
-        "based_on": _l("复制自"),
-        "weights": _l("权重"),
-    }
+    column_labels = labels.column_labels("scheme")
     column_descriptions = {"status": _l("已发布的方案不能修改，需在方案页面建立新版本")}
     column_choices = {
         "level": choices(LEVELS),
@@ -205,12 +193,7 @@ class DimensionView(SchemePartView):
     write_permission = "scheme.write"
     column_list = ["scheme", "code", "name", "order"]
     form_columns = ["scheme", "code", "name", "order"]
-    column_labels = {
-        "scheme": _l("指标方案"),
-        "code": _l("维度代码"),
-        "name": _l("维度名称"),
-        "order": _l("排序"),
-    }
+    column_labels = labels.column_labels("dimension")
     column_sortable_list = ["code", "name", "order"]
     column_filters = [
         IntEqualFilter(Dimension.scheme_id, _l("指标方案"), options=LiveOptions(_scheme_options))
@@ -257,25 +240,7 @@ class IndicatorView(SchemePartView):
     ]
     column_details_list = ["scheme", *form_columns]
     column_export_list = column_details_list
-    column_labels = {
-        "scheme": _l("指标方案"),
-        "dimension": _l("维度"),
-        "code": _l("指标代码"),
-        "name": _l("指标名称"),
-        "points": _l("分值"),
-        "method": _l("计分方法"),
-        "direction": _l("方向"),
-        "target": _l("目标值"),
-        "floor": _l("保底比例"),
-        "grade_fractions": _l("等次系数"),
-        "measure_unit": _l("计量单位"),
-        "value_min": _l("允许最小值"),
-        "value_max": _l("允许最大值"),
-        "integer_only": _l("只允许整数"),
-        "data_source": _l("数据来源"),
-        "rule_text": _l("评分细则"),
-        "order": _l("排序"),
-    }
+    column_labels = labels.column_labels("indicator")
     column_choices = {"method": choices(METHODS), "direction": choices(DIRECTIONS)}
     column_formatters = {
         "scheme": lambda v, c, m, n: m.scheme.code,

@@ -9,6 +9,7 @@ from wtforms import SelectField
 from wtforms.validators import DataRequired, Optional, Regexp
 
 from evaluation.admin.base import LedgerModelView, LiveOptions, choices
+from evaluation.core import labels
 from models import (
     AnalysisGroup,
     Unit,
@@ -45,21 +46,7 @@ def _optional_int(value):
 
 # --- 基础数据 ------------------------------------------------------------------------------
 
-UNIT_LABELS = {
-    "code": _l("区划代码"),
-    "name": _l("名称"),
-    "level": _l("层级"),
-    "kind": _l("类型"),
-    "parent": _l("所属镇街"),
-    "county": _l("区县代码"),
-    "sort_order": _l("排序"),
-    "active": _l("启用"),
-    "typical_batch": _l("典型村批次"),
-    "analysis_group": _l("研判小组"),
-    "secretary": _l("村党组织书记"),
-}
 CODE_12_DIGITS = Regexp(r"^\d{12}$", message="区划代码须为 12 位数字（统计用区划代码）")
-TYPICAL_BATCHES = {1: _l("第一批"), 2: _l("第二批")}
 
 
 class UnitLevelView(LedgerModelView):
@@ -68,7 +55,7 @@ class UnitLevelView(LedgerModelView):
     level = "town"
     permission = "base_data.view"
     write_permission = "base_data.write"
-    column_labels = UNIT_LABELS
+    column_labels = labels.column_labels("unit")
     column_searchable_list = ["code", "name"]
     column_default_sort = [("sort_order", False), ("code", False)]
     column_choices = {"level": choices(LEVELS)}
@@ -122,14 +109,16 @@ class VillageView(UnitLevelView):
         "active",
     ]
     column_formatters = {
-        "typical_batch": lambda v, c, m, n: TYPICAL_BATCHES.get(m.typical_batch, "")
+        "typical_batch": lambda v, c, m, n: labels.TYPICAL_BATCHES.get(m.typical_batch, "")
     }
     column_formatters_detail = column_formatters
     column_formatters_export = column_formatters
     column_filters = [
         IntEqualFilter(Unit.parent_id, _l("所属镇街"), options=LiveOptions(_town_options)),
         IntEqualFilter(
-            Unit.typical_batch, _l("典型村批次"), options=[("1", "第一批"), ("2", "第二批")]
+            Unit.typical_batch,
+            _l("典型村批次"),
+            options=[(str(key), name) for key, name in labels.TYPICAL_BATCHES.items()],
         ),
         IntEqualFilter(Unit.analysis_group_id, _l("研判小组"), options=LiveOptions(_group_options)),
         FilterEqual(Unit.kind, _l("类型"), options=[("村", "村"), ("社区", "社区")]),
@@ -154,6 +143,6 @@ class AnalysisGroupView(LedgerModelView):
     write_permission = "base_data.write"
     column_list = ["name", "leader", "note"]
     form_columns = ["name", "leader", "note"]
-    column_labels = {"name": _l("小组名称"), "leader": _l("组长"), "note": _l("备注")}
+    column_labels = labels.column_labels("analysis_group")
     column_searchable_list = ["name", "leader"]
     form_args = {"name": {"validators": [DataRequired("请填写小组名称")]}}

@@ -68,11 +68,13 @@ class WeightsView(AccessMixin, BaseView):
         if scheme is not None:
             judgements = operations.judgements_of(scheme)
             items, parent = operations.items_for(scheme, None)
-            targets.append(("", "各维度之间", items, parent, judgements.get("dimensions")))
+            targets.append(("", gettext("各维度之间"), items, parent, judgements.get("dimensions")))
             for dimension in scheme.dimensions:
                 items, parent = operations.items_for(scheme, dimension)
                 targets.append((
-                    str(dimension.id), f"维度 {dimension.code} {dimension.name} 的指标",
+                    str(dimension.id),
+                    gettext("维度 %(code)s %(name)s 的指标",
+                            code=dimension.code, name=dimension.name),
                     items, parent, judgements.get(operations.target_of(dimension)),
                 ))  # fmt: skip
         return self.render(
@@ -235,7 +237,7 @@ class WeightsView(AccessMixin, BaseView):
 
 def weights_link(view, context, model, name) -> Markup:
     """The scheme list's hook: a link to this room's page for the scheme."""
-    label = "AHP 设定" if model.status == SchemeStatus.DRAFT else "查看"
+    label = gettext("AHP 设定") if model.status == SchemeStatus.DRAFT else gettext("查看")
     return Markup('<a href="{}">{}</a>').format(url_for("weights.index", scheme=model.id), label)
 
 

@@ -153,7 +153,7 @@ def write_template(period: Period, stream, level: str = "town") -> int:
         (EXPORTED_AT_LABEL, exported_at.strftime(EXPORTED_AT_FORMAT)),
         ("北京时间", local_time(exported_at)),
         ("考核周期", period.code),
-        ("层级", LEVELS.get(level, level)),
+        ("层级", str(LEVELS.get(level, level))),
         ("说明", TEMPLATE_NOTE),
     ):
         row = []
