@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -30,7 +31,7 @@ DEFAULT_OPTIONS = (
     ("incompetent", "不称职", Decimal("0")),
 )
 #: What a survey rates: cadres of the cadre ledger, or a town's leadership (班子).
-TARGET_KINDS = {"cadre": "干部", "leadership": "镇街领导班子"}
+TARGET_KINDS = {"cadre": _l("干部"), "leadership": _l("镇街领导班子")}
 
 
 class Survey(db.Model):
