@@ -30,6 +30,7 @@ from models.history import HistoryEvent  # noqa: E402
 from models.imports import PendingImport  # noqa: E402
 from models.ledger import Adjustment, RankingSnapshot, Score, Veto  # noqa: E402
 from models.periods import Period  # noqa: E402
+from models.publication import Objection, PublicationWindow, ToleranceCase  # noqa: E402
 from models.reviews import ReviewCase, ReviewRecord  # noqa: E402
 from models.schemes import Dimension, Indicator, Scheme  # noqa: E402
 from models.settings import Setting  # noqa: E402
@@ -53,14 +54,17 @@ __all__ = [
     "Indicator",
     "KeyProject",
     "LoginFailure",
+    "Objection",
     "PendingImport",
     "Period",
     "ProjectUpdate",
+    "PublicationWindow",
     "RankingSnapshot",
     "ReviewCase",
     "ReviewRecord",
     "Scheme",
     "Setting",
+    "ToleranceCase",
     "Score",
     "Unit",
     "User",

@@ -77,3 +77,20 @@ class ProjectStatus(State):
     ON_TRACK = "on_track", "正常推进"
     BEHIND = "behind", "滞后"
     DONE = "done", "已完成"
+
+
+class ObjectionStatus(State):
+    """异议的状态 (docs/publication.md#objections): lodged during 公示, answered by an assessor."""
+
+    PENDING = "pending", "待答复"
+    MAINTAINED = "maintained", "维持原结果"
+    ADJUSTED = "adjusted", "已调整"
+
+
+class ToleranceStatus(State):
+    """容错纠错申请的状态 (docs/publication.md#tolerance): applied → verifying → upheld | rejected."""
+
+    APPLIED = "applied", "已申请"
+    VERIFYING = "verifying", "核实中"
+    UPHELD = "upheld", "认定容错"
+    REJECTED = "rejected", "不予认定"

@@ -135,4 +135,12 @@ def openapi():
 
 
 # The endpoints register themselves on ``bp`` when imported.
-from evaluation.api import history, periods, ranking, reports, scores, summary  # noqa: E402, F401
+from evaluation.api import (  # noqa: E402, F401
+    history,
+    periods,
+    publication,
+    ranking,
+    reports,
+    scores,
+    summary,
+)

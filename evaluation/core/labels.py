@@ -13,7 +13,14 @@ from flask_babel import lazy_gettext as _l
 from models.cadres import ORIENTATIONS
 from models.reviews import PRIORITIES, REASONS
 from models.schemes import DIRECTIONS, METHODS, TIE_METHODS
-from models.states import PeriodStatus, ProjectStatus, ReviewCaseStatus, SchemeStatus
+from models.states import (
+    ObjectionStatus,
+    PeriodStatus,
+    ProjectStatus,
+    ReviewCaseStatus,
+    SchemeStatus,
+    ToleranceStatus,
+)
 from models.units import LEVELS
 from models.users import ROLES
 
@@ -33,6 +40,7 @@ ACTION_LABELS = {
     "score.clear": _l("清除分数"),
     "adjustment.add": _l("加减分"),
     "adjustment.remove": _l("撤销加减分"),
+    "adjustment.change": _l("调整加减分"),
     "veto.set": _l("一票否决"),
     "veto.remove": _l("撤销一票否决"),
     "period.open": _l("开启填报"),
@@ -52,6 +60,14 @@ ACTION_LABELS = {
     "review.close": _l("办结研判任务"),
     "review_case.open": _l("生成研判任务"),
     "review_case.update": _l("更新研判任务"),
+    "publication.open": _l("开始公示"),
+    "publication.change": _l("修改公示期"),
+    "objection.lodge": _l("提出异议"),
+    "objection.answer": _l("答复异议"),
+    "tolerance_case.apply": _l("申请容错纠错"),
+    "tolerance_case.verify": _l("核实容错申请"),
+    "tolerance_case.determine": _l("认定容错申请"),
+    "tolerance.situations": _l("修改容错情形"),
 }
 VERBS = {"create": _l("新增"), "update": _l("修改"), "delete": _l("删除")}
 
@@ -77,6 +93,9 @@ ENTITY_LABELS = {
     "history": _l("变更历史"),
     "setting": _l("系统设置"),
     "annual_period": _l("年度综合考评"),
+    "publication": _l("公示"),
+    "objection": _l("异议"),
+    "tolerance_case": _l("容错纠错"),
 }
 
 #: A filter by action label also finds these actions: entering scores includes clearing
@@ -89,6 +108,8 @@ _STATES = {
     "review_case": ReviewCaseStatus,
     "scheme": SchemeStatus,
     "key_project": ProjectStatus,
+    "objection": ObjectionStatus,
+    "tolerance_case": ToleranceStatus,
 }
 
 

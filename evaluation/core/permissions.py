@@ -57,6 +57,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "review.write": frozenset({"reviewer", "supervisor"}),
     # opening review cases for flagged typical villages (on approval, or by flag-villages --sync)
     "review.sync": frozenset({"admin", "supervisor"}),
+    # 公示, 异议 and 容错纠错 (docs/publication.md). A reporter sees and acts for its own
+    # town only: the operations check the town, these names check the role.
+    "publication.view": frozenset({"admin", "assessor", "supervisor", "auditor", "reporter"}),
+    "publication.open": frozenset({"supervisor"}),
+    "objection.lodge": frozenset({"reporter"}),
+    "objection.answer": frozenset({"assessor"}),
+    "tolerance.view": frozenset({"admin", "assessor", "supervisor", "auditor", "reporter"}),
+    "tolerance.apply": frozenset({"reporter", "admin"}),
+    "tolerance.verify": frozenset({"assessor"}),
+    "tolerance.determine": frozenset({"supervisor"}),
+    "tolerance.situations": frozenset({"admin"}),
 }
 
 

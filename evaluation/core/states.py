@@ -11,11 +11,22 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from models.states import PeriodStatus, ProjectStatus, ReviewCaseStatus, SchemeStatus
+from models.states import (
+    ObjectionStatus,
+    PeriodStatus,
+    ProjectStatus,
+    ReviewCaseStatus,
+    SchemeStatus,
+    ToleranceStatus,
+)
 
 __all__ = [
+    "OBJECTION_ANSWERS",
+    "ObjectionStatus",
     "PERIOD_WORKFLOW",
     "PeriodStatus",
+    "TOLERANCE_WORKFLOW",
+    "ToleranceStatus",
     "ProjectStatus",
     "ReviewCaseStatus",
     "SchemeStatus",
@@ -29,8 +40,8 @@ class Transition:
     """One step of a workflow."""
 
     action: str
-    source: PeriodStatus
-    target: PeriodStatus
+    source: PeriodStatus | ObjectionStatus | ToleranceStatus
+    target: PeriodStatus | ObjectionStatus | ToleranceStatus
     #: The permission (``evaluation.core.permissions``) the actor must hold.
     permission: str
     #: The button's and the history's name for the step.
@@ -78,3 +89,60 @@ PERIOD_WORKFLOW: dict[str, Transition] = {
 def period_transition(action: str) -> Transition:
     """Return the period workflow's step named ``action`` (KeyError when there is none)."""
     return PERIOD_WORKFLOW[action]
+
+
+#: 异议 (docs/publication.md#objections): pending ─maintain─► maintained,
+#: pending ─adjust─► adjusted; an assessor answers, a reason either way.
+OBJECTION_ANSWERS: dict[str, Transition] = {
+    step.action: step
+    for step in (
+        Transition(
+            "maintain",
+            ObjectionStatus.PENDING,
+            ObjectionStatus.MAINTAINED,
+            "objection.answer",
+            _l("维持原结果"),
+            needs_reason=True,
+        ),
+        Transition(
+            "adjust",
+            ObjectionStatus.PENDING,
+            ObjectionStatus.ADJUSTED,
+            "objection.answer",
+            _l("调整"),
+            needs_reason=True,
+        ),
+    )
+}
+
+#: 容错纠错 (docs/publication.md#tolerance): applied ─verify─► verifying (an assessor's
+#: findings) ─uphold─► upheld | ─reject─► rejected (a supervisor's determination).
+TOLERANCE_WORKFLOW: dict[str, Transition] = {
+    step.action: step
+    for step in (
+        Transition(
+            "verify",
+            ToleranceStatus.APPLIED,
+            ToleranceStatus.VERIFYING,
+            "tolerance.verify",
+            _l("核实"),
+            needs_reason=True,
+        ),
+        Transition(
+            "upheld",
+            ToleranceStatus.VERIFYING,
+            ToleranceStatus.UPHELD,
+            "tolerance.determine",
+            _l("认定容错"),
+            needs_reason=True,
+        ),
+        Transition(
+            "rejected",
+            ToleranceStatus.VERIFYING,
+            ToleranceStatus.REJECTED,
+            "tolerance.determine",
+            _l("不予认定"),
+            needs_reason=True,
+        ),
+    )
+}
