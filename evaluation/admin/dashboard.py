@@ -25,6 +25,7 @@ from evaluation.core.states import PeriodStatus, ReviewCaseStatus
 from evaluation.core.writing import ServiceError
 from evaluation.history import exports
 from evaluation.periods import operations as periods
+from evaluation.publication import operations as publication
 from evaluation.ranking import reading
 from models import (
     AnalysisGroup,
@@ -146,6 +147,8 @@ class Dashboard:
     people: dict[str, str] = field(default_factory=dict)
     #: Names beside the codes of ``events`` (display names, units, indicators).
     event_names: exports.Names | None = None
+    #: 公示 windows, pending objections and cases, the objection queue (docs/publication.md).
+    publication: object | None = None
 
 
 def entry_progress(period: Period, level: str) -> EntryProgress | None:
@@ -326,6 +329,7 @@ def dashboard_for(user) -> Dashboard:
         board.missing_villages = missing_values(board.period, "village")
     if PANELS["counts"](user):
         board.counts = base_counts()
+    board.publication = publication.panel(user)
     board.people = display_names(
         [board.period.submitted_by, board.period.approved_by] if board.period else []
     )

@@ -54,6 +54,11 @@ def register_views(admin: Admin) -> None:
     from evaluation.annual import admin as annual_admin
 
     annual_admin.register(admin, CATEGORY_WORK)
+    from evaluation.publication import admin as publication_admin
+    from evaluation.tolerance import admin as tolerance_admin
+
+    publication_admin.register(admin, CATEGORY_WORK)
+    tolerance_admin.register(admin, CATEGORY_WORK)
     admin.add_view(HistoryView(name=_l("变更历史"), endpoint="history", url="/admin/history"))
     for view in model_views():
         admin.add_view(view)

@@ -16,7 +16,7 @@ Every write runs inside ``core.writing.writing`` and appends its history event
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
@@ -263,8 +263,11 @@ def find_item(period: Period, unit: Unit, target_type: str, key) -> Item:
     return Item("veto", "veto", f"一票否决：{veto.reason}", "一票否决", veto=veto)
 
 
-def lodge_objection(actor, period: Period, unit: Unit, target_type: str, key, reason) -> Objection:
-    """Lodge a town's objection to one item of its results while the window is open."""
+def lodge_objection(
+    actor, period: Period, unit: Unit, target_type: str, key, reason, uploads=()
+) -> Objection:
+    """Lodge a town's objection to one item of its results while the window is open, with
+    ``uploads`` stored as its evidence in the same transaction (nothing kept if one fails)."""
     with writing(actor, "objection.lodge") as session:
         if own_unit_id(actor) != unit.id:
             raise Forbidden("只能对本镇街的考核结果提出异议")
@@ -315,6 +318,7 @@ def lodge_objection(actor, period: Period, unit: Unit, target_type: str, key, re
             },
             reason=text,
         )  # fmt: skip
+        evidence.attach(actor, uploads, objection=objection)
     return objection
 
 
@@ -434,15 +438,20 @@ def period_objections(period: Period, unit_id: int | None = None) -> list[Object
     return list(db.session.scalars(query.order_by(Objection.lodged_at, Objection.id)))
 
 
+def age(objection: Objection) -> int:
+    """How many days an objection has waited: Beijing dates, 0 on the day it was lodged."""
+    lodged = objection.lodged_at.replace(tzinfo=UTC).astimezone(SHANGHAI).date()
+    return (today() - lodged).days
+
+
 def objection_queue() -> list[tuple[Objection, int]]:
-    """Every unanswered objection, oldest first, with its age in whole days."""
+    """Every unanswered objection, oldest first, with its age in days."""
     rows = db.session.scalars(
         select(Objection)
         .where(Objection.status == ObjectionStatus.PENDING)
         .order_by(Objection.lodged_at, Objection.id)
     )
-    now = utcnow()
-    return [(row, (now - row.lodged_at).days) for row in rows]
+    return [(row, age(row)) for row in rows]
 
 
 def objection_dict(objection: Objection) -> dict:
@@ -465,3 +474,57 @@ def objection_dict(objection: Objection) -> dict:
         "value_before": objection.value_before,
         "value_after": objection.value_after,
     }
+
+
+@dataclass
+class Panel:
+    """The home page's 公示 panel (docs/publication.md#dashboards), by permission."""
+
+    #: Supervisor: the submitted periods with a window not yet closed.
+    windows: list[tuple[Period, Window]]
+    #: Supervisor: unanswered objections and undetermined cases, per period code.
+    pending: dict[str, tuple[int, int]]
+    #: Assessor: the objection queue with ages (oldest first).
+    queue: list[tuple[Objection, int]] | None = None
+
+
+def panel(user) -> Panel | None:
+    """The 公示 panel of ``user``'s home page, or None when there is nothing of theirs."""
+    from evaluation.core.permissions import can
+
+    if not can(user, "publication.view"):
+        return None
+    submitted = db.session.scalars(
+        select(Period).where(Period.status == PeriodStatus.SUBMITTED).order_by(Period.end_date)
+    )
+    windows = []
+    for period in submitted:
+        window = window_of(current_window(period))
+        if window is not None and window.state != "closed":
+            windows.append((period, window))
+    pending: dict[str, tuple[int, int]] = {}
+    if can(user, "publication.open"):
+        rows = db.session.execute(
+            select(Period.code, func.count(Objection.id))
+            .join(Objection, Objection.period_id == Period.id)
+            .where(Objection.status == ObjectionStatus.PENDING)
+            .group_by(Period.code)
+        ).all()
+        cases = dict(
+            db.session.execute(
+                select(Period.code, func.count(ToleranceCase.id))
+                .join(ToleranceCase, ToleranceCase.period_id == Period.id)
+                .where(
+                    ToleranceCase.status.in_([ToleranceStatus.APPLIED, ToleranceStatus.VERIFYING])
+                )
+                .group_by(Period.code)
+            ).all()
+        )
+        for code, count in rows:
+            pending[code] = (count, cases.pop(code, 0))
+        for code, count in cases.items():
+            pending[code] = (0, count)
+    queue = objection_queue() if can(user, "objection.answer") else None
+    if queue is None and not windows and not pending and not can(user, "objection.lodge"):
+        return None
+    return Panel(windows, pending, queue)

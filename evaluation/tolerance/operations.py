@@ -26,6 +26,7 @@ from sqlalchemy import select
 from evaluation.core.states import TOLERANCE_WORKFLOW, PeriodStatus, ToleranceStatus
 from evaluation.core.writing import Conflict, Forbidden, InvalidInput, NotFound, StateError, writing
 from evaluation.history import chain as history
+from evaluation.publication import evidence
 from evaluation.publication.operations import own_unit_id
 from evaluation.scores import operations as ledger
 from models import Adjustment, Period, Setting, ToleranceCase, Unit, Veto, db
@@ -134,9 +135,17 @@ def _target(period: Period, unit: Unit, target_type: str, adjustment_id) -> tupl
 
 
 def apply(
-    actor, period: Period, unit: Unit, target_type: str, adjustment_id, situation, grounds
+    actor,
+    period: Period,
+    unit: Unit,
+    target_type: str,
+    adjustment_id,
+    situation,
+    grounds,
+    uploads=(),
 ) -> ToleranceCase:
-    """Apply for 容错纠错 against a penalty item or a veto of ``unit`` in ``period``."""
+    """Apply for 容错纠错 against a penalty item or a veto of ``unit`` in ``period``, with
+    ``uploads`` stored as its evidence in the same transaction."""
     with writing(actor, "tolerance.apply") as session:
         if actor.role == "reporter" and own_unit_id(actor) != unit.id:
             raise Forbidden("只能为本镇街申请容错纠错")
@@ -193,6 +202,7 @@ def apply(
                 "status": str(ToleranceStatus.APPLIED),
             },
         )  # fmt: skip
+        evidence.attach(actor, uploads, case=case)
     return case
 
 
