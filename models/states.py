@@ -88,9 +88,21 @@ class ObjectionStatus(State):
 
 
 class ToleranceStatus(State):
-    """容错纠错申请的状态 (docs/publication.md#tolerance): applied → verifying → upheld | rejected."""
+    """容错纠错申请的状态 (docs/publication.md#tolerance): applied → verifying → decided."""
 
     APPLIED = "applied", "已申请"
     VERIFYING = "verifying", "核实中"
     UPHELD = "upheld", "认定容错"
     REJECTED = "rejected", "不予认定"
+
+
+class EvidenceTarget(State):
+    """What a 佐证材料 supports: the ``target_type`` of an evidence link (docs/evidence.md)."""
+
+    CLAIM = "claim", "自评"
+    SCORE = "score", "分数"
+    OBJECTION = "objection", "异议"
+    TOLERANCE_CASE = "tolerance_case", "容错申请"
+    CADRE_RECORD = "cadre_record", "干部纪实"
+    REVIEW_RECORD = "review_record", "研判记录"
+    PROJECT_UPDATE = "project_update", "项目进展"

@@ -68,6 +68,8 @@ ACTION_LABELS = {
     "tolerance_case.verify": _l("核实容错申请"),
     "tolerance_case.determine": _l("认定容错申请"),
     "tolerance.situations": _l("修改容错情形"),
+    "evidence.add": _l("上传佐证材料"),
+    "evidence.unlink": _l("撤下佐证材料"),
 }
 VERBS = {"create": _l("新增"), "update": _l("修改"), "delete": _l("删除")}
 
@@ -96,6 +98,7 @@ ENTITY_LABELS = {
     "publication": _l("公示"),
     "objection": _l("异议"),
     "tolerance_case": _l("容错纠错"),
+    "evidence": _l("佐证材料"),
 }
 
 #: A filter by action label also finds these actions: entering scores includes clearing

@@ -36,6 +36,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     #: The import page and its dry run; applying an import needs score.write.
     "import.view": frozenset({"admin", "assessor"}),
     "api.read": ALL_ROLES,
+    #: Every stored 佐证材料, whatever it supports (docs/evidence.md#who-sees-a-file); the
+    #: others see a file through what it is linked to.
+    "evidence.view_all": frozenset({"admin", "auditor"}),
     # writing
     "base_data.write": frozenset({"admin"}),
     "cadre.write": frozenset({"admin"}),
@@ -68,6 +71,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "tolerance.verify": frozenset({"assessor"}),
     "tolerance.determine": frozenset({"supervisor"}),
     "tolerance.situations": frozenset({"admin"}),
+    #: Export the auditor's evidence bundle (flask export-evidence, docs/evidence.md).
+    "evidence.export": frozenset({"admin", "auditor"}),
 }
 
 
