@@ -24,8 +24,8 @@ from evaluation.core.downloads import content_disposition
 from evaluation.core.permissions import can
 from evaluation.core.states import PeriodStatus
 from evaluation.core.writing import ServiceError
-from evaluation.publication import sheet
 from evaluation.publication import operations as publication
+from evaluation.publication import sheet
 from models import Objection, Period, Unit, db
 
 
@@ -194,7 +194,9 @@ def register(admin, category) -> None:
     """Add the 公示 page to the admin menu (under ``category``)."""
     admin.add_view(
         PublicationView(
-            name=_l("公示与异议"), category=category, endpoint="publication",
+            name=_l("公示与异议"),
+            category=category,
+            endpoint="publication",
             url="/admin/publication",
         )  # fmt: skip
     )

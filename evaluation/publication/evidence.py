@@ -1,14 +1,54 @@
-"""Evidence for objections and 容错 cases: the evidence room's store (docs/evidence.md),
-when it is installed; until then an upload is refused rather than dropped."""
+"""Evidence (佐证材料) of objections and 容错 cases, kept in the evidence room's store
+(docs/evidence.md): attached inside the objection's or case's own transaction, so a
+refused file leaves no objection behind; seen by whoever sees the objection or case (a
+reporter: its own town's only)."""
 
 from __future__ import annotations
 
-from evaluation.core.writing import InvalidInput
+from evaluation.core.permissions import can
+from evaluation.evidence import operations as evidence
+
+
+def _own_town(user, link) -> bool:
+    if getattr(user, "role", None) != "reporter":
+        return True
+    unit_id = getattr(user, "unit_id", None)
+    return unit_id is not None and unit_id == link.unit_id
 
 
 def attach(actor, uploads, *, objection=None, case=None) -> list:
     """Store each upload as evidence of ``objection`` or ``case``; empty uploads are skipped."""
-    files = [upload for upload in uploads or [] if upload and upload.filename]
-    if not files:
-        return []
-    raise InvalidInput("佐证材料暂不可上传", details=[{"path": "evidence", "message": "未启用"}])
+    files = [upload for upload in uploads or [] if upload and getattr(upload, "filename", None)]
+    target = objection if objection is not None else case
+    kind = "objection" if objection is not None else "tolerance_case"
+    permission = "objection.lodge" if objection is not None else "tolerance.apply"
+    return [
+        evidence.add_evidence(
+            actor,
+            upload,
+            target_type=kind,
+            target_id=target.id,
+            unit_id=target.unit_id,
+            period_id=target.period_id,
+            indicator=target.target_key
+            if objection is not None and target.target_type == "indicator"
+            else None,
+            permission=permission,
+        )
+        for upload in files
+    ]
+
+
+def links(kind: str, target_id: int) -> list:
+    """The live evidence links of an objection or a case, oldest first."""
+    return evidence.evidence_for(kind, target_id)
+
+
+evidence.register_visibility(
+    "objection", lambda user, link: can(user, "publication.view") and _own_town(user, link)
+)
+evidence.register_visibility(
+    "tolerance_case", lambda user, link: can(user, "tolerance.view") and _own_town(user, link)
+)
+evidence.register_permission("objection", "objection.lodge")
+evidence.register_permission("tolerance_case", "tolerance.apply")

@@ -31,6 +31,7 @@ from evaluation.core.writing import (
 )
 from evaluation.history import chain as history
 from evaluation.i18n import SHANGHAI
+from evaluation.publication import evidence
 from evaluation.scores import operations as ledger
 from models import (
     Adjustment,
