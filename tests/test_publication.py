@@ -73,9 +73,7 @@ def test_approval_is_refused_while_the_window_is_open_unless_overridden(world):
     periods.approve(world.user("supervisor"), period, override_reason="区委常委会要求提前审定")
     event = last("period.approve")
     assert event.reason == "区委常委会要求提前审定"
-    assert json.loads(event.after)["overridden"] == [
-        f"公示期未结束（{days(0)} 至 {days(4)}）"
-    ]
+    assert json.loads(event.after)["overridden"] == [f"公示期未结束（{days(0)} 至 {days(4)}）"]
 
 
 def test_approval_after_a_closed_window_needs_no_override(world):
@@ -120,9 +118,10 @@ def test_the_workflow_over_the_api(api):
     assert api("assessor", "periods/2026Q3/workflow/submit", {}).status_code == 409
     # return needs a reason
     assert api("supervisor", "periods/2026Q3/workflow/return", {}).status_code == 422
-    assert api("supervisor", "periods/2026Q3/workflow/return", {"reason": "补充"}).json[
-        "status"
-    ] == "open"
+    assert (
+        api("supervisor", "periods/2026Q3/workflow/return", {"reason": "补充"}).json["status"]
+        == "open"
+    )
     assert api("assessor", "periods/2026Q3/workflow/submit", {}).status_code == 200
     # a 公示 window, open today: approve is refused naming it, then overridden
     today = publication.today()
@@ -142,7 +141,11 @@ def test_the_workflow_over_the_api(api):
     assert approved.status_code == 200
     assert approved.json["status"] == "approved" and len(approved.json["snapshot_hash"]) == 64
     # reopen is the admin's, with a reason
-    assert api("supervisor", "periods/2026Q3/workflow/reopen", {"reason": "更正"}).status_code == 403
-    assert api("admin", "periods/2026Q3/workflow/reopen", {"reason": "更正"}).json["status"] == "open"
+    assert (
+        api("supervisor", "periods/2026Q3/workflow/reopen", {"reason": "更正"}).status_code == 403
+    )
+    assert (
+        api("admin", "periods/2026Q3/workflow/reopen", {"reason": "更正"}).json["status"] == "open"
+    )
     assert api("admin", "periods/2026Q3/workflow/fly", {}).status_code == 404
     assert api("admin", "periods/NOPE/workflow/open", {}).status_code == 404

@@ -43,8 +43,13 @@ def test_an_upheld_case_removes_the_penalty_from_the_total_and_names_the_case(wo
     item = penalty(world)
     assert total_of(world) == f"{float(before) - 3:.2f}"
     case = tolerance.apply(
-        world.user("admin"), world.period(), world.unit(YUNLU), "adjustment", item.id,
-        SITUATION, "试点中按上级口径推进，事故非主观故意",
+        world.user("admin"),
+        world.period(),
+        world.unit(YUNLU),
+        "adjustment",
+        item.id,
+        SITUATION,
+        "试点中按上级口径推进，事故非主观故意",
     )
     assert case.status == "applied"
     tolerance.add_findings(world.user("assessor"), case, "经核实，属探索性试验中的失误")
@@ -71,8 +76,13 @@ def test_a_rejected_case_keeps_the_penalty(world):
     item = penalty(world, "2")
     with_penalty = total_of(world)
     case = tolerance.apply(
-        world.user("admin"), world.period(), world.unit(YUNLU), "adjustment", str(item.id),
-        SITUATION, "理由",
+        world.user("admin"),
+        world.period(),
+        world.unit(YUNLU),
+        "adjustment",
+        str(item.id),
+        SITUATION,
+        "理由",
     )
     tolerance.add_findings(world.user("assessor"), case, "不属实")
     tolerance.determine(world.user("supervisor"), case, "rejected", "不符合容错情形")
@@ -83,9 +93,9 @@ def test_a_rejected_case_keeps_the_penalty(world):
 
 def test_an_upheld_case_against_a_veto_lifts_it(world):
     ledger.set_veto(world.user("assessor"), world.period(), world.unit(YUNLU), "重大安全事故")
-    assert next(
-        r for r in reading.ranking(world.period())["results"] if r["unit"] == YUNLU
-    )["vetoed"]
+    assert next(r for r in reading.ranking(world.period())["results"] if r["unit"] == YUNLU)[
+        "vetoed"
+    ]
     case = tolerance.apply(
         world.user("admin"), world.period(), world.unit(YUNLU), "veto", None, SITUATION, "理由"
     )
@@ -93,9 +103,9 @@ def test_an_upheld_case_against_a_veto_lifts_it(world):
     tolerance.determine(world.user("supervisor"), case, "upheld", "认定")
     db.session.expire_all()
     assert db.session.scalar(db.select(Veto)) is None
-    assert not next(
-        r for r in reading.ranking(world.period())["results"] if r["unit"] == YUNLU
-    )["vetoed"]
+    assert not next(r for r in reading.ranking(world.period())["results"] if r["unit"] == YUNLU)[
+        "vetoed"
+    ]
 
 
 def test_refusals(world):
@@ -137,8 +147,15 @@ def test_refusals(world):
         tolerance.determine(world.user("supervisor"), case, "upheld", "改判")
     # nothing on a draft period
     with pytest.raises(StateError):
-        apply(world.user("admin"), world.period("2026Q2"), world.unit(YUNLU), "veto", None,
-              SITUATION, "理由")
+        apply(
+            world.user("admin"),
+            world.period("2026Q2"),
+            world.unit(YUNLU),
+            "veto",
+            None,
+            SITUATION,
+            "理由",
+        )
 
 
 def test_the_situation_list_is_the_admins_to_change(world):
@@ -154,5 +171,12 @@ def test_the_situation_list_is_the_admins_to_change(world):
     assert tolerance.situations() == ["新情形甲", "新情形乙"]
     item = penalty(world)
     with pytest.raises(InvalidInput):
-        tolerance.apply(world.user("admin"), world.period(), world.unit(YUNLU), "adjustment",
-                        item.id, SITUATION, "理由")
+        tolerance.apply(
+            world.user("admin"),
+            world.period(),
+            world.unit(YUNLU),
+            "adjustment",
+            item.id,
+            SITUATION,
+            "理由",
+        )

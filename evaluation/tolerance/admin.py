@@ -175,7 +175,9 @@ class ToleranceView(AccessMixin, BaseView):
         own = self._unit_filter()
         if own is not None and own != unit.id:
             abort(403)
-        return self.render("tolerance/town.html", unit=unit, cases=tolerance.town_cases(unit))
+        return self.render(
+            "tolerance/town.html", unit=unit, cases=tolerance.town_cases(unit), can=can
+        )
 
 
 def register(admin, category) -> None:
