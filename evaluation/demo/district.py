@@ -63,6 +63,7 @@ from evaluation.history import chain as history
 from evaluation.history import records
 from evaluation.i18n import SHANGHAI
 from evaluation.periods import operations as periods
+from evaluation.publication import demo as publication_demo
 from evaluation.reviews import operations as reviews
 from evaluation.schemes import operations as schemes
 from evaluation.scores import operations as ledger
@@ -320,6 +321,7 @@ class _Seeder(DemoUsers):
         self.create_project_updates(self.actor("assessor"))
         self.create_schemes(admin)
         self.run_periods()
+        publication_demo.stage(self)
         self.create_cadre_records(self.actor("supervisor"))
         annual_demo.create(admin, self.periods, self.schemes["town"])
         mark_demo_data(admin)
