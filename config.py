@@ -53,6 +53,18 @@ class Config:
     FLAG_BOTTOM_N = 3
     FLAG_REVIEW_DAYS = 90
 
+    #: Where 佐证材料 are stored (docs/evidence.md#where-files-live): a directory (None
+    #: means ``instance/evidence/``) or ``s3://bucket/prefix`` (endpoint and keys from the
+    #: environment: AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, …).
+    EVIDENCE_STORE = None
+    #: The largest evidence file (413 上传文件过大 above it, nothing kept).
+    EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
+    #: A DOCX/XLSX/OFD (a zip) may hold at most this many entries, unpacking to at most
+    #: this many bytes, at most this many times its own size (the zip-bomb guard).
+    EVIDENCE_ZIP_MAX_ENTRIES = 10_000
+    EVIDENCE_ZIP_MAX_UNPACKED = 200 * 1024 * 1024
+    EVIDENCE_ZIP_MAX_RATIO = 100
+
     FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = False
     FLASK_ADMIN_FLUID_LAYOUT = True
 
@@ -74,6 +86,10 @@ def environment_overrides() -> dict:
         overrides["SECRET_KEY"] = os.environ["SECRET_KEY"]
     if os.environ.get("PROXY_FIX_X_FOR", "").isdigit():
         overrides["PROXY_FIX_X_FOR"] = int(os.environ["PROXY_FIX_X_FOR"])
+    if os.environ.get("EVIDENCE_STORE"):
+        overrides["EVIDENCE_STORE"] = os.environ["EVIDENCE_STORE"]
+    if os.environ.get("EVIDENCE_MAX_BYTES", "").isdigit():
+        overrides["EVIDENCE_MAX_BYTES"] = int(os.environ["EVIDENCE_MAX_BYTES"])
     if os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"):
         overrides["SESSION_COOKIE_SECURE"] = True
         overrides["REMEMBER_COOKIE_SECURE"] = True

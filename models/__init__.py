@@ -26,6 +26,7 @@ db = SQLAlchemy(model_class=Base)
 
 from models.annual import AnnualCalibration, AnnualPeriod, AnnualSource  # noqa: E402
 from models.cadres import Cadre, CadreRecord, KeyProject, ProjectUpdate  # noqa: E402
+from models.evidence import Evidence, EvidenceLink  # noqa: E402
 from models.history import HistoryEvent  # noqa: E402
 from models.imports import PendingImport  # noqa: E402
 from models.ledger import Adjustment, RankingSnapshot, Score, Veto  # noqa: E402
@@ -49,6 +50,8 @@ __all__ = [
     "Cadre",
     "CadreRecord",
     "Dimension",
+    "Evidence",
+    "EvidenceLink",
     "HistoryEvent",
     "Indicator",
     "KeyProject",

@@ -77,3 +77,15 @@ class ProjectStatus(State):
     ON_TRACK = "on_track", "正常推进"
     BEHIND = "behind", "滞后"
     DONE = "done", "已完成"
+
+
+class EvidenceTarget(State):
+    """What a 佐证材料 supports: the ``target_type`` of an evidence link (docs/evidence.md)."""
+
+    CLAIM = "claim", "自评"
+    SCORE = "score", "分数"
+    OBJECTION = "objection", "异议"
+    TOLERANCE_CASE = "tolerance_case", "容错申请"
+    CADRE_RECORD = "cadre_record", "干部纪实"
+    REVIEW_RECORD = "review_record", "研判记录"
+    PROJECT_UPDATE = "project_update", "项目进展"

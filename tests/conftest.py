@@ -68,6 +68,8 @@ test_app.__test__ = False  # a helper, not a test
 @pytest.fixture
 def app(backend, tmp_path):
     app = test_app(database_url(backend, tmp_path))
+    # 佐证材料 go to the test's own folder, never the project's instance/evidence.
+    app.config["EVIDENCE_STORE"] = str(tmp_path / "evidence")
     with app.app_context():
         for role in ROLES:
             if role in UNIT_ROLES:  # a reporter needs its town: tests.ledger_world makes it

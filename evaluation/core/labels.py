@@ -52,6 +52,8 @@ ACTION_LABELS = {
     "review.close": _l("办结研判任务"),
     "review_case.open": _l("生成研判任务"),
     "review_case.update": _l("更新研判任务"),
+    "evidence.add": _l("上传佐证材料"),
+    "evidence.unlink": _l("撤下佐证材料"),
 }
 VERBS = {"create": _l("新增"), "update": _l("修改"), "delete": _l("删除")}
 
@@ -77,6 +79,7 @@ ENTITY_LABELS = {
     "history": _l("变更历史"),
     "setting": _l("系统设置"),
     "annual_period": _l("年度综合考评"),
+    "evidence": _l("佐证材料"),
 }
 
 #: A filter by action label also finds these actions: entering scores includes clearing

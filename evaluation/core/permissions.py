@@ -49,6 +49,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "claim.view": frozenset({"admin", "assessor", "supervisor", "auditor", "reporter"}),
     #: The verification page and the reporting states of every town.
     "claim.review": frozenset({"admin", "assessor", "supervisor", "auditor"}),
+    #: Every stored 佐证材料, whatever it supports (docs/evidence.md#who-sees-a-file); the
+    #: others see a file through what it is linked to.
+    "evidence.view_all": frozenset({"admin", "auditor"}),
     # writing
     "base_data.write": frozenset({"admin"}),
     "cadre.write": frozenset({"admin"}),
@@ -75,6 +78,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "claim.verify": frozenset({"assessor"}),
     # opening review cases for flagged typical villages (on approval, or by flag-villages --sync)
     "review.sync": frozenset({"admin", "supervisor"}),
+    #: Export the auditor's evidence bundle (flask export-evidence, docs/evidence.md).
+    "evidence.export": frozenset({"admin", "auditor"}),
 }
 
 

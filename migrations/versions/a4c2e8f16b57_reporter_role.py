@@ -1,7 +1,7 @@
 """reporter role: user_account.unit_id and the role CHECK with 'reporter'
 
 Revision ID: a4c2e8f16b57
-Revises: 858339c85ff8
+Revises: d84a988596e8
 Create Date: 2026-12-01 19:00:00.000000
 
 A reporter (镇街填报员) is bound to one town; every other role has no unit
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a4c2e8f16b57'
-down_revision = '858339c85ff8'
+down_revision = 'd84a988596e8'
 branch_labels = None
 depends_on = None
 
