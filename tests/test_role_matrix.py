@@ -27,103 +27,103 @@ from tests.conftest import PASSWORD
 from tests.ledger_world import SETUP, build_world, fill_towns, open_period
 
 LOGIN = "LOGIN"
-COLUMNS = ("admin", "assessor", "supervisor", "auditor", "reviewer", "anonymous")
+COLUMNS = ("admin", "assessor", "supervisor", "auditor", "reviewer", "reporter", "anonymous")
 
 #: Web doors. ``{xintao}`` is a typical village of the reviewer's own analysis group,
 #: ``{ruilian}`` one of the other group's.
 # fmt: off
-#:                                        admin assessor supervisor auditor reviewer anonymous
+#:                                   admin assessor supervisor auditor reviewer reporter anonymous
 PAGES: dict[str, tuple] = {
     # the dashboard: every role has one (rules: §8.1 /admin/)
-    "/admin/":                            (200, 200, 200, 200, 200, LOGIN),
+    "/admin/":                            (200, 200, 200, 200, 200, 200, LOGIN),
     # base data: the admin keeps it, the auditor reads everything; the rest: today's answer
-    "/admin/town/":                       (200, 200, 200, 200, 403, LOGIN),
-    "/admin/village/":                    (200, 200, 200, 200, 403, LOGIN),
-    "/admin/cadre/":                      (200, 403, 200, 200, 200, LOGIN),
-    "/admin/cadre_record/":               (200, 403, 200, 200, 200, LOGIN),
-    "/admin/group/":                      (200, 200, 200, 200, 403, LOGIN),
-    "/admin/project/":                    (200, 200, 200, 200, 403, LOGIN),
-    "/admin/project_update/":             (200, 200, 200, 200, 403, LOGIN),
-    "/admin/scheme/":                     (200, 200, 200, 200, 403, LOGIN),
-    "/admin/dimension/":                  (200, 200, 200, 200, 403, LOGIN),
-    "/admin/indicator/":                  (200, 200, 200, 200, 403, LOGIN),
-    "/admin/weights/":                    (200, 200, 200, 200, 403, LOGIN),
-    "/admin/weights/diagnostics":         (200, 200, 200, 200, 403, LOGIN),
-    "/admin/weights/whatif":              (200, 200, 200, 200, 403, LOGIN),
-    "/admin/weights/sensitivity":         (200, 200, 200, 200, 403, LOGIN),
-    "/admin/period/":                     (200, 200, 200, 200, 200, LOGIN),
+    "/admin/town/":                       (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/village/":                    (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/cadre/":                      (200, 403, 200, 200, 200, 403, LOGIN),
+    "/admin/cadre_record/":               (200, 403, 200, 200, 200, 403, LOGIN),
+    "/admin/group/":                      (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/project/":                    (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/project_update/":             (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/scheme/":                     (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/dimension/":                  (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/indicator/":                  (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/weights/":                    (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/weights/diagnostics":         (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/weights/whatif":              (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/weights/sensitivity":         (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/period/":                     (200, 200, 200, 200, 200, 403, LOGIN),
     # users and tokens: the admin's; the auditor reads everything
-    "/admin/user/":                       (200, 403, 403, 200, 403, LOGIN),
-    "/admin/token/":                      (200, 403, 403, 200, 403, LOGIN),
+    "/admin/user/":                       (200, 403, 403, 200, 403, 403, LOGIN),
+    "/admin/token/":                      (200, 403, 403, 200, 403, 403, LOGIN),
     # creating base data, schemes and users is the admin's alone
-    "/admin/town/new/":                   (200, 403, 403, 403, 403, LOGIN),
-    "/admin/village/new/":                (200, 403, 403, 403, 403, LOGIN),
-    "/admin/cadre/new/":                  (200, 403, 403, 403, 403, LOGIN),
-    "/admin/group/new/":                  (200, 403, 403, 403, 403, LOGIN),
-    "/admin/scheme/new/":                 (200, 403, 403, 403, 403, LOGIN),
-    "/admin/indicator/new/":              (200, 403, 403, 403, 403, LOGIN),
-    "/admin/user/new/":                   (200, 403, 403, 403, 403, LOGIN),
+    "/admin/town/new/":                   (200, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/village/new/":                (200, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/cadre/new/":                  (200, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/group/new/":                  (200, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/scheme/new/":                 (200, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/indicator/new/":              (200, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/user/new/":                   (200, 403, 403, 403, 403, 403, LOGIN),
     # the rules are silent on these three: today's answers
-    "/admin/project/new/":                (200, 403, 403, 403, 403, LOGIN),
-    "/admin/period/new/":                 (200, 403, 403, 403, 403, LOGIN),
-    "/admin/cadre_record/new/":           (200, 403, 200, 403, 403, LOGIN),
-    "/admin/project_update/new/":         (200, 200, 200, 403, 403, LOGIN),
+    "/admin/project/new/":                (200, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/period/new/":                 (200, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/cadre_record/new/":           (200, 403, 200, 403, 403, 403, LOGIN),
+    "/admin/project_update/new/":         (200, 200, 200, 403, 403, 403, LOGIN),
     # daily work
-    "/admin/entry/":                      (200, 200, 200, 200, 403, LOGIN),
-    "/admin/entry/?period=2026Q3":        (200, 200, 200, 200, 403, LOGIN),
-    "/admin/import/":                     (200, 200, 403, 403, 403, LOGIN),
-    "/admin/import/template?period=2026Q3": (200, 200, 403, 403, 403, LOGIN),
-    "/admin/ranking/":                    (200, 200, 200, 200, 403, LOGIN),
-    "/admin/ranking/?period=2026Q3":      (200, 200, 200, 200, 403, LOGIN),
-    "/admin/ranking/export.xlsx?period=2026Q3": (200, 200, 200, 200, 403, LOGIN),
+    "/admin/entry/":                      (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/entry/?period=2026Q3":        (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/import/":                     (200, 200, 403, 403, 403, 403, LOGIN),
+    "/admin/import/template?period=2026Q3": (200, 200, 403, 403, 403, 403, LOGIN),
+    "/admin/ranking/":                    (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/ranking/?period=2026Q3":      (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/ranking/export.xlsx?period=2026Q3": (200, 200, 200, 200, 403, 403, LOGIN),
     # a town's report and its DOCX read like the ranking (docs/reports.md)
-    "/admin/reports/":                    (200, 200, 200, 200, 403, LOGIN),
-    "/admin/reports/town?period=2026Q3&unit=445203100000": (200, 200, 200, 200, 403, LOGIN),
-    "/admin/reports/town.docx?period=2026Q3&unit=445203100000": (200, 200, 200, 200, 403, LOGIN),
+    "/admin/reports/":                    (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/reports/town?period=2026Q3&unit=445203100000": (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/reports/town.docx?period=2026Q3&unit=445203100000": (200, 200, 200, 200, 403, 403, LOGIN),  # noqa: E501
     # the 通报 is for an approved period only; 2026Q3 is open here (tests/test_reports.py)
-    "/admin/reports/notice.docx?period=2026Q3": (403, 403, 403, 403, 403, LOGIN),
-    "/admin/reports/notice.pdf?period=2026Q3": (403, 403, 403, 403, 403, LOGIN),
-    "/admin/reports/town.pdf?period=2026Q3&unit=445203100000": (200, 200, 200, 200, 403, LOGIN),
+    "/admin/reports/notice.docx?period=2026Q3": (403, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/reports/notice.pdf?period=2026Q3": (403, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/reports/town.pdf?period=2026Q3&unit=445203100000": (200, 200, 200, 200, 403, 403, LOGIN),  # noqa: E501
     # a batch's progress is its starter's only: a job nobody started is 404 to a reader
-    "/admin/reports/batch/no-such-job-0123456789.json": (404, 404, 404, 404, 403, LOGIN),
+    "/admin/reports/batch/no-such-job-0123456789.json": (404, 404, 404, 404, 403, 403, LOGIN),
     # 年度综合考评 reads like the ranking; 2026Y lists 2026Q3, open here, so no 通报 yet
-    "/admin/annual/":                     (200, 200, 200, 200, 403, LOGIN),
-    "/admin/annual/?annual=2026Y":        (200, 200, 200, 200, 403, LOGIN),
-    "/admin/annual/notice.docx?annual=2026Y": (403, 403, 403, 403, 403, LOGIN),
-    "/admin/annual/notice.pdf?annual=2026Y": (403, 403, 403, 403, 403, LOGIN),
-    "/admin/review/":                     (200, 403, 200, 200, 200, LOGIN),
-    "/admin/review/village/{xintao}":     (200, 403, 200, 200, 200, LOGIN),
-    "/admin/review/village/{ruilian}":    (200, 403, 200, 200, 403, LOGIN),
-    "/admin/history/":                    (200, 403, 403, 200, 403, LOGIN),
+    "/admin/annual/":                     (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/annual/?annual=2026Y":        (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/annual/notice.docx?annual=2026Y": (403, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/annual/notice.pdf?annual=2026Y": (403, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/review/":                     (200, 403, 200, 200, 200, 403, LOGIN),
+    "/admin/review/village/{xintao}":     (200, 403, 200, 200, 200, 403, LOGIN),
+    "/admin/review/village/{ruilian}":    (200, 403, 200, 200, 403, 403, LOGIN),
+    "/admin/history/":                    (200, 403, 403, 200, 403, 403, LOGIN),
     # the boards
-    "/admin/cadre-ledger/":               (200, 403, 200, 200, 200, LOGIN),
-    "/admin/projects-board/":             (200, 200, 200, 200, 403, LOGIN),
+    "/admin/cadre-ledger/":               (200, 403, 200, 200, 200, 403, LOGIN),
+    "/admin/projects-board/":             (200, 200, 200, 200, 403, 403, LOGIN),
 }
 
 #: API reads with each role's token (anonymous: no Authorization header).
-#:                                        admin assessor supervisor auditor reviewer anonymous
+#:                                   admin assessor supervisor auditor reviewer reporter anonymous
 API: dict[str, tuple] = {
-    "/api/v1/summary":                    (200, 200, 200, 200, 200, 401),
-    "/api/v1/periods":                    (200, 200, 200, 200, 200, 401),
-    "/api/v1/periods/2026Q3/scheme":      (200, 200, 200, 200, 403, 401),
-    "/api/v1/periods/2026Q3/ranking":     (200, 200, 200, 200, 403, 401),
+    "/api/v1/summary":                    (200, 200, 200, 200, 200, 403, 401),
+    "/api/v1/periods":                    (200, 200, 200, 200, 200, 403, 401),
+    "/api/v1/periods/2026Q3/scheme":      (200, 200, 200, 200, 403, 403, 401),
+    "/api/v1/periods/2026Q3/ranking":     (200, 200, 200, 200, 403, 403, 401),
     # a town's report reads like the ranking (docs/reports.md)
-    "/api/v1/periods/2026Q3/units/445203100000/report": (200, 200, 200, 200, 403, 401),
-    "/api/v1/periods/2026Q3/flags":       (200, 403, 200, 200, 200, 401),
-    "/api/v1/periods/2026Q3/scores":      (200, 200, 200, 200, 403, 401),
-    "/api/v1/history":                    (200, 403, 403, 200, 403, 401),
-    "/api/v1/openapi.json":               (200, 200, 200, 200, 200, 200),
+    "/api/v1/periods/2026Q3/units/445203100000/report": (200, 200, 200, 200, 403, 403, 401),
+    "/api/v1/periods/2026Q3/flags":       (200, 403, 200, 200, 200, 403, 401),
+    "/api/v1/periods/2026Q3/scores":      (200, 200, 200, 200, 403, 403, 401),
+    "/api/v1/history":                    (200, 403, 403, 200, 403, 403, 401),
+    "/api/v1/openapi.json":               (200, 200, 200, 200, 200, 200, 200),
 }
 
 #: The one score door of the API: only the assessor enters scores (open period).
 PUT_SCORE = "/api/v1/periods/2026Q3/scores/445203100000/U02"
-#:                                        admin assessor supervisor auditor reviewer anonymous
-PUT_SCORE_EXPECTED = (403, 200, 403, 403, 403, 401)
+#:                                   admin assessor supervisor auditor reviewer reporter anonymous
+PUT_SCORE_EXPECTED = (403, 200, 403, 403, 403, 403, 401)
 
 #: Starting the batch of every town's report (a POST; 303 to its progress page).
 POST_BATCH = "/admin/reports/batch"
-#:                                        admin assessor supervisor auditor reviewer anonymous
-POST_BATCH_EXPECTED = (303, 303, 303, 303, 403, LOGIN)
+#:                                   admin assessor supervisor auditor reviewer reporter anonymous
+POST_BATCH_EXPECTED = (303, 303, 303, 303, 403, 403, LOGIN)
 # fmt: on
 
 

@@ -19,6 +19,7 @@ from evaluation.i18n import local_time
 from models import (
     ROLES,
     ApiToken,
+    Unit,
     User,
     db,
 )
@@ -31,7 +32,7 @@ class UserView(LedgerModelView):
 
     permission = "user.view"
     write_permission = "user.write"
-    column_list = ["username", "display_name", "role", "group", "active", "created_at"]
+    column_list = ["username", "display_name", "role", "group", "unit", "active", "created_at"]
     column_details_list = column_list
     column_export_list = column_list
     form_columns = [
@@ -39,6 +40,7 @@ class UserView(LedgerModelView):
         "display_name",
         "role",
         "group",
+        "unit",
         "active",
         "password",
         "new_password",
@@ -48,6 +50,7 @@ class UserView(LedgerModelView):
         "display_name": _l("姓名"),
         "role": _l("角色"),
         "group": _l("研判小组"),
+        "unit": _l("所在镇街"),
         "active": _l("启用"),
         "created_at": _l("创建时间"),
         "password": _l("密码"),
@@ -75,6 +78,15 @@ class UserView(LedgerModelView):
     form_args = {
         "username": {"validators": [DataRequired("请填写用户名"), Length(max=64)]},
         "group": {"description": "研判组成员只看到本小组的典型村"},
+        # Only a reporter has a unit, and only a town (accounts.operations checks it too).
+        "unit": {
+            "description": _l("镇街填报员必填，只能看到和填报本镇街；其他角色留空"),
+            "query_factory": lambda: db.session.scalars(
+                select(Unit)
+                .where(Unit.level == "town", Unit.active)
+                .order_by(Unit.sort_order, Unit.code)
+            ).all(),
+        },
     }
 
     def create_form(self, obj=None):

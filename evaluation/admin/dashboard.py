@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
 from evaluation.core.periods import default_period
-from evaluation.core.permissions import can
+from evaluation.core.permissions import can, reporter_unit
 from evaluation.core.states import PeriodStatus, ReviewCaseStatus
 from evaluation.core.writing import ServiceError
 from evaluation.history import exports
@@ -306,6 +306,9 @@ PANELS: dict[str, Callable] = {
 
 def dashboard_for(user) -> Dashboard:
     """Gather the home page of one user."""
+    if reporter_unit(user) is not None:
+        # A town's reporter sees its own town's reporting only (docs/reporting.md).
+        return Dashboard(period=default_period("entry"))
     board = Dashboard(period=default_period("entry"), returned=returned_periods())
     if board.period is not None and board.period.status != PeriodStatus.DRAFT:
         for level in ("town", "village"):
