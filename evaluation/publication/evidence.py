@@ -5,15 +5,12 @@ reporter: its own town's only)."""
 
 from __future__ import annotations
 
-from evaluation.core.permissions import can
+from evaluation.core.permissions import can, may_see_unit
 from evaluation.evidence import operations as evidence
 
 
 def _own_town(user, link) -> bool:
-    if getattr(user, "role", None) != "reporter":
-        return True
-    unit_id = getattr(user, "unit_id", None)
-    return unit_id is not None and unit_id == link.unit_id
+    return link.unit_id is not None and may_see_unit(user, link.unit_id)
 
 
 def attach(actor, uploads, *, objection=None, case=None) -> list:

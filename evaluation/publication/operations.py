@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
+from evaluation.core.permissions import reporter_unit
 from evaluation.core.states import OBJECTION_ANSWERS, ObjectionStatus, PeriodStatus, ToleranceStatus
 from evaluation.core.writing import (
     Conflict,
@@ -70,10 +71,9 @@ def today() -> date:
 
 
 def own_unit_id(user) -> int | None:
-    """The town a reporter is bound to (docs/reporting.md), None for every other role."""
-    if getattr(user, "role", None) != "reporter":
-        return None
-    return getattr(user, "unit_id", None)
+    """The town a reporter is bound to, None for every other role (``reporter_unit``,
+    docs/reporting.md#the-reporter)."""
+    return reporter_unit(user)
 
 
 def _text(value, path: str, message: str) -> str:
