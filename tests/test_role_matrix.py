@@ -98,6 +98,14 @@ PAGES: dict[str, tuple] = {
     # the boards
     "/admin/cadre-ledger/":               (200, 403, 200, 200, 200, 403, LOGIN),
     "/admin/projects-board/":             (200, 200, 200, 200, 403, 403, LOGIN),
+    # 公示 and 容错纠错 (docs/publication.md): the staff who read results, and the reporter
+    # for its own town (云路镇); 2026Q3 is open, so it has no 公示表 yet (404)
+    "/admin/publication/":                (200, 200, 200, 200, 403, 200, LOGIN),
+    "/admin/publication/?period=2026Q3":  (200, 200, 200, 200, 403, 200, LOGIN),
+    "/admin/publication/sheet?period=2026Q3": (404, 404, 404, 404, 403, 404, LOGIN),
+    "/admin/tolerance/":                  (200, 200, 200, 200, 403, 200, LOGIN),
+    "/admin/tolerance/town/445203100000": (200, 200, 200, 200, 403, 200, LOGIN),
+    "/admin/tolerance/town/445203001000": (200, 200, 200, 200, 403, 403, LOGIN),
 }
 
 #: API reads with each role's token (anonymous: no Authorization header).
@@ -113,6 +121,10 @@ API: dict[str, tuple] = {
     "/api/v1/periods/2026Q3/scores":      (200, 200, 200, 200, 403, 403, 401),
     "/api/v1/history":                    (200, 403, 403, 200, 403, 403, 401),
     "/api/v1/openapi.json":               (200, 200, 200, 200, 200, 200, 200),
+    # 公示, 异议 and 容错纠错: a reporter sees its own town's (docs/publication.md#api)
+    "/api/v1/periods/2026Q3/publication": (200, 200, 200, 200, 403, 200, 401),
+    "/api/v1/periods/2026Q3/objections":  (200, 200, 200, 200, 403, 200, 401),
+    "/api/v1/periods/2026Q3/tolerance-cases": (200, 200, 200, 200, 403, 200, 401),
 }
 
 #: The one score door of the API: only the assessor enters scores (open period).
@@ -124,6 +136,23 @@ PUT_SCORE_EXPECTED = (403, 200, 403, 403, 403, 403, 401)
 POST_BATCH = "/admin/reports/batch"
 #:                                   admin assessor supervisor auditor reviewer reporter anonymous
 POST_BATCH_EXPECTED = (303, 303, 303, 303, 403, 403, LOGIN)
+
+#: API writes of docs/publication.md, each on a fresh ledger (2026Q2 draft, 2026Q3 open).
+#: Opening a period: admin or supervisor. An objection: the reporter alone, for its own
+#: town — refused 409 here because 2026Q3 is not in 公示. An answer: the assessor alone —
+#: 404 here because there is no objection 1. A 容错 application: the reporter or the admin.
+#:                                   admin assessor supervisor auditor reviewer reporter anonymous
+API_WRITES: dict[tuple[str, str], tuple] = {
+    ("/api/v1/periods/2026Q2/workflow/open", "{}"): (200, 403, 200, 403, 403, 403, 401),
+    ("/api/v1/periods/2026Q3/objections",
+     '{"unit": "445203100000", "indicator": "U02", "reason": "偏低"}'):
+                                          (403, 403, 403, 403, 403, 409, 401),
+    ("/api/v1/objections/1/answer", '{"decision": "maintain", "reason": "维持"}'):
+                                          (403, 404, 403, 403, 403, 403, 401),
+    ("/api/v1/periods/2026Q3/tolerance-cases",
+     '{"unit": "445203100000", "veto": true, "situation": "为推动发展的无意过失", "grounds": "理由"}'):
+                                          (404, 403, 403, 403, 403, 404, 401),
+}
 # fmt: on
 
 
@@ -275,3 +304,18 @@ def test_starting_a_batch_of_reports_answers_each_role_as_the_table_says(
         thread = app.extensions.get("report_batches", {}).get(job)
         if thread is not None:
             thread.join(120)
+
+
+@pytest.mark.parametrize("role", COLUMNS)
+def test_publication_writes_answer_each_role_as_the_table_says(app, ledger, role):
+    _, tokens = ledger
+    client = app.test_client()
+    headers = {"Content-Type": "application/json"}
+    if role != "anonymous":
+        headers["Authorization"] = f"Bearer {tokens[role]}"
+    wrong = []
+    for (door, body), row in API_WRITES.items():
+        response = client.post(door, data=body, headers=headers)
+        if response.status_code != row[COLUMNS.index(role)]:
+            wrong.append((door, row[COLUMNS.index(role)], response.status_code))
+    assert not wrong, f"{role}: (door, expected, got) {wrong}"
