@@ -307,8 +307,9 @@ PANELS: dict[str, Callable] = {
 def dashboard_for(user) -> Dashboard:
     """Gather the home page of one user."""
     if reporter_unit(user) is not None:
-        # A town's reporter sees its own town's reporting only (docs/reporting.md).
-        return Dashboard(period=default_period("entry"))
+        # A town's reporter sees its own town's reporting only (docs/reporting.md), and
+        # the 公示 window's days left (docs/publication.md#dashboards).
+        return Dashboard(period=default_period("entry"), publication=publication.panel(user))
     board = Dashboard(period=default_period("entry"), returned=returned_periods())
     if board.period is not None and board.period.status != PeriodStatus.DRAFT:
         for level in ("town", "village"):

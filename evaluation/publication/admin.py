@@ -24,8 +24,8 @@ from evaluation.core.downloads import content_disposition
 from evaluation.core.permissions import can
 from evaluation.core.states import PeriodStatus
 from evaluation.core.writing import ServiceError
+from evaluation.publication import evidence, sheet
 from evaluation.publication import operations as publication
-from evaluation.publication import sheet
 from models import Objection, Period, Unit, db
 
 
@@ -84,6 +84,8 @@ class PublicationView(AccessMixin, BaseView):
                     context["objections"] = publication.period_objections(period)
             except ServiceError as error:
                 flash(error.message, "error")
+        shown = context.get("objections") or []
+        context["files"] = evidence.files_of("objection", [o.id for o in shown])
         context.update(reporter=reporter, unit=unit, today=publication.today(), age=publication.age)
         return self.render("publication/index.html", **context), status
 

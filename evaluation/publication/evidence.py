@@ -36,9 +36,11 @@ def attach(actor, uploads, *, objection=None, case=None) -> list:
     ]
 
 
-def links(kind: str, target_id: int) -> list:
-    """The live evidence links of an objection or a case, oldest first."""
-    return evidence.evidence_for(kind, target_id)
+def files_of(kind: str, target_ids: list[int]) -> dict[int, list]:
+    """The live evidence links of objections or cases, by id, oldest first."""
+    if not target_ids:
+        return {}
+    return evidence.evidence_for_many(kind, target_ids)
 
 
 evidence.register_visibility(
