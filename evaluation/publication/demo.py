@@ -1,7 +1,8 @@
 """The district demo's 公示 and 容错纠错 (docs/publication.md#demo), through the operations.
 
 2026Q2 (submitted) is in 公示: a window from two days before the seeding day to four
-days after, the district ranking shown; three towns' reporters object — one answered
+days after, the district ranking shown; three towns' reporters (made here when the demo
+has none for the town) object — one answered
 ``adjust`` (a grade raised one step), one answered ``maintain``, one still pending. Two
 容错纠错 cases against 2026Q2's penalties: 桂岭镇's upheld (the penalty removed),
 埔田镇's rejected.
@@ -14,6 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from evaluation.accounts import operations as accounts
 from evaluation.publication import operations as publication
 from evaluation.tolerance import operations as tolerance
 from models import Adjustment, Indicator, Score, User, db
@@ -60,14 +62,31 @@ def _grade_indicator(seeder, town) -> tuple[Indicator, Score] | None:
 
 
 def _better(indicator: Indicator, grade: str) -> str:
-    ranked = sorted(indicator.fractions, key=lambda k: Decimal(str(indicator.fractions[k])))
+    """The grade one step above ``grade``, written the same way (A/B/C/D or 优/良/中/差)."""
+    ranked = sorted(
+        (key for key in indicator.fractions if key.isascii() == grade.isascii()),
+        key=lambda k: Decimal(str(indicator.fractions[k])),
+    )
     return ranked[min(ranked.index(grade) + 1, len(ranked) - 1)]
 
 
-def _reporter(town) -> User | None:
-    return db.session.scalar(
+def _reporter(seeder, town) -> User:
+    """The town's reporter: the one the demo already has, else a new ``reporter-<code>``
+    (its password noted with the other demo credentials)."""
+    existing = db.session.scalar(
         select(User).where(User.role == "reporter", User.unit_id == town.id).limit(1)
     )
+    if existing is not None:
+        return existing
+    from evaluation.demo.district import Credential
+
+    username, password = f"reporter-{town.code}", seeder.password_factory()
+    user = accounts.create_user(
+        seeder.actor("admin"), username, "reporter", password,
+        display_name=f"{town.name}填报员", unit=town,
+    )  # fmt: skip
+    seeder.result.credentials.append(Credential("reporter", username, password))
+    return user
 
 
 def stage(seeder) -> None:
@@ -80,10 +99,10 @@ def stage(seeder) -> None:
                             today + timedelta(days=4), True)  # fmt: skip
     for town_name, answer, reason, answer_reason in OBJECTIONS:
         town = seeder.towns[town_name]
-        reporter = _reporter(town)
         found = _grade_indicator(seeder, town)
-        if reporter is None or found is None:
+        if found is None:
             continue
+        reporter = _reporter(seeder, town)
         indicator, score = found
         objection = publication.lodge_objection(
             reporter, period, town, "indicator", indicator.code, reason
@@ -105,7 +124,8 @@ def stage(seeder) -> None:
         )
         if item is None:
             continue
-        applicant = _reporter(town) or admin
+        # one case applied for by the town's reporter, the other by the admin on its behalf
+        applicant = _reporter(seeder, town) if decision == "upheld" else admin
         case = tolerance.apply(applicant, period, town, "adjustment", item.id, situation, grounds)
         tolerance.add_findings(assessor, case, findings)
         tolerance.determine(supervisor, case, decision, why)
