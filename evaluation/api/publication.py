@@ -330,7 +330,7 @@ def list_objections(code: str):
 )
 def answer(objection_id: int):
     """答复异议：maintain（维持，附理由）或 adjust（调整为新数值，附理由）"""
-    objection = db.session.get(Objection, objection_id)
+    objection = db.session.get(Objection, objection_id) if objection_id <= INT64_MAX else None
     if objection is None:
         raise NotFound(f"没有第 {objection_id} 号异议")
     body = request.context.json
@@ -383,7 +383,7 @@ def list_cases(code: str):
 
 
 def _case_or_404(case_id: int) -> ToleranceCase:
-    case = db.session.get(ToleranceCase, case_id)
+    case = db.session.get(ToleranceCase, case_id) if case_id <= INT64_MAX else None
     if case is None:
         raise NotFound(f"没有第 {case_id} 号容错纠错申请")
     return case

@@ -134,7 +134,7 @@ class PublicationView(AccessMixin, BaseView):
 
     @expose("/answer/<int:objection_id>", methods=["POST"])
     def answer(self, objection_id: int):
-        objection = db.session.get(Objection, objection_id)
+        objection = db.session.get(Objection, objection_id) if objection_id < 2**63 else None
         if objection is None:
             abort(404)
         period = objection.period

@@ -130,7 +130,7 @@ class ToleranceView(AccessMixin, BaseView):
         return self._after(period, f"已提交容错纠错申请（第 {case.id} 号）。", None)
 
     def _case(self, case_id: int) -> ToleranceCase:
-        case = db.session.get(ToleranceCase, case_id)
+        case = db.session.get(ToleranceCase, case_id) if case_id < 2**63 else None
         if case is None:
             abort(404)
         return case
