@@ -120,7 +120,8 @@ class PublicationView(AccessMixin, BaseView):
         if period is None:
             abort(404)
         target, _, key = request.form.get("item", "").partition(":")
-        unit = db.session.scalar(select(Unit).where(Unit.code == request.form.get("unit", "")))
+        code = request.form.get("unit", "")
+        unit = None if "\x00" in code else db.session.scalar(select(Unit).where(Unit.code == code))
         if unit is None:
             abort(404)
         try:

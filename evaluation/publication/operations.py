@@ -225,6 +225,8 @@ def find_item(period: Period, unit: Unit, target_type: str, key) -> Item:
             details=[{"path": "target", "message": "未知类型"}],
         )
     key = "" if key is None else str(key).strip()
+    if "\x00" in key:  # names nothing, and PostgreSQL refuses it in a query
+        raise NotFound("事项代码不能含 NUL 字符")
     if target_type == "indicator":
         scheme = period.scheme_for(unit.level)
         indicator = None

@@ -116,7 +116,11 @@ class ToleranceView(AccessMixin, BaseView):
         if period is None:
             abort(404)
         unit_code, target, key = (request.form.get("target", "").split(":") + ["", "", ""])[:3]
-        unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
+        unit = (
+            None
+            if "\x00" in unit_code
+            else db.session.scalar(select(Unit).where(Unit.code == unit_code))
+        )
         if unit is None:
             abort(404)
         try:
