@@ -143,3 +143,51 @@ def test_a_case_through_the_pages(submitted, client):
         db.session.remove()
     history = client.get(f"/admin/tolerance/town/{YUNLU}").get_data(as_text=True)
     assert "云路镇的容错纠错记录" in history and "符合情形" in history
+
+
+def test_an_objection_with_a_refused_file_leaves_nothing(submitted, client):
+    import io
+
+    from models import Evidence, Objection
+    from tests.evidence_files import HTML, jpeg
+
+    today = publication.today()
+    login(client, "supervisor")
+    client.post(
+        "/admin/publication/window?period=2026Q3",
+        data={"start": today.isoformat(), "end": today.isoformat()},
+    )
+    login(client, "reporter")
+    page = client.get("/admin/publication/?period=2026Q3").get_data(as_text=True)
+    assert "云路镇" in page and "剩余 1 天" in page
+    refused = client.post(
+        "/admin/publication/object?period=2026Q3",
+        data={"unit": YUNLU, "item": "indicator:U02", "reason": "偏低",
+              "evidence": (io.BytesIO(HTML), "验收报告.pdf")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert refused.status_code == 422
+    with submitted.app_context():
+        assert db.session.scalar(db.select(db.func.count(Objection.id))) == 0
+        assert db.session.scalar(db.select(db.func.count(Evidence.id))) == 0
+        db.session.remove()
+    # a NUL anywhere in a request is the app-wide 400; another town is refused
+    assert client.post("/admin/publication/object?period=2026Q3",
+                       data={"unit": "4452\x00", "item": "indicator:U02",
+                             "reason": "偏低"}).status_code == 400  # fmt: skip
+    other = client.post(
+        "/admin/publication/object?period=2026Q3",
+        data={"unit": "445203001000", "item": "indicator:U02", "reason": "偏低"},
+    )
+    assert other.status_code == 403 and "只能对本镇街的考核结果提出异议" in other.get_data(
+        as_text=True
+    )
+    done = client.post(
+        "/admin/publication/object?period=2026Q3",
+        data={"unit": YUNLU, "item": "indicator:U02", "reason": "偏低",
+              "evidence": (io.BytesIO(jpeg()), "现场.jpg")},
+        content_type="multipart/form-data", follow_redirects=True,
+    ).get_data(as_text=True)  # fmt: skip
+    assert "已提出异议（第" in done and "现场.jpg" in done
+    # the reporter sees its own town only: no district table, no other town's objections
+    assert "publication-results" not in done
