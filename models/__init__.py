@@ -31,6 +31,7 @@ from models.history import HistoryEvent  # noqa: E402
 from models.imports import PendingImport  # noqa: E402
 from models.ledger import Adjustment, RankingSnapshot, Score, Veto  # noqa: E402
 from models.periods import Period  # noqa: E402
+from models.reporting import Claim, ReportingReopening  # noqa: E402
 from models.reviews import ReviewCase, ReviewRecord  # noqa: E402
 from models.schemes import Dimension, Indicator, Scheme  # noqa: E402
 from models.settings import Setting  # noqa: E402
@@ -49,6 +50,7 @@ __all__ = [
     "Base",
     "Cadre",
     "CadreRecord",
+    "Claim",
     "Dimension",
     "Evidence",
     "EvidenceLink",
@@ -60,6 +62,7 @@ __all__ = [
     "Period",
     "ProjectUpdate",
     "RankingSnapshot",
+    "ReportingReopening",
     "ReviewCase",
     "ReviewRecord",
     "Scheme",

@@ -194,8 +194,15 @@ def set_score(
     *,
     note: str = "",
     version: int | None,
+    claim: int | None = None,
+    reason: str | None = None,
 ) -> Score:
-    """Enter or change one raw value; ``version`` None creates, else must be current."""
+    """Enter or change one raw value; ``version`` None creates, else must be current.
+
+    ``claim`` names the town's claim (自评) a verdict takes the value from, and ``reason``
+    the assessor's reason for an adjusted one: both go on the ``score.set`` event
+    (docs/reporting.md#verdicts).
+    """
     note = (note or "").strip()
     if problem := values.note_problem(note):
         raise _invalid("note", problem)
@@ -205,9 +212,7 @@ def set_score(
         check_indicator(period, unit, indicator)
         number, grade = check_value(indicator, value)
         score = _stored_score(session, period, unit, indicator)
-        if (score is None) != (version is None) or (
-            score is not None and score.version != version
-        ):
+        if (score is None) != (version is None) or (score is not None and score.version != version):
             raise _conflict(score)
         if score is not None:
             old = (score.value, score.note)
@@ -224,7 +229,9 @@ def set_score(
         score.entered_by = actor.username
         score.updated_at = utcnow()
         session.flush()
-        event = score_set_event(period, unit, indicator, old, number, grade, note)
+        event = score_set_event(
+            period, unit, indicator, old, number, grade, note, reason=reason, claim=claim
+        )
         history.append_many(actor, [event])
     return score
 
@@ -239,6 +246,7 @@ def score_set_event(
     note: str,
     *,
     reason: str | None = None,
+    claim: int | None = None,
 ) -> history.PendingEvent:
     """The ``score.set`` event of one value change (``old``: the stored value and note, None
     for a new value). ``set_score`` and ``write_values`` both build it here, so a value
@@ -249,7 +257,8 @@ def score_set_event(
         f"{unit.code}/{indicator.code}",
         period=period.code,
         before=None if old is None else {"value": old[0], "note": old[1]},
-        after={"value": _value_text(number, grade), "note": note},
+        after={"value": _value_text(number, grade), "note": note}
+        | ({} if claim is None else {"claim": claim}),
         reason=reason,
     )
 
@@ -362,9 +371,7 @@ def write_values(
                             "period_id": period.id,
                             "unit_id": write.unit.id,
                             "indicator_id": write.indicator.id,
-                            "version": restarts.get(
-                                f"{write.unit.code}/{write.indicator.code}", 1
-                            ),
+                            "version": restarts.get(f"{write.unit.code}/{write.indicator.code}", 1),
                             **columns,
                         }
                     )
@@ -376,7 +383,13 @@ def write_values(
                     old = (write.old_value, write.old_note)
                 events.append(
                     score_set_event(
-                        period, write.unit, write.indicator, old, number, grade, note,
+                        period,
+                        write.unit,
+                        write.indicator,
+                        old,
+                        number,
+                        grade,
+                        note,
                         reason=write.reason,
                     )
                 )
@@ -542,7 +555,12 @@ def remove_adjustment(actor, adjustment: Adjustment, reason: str) -> None:
         session.delete(adjustment)
         session.flush()
         history.append(
-            actor, "adjustment.remove", "adjustment", key, period=period.code, before=before,
+            actor,
+            "adjustment.remove",
+            "adjustment",
+            key,
+            period=period.code,
+            before=before,
             reason=text,
         )
 
@@ -570,8 +588,14 @@ def set_veto(actor, period: Period, unit: Unit, reason: str) -> Veto:
         veto.created_at = utcnow()
         session.flush()
         history.append(
-            actor, "veto.set", "veto", unit.code, period=period.code, before=before,
-            after={"reason": text}, reason=text,
+            actor,
+            "veto.set",
+            "veto",
+            unit.code,
+            period=period.code,
+            before=before,
+            after={"reason": text},
+            reason=text,
         )
     return veto
 
@@ -585,6 +609,11 @@ def remove_veto(actor, veto: Veto, reason: str) -> None:
         session.delete(veto)
         session.flush()
         history.append(
-            actor, "veto.remove", "veto", unit.code, period=period.code, before=before,
+            actor,
+            "veto.remove",
+            "veto",
+            unit.code,
+            period=period.code,
+            before=before,
             reason=text,
         )
