@@ -94,6 +94,9 @@ PAGES: dict[str, tuple] = {
     "/admin/review/":                     (200, 403, 200, 200, 200, 403, LOGIN),
     "/admin/review/village/{xintao}":     (200, 403, 200, 200, 200, 403, LOGIN),
     "/admin/review/village/{ruilian}":    (200, 403, 200, 200, 403, 403, LOGIN),
+    # 镇街报送 (docs/reporting.md): the reporter's own town; verification for the staff
+    "/admin/reporting/":                  (403, 403, 403, 403, 403, 200, LOGIN),
+    "/admin/verification/":               (200, 200, 200, 200, 403, 403, LOGIN),
     "/admin/history/":                    (200, 403, 403, 200, 403, 403, LOGIN),
     # the boards
     "/admin/cadre-ledger/":               (200, 403, 200, 200, 200, 403, LOGIN),
