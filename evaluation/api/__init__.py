@@ -136,6 +136,7 @@ def openapi():
 
 # The endpoints register themselves on ``bp`` when imported.
 from evaluation.api import (  # noqa: E402, F401
+    claims,
     evidence,
     history,
     periods,

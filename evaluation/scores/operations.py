@@ -212,7 +212,9 @@ def set_score(
         check_indicator(period, unit, indicator)
         number, grade = check_value(indicator, value)
         score = _stored_score(session, period, unit, indicator)
-        if (score is None) != (version is None) or (score is not None and score.version != version):
+        if (score is None) != (version is None) or (
+            score is not None and score.version != version
+        ):
             raise _conflict(score)
         if score is not None:
             old = (score.value, score.note)
@@ -371,7 +373,9 @@ def write_values(
                             "period_id": period.id,
                             "unit_id": write.unit.id,
                             "indicator_id": write.indicator.id,
-                            "version": restarts.get(f"{write.unit.code}/{write.indicator.code}", 1),
+                            "version": restarts.get(
+                                f"{write.unit.code}/{write.indicator.code}", 1
+                            ),
                             **columns,
                         }
                     )
@@ -383,13 +387,7 @@ def write_values(
                     old = (write.old_value, write.old_note)
                 events.append(
                     score_set_event(
-                        period,
-                        write.unit,
-                        write.indicator,
-                        old,
-                        number,
-                        grade,
-                        note,
+                        period, write.unit, write.indicator, old, number, grade, note,
                         reason=write.reason,
                     )
                 )
@@ -555,12 +553,7 @@ def remove_adjustment(actor, adjustment: Adjustment, reason: str) -> None:
         session.delete(adjustment)
         session.flush()
         history.append(
-            actor,
-            "adjustment.remove",
-            "adjustment",
-            key,
-            period=period.code,
-            before=before,
+            actor, "adjustment.remove", "adjustment", key, period=period.code, before=before,
             reason=text,
         )
 
@@ -588,14 +581,8 @@ def set_veto(actor, period: Period, unit: Unit, reason: str) -> Veto:
         veto.created_at = utcnow()
         session.flush()
         history.append(
-            actor,
-            "veto.set",
-            "veto",
-            unit.code,
-            period=period.code,
-            before=before,
-            after={"reason": text},
-            reason=text,
+            actor, "veto.set", "veto", unit.code, period=period.code, before=before,
+            after={"reason": text}, reason=text,
         )
     return veto
 
@@ -609,11 +596,6 @@ def remove_veto(actor, veto: Veto, reason: str) -> None:
         session.delete(veto)
         session.flush()
         history.append(
-            actor,
-            "veto.remove",
-            "veto",
-            unit.code,
-            period=period.code,
-            before=before,
+            actor, "veto.remove", "veto", unit.code, period=period.code, before=before,
             reason=text,
         )
