@@ -31,7 +31,8 @@ def api(app):
         )
         db.session.commit()
         tokens = {
-            u.username: accounts.create_token(SETUP, u, "t") for u in db.session.scalars(select(User))
+            u.username: accounts.create_token(SETUP, u, "t")
+            for u in db.session.scalars(select(User))
         }
         db.session.remove()
     client = app.test_client()
@@ -44,7 +45,9 @@ def api(app):
 
 
 def test_a_reporter_puts_uploads_and_submits_over_the_api(api):
-    put = api("PUT", f"{BASE}/{YUNLU}/E01", "reporter", json={"value": 6.8, "statement": "两个项目"})
+    put = api(
+        "PUT", f"{BASE}/{YUNLU}/E01", "reporter", json={"value": 6.8, "statement": "两个项目"}
+    )
     assert put.status_code == 200, put.get_json()
     assert put.get_json()["value"] == "6.8" and put.get_json()["version"] == 1
     refused = api("POST", f"{BASE}/{YUNLU}/submit", "reporter")
