@@ -122,3 +122,27 @@ def test_each_page_is_its_roles_own(app, world):
     assert signed_in(app, "reporter").get("/admin/verification/").status_code == 403
     assert signed_in(app, "assessor").get("/admin/reporting/").status_code == 403
     assert signed_in(app, "auditor").get("/admin/verification/").status_code == 200
+
+
+def test_the_dashboards_show_the_reporting(app, world):
+    reporter = signed_in(app, "reporter")
+    home = reporter.get("/admin/").get_data(as_text=True)
+    assert "距报送截止还有 4 天" in home and "未开始" in home
+    assert "考核排名" not in home and "当前考核周期" not in home
+    save(reporter, "U02", "20")
+    assessor = signed_in(app, "assessor").get("/admin/").get_data(as_text=True)
+    assert "镇街报送情况" in assessor
+    assert 'data-state="not_started"' in assessor
+    assert "未开始 2" in assessor and "填报中 1" in assessor and "逾期 0" in assessor
+    assert "没有逾期的镇街" in assessor
+    with app.app_context():
+        from models import Period
+
+        period = db.session.scalar(select(Period).where(Period.code == "2026Q3"))
+        records.update(SETUP, period, {"report_due": reporting.local_today() - timedelta(days=2)})
+        db.session.remove()
+    assessor = signed_in(app, "assessor").get("/admin/").get_data(as_text=True)
+    assert "逾期 3" in assessor and "逾期未报送的镇街（3 个）" in assessor
+    assert "已超过报送截止日 2 天" in reporter.get("/admin/").get_data(as_text=True)
+    supervisor = signed_in(app, "supervisor").get("/admin/").get_data(as_text=True)
+    assert "逾期 3" in supervisor and "逾期未报送的镇街" not in supervisor  # the assessor's list
