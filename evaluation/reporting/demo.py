@@ -113,9 +113,7 @@ def create(seeder, period_code: str) -> None:
             .order_by(Indicator.order)
         )
     )
-    scored = set(
-        db.session.scalars(db.select(Score.unit_id).where(Score.period_id == period.id))
-    )
+    scored = set(db.session.scalars(db.select(Score.unit_id).where(Score.period_id == period.id)))
     reporting_towns = [(i, t) for i, t in enumerate(towns) if t.id not in scored][:3]
     photo = sample_photo("2026:09:20 09:41:07", 23.5672, 116.3914)
     for step, (index, town) in enumerate(reporting_towns):
