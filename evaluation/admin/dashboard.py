@@ -341,7 +341,8 @@ def reporting_panel(*, with_overdue: bool) -> ReportingPanel | None:
         counts[each.state] += 1
     panel = ReportingPanel(period, list(counts.items()))
     if with_overdue:
-        panel.overdue = reporting_pages.overdue_towns(period)
+        overdue = [i for i, s in states.items() if s.state == TownReportingState.OVERDUE]
+        panel.overdue = reporting_pages.overdue_towns(period, overdue)
     return panel
 
 

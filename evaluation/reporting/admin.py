@@ -179,7 +179,6 @@ class VerificationView(AccessMixin, BaseView):
         period = _period(request.args.get("period"))
         page = request.args.get("page", "1")
         data = None
-        overdue = []
         if period is not None:
             data = pages.verification(
                 period,
@@ -187,13 +186,11 @@ class VerificationView(AccessMixin, BaseView):
                 state=request.args.get("state", ""),
                 page=int(page) if page.isdigit() else 1,
             )
-            overdue = pages.overdue_towns(period)
         return self.render(
             "reporting/verify.html",
             period=period,
             periods=periods_in_order("reporting"),
             data=data,
-            overdue=overdue,
             may_verify=can(current_user, "claim.verify"),
             states=TownReportingState,
             state_badges=STATE_BADGES,

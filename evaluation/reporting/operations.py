@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from evaluation.core.numbers import plain
 from evaluation.core.permissions import can, may_see_unit
@@ -21,6 +21,7 @@ from evaluation.core.writing import Conflict, Forbidden, InvalidInput, NotFound,
 from evaluation.evidence import operations as evidence
 from evaluation.history import chain as history
 from evaluation.i18n import SHANGHAI, local_time
+from evaluation.ranking import reading
 from evaluation.scores import operations as ledger
 from evaluation.scores import values
 from models import (
@@ -550,14 +551,15 @@ def reopen_reporting(actor, period: Period, unit: Unit, reason: str, until: date
 class TownState:
     unit_id: int
     state: TownReportingState
-    #: Claims by status.
-    counts: dict[str, int]
+    #: Claims in all, and those still the town's to send (draft or returned).
+    claims: int
+    pending: int
     due: date | None
+    #: Claims waiting for a verdict.
+    submitted: int = 0
 
 
-def _state(counts: dict[str, int], due: date | None, today: date) -> TownReportingState:
-    pending = counts.get(ClaimStatus.DRAFT, 0) + counts.get(ClaimStatus.RETURNED, 0)
-    total = sum(counts.values())
+def _state(total: int, pending: int, due: date | None, today: date) -> TownReportingState:
     if total and not pending:
         return TownReportingState.SUBMITTED
     if due is not None and today > due:
@@ -567,22 +569,46 @@ def _state(counts: dict[str, int], due: date | None, today: date) -> TownReporti
 
 def town_states(period: Period, unit_ids=None) -> dict[int, TownState]:
     """Every active town's reporting state in ``period`` (or those of ``unit_ids``), in
-    two queries: claims counted by town and status, and the reopenings."""
+    three queries: the towns, their claims counted by status (one row per town), and the
+    reopenings (docs/reporting.md#scale).
+
+    Every town's states are kept per process, keyed as the rankings are by the last
+    history ``seq`` of the period and of the events without one (every claim, deadline
+    and unit change appends one), and by today's date (a deadline passes at midnight).
+    """
+    if unit_ids is None:
+        key = (period.id, reading._heads(period), local_today())
+        kept = reading._kept("town_states", 4)
+        found = kept.get(key)
+        if found is None:
+            found = _town_states(period, None)
+            kept.put(key, found)
+        return dict(found)
+    return _town_states(period, unit_ids)
+
+
+def _town_states(period: Period, unit_ids) -> dict[int, TownState]:
     towns = select(Unit.id).where(Unit.level == "town", Unit.active)
     if unit_ids is not None:
         towns = towns.where(Unit.id.in_(list(unit_ids)))
     ids = list(db.session.scalars(towns))
-    counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+    pending_states = (ClaimStatus.DRAFT, ClaimStatus.RETURNED)
     query = (
-        select(Claim.unit_id, Claim.status, func.count())
+        select(
+            Claim.unit_id,
+            func.count(),
+            func.sum(case((Claim.status.in_(pending_states), 1), else_=0)),
+            func.sum(case((Claim.status == ClaimStatus.SUBMITTED, 1), else_=0)),
+        )
         .where(Claim.period_id == period.id)
-        .group_by(Claim.unit_id, Claim.status)
+        .group_by(Claim.unit_id)
     )
     if unit_ids is not None:
         query = query.where(Claim.unit_id.in_(ids))
-    for unit_id, status, n in db.session.execute(query):
-        if unit_id in counts:
-            counts[unit_id][status] = n
+    totals = {
+        unit_id: (total, pending or 0, submitted or 0)
+        for unit_id, total, pending, submitted in db.session.execute(query)
+    }
     reopened = dict(
         db.session.execute(
             select(ReportingReopening.unit_id, func.max(ReportingReopening.until))
@@ -596,9 +622,9 @@ def town_states(period: Period, unit_ids=None) -> dict[int, TownState]:
         due = period.report_due
         if due is not None and reopened.get(unit_id):
             due = max(due, reopened[unit_id])
-        answer[unit_id] = TownState(
-            unit_id, _state(counts[unit_id], due, today), counts[unit_id], due
-        )
+        total, pending, submitted = totals.get(unit_id, (0, 0, 0))
+        state = _state(total, pending, due, today)
+        answer[unit_id] = TownState(unit_id, state, total, pending, due, submitted)
     return answer
 
 
