@@ -49,6 +49,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     auth.init_app(app)
     web.init_app(app)
+    from evaluation.evidence import web as evidence_web
+
+    evidence_web.init_app(app)
 
     from evaluation import api, cli
     from evaluation.admin import init_admin

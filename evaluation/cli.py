@@ -36,7 +36,7 @@ def fails_in_one_line(command):
 
 
 #: Modules of ``evaluation.commands`` that define ``COMMANDS`` (a list of click commands).
-COMMAND_MODULES: list[str] = ["io", "demo", "ranking", "annual"]
+COMMAND_MODULES: list[str] = ["io", "demo", "ranking", "annual", "evidence"]
 
 
 def init_app(app: Flask) -> None:

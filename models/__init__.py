@@ -32,6 +32,7 @@ from models.imports import PendingImport  # noqa: E402
 from models.ledger import Adjustment, RankingSnapshot, Score, Veto  # noqa: E402
 from models.periods import Period  # noqa: E402
 from models.publication import Objection, PublicationWindow, ToleranceCase  # noqa: E402
+from models.reporting import Claim, ReportingReopening  # noqa: E402
 from models.reviews import ReviewCase, ReviewRecord  # noqa: E402
 from models.schemes import Dimension, Indicator, Scheme  # noqa: E402
 from models.settings import Setting  # noqa: E402
@@ -50,6 +51,7 @@ __all__ = [
     "Base",
     "Cadre",
     "CadreRecord",
+    "Claim",
     "Dimension",
     "Evidence",
     "EvidenceLink",
@@ -63,6 +65,7 @@ __all__ = [
     "ProjectUpdate",
     "PublicationWindow",
     "RankingSnapshot",
+    "ReportingReopening",
     "ReviewCase",
     "ReviewRecord",
     "Scheme",

@@ -106,3 +106,24 @@ class EvidenceTarget(State):
     CADRE_RECORD = "cadre_record", "干部纪实"
     REVIEW_RECORD = "review_record", "研判记录"
     PROJECT_UPDATE = "project_update", "项目进展"
+
+
+class ClaimStatus(State):
+    """自评: a town's claim on one indicator, and its verification
+    (docs/rules.md#claim-states)."""
+
+    DRAFT = "draft", "草稿"
+    SUBMITTED = "submitted", "已报送"
+    ACCEPTED = "accepted", "已采纳"
+    ADJUSTED = "adjusted", "已调整"
+    RETURNED = "returned", "退回补充"
+
+
+class TownReportingState(State):
+    """A town's reporting in one period, derived from its claims and the deadline (never
+    stored): the dashboard's 未开始 / 填报中 / 已报送 / 逾期."""
+
+    NOT_STARTED = "not_started", "未开始"
+    IN_PROGRESS = "in_progress", "填报中"
+    SUBMITTED = "submitted", "已报送"
+    OVERDUE = "overdue", "逾期"

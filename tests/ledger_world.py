@@ -108,35 +108,20 @@ def build_world() -> World:
                 "E",
                 "镇域经济发展",
                 [
-                    {
-                        "code": "E01",
-                        "name": "地区生产总值增速",
-                        "points": d(20),
-                        "method": "target",
-                        "direction": "higher",
-                        "target": d("6.5"),
-                    },
-                    {
-                        "code": "E02",
-                        "name": "招商引资项目落地数",
-                        "points": d(20),
-                        "method": "relative",
-                        "direction": "higher",
-                        "floor": d("0.6"),
-                    },
+                    {"code": "E01", "name": "地区生产总值增速", "points": d(20),
+                     "method": "target", "direction": "higher", "target": d("6.5")},
+                    {"code": "E02", "name": "招商引资项目落地数", "points": d(20),
+                     "method": "relative", "direction": "higher", "floor": d("0.6")},
                 ],
             ),
             (
                 "U",
                 "城乡融合",
                 [
-                    {"code": "U01", "name": "农村人居环境整治", "points": d(30), "method": "grade"},
-                    {
-                        "code": "U02",
-                        "name": "典型村培育创建成效",
-                        "points": d(30),
-                        "method": "direct",
-                    },
+                    {"code": "U01", "name": "农村人居环境整治", "points": d(30),
+                     "method": "grade"},
+                    {"code": "U02", "name": "典型村培育创建成效", "points": d(30),
+                     "method": "direct"},
                 ],
             ),
         ],
@@ -166,14 +151,8 @@ def build_world() -> World:
             records.create(
                 SETUP,
                 Unit,
-                {
-                    "code": code,
-                    "name": name,
-                    "level": "town",
-                    "kind": kind,
-                    "sort_order": order,
-                    "county": "445203",
-                },
+                {"code": code, "name": name, "level": "town", "kind": kind, "sort_order": order,
+                 "county": "445203"},
             )
         )
     for order, (code, name, town, batch, group) in enumerate(VILLAGES, start=1):
@@ -194,26 +173,16 @@ def build_world() -> World:
     q2 = records.create(
         SETUP,
         Period,
-        {
-            "code": "2026Q2",
-            "name": "2026年第二季度",
-            "start_date": date(2026, 4, 1),
-            "end_date": date(2026, 6, 30),
-            "town_scheme": town_scheme,
-            "village_scheme": village_scheme,
-        },
+        {"code": "2026Q2", "name": "2026年第二季度", "start_date": date(2026, 4, 1),
+         "end_date": date(2026, 6, 30), "town_scheme": town_scheme,
+         "village_scheme": village_scheme},
     )
     q3 = records.create(
         SETUP,
         Period,
-        {
-            "code": "2026Q3",
-            "name": "2026年第三季度",
-            "start_date": date(2026, 7, 1),
-            "end_date": date(2026, 9, 30),
-            "town_scheme": town_scheme,
-            "village_scheme": village_scheme,
-        },
+        {"code": "2026Q3", "name": "2026年第三季度", "start_date": date(2026, 7, 1),
+         "end_date": date(2026, 9, 30), "town_scheme": town_scheme,
+         "village_scheme": village_scheme},
     )
     # The reporter (镇街填报员) of 云路镇: a role bound to a town needs the town first.
     from evaluation.accounts import operations as accounts
@@ -260,12 +229,10 @@ def set_ranges(world) -> None:
     """Give E01 and E02 allowed ranges (docs/values-and-ranges.md): E01 (growth, %) allows 0
     to 100; E02 (projects, 个) whole numbers from 0 up."""
     records.update(
-        SETUP,
-        world.indicator("E01"),
+        SETUP, world.indicator("E01"),
         {"value_min": Decimal(0), "value_max": Decimal(100), "measure_unit": "%"},
     )
     records.update(
-        SETUP,
-        world.indicator("E02"),
+        SETUP, world.indicator("E02"),
         {"value_min": Decimal(0), "integer_only": True, "measure_unit": "个"},
     )

@@ -147,3 +147,128 @@ def test_a_registered_visibility_decides_for_its_target(world):
     finally:
         evidence._VISIBILITY.pop("claim", None)
         evidence._PERMISSIONS.pop("claim", None)
+
+
+def _nothing_kept():
+    assert db.session.scalar(select(db.func.count()).select_from(Evidence)) == 0
+    assert db.session.scalar(select(db.func.count()).select_from(EvidenceLink)) == 0
+    assert _events("evidence.add") == []
+    store = current_store()
+    assert list(store.hashes()) == []
+    assert not store.temp_dir.exists() or list(store.temp_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        (files.HTML, "报告.pdf"),
+        (files.ELF, "报告.pdf"),
+        (files.PE, "报告.pdf"),
+        (b"", "空.pdf"),
+        (files.plain_zip(), "表.xlsx"),
+    ],
+    ids=["html", "elf", "pe", "empty", "zip"],
+)
+def test_a_refused_file_leaves_nothing(world, data, name):
+    with pytest.raises(InvalidInput) as caught:
+        evidence.add_evidence(
+            user("assessor"), data, filename=name, target_type="score", target_id=1
+        )
+    assert caught.value.status == 422
+    _nothing_kept()
+
+
+def test_a_file_over_the_limit_is_413_and_nothing_is_kept(app, world):
+    from evaluation.evidence.store import TooLarge
+
+    app.config["EVIDENCE_MAX_BYTES"] = 1000
+    with pytest.raises(TooLarge) as caught:
+        evidence.add_evidence(
+            user("assessor"),
+            b"%PDF-1.4\n" + b"x" * 1000,
+            filename="大.pdf",
+            target_type="score",
+            target_id=1,
+        )
+    assert caught.value.status == 413
+    assert "上限" in caught.value.message
+    _nothing_kept()
+
+
+class Dropped(io.RawIOBase):
+    """A connection that dies after some chunks."""
+
+    def __init__(self, data: bytes, fail_after: int):
+        self.data = io.BytesIO(data)
+        self.left = fail_after
+
+    def readable(self):
+        return True
+
+    def read(self, size=-1):
+        if self.left <= 0:
+            raise ConnectionResetError("client went away")
+        self.left -= 1
+        return self.data.read(size)
+
+
+def test_an_upload_killed_mid_stream_leaves_no_half_file_and_no_row(world):
+    big = files.pdf() + b"%" + b"0" * (3 * 1024 * 1024)
+    with pytest.raises(ConnectionResetError):
+        evidence.add_evidence(
+            user("assessor"), Dropped(big, 3), filename="a.pdf", target_type="score", target_id=1
+        )
+    _nothing_kept()
+
+
+def test_a_failure_after_the_file_is_in_place_rolls_back_row_link_and_event(world, monkeypatch):
+    from evaluation.history import chain
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(chain, "append", broken)
+    with pytest.raises(RuntimeError):
+        evidence.add_evidence(
+            user("assessor"), files.pdf(), filename="a.pdf", target_type="score", target_id=1
+        )
+    assert db.session.scalar(select(db.func.count()).select_from(Evidence)) == 0
+    assert db.session.scalar(select(db.func.count()).select_from(EvidenceLink)) == 0
+    # The file itself may stay (content-addressed, never deleted): verify-evidence lists it.
+    assert list(current_store().temp_dir.iterdir()) == []
+
+
+def test_a_photo_keeps_its_exif_time_and_position(world):
+    from datetime import datetime
+    from decimal import Decimal
+
+    found = evidence.add_evidence(
+        user("assessor"),
+        files.jpeg(taken="2026:09:18 10:20:30", lat=23.5501, lon=-116.3728),
+        filename="现场.jpg",
+        target_type="score",
+        target_id=1,
+    )
+    assert found.media_type == "image/jpeg"
+    assert found.exif_taken_at == datetime(2026, 9, 18, 10, 20, 30)
+    assert abs(found.exif_lat - Decimal("23.5501")) < Decimal("0.00001")
+    assert abs(found.exif_lon - Decimal("-116.3728")) < Decimal("0.00001")
+    plain = evidence.add_evidence(
+        user("assessor"),
+        files.jpeg(taken=None, lat=None, lon=None, color=(1, 2, 3)),
+        filename="无.jpg",
+        target_type="score",
+        target_id=1,
+    )
+    assert (plain.exif_taken_at, plain.exif_lat, plain.exif_lon) == (None, None, None)
+
+
+def test_a_hostile_name_is_cleaned_before_it_is_kept(world):
+    found = evidence.add_evidence(
+        user("assessor"),
+        files.pdf(),
+        filename="../../../项目\r\n清单.pdf",
+        target_type="score",
+        target_id=1,
+    )
+    assert found.original_name == "项目清单.pdf"

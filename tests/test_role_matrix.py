@@ -94,6 +94,9 @@ PAGES: dict[str, tuple] = {
     "/admin/review/":                     (200, 403, 200, 200, 200, 403, LOGIN),
     "/admin/review/village/{xintao}":     (200, 403, 200, 200, 200, 403, LOGIN),
     "/admin/review/village/{ruilian}":    (200, 403, 200, 200, 403, 403, LOGIN),
+    # 镇街报送 (docs/reporting.md): the reporter's own town; verification for the staff
+    "/admin/reporting/":                  (403, 403, 403, 403, 403, 200, LOGIN),
+    "/admin/verification/":               (200, 200, 200, 200, 403, 403, LOGIN),
     "/admin/history/":                    (200, 403, 403, 200, 403, 403, LOGIN),
     # the boards
     "/admin/cadre-ledger/":               (200, 403, 200, 200, 200, 403, LOGIN),
@@ -119,6 +122,9 @@ API: dict[str, tuple] = {
     "/api/v1/periods/2026Q3/units/445203100000/report": (200, 200, 200, 200, 403, 403, 401),
     "/api/v1/periods/2026Q3/flags":       (200, 403, 200, 200, 200, 403, 401),
     "/api/v1/periods/2026Q3/scores":      (200, 200, 200, 200, 403, 403, 401),
+    # claims (docs/reporting.md): the staff every town's, a reporter its own (none here)
+    "/api/v1/periods/2026Q3/claims":     (200, 200, 200, 200, 403, 200, 401),
+    "/api/v1/periods/2026Q3/claims?unit=445203101000": (200, 200, 200, 200, 403, 403, 401),
     "/api/v1/history":                    (200, 403, 403, 200, 403, 403, 401),
     "/api/v1/openapi.json":               (200, 200, 200, 200, 200, 200, 200),
     # 公示, 异议 and 容错纠错: a reporter sees its own town's (docs/publication.md#api)
@@ -131,6 +137,11 @@ API: dict[str, tuple] = {
 PUT_SCORE = "/api/v1/periods/2026Q3/scores/445203100000/U02"
 #:                                   admin assessor supervisor auditor reviewer reporter anonymous
 PUT_SCORE_EXPECTED = (403, 200, 403, 403, 403, 403, 401)
+
+#: A town's claim (自评): only its own reporter writes it (docs/reporting.md).
+PUT_CLAIM = "/api/v1/periods/2026Q3/claims/445203100000/U02"
+#:                                   admin assessor supervisor auditor reviewer reporter anonymous
+PUT_CLAIM_EXPECTED = (403, 403, 403, 403, 403, 200, 401)
 
 #: Starting the batch of every town's report (a POST; 303 to its progress page).
 POST_BATCH = "/admin/reports/batch"
@@ -260,6 +271,14 @@ def test_only_the_assessor_puts_a_score(app, ledger, role):
     body = {"value": "12.5", "note": "", "version": current[0]["version"]}
     response = client.put(PUT_SCORE, json=body, headers=headers)
     assert response.status_code == PUT_SCORE_EXPECTED[COLUMNS.index(role)], response.get_json()
+
+
+@pytest.mark.parametrize("role", COLUMNS)
+def test_only_the_towns_reporter_puts_its_claim(app, ledger, role):
+    _, tokens = ledger
+    headers = {"Authorization": f"Bearer {tokens[role]}"} if role != "anonymous" else {}
+    response = app.test_client().put(PUT_CLAIM, json={"value": "20"}, headers=headers)
+    assert response.status_code == PUT_CLAIM_EXPECTED[COLUMNS.index(role)], response.get_json()
 
 
 def get_rules(app, prefix: str) -> list:

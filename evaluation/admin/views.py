@@ -59,6 +59,9 @@ def register_views(admin: Admin) -> None:
 
     publication_admin.register(admin, CATEGORY_WORK)
     tolerance_admin.register(admin, CATEGORY_WORK)
+    from evaluation.reporting import admin as reporting_admin
+
+    reporting_admin.register(admin, CATEGORY_WORK)
     admin.add_view(HistoryView(name=_l("变更历史"), endpoint="history", url="/admin/history"))
     for view in model_views():
         admin.add_view(view)

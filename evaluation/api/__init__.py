@@ -4,7 +4,7 @@ This module holds what every endpoint shares: the blueprint, the token check, th
 answers and the spectree instance whose ``validate`` checks a request against its schema
 (``evaluation.api.schemas``) and writes the same schema into ``GET /api/v1/openapi.json``.
 The endpoints live by feature: ``summary``, ``periods`` (list, scheme, flags), ``reports``,
-``ranking``, ``scores`` and ``history``.
+``ranking``, ``scores``, ``history`` and ``evidence``.
 """
 
 from __future__ import annotations
@@ -136,6 +136,8 @@ def openapi():
 
 # The endpoints register themselves on ``bp`` when imported.
 from evaluation.api import (  # noqa: E402, F401
+    claims,
+    evidence,
     history,
     periods,
     publication,

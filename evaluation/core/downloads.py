@@ -11,7 +11,9 @@ from werkzeug.http import dump_options_header
 _ATTR_CHARS = "!#$&+-.^_`|~"
 
 
-def content_disposition(filename: str, fallback: str | None = None) -> str:
+def content_disposition(
+    filename: str, fallback: str | None = None, *, kind: str = "attachment"
+) -> str:
     """Return the attachment header for a download named ``filename``.
 
     The header Flask's ``send_file(..., download_name=filename)`` writes, made by
@@ -19,7 +21,8 @@ def content_disposition(filename: str, fallback: str | None = None) -> str:
     ``filename*=UTF-8''…`` (RFC 5987, what browsers save under) with an ASCII
     ``filename`` for old clients — ``fallback`` when given, else werkzeug's (the name's
     ASCII letters after NFKD). Streamed exports cannot go through ``send_file``, so every
-    download asks this function.
+    download asks this function. ``kind="inline"`` only for a PDF or an image the browser
+    shows in its own viewer (docs/evidence.md#downloads).
     """
     try:
         filename.encode("ascii")
@@ -30,4 +33,6 @@ def content_disposition(filename: str, fallback: str | None = None) -> str:
         names = {"filename": fallback, "filename*": "UTF-8''" + quote(filename, safe=_ATTR_CHARS)}
     else:
         names = {"filename": filename}
-    return dump_options_header("attachment", names)
+    if kind not in ("attachment", "inline"):
+        raise ValueError("a download is an attachment or, for a PDF or an image, inline")
+    return dump_options_header(kind, names)

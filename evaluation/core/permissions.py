@@ -52,6 +52,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     #: Every stored 佐证材料, whatever it supports (docs/evidence.md#who-sees-a-file); the
     #: others see a file through what it is linked to.
     "evidence.view_all": frozenset({"admin", "auditor"}),
+    #: Asking for a file over the API: every role, a reporter too; whether the file is
+    #: shown is ``evidence.may_see``'s answer (what it supports).
+    "evidence.read": ALL_ROLES,
     # writing
     "base_data.write": frozenset({"admin"}),
     "cadre.write": frozenset({"admin"}),

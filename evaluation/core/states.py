@@ -12,17 +12,24 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from models.states import (
+    ClaimStatus,
     ObjectionStatus,
     PeriodStatus,
     ProjectStatus,
     ReviewCaseStatus,
     SchemeStatus,
     ToleranceStatus,
+    TownReportingState,
 )
 
 __all__ = [
+    "CLAIM_WORKFLOW",
+    "ClaimStatus",
+    "ClaimTransition",
     "OBJECTION_ANSWERS",
     "ObjectionStatus",
+    "TownReportingState",
+    "claim_transition",
     "PERIOD_WORKFLOW",
     "PeriodStatus",
     "TOLERANCE_WORKFLOW",
@@ -146,3 +153,68 @@ TOLERANCE_WORKFLOW: dict[str, Transition] = {
         ),
     )
 }
+
+
+@dataclass(frozen=True)
+class ClaimTransition:
+    """One step of a claim (自评): from any of ``sources`` to ``target``."""
+
+    action: str
+    sources: frozenset[ClaimStatus]
+    target: ClaimStatus
+    permission: str
+    label: object
+    needs_reason: bool = False
+
+
+#: A claim's life (docs/rules.md#claim-states): the reporter saves a draft (a returned
+#: claim saved again is a draft again) and submits its town's drafts; the assessor
+#: accepts (the claimed value becomes the score), adjusts (its own value, with a reason)
+#: or returns (with a reason) a submitted claim.
+CLAIM_WORKFLOW: dict[str, ClaimTransition] = {
+    step.action: step
+    for step in (
+        ClaimTransition(
+            "save",
+            frozenset({ClaimStatus.DRAFT, ClaimStatus.RETURNED}),
+            ClaimStatus.DRAFT,
+            "claim.write",
+            _l("保存"),
+        ),
+        ClaimTransition(
+            "submit",
+            frozenset({ClaimStatus.DRAFT}),
+            ClaimStatus.SUBMITTED,
+            "claim.write",
+            _l("报送"),
+        ),
+        ClaimTransition(
+            "accept",
+            frozenset({ClaimStatus.SUBMITTED}),
+            ClaimStatus.ACCEPTED,
+            "claim.verify",
+            _l("采纳"),
+        ),
+        ClaimTransition(
+            "adjust",
+            frozenset({ClaimStatus.SUBMITTED}),
+            ClaimStatus.ADJUSTED,
+            "claim.verify",
+            _l("调整"),
+            needs_reason=True,
+        ),
+        ClaimTransition(
+            "return",
+            frozenset({ClaimStatus.SUBMITTED}),
+            ClaimStatus.RETURNED,
+            "claim.verify",
+            _l("退回补充"),
+            needs_reason=True,
+        ),
+    )
+}
+
+
+def claim_transition(action: str) -> ClaimTransition:
+    """Return the claim workflow's step named ``action`` (KeyError when there is none)."""
+    return CLAIM_WORKFLOW[action]

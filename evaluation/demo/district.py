@@ -64,6 +64,7 @@ from evaluation.history import records
 from evaluation.i18n import SHANGHAI
 from evaluation.periods import operations as periods
 from evaluation.publication import demo as publication_demo
+from evaluation.reporting import demo as reporting_demo
 from evaluation.reviews import operations as reviews
 from evaluation.schemes import operations as schemes
 from evaluation.scores import operations as ledger
@@ -223,6 +224,11 @@ def create_scheme(
                         "integer_only": ind.integer_only,
                         "measure_unit": ind.measure_unit,
                         "data_source": ind.data_source,
+                        "evidence_required": (
+                            reporting_demo.EVIDENCE_REQUIRED.get(ind.code, "")
+                            if spec.level == "town"
+                            else ""
+                        ),
                         "rule_text": ind.rule_text,
                         "order": order,
                     },
@@ -268,7 +274,7 @@ class DemoUsers:
     result: DemoResult
     password_factory: Callable[[], str]
 
-    def ensure_user(self, actor, role, username, display, group) -> None:
+    def ensure_user(self, actor, role, username, display, group, unit=None) -> None:
         """Create the user with a fresh password (its credential noted), or keep the one
         already there: its role must match, and a reviewer without a group gets this one."""
         existing = db.session.scalar(select(User).where(User.username == username))
@@ -285,6 +291,8 @@ class DemoUsers:
         values = {"display_name": display}
         if group is not None:
             values["group"] = group
+        if unit is not None:  # a reporter's town (docs/reporting.md)
+            values["unit"] = unit
         self.users[username] = accounts.create_user(actor, username, role, password, **values)
         self.result.credentials.append(Credential(role, username, password))
 
@@ -324,6 +332,7 @@ class _Seeder(DemoUsers):
         publication_demo.stage(self)
         self.create_cadre_records(self.actor("supervisor"))
         annual_demo.create(admin, self.periods, self.schemes["town"])
+        reporting_demo.create(self, next(p.code for p in PERIODS if p.status == "open"))
         mark_demo_data(admin)
         self.count()
 

@@ -82,6 +82,8 @@ FIELD_LABELS = {
     "value_max": _l("允许最大值"),
     "integer_only": _l("只允许整数"),
     "data_source": _l("数据来源"),
+    "evidence_required": _l("须附佐证材料"),
+    "report_due": _l("报送截止日"),
     "rule_text": _l("评分细则"),
     "total": _l("总分"),
     "bonus_cap": _l("加分上限"),

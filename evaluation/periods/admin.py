@@ -46,12 +46,21 @@ class PeriodView(LedgerModelView):
         "village_scheme",
         "status",
     ]
-    form_columns = ["code", "name", "start_date", "end_date", "town_scheme", "village_scheme"]
+    form_columns = [
+        "code",
+        "name",
+        "start_date",
+        "end_date",
+        "report_due",
+        "town_scheme",
+        "village_scheme",
+    ]
     column_labels = {
         "code": _l("周期代码"),
         "name": _l("周期名称"),
         "start_date": _l("开始日期"),
         "end_date": _l("结束日期"),
+        "report_due": _l("报送截止日"),
         "town_scheme": _l("镇街指标方案"),
         "village_scheme": _l("村居指标方案"),
         "status": _l("状态"),
@@ -62,6 +71,7 @@ class PeriodView(LedgerModelView):
     }
     column_details_list = [
         *column_list,
+        "report_due",
         "submitted_by",
         "submitted_at",
         "approved_by",
@@ -87,6 +97,7 @@ class PeriodView(LedgerModelView):
             "validators": [DataRequired("请选择镇街指标方案")],
         },
         "village_scheme": {"query_factory": _schemes_of("village")},
+        "report_due": {"description": _l("镇街自评报送的截止日（含当日）；留空则不设截止日")},
     }
 
     def create_model(self, form):

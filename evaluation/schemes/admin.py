@@ -252,6 +252,7 @@ class IndicatorView(SchemePartView):
         "value_max",
         "integer_only",
         "data_source",
+        "evidence_required",
         "rule_text",
         "order",
     ]
@@ -273,6 +274,7 @@ class IndicatorView(SchemePartView):
         "value_max": _l("允许最大值"),
         "integer_only": _l("只允许整数"),
         "data_source": _l("数据来源"),
+        "evidence_required": _l("须附佐证材料"),
         "rule_text": _l("评分细则"),
         "order": _l("排序"),
     }

@@ -227,11 +227,15 @@ def set_score(
     note: str = "",
     version: int | None,
     cause: Cause | None = None,
+    claim: int | None = None,
     reason: str | None = None,
 ) -> Score:
     """Enter or change one raw value; ``version`` None creates, else must be current.
 
-    ``cause`` (and its ``reason``) when due process changes it after submission.
+    ``claim`` names the town's claim (自评) a verdict takes the value from, and ``reason``
+    the assessor's reason for an adjusted one: both go on the ``score.set`` event
+    (docs/reporting.md#verdicts). ``cause`` (and its ``reason``) when due process changes
+    it after submission (docs/publication.md).
     """
     note = (note or "").strip()
     if problem := values.note_problem(note):
@@ -262,7 +266,8 @@ def set_score(
         score.updated_at = utcnow()
         session.flush()
         event = score_set_event(
-            period, unit, indicator, old, number, grade, note, reason=reason, cause=cause
+            period, unit, indicator, old, number, grade, note,
+            reason=reason, claim=claim, cause=cause,
         )
         history.append_many(actor, [event])
     return score
@@ -279,6 +284,7 @@ def score_set_event(
     *,
     reason: str | None = None,
     cause: Cause | None = None,
+    claim: int | None = None,
 ) -> history.PendingEvent:
     """The ``score.set`` event of one value change (``old``: the stored value and note, None
     for a new value). ``set_score`` and ``write_values`` both build it here, so a value
@@ -289,11 +295,9 @@ def score_set_event(
         f"{unit.code}/{indicator.code}",
         period=period.code,
         before=None if old is None else {"value": old[0], "note": old[1]},
-        after={
-            "value": _value_text(number, grade),
-            "note": note,
-            **(cause.named() if cause is not None else {}),
-        },
+        after={"value": _value_text(number, grade), "note": note}
+        | ({} if claim is None else {"claim": claim})
+        | (cause.named() if cause is not None else {}),
         reason=reason,
     )
 

@@ -1,7 +1,7 @@
 """公示 windows, objections (异议) and 容错纠错 cases
 
 Revision ID: a6c1e9d4b702
-Revises: a4c2e8f16b57
+Revises: b7d3f1a2c9e4
 Create Date: 2026-12-01 19:05:00
 
 docs/publication.md: a submitted period's 公示 window, the towns' objections to one item
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a6c1e9d4b702'
-down_revision = 'a4c2e8f16b57'
+down_revision = 'b7d3f1a2c9e4'
 branch_labels = None
 depends_on = None
 
