@@ -329,10 +329,10 @@ class _Seeder(DemoUsers):
         self.create_project_updates(self.actor("assessor"))
         self.create_schemes(admin)
         self.run_periods()
-        publication_demo.stage(self)
         self.create_cadre_records(self.actor("supervisor"))
         annual_demo.create(admin, self.periods, self.schemes["town"])
         reporting_demo.create(self, next(p.code for p in PERIODS if p.status == "open"))
+        publication_demo.stage(self)  # after the reporters: they lodge its objections
         mark_demo_data(admin)
         self.count()
 
