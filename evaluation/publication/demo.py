@@ -1,8 +1,8 @@
 """The district demo's 公示 and 容错纠错 (docs/publication.md#demo), through the operations.
 
 2026Q2 (submitted) is in 公示: a window from two days before the seeding day to four
-days after, the district ranking shown; three towns' reporters (made here when the demo
-has none for the town) object — one answered
+days after, the district ranking shown; three towns' reporters (the demo's, made by
+``reporting/demo.py`` before this runs; one is made here if a town has none) object — one answered
 ``adjust`` (a grade raised one step), one answered ``maintain``, one still pending. Two
 容错纠错 cases against 2026Q2's penalties: 桂岭镇's upheld (the penalty removed),
 埔田镇's rejected.
