@@ -213,3 +213,48 @@ def test_publication_objection_approval_and_a_tolerance_case(browser, tmp_path):
         server.stop()
         with app.app_context():
             db.engine.dispose()
+
+
+def test_the_pages_pass_axe_core(browser, tmp_path):
+    """The 公示 and 容错纠错 pages of each role, with their forms, have no WCAG 2 A/AA
+    violations (axe-core, as tests/e2e/test_accessibility.py checks the daily pages)."""
+    from tests.e2e.test_accessibility import assert_no_violations
+
+    def staged(app) -> None:
+        seed(app)
+        from models import User
+
+        chief = db.session.scalar(select(User).where(User.username == "supervisor"))
+        reporter = db.session.scalar(select(User).where(User.username == "reporter"))
+        period = db.session.scalar(select(Period).where(Period.code == "2026Q3"))
+        today = publication.today()
+        publication.open_window(chief, period, today, today + timedelta(days=2), True)
+        from models import Unit
+
+        yunlu = db.session.scalar(select(Unit).where(Unit.code == YUNLU))
+        publication.lodge_objection(reporter, period, yunlu, "indicator", "U02", "偏低")
+
+    app = build_live_app(tmp_path, seed=staged)
+    app.config["EVIDENCE_STORE"] = str(tmp_path / "evidence")
+    server = LiveServer(app).start()
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    try:
+        for user, path in (
+            ("reporter", "/admin/publication/?period=2026Q3"),
+            ("reporter", "/admin/tolerance/?period=2026Q3"),
+            ("assessor", "/admin/publication/?period=2026Q3"),
+            ("supervisor", "/admin/publication/?period=2026Q3"),
+            ("admin", "/admin/tolerance/?period=2026Q3"),
+        ):
+            login(page, server, user)
+            page.goto(f"{server.url}{path}")
+            page.wait_for_load_state("networkidle")
+            assert_no_violations(page)
+            page.goto(f"{server.url}/logout")
+            context.clear_cookies()
+    finally:
+        context.close()
+        server.stop()
+        with app.app_context():
+            db.engine.dispose()
