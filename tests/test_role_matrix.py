@@ -161,7 +161,8 @@ API_WRITES: dict[tuple[str, str], tuple] = {
     ("/api/v1/objections/1/answer", '{"decision": "maintain", "reason": "维持"}'):
                                           (403, 404, 403, 403, 403, 403, 401),
     ("/api/v1/periods/2026Q3/tolerance-cases",
-     '{"unit": "445203100000", "veto": true, "situation": "为推动发展的无意过失", "grounds": "理由"}'):
+     '{"unit": "445203100000", "veto": true, "situation": "为推动发展的无意过失",'
+     ' "grounds": "理由"}'):
                                           (404, 403, 403, 403, 403, 404, 401),
 }
 # fmt: on
