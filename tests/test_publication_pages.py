@@ -111,13 +111,19 @@ def test_a_case_through_the_pages(submitted, client):
     login(client, "admin")
     page = client.get("/admin/tolerance/?period=2026Q3").get_data(as_text=True)
     assert "信访事项处置不力" in page and "为推动发展的无意过失" in page
+    import io
+
+    from tests.evidence_files import pdf
+
     applied = client.post(
         "/admin/tolerance/apply?period=2026Q3",
         data={"target": f"{YUNLU}:adjustment:{item_id}", "situation": "为推动发展的无意过失",
-              "grounds": "为推进项目落地，程序上有疏漏"},
-        follow_redirects=True,
+              "grounds": "为推进项目落地，程序上有疏漏",
+              "evidence": (io.BytesIO(pdf()), "情况说明.pdf")},
+        content_type="multipart/form-data", follow_redirects=True,
     )  # fmt: skip
     assert "已提交容错纠错申请（第 1 号）" in applied.get_data(as_text=True)
+    assert "附件：情况说明.pdf" in applied.get_data(as_text=True)
     empty = client.post(
         "/admin/tolerance/apply?period=2026Q3",
         data={"target": f"{YUNLU}:adjustment:{item_id}", "situation": "为推动发展的无意过失",

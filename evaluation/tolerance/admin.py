@@ -18,6 +18,7 @@ from evaluation.admin.access import AccessMixin
 from evaluation.core.permissions import can
 from evaluation.core.states import PeriodStatus
 from evaluation.core.writing import ServiceError
+from evaluation.publication import evidence
 from evaluation.publication.operations import own_unit_id
 from evaluation.tolerance import operations as tolerance
 from models import Adjustment, Period, ToleranceCase, Unit, Veto, db
@@ -96,6 +97,7 @@ class ToleranceView(AccessMixin, BaseView):
             targets=_targets(period, unit_id) if may_apply else [],
             may_apply=may_apply,
             situations=tolerance.situations(),
+            files=evidence.files_of("tolerance_case", [c.id for c in cases]),
             can=can,
         ), status
 
@@ -179,8 +181,13 @@ class ToleranceView(AccessMixin, BaseView):
         own = self._unit_filter()
         if own is not None and own != unit.id:
             abort(403)
+        cases = tolerance.town_cases(unit)
         return self.render(
-            "tolerance/town.html", unit=unit, cases=tolerance.town_cases(unit), can=can
+            "tolerance/town.html",
+            unit=unit,
+            cases=cases,
+            files=evidence.files_of("tolerance_case", [c.id for c in cases]),
+            can=can,
         )
 
 
