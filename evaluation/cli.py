@@ -15,10 +15,10 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from evaluation.accounts import operations as accounts
-from evaluation.core.writing import ServiceError, SystemActor
+from evaluation.core.writing import InvalidInput, ServiceError, SystemActor
 from evaluation.history import chain as history
 from evaluation.history import checkpoints
-from models import ROLES, User, db
+from models import ROLES, Unit, User, db
 
 CLI_ACTOR = SystemActor("cli")
 
@@ -140,18 +140,31 @@ def history_public_key():
 @click.option("--role", required=True, type=click.Choice(list(ROLES)))
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--display-name", default="")
+@click.option("--unit", "unit_code", default=None, help="A reporter's town (its 12-digit code).")
 @with_appcontext
 @fails_in_one_line
-def create_user(name, role, password_stdin, display_name):
-    """Create a user; without --password-stdin a password is generated and printed once."""
+def create_user(name, role, password_stdin, display_name, unit_code):
+    """Create a user; without --password-stdin a password is generated and printed once.
+
+    A reporter (镇街填报员) needs ``--unit CODE``, its town; no other role takes one.
+    """
+    unit = None
+    if unit_code is not None:
+        unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
+        if unit is None:
+            raise InvalidInput(f"没有代码为 {unit_code} 的单位")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         generated = False
     else:
         password = accounts.generate_password()
         generated = True
-    accounts.create_user(CLI_ACTOR, name, role, password, display_name=display_name or name)
-    click.echo(f"已创建用户 {name}（{ROLES[role]}）")
+    fields = {"display_name": display_name or name}
+    if unit is not None:
+        fields["unit"] = unit
+    accounts.create_user(CLI_ACTOR, name, role, password, **fields)
+    where = f"，{unit.name}" if unit is not None else ""
+    click.echo(f"已创建用户 {name}（{ROLES[role]}{where}）")
     if generated:
         click.echo(f"初始密码（只显示这一次）：{password}")
 

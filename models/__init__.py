@@ -31,6 +31,8 @@ from models.history import HistoryCheckpoint, HistoryEvent  # noqa: E402
 from models.imports import PendingImport  # noqa: E402
 from models.ledger import Adjustment, RankingSnapshot, Score, Veto  # noqa: E402
 from models.periods import Period  # noqa: E402
+from models.publication import Objection, PublicationWindow, ToleranceCase  # noqa: E402
+from models.reporting import Claim, ReportingReopening  # noqa: E402
 from models.reviews import ReviewCase, ReviewRecord  # noqa: E402
 from models.schemes import Dimension, Indicator, Scheme  # noqa: E402
 from models.settings import Setting  # noqa: E402
@@ -57,6 +59,7 @@ __all__ = [
     "Base",
     "Cadre",
     "CadreRecord",
+    "Claim",
     "Dimension",
     "Evidence",
     "EvidenceLink",
@@ -65,14 +68,18 @@ __all__ = [
     "Indicator",
     "KeyProject",
     "LoginFailure",
+    "Objection",
     "PendingImport",
     "Period",
     "ProjectUpdate",
+    "PublicationWindow",
     "RankingSnapshot",
+    "ReportingReopening",
     "ReviewCase",
     "ReviewRecord",
     "Scheme",
     "Setting",
+    "ToleranceCase",
     "Score",
     "Survey",
     "SurveyBallot",

@@ -32,6 +32,9 @@ class Period(db.Model):
     submitted_at: Mapped[datetime | None]
     approved_by: Mapped[str | None] = mapped_column(String(64))
     approved_at: Mapped[datetime | None]
+    #: The towns' reporting deadline (镇街报送截止日, inclusive, Asia/Shanghai): after it only
+    #: an assessor reopens a town's reporting (docs/reporting.md#deadline).
+    report_due: Mapped[date | None]
 
     town_scheme = relationship("Scheme", foreign_keys=[town_scheme_id])
     village_scheme = relationship("Scheme", foreign_keys=[village_scheme_id])

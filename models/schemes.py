@@ -149,6 +149,10 @@ class Indicator(db.Model):
     #: Measurement unit of the raw value (%, 个, 万元 ...).
     measure_unit: Mapped[str] = mapped_column(String(16), default="")
     data_source: Mapped[str] = mapped_column(String(128), default="")
+    #: 佐证材料 a town must attach to its claim on this indicator (项目清单、验收报告 …),
+    #: shown to reporters; a town cannot submit while such a claim has none
+    #: (docs/reporting.md#submit). Empty: no evidence required.
+    evidence_required: Mapped[str] = mapped_column(String(200), default="", server_default="")
     #: 评分细则, shown beside every input.
     rule_text: Mapped[str] = mapped_column(Text, default="")
     order: Mapped[int] = mapped_column(default=0)

@@ -81,6 +81,23 @@ class ProjectStatus(State):
     DONE = "done", _l("已完成")
 
 
+class ObjectionStatus(State):
+    """异议的状态 (docs/publication.md#objections): lodged during 公示, answered by an assessor."""
+
+    PENDING = "pending", "待答复"
+    MAINTAINED = "maintained", "维持原结果"
+    ADJUSTED = "adjusted", "已调整"
+
+
+class ToleranceStatus(State):
+    """容错纠错申请的状态 (docs/publication.md#tolerance): applied → verifying → decided."""
+
+    APPLIED = "applied", "已申请"
+    VERIFYING = "verifying", "核实中"
+    UPHELD = "upheld", "认定容错"
+    REJECTED = "rejected", "不予认定"
+
+
 class EvidenceTarget(State):
     """What a 佐证材料 supports: the ``target_type`` of an evidence link (docs/evidence.md)."""
 
@@ -100,3 +117,24 @@ class SurveyStatus(State):
     DRAFT = "draft", _l("草稿")
     OPEN = "open", _l("已发布")
     CLOSED = "closed", _l("已结束")
+
+
+class ClaimStatus(State):
+    """自评: a town's claim on one indicator, and its verification
+    (docs/rules.md#claim-states)."""
+
+    DRAFT = "draft", _l("草稿")
+    SUBMITTED = "submitted", _l("已报送")
+    ACCEPTED = "accepted", _l("已采纳")
+    ADJUSTED = "adjusted", _l("已调整")
+    RETURNED = "returned", _l("退回补充")
+
+
+class TownReportingState(State):
+    """A town's reporting in one period, derived from its claims and the deadline (never
+    stored): the dashboard's 未开始 / 填报中 / 已报送 / 逾期."""
+
+    NOT_STARTED = "not_started", _l("未开始")
+    IN_PROGRESS = "in_progress", _l("填报中")
+    SUBMITTED = "submitted", _l("已报送")
+    OVERDUE = "overdue", _l("逾期")

@@ -11,20 +11,32 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models import db
 from models.types import utcnow
 
-#: The five roles of docs/rules.md#roles-and-permissions, code → Chinese name. Named here once.
+#: The six roles of docs/rules.md#roles-and-permissions, code → Chinese name. Named here once.
 ROLES = {
     "admin": _l("系统管理员"),
     "assessor": _l("考核组成员"),
     "supervisor": _l("督导审核"),
     "auditor": _l("审计"),
     "reviewer": _l("研判组成员"),
+    "reporter": _l("镇街填报员"),
 }
+#: The roles bound to one town (``User.unit_id``); every other role has no unit.
+UNIT_ROLES = frozenset({"reporter"})
 _ROLE_LIST = ", ".join(f"'{r}'" for r in ROLES)
+_UNIT_ROLE_LIST = ", ".join(f"'{r}'" for r in sorted(UNIT_ROLES))
+#: A reporter has its town; nobody else has one (docs/reporting.md#the-reporter).
+UNIT_BOUND_RULE = (
+    f"(role IN ({_UNIT_ROLE_LIST}) AND unit_id IS NOT NULL)"
+    f" OR (role NOT IN ({_UNIT_ROLE_LIST}) AND unit_id IS NULL)"
+)
 
 
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"
-    __table_args__ = (CheckConstraint(f"role IN ({_ROLE_LIST})", name="role_known"),)
+    __table_args__ = (
+        CheckConstraint(f"role IN ({_ROLE_LIST})", name="role_known"),
+        CheckConstraint(UNIT_BOUND_RULE, name="unit_bound"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -32,6 +44,8 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16))
     #: A reviewer sees the typical villages of this group only.
     group_id: Mapped[int | None] = mapped_column(ForeignKey("analysis_group.id"))
+    #: A reporter (镇街填报员) reports for this town only; null for every other role.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     #: argon2id hash; never shown, never written to the history.
     password_hash: Mapped[str] = mapped_column(String(255), default="")
@@ -41,6 +55,7 @@ class User(UserMixin, db.Model):
     session_nonce: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
 
     group = relationship("AnalysisGroup", back_populates="members", foreign_keys=[group_id])
+    unit = relationship("Unit", foreign_keys=[unit_id])
 
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot log in

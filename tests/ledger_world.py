@@ -184,6 +184,14 @@ def build_world() -> World:
          "end_date": date(2026, 9, 30), "town_scheme": town_scheme,
          "village_scheme": village_scheme},
     )
+    # The reporter (镇街填报员) of 云路镇: a role bound to a town needs the town first.
+    from evaluation.accounts import operations as accounts
+    from tests.conftest import PASSWORD
+
+    if db.session.scalar(db.select(User.id).where(User.username == "reporter")) is None:
+        accounts.create_user(
+            SETUP, "reporter", "reporter", PASSWORD, display_name="测试镇街填报员", unit=towns[1]
+        )
     return World(town_scheme.id, village_scheme.id, q2.id, q3.id)
 
 

@@ -30,130 +30,171 @@ from tests.conftest import PASSWORD
 from tests.ledger_world import SETUP, build_world, fill_towns, open_period
 
 LOGIN = "LOGIN"
-COLUMNS = ("admin", "assessor", "supervisor", "auditor", "reviewer", "anonymous")
+COLUMNS = ("admin", "assessor", "supervisor", "auditor", "reviewer", "reporter", "anonymous")
 
 #: Web doors. ``{xintao}`` is a typical village of the reviewer's own analysis group,
 #: ``{ruilian}`` one of the other group's.
 # fmt: off
-#:                                        admin assessor supervisor auditor reviewer anonymous
+#:                                   admin assessor supervisor auditor reviewer reporter anonymous
 PAGES: dict[str, tuple] = {
     # the dashboard: every role has one (rules: §8.1 /admin/)
-    "/admin/":                            (200, 200, 200, 200, 200, LOGIN),
+    "/admin/":                            (200, 200, 200, 200, 200, 200, LOGIN),
     # base data: the admin keeps it, the auditor reads everything; the rest: today's answer
-    "/admin/town/":                       (200, 200, 200, 200, 403, LOGIN),
-    "/admin/village/":                    (200, 200, 200, 200, 403, LOGIN),
-    "/admin/cadre/":                      (200, 403, 200, 200, 200, LOGIN),
-    "/admin/cadre_record/":               (200, 403, 200, 200, 200, LOGIN),
-    "/admin/group/":                      (200, 200, 200, 200, 403, LOGIN),
-    "/admin/project/":                    (200, 200, 200, 200, 403, LOGIN),
-    "/admin/project_update/":             (200, 200, 200, 200, 403, LOGIN),
-    "/admin/scheme/":                     (200, 200, 200, 200, 403, LOGIN),
-    "/admin/dimension/":                  (200, 200, 200, 200, 403, LOGIN),
-    "/admin/indicator/":                  (200, 200, 200, 200, 403, LOGIN),
-    "/admin/weights/":                    (200, 200, 200, 200, 403, LOGIN),
-    "/admin/weights/diagnostics":         (200, 200, 200, 200, 403, LOGIN),
-    "/admin/weights/whatif":              (200, 200, 200, 200, 403, LOGIN),
-    "/admin/weights/sensitivity":         (200, 200, 200, 200, 403, LOGIN),
-    "/admin/period/":                     (200, 200, 200, 200, 200, LOGIN),
+    "/admin/town/":                       (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/village/":                    (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/cadre/":                      (200, 403, 200, 200, 200, 403, LOGIN),
+    "/admin/cadre_record/":               (200, 403, 200, 200, 200, 403, LOGIN),
+    "/admin/group/":                      (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/project/":                    (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/project_update/":             (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/scheme/":                     (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/dimension/":                  (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/indicator/":                  (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/weights/":                    (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/weights/diagnostics":         (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/weights/whatif":              (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/weights/sensitivity":         (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/period/":                     (200, 200, 200, 200, 200, 403, LOGIN),
     # users and tokens: the admin's; the auditor reads everything
-    "/admin/user/":                       (200, 403, 403, 200, 403, LOGIN),
-    "/admin/token/":                      (200, 403, 403, 200, 403, LOGIN),
+    "/admin/user/":                       (200, 403, 403, 200, 403, 403, LOGIN),
+    "/admin/token/":                      (200, 403, 403, 200, 403, 403, LOGIN),
     # creating base data, schemes and users is the admin's alone
-    "/admin/town/new/":                   (200, 403, 403, 403, 403, LOGIN),
-    "/admin/village/new/":                (200, 403, 403, 403, 403, LOGIN),
-    "/admin/cadre/new/":                  (200, 403, 403, 403, 403, LOGIN),
-    "/admin/group/new/":                  (200, 403, 403, 403, 403, LOGIN),
-    "/admin/scheme/new/":                 (200, 403, 403, 403, 403, LOGIN),
-    "/admin/indicator/new/":              (200, 403, 403, 403, 403, LOGIN),
-    "/admin/user/new/":                   (200, 403, 403, 403, 403, LOGIN),
+    "/admin/town/new/":                   (200, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/village/new/":                (200, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/cadre/new/":                  (200, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/group/new/":                  (200, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/scheme/new/":                 (200, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/indicator/new/":              (200, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/user/new/":                   (200, 403, 403, 403, 403, 403, LOGIN),
     # the rules are silent on these three: today's answers
-    "/admin/project/new/":                (200, 403, 403, 403, 403, LOGIN),
-    "/admin/period/new/":                 (200, 403, 403, 403, 403, LOGIN),
-    "/admin/cadre_record/new/":           (200, 403, 200, 403, 403, LOGIN),
-    "/admin/project_update/new/":         (200, 200, 200, 403, 403, LOGIN),
+    "/admin/project/new/":                (200, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/period/new/":                 (200, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/cadre_record/new/":           (200, 403, 200, 403, 403, 403, LOGIN),
+    "/admin/project_update/new/":         (200, 200, 200, 403, 403, 403, LOGIN),
     # daily work
-    "/admin/entry/":                      (200, 200, 200, 200, 403, LOGIN),
-    "/admin/entry/?period=2026Q3":        (200, 200, 200, 200, 403, LOGIN),
-    "/admin/import/":                     (200, 200, 403, 403, 403, LOGIN),
-    "/admin/import/template?period=2026Q3": (200, 200, 403, 403, 403, LOGIN),
-    "/admin/ranking/":                    (200, 200, 200, 200, 403, LOGIN),
-    "/admin/ranking/?period=2026Q3":      (200, 200, 200, 200, 403, LOGIN),
-    "/admin/ranking/export.xlsx?period=2026Q3": (200, 200, 200, 200, 403, LOGIN),
+    "/admin/entry/":                      (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/entry/?period=2026Q3":        (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/import/":                     (200, 200, 403, 403, 403, 403, LOGIN),
+    "/admin/import/template?period=2026Q3": (200, 200, 403, 403, 403, 403, LOGIN),
+    "/admin/ranking/":                    (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/ranking/?period=2026Q3":      (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/ranking/export.xlsx?period=2026Q3": (200, 200, 200, 200, 403, 403, LOGIN),
     # a town's report and its DOCX read like the ranking (docs/reports.md)
-    "/admin/reports/":                    (200, 200, 200, 200, 403, LOGIN),
-    "/admin/reports/town?period=2026Q3&unit=445203100000": (200, 200, 200, 200, 403, LOGIN),
-    "/admin/reports/town.docx?period=2026Q3&unit=445203100000": (200, 200, 200, 200, 403, LOGIN),
+    "/admin/reports/":                    (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/reports/town?period=2026Q3&unit=445203100000": (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/reports/town.docx?period=2026Q3&unit=445203100000": (200, 200, 200, 200, 403, 403, LOGIN),  # noqa: E501
     # the 通报 is for an approved period only; 2026Q3 is open here (tests/test_reports.py)
-    "/admin/reports/notice.docx?period=2026Q3": (403, 403, 403, 403, 403, LOGIN),
-    "/admin/reports/notice.pdf?period=2026Q3": (403, 403, 403, 403, 403, LOGIN),
-    "/admin/reports/town.pdf?period=2026Q3&unit=445203100000": (200, 200, 200, 200, 403, LOGIN),
+    "/admin/reports/notice.docx?period=2026Q3": (403, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/reports/notice.pdf?period=2026Q3": (403, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/reports/town.pdf?period=2026Q3&unit=445203100000": (200, 200, 200, 200, 403, 403, LOGIN),  # noqa: E501
     # a batch's progress is its starter's only: a job nobody started is 404 to a reader
-    "/admin/reports/batch/no-such-job-0123456789.json": (404, 404, 404, 404, 403, LOGIN),
+    "/admin/reports/batch/no-such-job-0123456789.json": (404, 404, 404, 404, 403, 403, LOGIN),
     # 年度综合考评 reads like the ranking; 2026Y lists 2026Q3, open here, so no 通报 yet
-    "/admin/annual/":                     (200, 200, 200, 200, 403, LOGIN),
-    "/admin/annual/?annual=2026Y":        (200, 200, 200, 200, 403, LOGIN),
-    "/admin/annual/notice.docx?annual=2026Y": (403, 403, 403, 403, 403, LOGIN),
-    "/admin/annual/notice.pdf?annual=2026Y": (403, 403, 403, 403, 403, LOGIN),
+    "/admin/annual/":                     (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/annual/?annual=2026Y":        (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/annual/notice.docx?annual=2026Y": (403, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/annual/notice.pdf?annual=2026Y": (403, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/review/":                     (200, 403, 200, 200, 200, 403, LOGIN),
+    "/admin/review/village/{xintao}":     (200, 403, 200, 200, 200, 403, LOGIN),
+    "/admin/review/village/{ruilian}":    (200, 403, 200, 200, 403, 403, LOGIN),
+    # 镇街报送 (docs/reporting.md): the reporter's own town; verification for the staff
+    "/admin/reporting/":                  (403, 403, 403, 403, 403, 200, LOGIN),
+    "/admin/verification/":               (200, 200, 200, 200, 403, 403, LOGIN),
+    "/admin/history/":                    (200, 403, 403, 200, 403, 403, LOGIN),
+    # the boards
+    "/admin/cadre-ledger/":               (200, 403, 200, 200, 200, 403, LOGIN),
+    "/admin/projects-board/":             (200, 200, 200, 200, 403, 403, LOGIN),
+    # 公示 and 容错纠错 (docs/publication.md): the staff who read results, and the reporter
+    # for its own town (云路镇); 2026Q3 is open, so it has no 公示表 yet (404)
+    "/admin/publication/":                (200, 200, 200, 200, 403, 200, LOGIN),
+    "/admin/publication/?period=2026Q3":  (200, 200, 200, 200, 403, 200, LOGIN),
+    "/admin/publication/sheet?period=2026Q3": (404, 404, 404, 404, 403, 404, LOGIN),
+    "/admin/tolerance/":                  (200, 200, 200, 200, 403, 200, LOGIN),
+    "/admin/tolerance/town/445203100000": (200, 200, 200, 200, 403, 200, LOGIN),
+    "/admin/tolerance/town/445203001000": (200, 200, 200, 200, 403, 403, LOGIN),
     # 民主测评 (docs/surveys.md): the admin sets it up; supervisor, admin and auditor read it
     # and its tally once closed (survey 1 is closed here); voting needs no login at all
-    "/admin/surveys/":                    (200, 403, 200, 200, 403, LOGIN),
-    "/admin/surveys/new":                 (200, 403, 403, 403, 403, LOGIN),
-    "/admin/surveys/1":                   (200, 403, 200, 200, 403, LOGIN),
-    "/admin/surveys/1/tally.xlsx":        (200, 403, 200, 200, 403, LOGIN),
-    "/vote":                              (200, 200, 200, 200, 200, 200),
-    "/vote/thanks":                       (200, 200, 200, 200, 200, 200),
-    "/admin/review/":                     (200, 403, 200, 200, 200, LOGIN),
-    "/admin/review/village/{xintao}":     (200, 403, 200, 200, 200, LOGIN),
-    "/admin/review/village/{ruilian}":    (200, 403, 200, 200, 403, LOGIN),
-    "/admin/history/":                    (200, 403, 403, 200, 403, LOGIN),
+    "/admin/surveys/":                    (200, 403, 200, 200, 403, 403, LOGIN),
+    "/admin/surveys/new":                 (200, 403, 403, 403, 403, 403, LOGIN),
+    "/admin/surveys/1":                   (200, 403, 200, 200, 403, 403, LOGIN),
+    "/admin/surveys/1/tally.xlsx":        (200, 403, 200, 200, 403, 403, LOGIN),
+    "/vote":                              (200, 200, 200, 200, 200, 200, 200),
+    "/vote/thanks":                       (200, 200, 200, 200, 200, 200, 200),
     # signed checkpoints (docs/history.md#checkpoints): the public key is the auditor's
     # and the admin's to hand out; no checkpoint exists yet in this ledger, hence 404
-    "/admin/history/public-key.pem":      (200, 403, 403, 200, 403, LOGIN),
-    "/admin/history/checkpoint.json":     (404, 403, 403, 404, 403, LOGIN),
-    # the boards
-    "/admin/cadre-ledger/":               (200, 403, 200, 200, 200, LOGIN),
-    "/admin/projects-board/":             (200, 200, 200, 200, 403, LOGIN),
+    "/admin/history/public-key.pem":      (200, 403, 403, 200, 403, 403, LOGIN),
+    "/admin/history/checkpoint.json":     (404, 403, 403, 404, 403, 403, LOGIN),
     # 佐证材料 of a score: whoever reads the entry page (docs/evidence.md#who-sees-a-file)
-    "/evidence/{pdf}":                    (200, 200, 200, 200, 403, LOGIN),
-    "/evidence/{pdf}?inline=1":           (200, 200, 200, 200, 403, LOGIN),
-    "/evidence/{photo}/thumb":            (200, 200, 200, 200, 403, LOGIN),
+    "/evidence/{pdf}":                    (200, 200, 200, 200, 403, 403, LOGIN),
+    "/evidence/{pdf}?inline=1":           (200, 200, 200, 200, 403, 403, LOGIN),
+    "/evidence/{photo}/thumb":            (200, 200, 200, 200, 403, 403, LOGIN),
 }
 
 #: API reads with each role's token (anonymous: no Authorization header).
-#:                                        admin assessor supervisor auditor reviewer anonymous
+#:                                   admin assessor supervisor auditor reviewer reporter anonymous
 API: dict[str, tuple] = {
-    "/api/v1/summary":                    (200, 200, 200, 200, 200, 401),
-    "/api/v1/periods":                    (200, 200, 200, 200, 200, 401),
-    "/api/v1/periods/2026Q3/scheme":      (200, 200, 200, 200, 403, 401),
-    "/api/v1/periods/2026Q3/ranking":     (200, 200, 200, 200, 403, 401),
+    "/api/v1/summary":                    (200, 200, 200, 200, 200, 403, 401),
+    "/api/v1/periods":                    (200, 200, 200, 200, 200, 403, 401),
+    "/api/v1/periods/2026Q3/scheme":      (200, 200, 200, 200, 403, 403, 401),
+    "/api/v1/periods/2026Q3/ranking":     (200, 200, 200, 200, 403, 403, 401),
     # a town's report reads like the ranking (docs/reports.md)
-    "/api/v1/periods/2026Q3/units/445203100000/report": (200, 200, 200, 200, 403, 401),
-    "/api/v1/periods/2026Q3/flags":       (200, 403, 200, 200, 200, 401),
-    "/api/v1/periods/2026Q3/scores":      (200, 200, 200, 200, 403, 401),
-    "/api/v1/history":                    (200, 403, 403, 200, 403, 401),
+    "/api/v1/periods/2026Q3/units/445203100000/report": (200, 200, 200, 200, 403, 403, 401),
+    "/api/v1/periods/2026Q3/flags":       (200, 403, 200, 200, 200, 403, 401),
+    "/api/v1/periods/2026Q3/scores":      (200, 200, 200, 200, 403, 403, 401),
+    # claims (docs/reporting.md): the staff every town's, a reporter its own (none here)
+    "/api/v1/periods/2026Q3/claims":     (200, 200, 200, 200, 403, 200, 401),
+    "/api/v1/periods/2026Q3/claims?unit=445203101000": (200, 200, 200, 200, 403, 403, 401),
+    "/api/v1/history":                    (200, 403, 403, 200, 403, 403, 401),
+    "/api/v1/openapi.json":               (200, 200, 200, 200, 200, 200, 200),
+    # 公示, 异议 and 容错纠错: a reporter sees its own town's (docs/publication.md#api)
+    "/api/v1/periods/2026Q3/publication": (200, 200, 200, 200, 403, 200, 401),
+    "/api/v1/periods/2026Q3/objections":  (200, 200, 200, 200, 403, 200, 401),
+    "/api/v1/periods/2026Q3/tolerance-cases": (200, 200, 200, 200, 403, 200, 401),
     # a closed survey's tally (survey 1 is closed here; docs/surveys.md#tally)
-    "/api/v1/surveys/1/tally":            (200, 403, 200, 200, 403, 401),
-    "/api/v1/openapi.json":               (200, 200, 200, 200, 200, 200),
+    "/api/v1/surveys/1/tally":            (200, 403, 200, 200, 403, 403, 401),
 }
 
 #: The one score door of the API: only the assessor enters scores (open period).
 PUT_SCORE = "/api/v1/periods/2026Q3/scores/445203100000/U02"
-#:                                        admin assessor supervisor auditor reviewer anonymous
-PUT_SCORE_EXPECTED = (403, 200, 403, 403, 403, 401)
+#:                                   admin assessor supervisor auditor reviewer reporter anonymous
+PUT_SCORE_EXPECTED = (403, 200, 403, 403, 403, 403, 401)
+
+#: A town's claim (自评): only its own reporter writes it (docs/reporting.md).
+PUT_CLAIM = "/api/v1/periods/2026Q3/claims/445203100000/U02"
+#:                                   admin assessor supervisor auditor reviewer reporter anonymous
+PUT_CLAIM_EXPECTED = (403, 403, 403, 403, 403, 200, 401)
 
 #: Starting the batch of every town's report (a POST; 303 to its progress page).
 POST_BATCH = "/admin/reports/batch"
-#:                                        admin assessor supervisor auditor reviewer anonymous
-POST_BATCH_EXPECTED = (303, 303, 303, 303, 403, LOGIN)
+#:                                   admin assessor supervisor auditor reviewer reporter anonymous
+POST_BATCH_EXPECTED = (303, 303, 303, 303, 403, 403, LOGIN)
+
+#: API writes of docs/publication.md, each on a fresh ledger (2026Q2 draft, 2026Q3 open).
+#: Opening a period: admin or supervisor. An objection: the reporter alone, for its own
+#: town — refused 409 here because 2026Q3 is not in 公示. An answer: the assessor alone —
+#: 404 here because there is no objection 1. A 容错 application: the reporter or the admin.
+#:                                   admin assessor supervisor auditor reviewer reporter anonymous
+API_WRITES: dict[tuple[str, str], tuple] = {
+    ("/api/v1/periods/2026Q2/workflow/open", "{}"): (200, 403, 200, 403, 403, 403, 401),
+    ("/api/v1/periods/2026Q3/objections",
+     '{"unit": "445203100000", "indicator": "U02", "reason": "偏低"}'):
+                                          (403, 403, 403, 403, 403, 409, 401),
+    ("/api/v1/objections/1/answer", '{"decision": "maintain", "reason": "维持"}'):
+                                          (403, 404, 403, 403, 403, 403, 401),
+    ("/api/v1/periods/2026Q3/tolerance-cases",
+     '{"unit": "445203100000", "veto": true, "situation": "为推动发展的无意过失",'
+     ' "grounds": "理由"}'):
+                                          (404, 403, 403, 403, 403, 404, 401),
+}
 
 #: Signing a checkpoint on demand (a POST; 303 back to the history page).
 POST_CHECKPOINT = "/admin/history/checkpoint"
-#:                                        admin assessor supervisor auditor reviewer anonymous
-POST_CHECKPOINT_EXPECTED = (303, 403, 403, 303, 403, LOGIN)
+#:                                   admin assessor supervisor auditor reviewer reporter anonymous
+POST_CHECKPOINT_EXPECTED = (303, 403, 403, 303, 403, 403, LOGIN)
 #: The API's evidence file (not JSON when it answers 200).
 EVIDENCE_API = "/api/v1/evidence/{pdf}"
-#:                                        admin assessor supervisor auditor reviewer anonymous
-EVIDENCE_API_EXPECTED = (200, 200, 200, 200, 403, 401)
+#:                                   admin assessor supervisor auditor reviewer reporter anonymous
+EVIDENCE_API_EXPECTED = (200, 200, 200, 200, 403, 403, 401)
 # fmt: on
 
 
@@ -285,6 +326,14 @@ def test_only_the_assessor_puts_a_score(app, ledger, role):
     assert response.status_code == PUT_SCORE_EXPECTED[COLUMNS.index(role)], response.get_json()
 
 
+@pytest.mark.parametrize("role", COLUMNS)
+def test_only_the_towns_reporter_puts_its_claim(app, ledger, role):
+    _, tokens = ledger
+    headers = {"Authorization": f"Bearer {tokens[role]}"} if role != "anonymous" else {}
+    response = app.test_client().put(PUT_CLAIM, json={"value": "20"}, headers=headers)
+    assert response.status_code == PUT_CLAIM_EXPECTED[COLUMNS.index(role)], response.get_json()
+
+
 def get_rules(app, prefix: str) -> list:
     return sorted(
         (
@@ -342,3 +391,18 @@ def test_the_api_evidence_file_answers_each_role_as_the_table_says(app, ledger, 
     headers = {"Authorization": f"Bearer {tokens[role]}"} if role != "anonymous" else {}
     response = app.test_client().get(EVIDENCE_API.format(**ids), headers=headers)
     assert response.status_code == EVIDENCE_API_EXPECTED[COLUMNS.index(role)]
+
+
+@pytest.mark.parametrize("role", COLUMNS)
+def test_publication_writes_answer_each_role_as_the_table_says(app, ledger, role):
+    _, tokens = ledger
+    client = app.test_client()
+    headers = {"Content-Type": "application/json"}
+    if role != "anonymous":
+        headers["Authorization"] = f"Bearer {tokens[role]}"
+    wrong = []
+    for (door, body), row in API_WRITES.items():
+        response = client.post(door, data=body, headers=headers)
+        if response.status_code != row[COLUMNS.index(role)]:
+            wrong.append((door, row[COLUMNS.index(role)], response.status_code))
+    assert not wrong, f"{role}: (door, expected, got) {wrong}"

@@ -20,6 +20,7 @@ from evaluation.i18n import local_time
 from models import (
     ROLES,
     ApiToken,
+    Unit,
     User,
     db,
 )
@@ -32,7 +33,7 @@ class UserView(LedgerModelView):
 
     permission = "user.view"
     write_permission = "user.write"
-    column_list = ["username", "display_name", "role", "group", "active", "created_at"]
+    column_list = ["username", "display_name", "role", "group", "unit", "active", "created_at"]
     column_details_list = column_list
     column_export_list = column_list
     form_columns = [
@@ -40,6 +41,7 @@ class UserView(LedgerModelView):
         "display_name",
         "role",
         "group",
+        "unit",
         "active",
         "password",
         "new_password",
@@ -67,6 +69,15 @@ class UserView(LedgerModelView):
     form_args = {
         "username": {"validators": [DataRequired("请填写用户名"), Length(max=64)]},
         "group": {"description": "研判组成员只看到本小组的典型村"},
+        # Only a reporter has a unit, and only a town (accounts.operations checks it too).
+        "unit": {
+            "description": _l("镇街填报员必填，只能看到和填报本镇街；其他角色留空"),
+            "query_factory": lambda: db.session.scalars(
+                select(Unit)
+                .where(Unit.level == "town", Unit.active)
+                .order_by(Unit.sort_order, Unit.code)
+            ).all(),
+        },
     }
 
     def create_form(self, obj=None):

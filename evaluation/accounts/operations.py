@@ -17,8 +17,9 @@ from evaluation.core.writing import InvalidInput, TooManyAttempts, writing
 from evaluation.database import LOGIN_LOCK_KEY, take_write_lock
 from evaluation.history import chain as history
 from evaluation.history import records
-from models import ROLES, ApiToken, LoginFailure, User, db
+from models import ROLES, ApiToken, LoginFailure, Unit, User, db
 from models.types import utcnow
+from models.users import UNIT_ROLES
 
 _DEFAULT_HASHER = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 _FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -111,7 +112,31 @@ def _rotate_on_deactivation(user: User, values, created: bool) -> None:
         new_session_nonce(user)
 
 
+def _unit_matches_role(user: User, values, created: bool) -> None:
+    """A reporter is bound to one active town; no other role has a unit
+    (docs/reporting.md#the-reporter; the ``unit_bound`` CHECK is the guard behind this)."""
+    if values is None:  # deleting
+        return
+    with db.session.no_autoflush:
+        if "unit" in values:  # the relationship as set; unit_id follows at the flush
+            unit = values["unit"]
+        elif values.get("unit_id") is not None:
+            unit = db.session.get(Unit, values["unit_id"])
+        elif "unit_id" in values:
+            unit = None
+        else:
+            unit = user.unit
+    if user.role in UNIT_ROLES:
+        if unit is None:
+            raise InvalidInput("镇街填报员须绑定所在镇街（单位）")
+        if unit.level != "town" or not unit.active:
+            raise InvalidInput(f"{unit.name} 不是启用的镇街，填报员只能绑定镇街")
+    elif unit is not None:
+        raise InvalidInput("只有镇街填报员绑定单位，其他角色请留空")
+
+
 records.add_rule(User, _rotate_on_deactivation)
+records.add_rule(User, _unit_matches_role)
 
 
 def set_password(actor, user: User, password: str) -> None:

@@ -20,12 +20,15 @@ from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
 from evaluation.core.periods import default_period
-from evaluation.core.permissions import can
-from evaluation.core.states import PeriodStatus, ReviewCaseStatus
+from evaluation.core.permissions import can, reporter_unit
+from evaluation.core.states import PeriodStatus, ReviewCaseStatus, TownReportingState
 from evaluation.core.writing import ServiceError
 from evaluation.history import exports
 from evaluation.periods import operations as periods
+from evaluation.publication import operations as publication
 from evaluation.ranking import reading
+from evaluation.reporting import operations as reporting
+from evaluation.reporting import pages as reporting_pages
 from models import (
     AnalysisGroup,
     Cadre,
@@ -146,6 +149,32 @@ class Dashboard:
     people: dict[str, str] = field(default_factory=dict)
     #: Names beside the codes of ``events`` (display names, units, indicators).
     event_names: exports.Names | None = None
+    #: 公示 windows, pending objections and cases, the objection queue (docs/publication.md).
+    publication: object | None = None
+    #: 镇街报送 (docs/reporting.md): every town's reporting state, for the staff.
+    reporting: ReportingPanel | None = None
+    #: A reporter's own town: its state and the days left.
+    own_town: OwnTown | None = None
+
+
+@dataclass
+class ReportingPanel:
+    """How many towns are in each reporting state, and (for assessors) the overdue ones."""
+
+    period: Period
+    counts: list[tuple[TownReportingState, int]]
+    overdue: list[Unit] | None = None
+
+
+@dataclass
+class OwnTown:
+    """A reporter's home page: its town's reporting in the reporting period."""
+
+    unit: Unit
+    period: Period | None
+    state: TownReportingState | None = None
+    days_left: int | None = None
+    due: object = None
 
 
 def entry_progress(period: Period, level: str) -> EntryProgress | None:
@@ -285,6 +314,8 @@ AREAS: list[tuple[str, str, object]] = [
     ("ranking.view", "ranking", _l("考核排名")),
     ("review.view", "review", _l("典型村研判")),
     ("period.view", "period", _l("考核周期")),
+    ("claim.write", "reporting", _l("镇街报送")),
+    ("claim.review", "verification", _l("自评核实")),
     ("history.view", "history", _l("变更历史")),
     ("user.view", "user", _l("用户管理")),
 ]
@@ -298,11 +329,44 @@ PANELS: dict[str, Callable] = {
     "events": lambda user: can(user, "history.view"),
     "missing": lambda user: can(user, "score.write"),
     "counts": lambda user: can(user, "base_data.write"),
+    "reporting": lambda user: can(user, "claim.review"),
 }
+
+
+def reporting_panel(*, with_overdue: bool) -> ReportingPanel | None:
+    """The towns' reporting states in the open reporting period (one grouped query)."""
+    period = default_period("reporting")
+    if period is None or period.status != PeriodStatus.OPEN:
+        return None
+    states = reporting.town_states(period)
+    counts = {state: 0 for state in TownReportingState}
+    for each in states.values():
+        counts[each.state] += 1
+    panel = ReportingPanel(period, list(counts.items()))
+    if with_overdue:
+        overdue = [i for i, s in states.items() if s.state == TownReportingState.OVERDUE]
+        panel.overdue = reporting_pages.overdue_towns(period, overdue)
+    return panel
+
+
+def own_town(unit_id: int) -> OwnTown:
+    unit = db.session.get(Unit, unit_id)
+    period = default_period("reporting")
+    answer = OwnTown(unit, period)
+    if period is not None and unit is not None:
+        answer.state = reporting.town_state(period, unit).state
+        answer.due = reporting.due_for(period, unit)
+        answer.days_left = reporting.days_left(period, unit)
+    return answer
 
 
 def dashboard_for(user) -> Dashboard:
     """Gather the home page of one user."""
+    own = reporter_unit(user)
+    if own is not None:
+        # A town's reporter sees its own town's reporting only (docs/reporting.md), and
+        # the 公示 window's days left (docs/publication.md#dashboards).
+        return Dashboard(own_town=own_town(own), publication=publication.panel(user))
     board = Dashboard(period=default_period("entry"), returned=returned_periods())
     if board.period is not None and board.period.status != PeriodStatus.DRAFT:
         for level in ("town", "village"):
@@ -326,6 +390,9 @@ def dashboard_for(user) -> Dashboard:
         board.missing_villages = missing_values(board.period, "village")
     if PANELS["counts"](user):
         board.counts = base_counts()
+    board.publication = publication.panel(user)
+    if PANELS["reporting"](user):
+        board.reporting = reporting_panel(with_overdue=can(user, "claim.verify"))
     board.people = display_names(
         [board.period.submitted_by, board.period.approved_by] if board.period else []
     )

@@ -57,6 +57,14 @@ def register_views(admin: Admin) -> None:
     from evaluation.surveys import admin as surveys_admin
 
     surveys_admin.register(admin, CATEGORY_CADRES)
+    from evaluation.publication import admin as publication_admin
+    from evaluation.tolerance import admin as tolerance_admin
+
+    publication_admin.register(admin, CATEGORY_WORK)
+    tolerance_admin.register(admin, CATEGORY_WORK)
+    from evaluation.reporting import admin as reporting_admin
+
+    reporting_admin.register(admin, CATEGORY_WORK)
     admin.add_view(HistoryView(name=_l("变更历史"), endpoint="history", url="/admin/history"))
     for view in model_views():
         admin.add_view(view)

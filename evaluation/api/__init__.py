@@ -136,9 +136,11 @@ def openapi():
 
 # The endpoints register themselves on ``bp`` when imported.
 from evaluation.api import (  # noqa: E402, F401
+    claims,
     evidence,
     history,
     periods,
+    publication,
     ranking,
     reports,
     scores,

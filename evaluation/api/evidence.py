@@ -40,7 +40,7 @@ _documented = spec.validate(
 
 
 @bp.get("/evidence/<sha256>")
-@token_required("api.read")
+@token_required("evidence.read")
 @wraps(_documented)
 def evidence_file(sha256: str):
     return _file(sha256)

@@ -41,6 +41,9 @@ PROBLEMS = {
     "period": "不能含 NUL 字符",
     "after_seq": "须为整数（≥ 0）",
     "limit": f"须为整数（1–{HISTORY_PAGE_MAX}）",
+    "statement": "须为字符串（不超过 2000 字，不含 NUL 字符）",
+    "decision": "只能是 accept、adjust 或 return",
+    "reason": "须为字符串（不超过 500 字，不含 NUL 字符）",
 }
 
 
@@ -93,6 +96,48 @@ class ScoreChange(BaseModel):
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"value": "5.2", "note": "快报", "version": None}]}
+    )
+
+
+class ClaimsQuery(BaseModel):
+    unit: StorableText | SkipJsonSchema[None] = Field(
+        None, description="只看这个镇街（代码）；填报员只能看本镇街"
+    )
+
+
+class ClaimChange(BaseModel):
+    """填写或修改一条自评（docs/reporting.md）。``version`` 新建时为 null，修改时为读到的版本。"""
+
+    value: StrictStr | StrictInt | Annotated[StrictFloat, Field(allow_inf_nan=False)] = Field(
+        description="自评值：数值（JSON 数字或十进制文本）或等次（如 A），规则同分数"
+    )
+    statement: Annotated[StrictStr, Field(pattern=STORABLE_TEXT, max_length=2000)] = Field(
+        "", description="说明"
+    )
+    version: Annotated[StrictInt, Field(ge=1, le=INT64_MAX)] | None = Field(
+        None, description="新建时为 null，修改时为读到的版本"
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"value": "6.8", "statement": "新增两个项目", "version": None}]
+        }
+    )
+
+
+class ClaimVerdict(BaseModel):
+    """考核组认定：accept 采纳（自评值成为分数）、adjust 调整（value 与 reason 必填）、
+    return 退回补充（reason 必填）。"""
+
+    decision: Literal["accept", "adjust", "return"]
+    value: StrictStr | StrictInt | Annotated[StrictFloat, Field(allow_inf_nan=False)] | None = (
+        Field(None, description="adjust 时的核定值")
+    )
+    reason: Annotated[StrictStr, Field(pattern=STORABLE_TEXT, max_length=500)] = Field(
+        "", description="理由（adjust、return 必填）"
+    )
+    version: Annotated[StrictInt, Field(ge=1, le=INT64_MAX)] | None = Field(
+        None, description="可选：读到的自评版本，过期答 409"
     )
 
 
@@ -373,3 +418,31 @@ def answers(ok: type[BaseModel], description: str, *errors: int) -> DocumentedRe
         HTTP_200=(ok, description),
         **{f"HTTP_{code}": (Error, ERROR_TEXTS[code]) for code in errors},
     )
+
+
+class ClaimInfo(BaseModel):
+    unit: str
+    indicator: str
+    value: str
+    statement: str
+    status: Literal["draft", "submitted", "accepted", "adjusted", "returned"]
+    version: int
+    evidence: list[str] = Field(description="佐证材料的 SHA-256")
+    assessed_value: str | None = Field(description="核定值（分数）；填报员只在采纳或调整后看到")
+    verdict_reason: str = Field("", description="调整或退回的理由")
+
+
+class Claims(RootModel[list[ClaimInfo]]):
+    pass
+
+
+class ClaimsSubmitted(BaseModel):
+    unit: str
+    submitted: list[str] = Field(description="本次报送的指标代码")
+
+
+class EvidenceStored(BaseModel):
+    sha256: str
+    size: int
+    media_type: str
+    name: str

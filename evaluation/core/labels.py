@@ -18,11 +18,13 @@ from models.reviews import PRIORITIES, REASONS
 from models.schemes import DIRECTIONS, METHODS, TIE_METHODS
 from models.states import (
     EvidenceTarget,
+    ObjectionStatus,
     PeriodStatus,
     ProjectStatus,
     ReviewCaseStatus,
     SchemeStatus,
     SurveyStatus,
+    ToleranceStatus,
 )
 from models.units import LEVELS
 from models.users import ROLES
@@ -47,6 +49,7 @@ ACTION_LABELS = {
     "score.clear": _l("清除分数"),
     "adjustment.add": _l("加减分"),
     "adjustment.remove": _l("撤销加减分"),
+    "adjustment.change": _l("调整加减分"),
     "veto.set": _l("一票否决"),
     "veto.remove": _l("撤销一票否决"),
     "period.open": _l("开启填报"),
@@ -67,6 +70,14 @@ ACTION_LABELS = {
     "review.close": _l("办结研判任务"),
     "review_case.open": _l("生成研判任务"),
     "review_case.update": _l("更新研判任务"),
+    "publication.open": _l("开始公示"),
+    "publication.change": _l("修改公示期"),
+    "objection.lodge": _l("提出异议"),
+    "objection.answer": _l("答复异议"),
+    "tolerance_case.apply": _l("申请容错纠错"),
+    "tolerance_case.verify": _l("核实容错申请"),
+    "tolerance_case.determine": _l("认定容错申请"),
+    "tolerance.situations": _l("修改容错情形"),
     "evidence.add": _l("上传佐证材料"),
     "evidence.unlink": _l("撤下佐证材料"),
     "survey.publish": _l("发布民主测评"),
@@ -99,6 +110,9 @@ ENTITY_LABELS = {
     "history": _l("变更历史"),
     "setting": _l("系统设置"),
     "annual_period": _l("年度综合考评"),
+    "publication": _l("公示"),
+    "objection": _l("异议"),
+    "tolerance_case": _l("容错纠错"),
     "evidence": _l("佐证材料"),
     "survey": _l("民主测评"),
 }
@@ -159,6 +173,8 @@ FIELD_LABELS = {
     "floor": _l("保底比例"),
     "grade_fractions": _l("等次系数"),
     "measure_unit": _l("计量单位"),
+    "evidence_required": _l("须附佐证材料"),
+    "report_due": _l("报送截止日"),
     "value_min": _l("允许最小值"),
     "value_max": _l("允许最大值"),
     "integer_only": _l("只允许整数"),
@@ -242,6 +258,7 @@ ENTITY_FIELD_LABELS = {
     "indicator": {"code": _l("指标代码"), "name": _l("指标名称")},
     "period": {"code": _l("周期代码"), "name": _l("周期名称")},
     "api_token": {"name": _l("令牌名称")},
+    "user": {"unit": _l("所在镇街")},
 }
 
 
@@ -268,6 +285,8 @@ _STATES = {
     "scheme": SchemeStatus,
     "key_project": ProjectStatus,
     "survey": SurveyStatus,
+    "objection": ObjectionStatus,
+    "tolerance_case": ToleranceStatus,
 }
 
 

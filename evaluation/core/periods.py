@@ -35,6 +35,9 @@ PERIOD_PREFERENCES: dict[str, tuple[tuple[PeriodStatus, ...], ...]] = {
     # What-if (docs/weights.md#what-if): settled results only, so the comparison is against
     # a ranking that will not move under it.
     "whatif": ((_APPROVED,),),
+    # 镇街报送 and its verification (docs/reporting.md): the open period towns report in,
+    # else the latest one whose claims are settled; never a draft.
+    "reporting": ((_OPEN,), (_SUBMITTED, _APPROVED)),
 }
 
 

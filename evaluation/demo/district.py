@@ -63,6 +63,8 @@ from evaluation.history import chain as history
 from evaluation.history import records
 from evaluation.i18n import SHANGHAI
 from evaluation.periods import operations as periods
+from evaluation.publication import demo as publication_demo
+from evaluation.reporting import demo as reporting_demo
 from evaluation.reviews import operations as reviews
 from evaluation.schemes import operations as schemes
 from evaluation.scores import operations as ledger
@@ -224,6 +226,11 @@ def create_scheme(
                         "integer_only": ind.integer_only,
                         "measure_unit": ind.measure_unit,
                         "data_source": ind.data_source,
+                        "evidence_required": (
+                            reporting_demo.EVIDENCE_REQUIRED.get(ind.code, "")
+                            if spec.level == "town"
+                            else ""
+                        ),
                         "rule_text": ind.rule_text,
                         "order": order,
                     },
@@ -269,7 +276,7 @@ class DemoUsers:
     result: DemoResult
     password_factory: Callable[[], str]
 
-    def ensure_user(self, actor, role, username, display, group) -> None:
+    def ensure_user(self, actor, role, username, display, group, unit=None) -> None:
         """Create the user with a fresh password (its credential noted), or keep the one
         already there: its role must match, and a reviewer without a group gets this one."""
         existing = db.session.scalar(select(User).where(User.username == username))
@@ -286,6 +293,8 @@ class DemoUsers:
         values = {"display_name": display}
         if group is not None:
             values["group"] = group
+        if unit is not None:  # a reporter's town (docs/reporting.md)
+            values["unit"] = unit
         self.users[username] = accounts.create_user(actor, username, role, password, **values)
         self.result.credentials.append(Credential(role, username, password))
 
@@ -327,6 +336,8 @@ class _Seeder(DemoUsers):
         self.result.survey_slips = surveys_demo.create(
             admin, self.towns, self.town_cadres, self.rng
         )
+        reporting_demo.create(self, next(p.code for p in PERIODS if p.status == "open"))
+        publication_demo.stage(self)  # after the reporters: they lodge its objections
         mark_demo_data(admin)
         self.count()
 

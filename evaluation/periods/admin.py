@@ -47,10 +47,19 @@ class PeriodView(LedgerModelView):
         "village_scheme",
         "status",
     ]
-    form_columns = ["code", "name", "start_date", "end_date", "town_scheme", "village_scheme"]
+    form_columns = [
+        "code",
+        "name",
+        "start_date",
+        "end_date",
+        "report_due",
+        "town_scheme",
+        "village_scheme",
+    ]
     column_labels = labels.column_labels("period")
     column_details_list = [
         *column_list,
+        "report_due",
         "submitted_by",
         "submitted_at",
         "approved_by",
@@ -76,6 +85,7 @@ class PeriodView(LedgerModelView):
             "validators": [DataRequired("请选择镇街指标方案")],
         },
         "village_scheme": {"query_factory": _schemes_of("village")},
+        "report_due": {"description": _l("镇街自评报送的截止日（含当日）；留空则不设截止日")},
     }
 
     def create_model(self, form):

@@ -34,7 +34,7 @@ from evaluation.core.states import (
     Transition,
     period_transition,
 )
-from evaluation.core.writing import Forbidden, InvalidInput, StateError, writing
+from evaluation.core.writing import Conflict, Forbidden, InvalidInput, StateError, writing
 from evaluation.history import chain as history
 from evaluation.history import checkpoints
 from evaluation.ranking import reading
@@ -42,6 +42,7 @@ from models import HistoryEvent, Indicator, Period, RankingSnapshot, ReviewCase,
 from models.types import utcnow
 
 __all__ = [
+    "DueProcessPending",
     "approval_blocker",
     "MissingValues",
     "UnitGap",
@@ -55,6 +56,7 @@ __all__ = [
     "return_note",
     "return_period",
     "snapshot_digest",
+    "snapshot_text",
     "submit",
     "sync_review_cases",
 ]
@@ -262,20 +264,28 @@ def snapshot_digest(payload_text: str) -> str:
     return hashlib.sha256(payload_text.encode("utf-8")).hexdigest()
 
 
-def _store_snapshot(actor, period: Period, level: str) -> RankingSnapshot:
+def snapshot_text(period: Period, level: str) -> tuple[str, str, int]:
+    """The canonical JSON text a snapshot of ``period`` at ``level`` would store now, the
+    text of its engine input, and the number of units: what ``approve`` stores, and what
+    the 公示表 prints as the snapshot-to-be hash (docs/publication.md#sheet)."""
     scheme = reading.scheme_for(period, level)
     document = reading.engine_input(period, level)
     results = reading.compute(document)["results"]
     payload = {"period": period.code, "level": level, "scheme": scheme.code, "results": results}
     text = reading.canonical_json(payload)
     input_text = reading.canonical_json(history.jsonable(document))
+    return text, input_text, len(results)
+
+
+def _store_snapshot(actor, period: Period, level: str) -> RankingSnapshot:
+    text, input_text, units = snapshot_text(period, level)
     snapshot = RankingSnapshot(
         period=period,
         level=level,
         payload=text,
         sha256=snapshot_digest(text),
         created_by=actor.username,
-        meta={"input_sha256": snapshot_digest(input_text), "units": len(results)},
+        meta={"input_sha256": snapshot_digest(input_text), "units": units},
     )
     db.session.add(snapshot)
     return snapshot
@@ -292,10 +302,24 @@ def _supersede(period: Period) -> list[str]:
     return [snapshot.sha256 for snapshot in stale]
 
 
+class DueProcessPending(Conflict):
+    """Approval refused while 公示 or its answers are pending (docs/publication.md#approval);
+    ``details`` lists the blocks in words."""
+
+    def __init__(self, blocks: list[str]):
+        super().__init__(
+            "不能审定：" + "；".join(blocks) + "。如确需审定，请填写审定说明",
+            details={"blocks": list(blocks)},
+        )
+        self.blocks = blocks
+
+
 def approve(actor, period: Period, override_reason: str | None = None) -> RankingSnapshot:
     """Approve (lock) a submitted period; return its town RankingSnapshot.
 
-    Refused while any town or typical village lacks a value, unless ``override_reason``
+    Refused (409) while its 公示 window is open, an objection is unanswered or a 容错
+    case undetermined, and (422) while any town or typical village lacks a value, unless
+    ``override_reason``
     says why it is approved all the same: the reason becomes the event's ``reason`` and
     the incomplete units go into its ``after`` (docs/missing-values.md).
     """
@@ -303,15 +327,26 @@ def approve(actor, period: Period, override_reason: str | None = None) -> Rankin
         blocker = approval_blocker(period, actor.username)
         if blocker:
             raise Forbidden(blocker)
+        # Due process first (docs/publication.md#approval): the 公示 window, the
+        # objections, the 容错 cases — read inside this lock, which every answer also
+        # takes, so an approval never misses an answer.
+        from evaluation.publication import operations as publication
+
+        blocks = publication.approval_blockers(period)
+        given = (override_reason or "").strip()
+        if blocks and not given:
+            raise DueProcessPending(blocks)
         gaps = incomplete_units(period)
-        override = (override_reason or "").strip() if gaps else ""
+        override = given if gaps or blocks else ""
         if gaps and not override:
             raise MissingValues(
                 f"还有 {len(gaps)} 个单位数据不全（共缺 {_cells(gaps)} 项），不能审定；"
                 "如确需审定，请填写审定说明",
                 gaps,
             )
-        incomplete = {}
+        incomplete: dict = {}
+        if blocks:
+            incomplete["overridden"] = list(blocks)
         if gaps:
             incomplete["incomplete"] = [
                 {"level": g.level, "unit": g.unit, "indicators": list(g.indicators)}

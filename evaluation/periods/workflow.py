@@ -18,6 +18,7 @@ from evaluation.core.permissions import can
 from evaluation.core.states import PERIOD_WORKFLOW
 from evaluation.core.writing import ServiceError
 from evaluation.periods import operations as periods
+from evaluation.publication import operations as publication
 from forms.entry import ApprovalForm, ReasonForm, form_errors
 from models import Indicator, Period, db
 
@@ -37,11 +38,13 @@ def workflow_buttons(period: Period, actions=None) -> list[dict]:
         if step.source != period.status or not can(current_user, step.permission):
             continue
         blocked = None
-        incomplete = []
+        incomplete, due = [], []
         if action == "approve":
             blocked = periods.approval_blocker(period, current_user.username)
             if blocked is None:
                 incomplete = periods.incomplete_units(period)
+                # 公示, objections and 容错 cases still pending (docs/publication.md#approval)
+                due = publication.approval_blockers(period)
         buttons.append(
             {
                 "action": action,
@@ -49,6 +52,7 @@ def workflow_buttons(period: Period, actions=None) -> list[dict]:
                 "reason": step.needs_reason,
                 "blocked": blocked,
                 "incomplete": incomplete,
+                "due": due,
             }
         )
     return buttons

@@ -263,7 +263,20 @@ class _StoredValues:
 #: Beyond this many new events in the period, its values are read afresh instead.
 _CHANGES_READ_ONE_BY_ONE = 500
 #: Entities whose events in a period never add, change or remove a stored value.
-_NO_VALUE_CHANGES = frozenset({"period", "adjustment", "veto", "review_case", "review_record"})
+_NO_VALUE_CHANGES = frozenset(
+    {
+        "period",
+        "adjustment",
+        "veto",
+        "review_case",
+        "review_record",
+        # docs/publication.md: a window, an objection or a case changes no value itself
+        # (an answer's or a determination's value change is its own score/adjustment event)
+        "publication",
+        "objection",
+        "tolerance_case",
+    }
+)
 
 
 def stored_values(period: Period, level: str, scheme_id: int, unit_rows) -> list[dict]:

@@ -235,6 +235,7 @@ class IndicatorView(SchemePartView):
         "value_max",
         "integer_only",
         "data_source",
+        "evidence_required",
         "rule_text",
         "order",
     ]

@@ -65,6 +65,7 @@ COPY_FIELDS_INDICATOR = (
     "integer_only",
     "measure_unit",
     "data_source",
+    "evidence_required",
     "rule_text",
     "order",
 )

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm.exc import ObjectDeletedError
 
 from evaluation import scoring
@@ -50,7 +51,9 @@ from models.types import utcnow
 LARGEST_POINTS = Decimal(10) ** 7
 
 __all__ = [
+    "Cause",
     "add_adjustment",
+    "change_adjustment",
     "check_value",
     "clear_score",
     "remove_adjustment",
@@ -66,13 +69,42 @@ __all__ = [
 # --- checks shared by every change ---------------------------------------------------
 
 
-def require_open(period: Period) -> None:
-    """Refuse unless the period is open for entry (checked inside the write lock)."""
-    if period.status != PeriodStatus.OPEN:
-        raise StateError(
-            f"考核周期「{period.name}」当前状态为{period.status_name}，"
-            "只有填报中的周期才能修改分数、加减分和一票否决"
-        )
+@dataclass(frozen=True)
+class Cause:
+    """Due process that changes a value after submission (docs/publication.md): an
+    answered objection (异议) or an upheld 容错纠错 case.
+
+    With a cause a change is allowed while the period is ``submitted`` as well as
+    ``open``; the permission checked is the cause's (an assessor answering an objection,
+    a supervisor determining a case), and the event names the cause in its ``after``.
+    """
+
+    #: ``objection`` or ``tolerance_case``.
+    kind: str
+    id: int
+    #: The permission the cause's operation holds (``objection.answer``, ``tolerance.determine``).
+    permission: str
+
+    def named(self) -> dict:
+        """The field the change's history event carries: ``{"objection": 7}``."""
+        return {self.kind: self.id}
+
+
+def _permission(cause: Cause | None) -> str:
+    return cause.permission if cause is not None else "score.write"
+
+
+def require_open(period: Period, cause: Cause | None = None) -> None:
+    """Refuse unless the period is open for entry (checked inside the write lock); with a
+    ``cause`` a submitted period is also accepted."""
+    if period.status == PeriodStatus.OPEN:
+        return
+    if cause is not None and period.status == PeriodStatus.SUBMITTED:
+        return
+    raise StateError(
+        f"考核周期「{period.name}」当前状态为{period.status_name}，"
+        "只有填报中的周期才能修改分数、加减分和一票否决"
+    )
 
 
 def check_unit(period: Period, unit: Unit):
@@ -194,14 +226,23 @@ def set_score(
     *,
     note: str = "",
     version: int | None,
+    cause: Cause | None = None,
+    claim: int | None = None,
+    reason: str | None = None,
 ) -> Score:
-    """Enter or change one raw value; ``version`` None creates, else must be current."""
+    """Enter or change one raw value; ``version`` None creates, else must be current.
+
+    ``claim`` names the town's claim (自评) a verdict takes the value from, and ``reason``
+    the assessor's reason for an adjusted one: both go on the ``score.set`` event
+    (docs/reporting.md#verdicts). ``cause`` (and its ``reason``) when due process changes
+    it after submission (docs/publication.md).
+    """
     note = (note or "").strip()
     if problem := values.note_problem(note):
         raise _invalid("note", problem)
-    with writing(actor, "score.write") as session:
+    with writing(actor, _permission(cause)) as session:
         session.refresh(period)
-        require_open(period)
+        require_open(period, cause)
         check_indicator(period, unit, indicator)
         number, grade = check_value(indicator, value)
         score = _stored_score(session, period, unit, indicator)
@@ -224,7 +265,10 @@ def set_score(
         score.entered_by = actor.username
         score.updated_at = utcnow()
         session.flush()
-        event = score_set_event(period, unit, indicator, old, number, grade, note)
+        event = score_set_event(
+            period, unit, indicator, old, number, grade, note,
+            reason=reason, claim=claim, cause=cause,
+        )
         history.append_many(actor, [event])
     return score
 
@@ -239,6 +283,8 @@ def score_set_event(
     note: str,
     *,
     reason: str | None = None,
+    cause: Cause | None = None,
+    claim: int | None = None,
 ) -> history.PendingEvent:
     """The ``score.set`` event of one value change (``old``: the stored value and note, None
     for a new value). ``set_score`` and ``write_values`` both build it here, so a value
@@ -249,7 +295,9 @@ def score_set_event(
         f"{unit.code}/{indicator.code}",
         period=period.code,
         before=None if old is None else {"value": old[0], "note": old[1]},
-        after={"value": _value_text(number, grade), "note": note},
+        after={"value": _value_text(number, grade), "note": note}
+        | ({} if claim is None else {"claim": claim})
+        | (cause.named() if cause is not None else {}),
         reason=reason,
     )
 
@@ -515,22 +563,31 @@ def add_adjustment(actor, period: Period, unit: Unit, kind: str, points, reason:
     return adjustment
 
 
-def _removable(session, row: Adjustment | Veto, gone: str) -> tuple[Period, Unit]:
+def _removable(
+    session, row: Adjustment | Veto, gone: str, cause: Cause | None = None
+) -> tuple[Period, Unit]:
     """The period and unit of an item about to be removed, inside the write lock: NotFound
     (``gone``) if someone removed it first, StateError unless its period is open."""
     try:
+        session.refresh(row)
         period, unit = row.period, row.unit
-    except ObjectDeletedError:
+    except (ObjectDeletedError, InvalidRequestError):
         raise NotFound(gone) from None
     session.refresh(period)
-    require_open(period)
+    require_open(period, cause)
     return period, unit
 
 
-def remove_adjustment(actor, adjustment: Adjustment, reason: str) -> None:
-    """Remove a bonus or penalty item, saying why."""
-    with writing(actor, "score.write") as session:
-        period, unit = _removable(session, adjustment, "该加减分项已被删除")
+def _named(cause: Cause | None) -> dict:
+    return cause.named() if cause is not None else {}
+
+
+def remove_adjustment(
+    actor, adjustment: Adjustment, reason: str, *, cause: Cause | None = None
+) -> None:
+    """Remove a bonus or penalty item, saying why (``cause``: due process, docs/publication.md)."""
+    with writing(actor, _permission(cause)) as session:
+        period, unit = _removable(session, adjustment, "该加减分项已被删除", cause)
         text = _reason(reason)
         before = {
             "unit": unit.code,
@@ -543,8 +600,29 @@ def remove_adjustment(actor, adjustment: Adjustment, reason: str) -> None:
         session.flush()
         history.append(
             actor, "adjustment.remove", "adjustment", key, period=period.code, before=before,
+            after=_named(cause) or None, reason=text,
+        )
+
+
+def change_adjustment(
+    actor, adjustment: Adjustment, points, reason: str, *, cause: Cause | None = None
+) -> Adjustment:
+    """Change the points of a bonus or penalty item, saying why (an objection's answer)."""
+    with writing(actor, _permission(cause)) as session:
+        period, unit = _removable(session, adjustment, "该加减分项已被删除", cause)
+        amount = _points(points)
+        text = _reason(reason)
+        if amount == adjustment.points:
+            return adjustment
+        before = {"points": adjustment.points}
+        adjustment.points = amount
+        session.flush()
+        history.append(
+            actor, "adjustment.change", "adjustment", f"{unit.code}/{adjustment.id}",
+            period=period.code, before=before, after={"points": amount, **_named(cause)},
             reason=text,
         )
+    return adjustment
 
 
 def set_veto(actor, period: Period, unit: Unit, reason: str) -> Veto:
@@ -576,15 +654,15 @@ def set_veto(actor, period: Period, unit: Unit, reason: str) -> Veto:
     return veto
 
 
-def remove_veto(actor, veto: Veto, reason: str) -> None:
-    """Lift a unit's veto for the period, saying why."""
-    with writing(actor, "score.write") as session:
-        period, unit = _removable(session, veto, "该一票否决已被撤销")
+def remove_veto(actor, veto: Veto, reason: str, *, cause: Cause | None = None) -> None:
+    """Lift a unit's veto for the period, saying why (``cause``: due process)."""
+    with writing(actor, _permission(cause)) as session:
+        period, unit = _removable(session, veto, "该一票否决已被撤销", cause)
         text = _reason(reason)
         before = {"reason": veto.reason}
         session.delete(veto)
         session.flush()
         history.append(
             actor, "veto.remove", "veto", unit.code, period=period.code, before=before,
-            reason=text,
+            after=_named(cause) or None, reason=text,
         )
