@@ -99,7 +99,7 @@ def test_openapi_document_is_public_and_describes_every_endpoint(api):
     for rule in api.app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/"):
             continue
-        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
+        path = re.sub(r"<(?:[a-z]+:)?([a-z_0-9]+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method.lower()) in documented, f"{method} {path} is not documented"
     put = document["paths"]["/api/v1/periods/{code}/scores/{unit_code}/{indicator_code}"]["put"]

@@ -34,6 +34,7 @@ from models import (
     Scheme,
     Score,
     Unit,
+    User,
     db,
 )
 from tests.conftest import database_url, test_app
@@ -178,6 +179,10 @@ def _rows(model, *, skip=()) -> list[tuple]:
 def ledger_after(changes, url: str, monkeypatch) -> dict:
     """Build the test world and make ``changes`` on a fresh ledger; return what is stored."""
     monkeypatch.setattr(history, "now", lambda: FROZEN)
+    # The world's reporter account records its creation time in its event: one clock for
+    # both ledgers, as for the events themselves.
+    created = User.__table__.c.created_at.default
+    monkeypatch.setattr(created, "arg", lambda context: FROZEN.replace(tzinfo=None))
     app = test_app(url)
     try:
         with app.app_context():
