@@ -90,7 +90,10 @@ def writing(actor, permission: str | None = None, *, keep_loaded: bool = False) 
     so a hot path (one value's PUT) does not read back every object it had already read.
     The operation must then re-read under the lock all it depends on — it does so in one
     query (``scores.operations.set_score``) — and the objects it wrote hold exactly what
-    was committed (docs/architecture.md#the-one-write-path).
+    was committed (docs/architecture.md#the-one-write-path). On PostgreSQL the read
+    transaction then simply goes on into the lock, without a COMMIT, a new connection
+    check-out and a BEGIN: at READ COMMITTED every statement after the lock sees all that
+    was committed before it.
     """
     if permission is not None:
         require(actor, permission)
@@ -105,8 +108,9 @@ def writing(actor, permission: str | None = None, *, keep_loaded: bool = False) 
     if keep_loaded:
         inner.expire_on_commit = False
     try:
-        # End any read transaction so the lock is taken on fresh data.
-        session.commit()
+        if not (keep_loaded and _reads_committed(session)):
+            # End any read transaction so the lock is taken on fresh data.
+            session.commit()
         session.info["writing"] = True
         try:
             take_write_lock(session)
@@ -120,6 +124,16 @@ def writing(actor, permission: str | None = None, *, keep_loaded: bool = False) 
             session.info.pop("history_tail", None)
     finally:
         inner.expire_on_commit = expire
+
+
+def _reads_committed(session) -> bool:
+    """Whether each statement of the session's transaction sees every commit made before
+    it (PostgreSQL at READ COMMITTED, its default), so a lock taken mid-transaction needs
+    no new transaction to read fresh data. SQLite's write lock needs a new transaction
+    (``BEGIN IMMEDIATE``)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    return session.connection().default_isolation_level == "READ COMMITTED"
 
 
 def in_write(session=None) -> bool:

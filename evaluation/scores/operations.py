@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import and_, func, insert, select, true
 from sqlalchemy.orm.exc import ObjectDeletedError
 
 from evaluation import scoring
@@ -256,9 +256,11 @@ def set_score(
 
 def _reread(session, period: Period, unit: Unit, indicator: Indicator) -> Score | None:
     """Under the write lock, in one query: refresh the period (its state) and the unit
-    (active, typical) in place and return the cell's stored value (None: none stored)."""
+    (active, typical) in place, keep the history's last event for the event to come, and
+    return the cell's stored value (None: none stored)."""
+    last = history.last_event()
     row = session.execute(
-        select(Period, Unit, Score)
+        select(Period, Unit, Score, last.c.seq, last.c.hash)
         .select_from(Period)
         .join(Unit, Unit.id == unit.id)
         .outerjoin(
@@ -269,12 +271,15 @@ def _reread(session, period: Period, unit: Unit, indicator: Indicator) -> Score 
                 Score.indicator_id == indicator.id,
             ),
         )
+        .outerjoin(last, true())
         .where(Period.id == period.id)
         .execution_options(populate_existing=True)
     ).one_or_none()
     if row is None:
         raise NotFound("该考核周期或单位已被删除")
-    return row[2]
+    stored, seq, hash_ = row[2:]
+    history.remember_tail(session, seq, hash_)
+    return stored
 
 
 def score_set_event(
