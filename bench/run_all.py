@@ -3,8 +3,11 @@ floor.
 
 Builds (or with ``--keep`` reuses) the bench database — the province of
 ``seed-demo --scale province`` with its history topped up to 1,000,000 events — in a
-SQLite file in a temporary directory, or in the PostgreSQL database named by
-``DATABASE_URL``. Each row pairs the figure with a floor measured in the same run:
+SQLite file in a temporary directory and, when a server answers, in PostgreSQL
+(``bench/databases.py`` says which database: ``BENCH_PG_URL``, a PostgreSQL
+``DATABASE_URL``, ``TEST_DATABASE_URL``'s server or the local one), measures every step
+on each and prints them side by side. The engine's rows involve no database: measured
+once. Each row pairs the figure with a floor measured in the same run:
 
 - engine: 1,609 towns × 19 indicators vs. one pass summing the values and sorting
   the towns; with 1,000-sample uncertainty vs. the bare numpy work (weights,
@@ -17,11 +20,13 @@ SQLite file in a temporary directory, or in the PostgreSQL database named by
   interval run vs. the same period's ranking page;
 - the 通报 DOCX and PDF of the approved province period and one town's report vs. the
   ranking API (docs/reports.md#speed);
-- 8 concurrent API writers vs. ``GET /periods`` under the same load.
+- 8 concurrent API writers vs. ``GET /periods`` under the same load, with the CPU the app
+  servers (and PostgreSQL's processes) used per request: a cost that holds when the
+  shared machine is busy.
 
-Run from the repository root (``make bench``; ``make bench DATABASE_URL=…``)::
+Run from the repository root (``make bench``; ``make bench BENCH_PG_URL=…``)::
 
-    .venv/bin/python bench/run_all.py [--keep]
+    .venv/bin/python bench/run_all.py [--keep] [--databases sqlite,postgresql] [--steps …]
 """
 
 from __future__ import annotations
