@@ -322,7 +322,7 @@ def cpu_per_request(app_cpu: float, database_cpu: float, requests: int, bench) -
     return answer
 
 
-def _wait_for(port: int, token: str, timeout: float = 60) -> None:
+def _wait_for(port: int, token: str, timeout: float = 180) -> None:
     until = time.perf_counter() + timeout
     while time.perf_counter() < until:
         try:
@@ -332,7 +332,7 @@ def _wait_for(port: int, token: str, timeout: float = 60) -> None:
         except OSError:
             pass
         time.sleep(0.3)
-    raise SystemExit("gunicorn did not answer within a minute")
+    raise SystemExit(f"gunicorn did not answer within {timeout:.0f} s")
 
 
 def main() -> None:
