@@ -111,13 +111,13 @@ def print_side_by_side(columns: list[Column], order: list[tuple[str, int]], titl
             continue
         first = present[0]
         figure = first.figure
-        line = [figure]
+        scope = getattr(first, "scope", PER_DATABASE)
+        line = [figure + (" (no database)" if scope == NO_DATABASE else "")]
         for column in columns:
             row = column.rows.get(key)
-            scope = getattr(first, "scope", PER_DATABASE)
             if row is None:
                 if scope == NO_DATABASE:
-                    line += ["(no database: as measured once)", "", "", ""]
+                    line += ["(measured once, left)", "", "", ""]
                 elif scope == SQLITE_ONLY and column.dialect != "sqlite":
                     line += ["(SQLite only)", "", "", ""]
                 else:
