@@ -167,3 +167,14 @@ def test_one_cell_of_the_listing_does_not_rank_the_period(api):
         assert len(statements) <= 9, statements
         # Ranking a period reads its adjustments and vetoes; one cell needs neither.
         assert not [s for s in statements if "adjustment" in s or "veto" in s]
+
+
+def test_a_bad_value_for_a_period_not_open_is_refused_for_the_period_first(api):
+    # The value is checked before the lock, its refusal kept until the period's state
+    # (read under the lock) has had its say: the same answer as when both were checked
+    # under the lock.
+    draft = "/periods/2026Q2/scores/445203100000/E01"
+    response, statements = api.put(draft, {"value": "abc", "version": None})
+    assert response.status_code == 403
+    assert "填报中" in response.json["error"]
+    assert not [s for s in statements if s.startswith(("UPDATE", "INSERT"))]
