@@ -71,10 +71,13 @@ lint: install-dev
 	$(BIN)/pip-audit -r requirements.txt --progress-spinner off -f json -o $(VENV)/pip-audit.json; \
 		$(BIN)/python -c "$$AUDIT_REPORT" $(VENV)/pip-audit.json
 
-# Every docs/rules.md#scale-targets figure with its target and a floor; SQLite in a temporary directory, or
-# `make bench DATABASE_URL=postgresql+psycopg://…` (an empty database). BENCH_ARGS=--keep reuses it.
+# Every docs/rules.md#scale-targets figure with its target and a floor, on SQLite (a temporary
+# directory) and PostgreSQL side by side: BENCH_PG_URL, a PostgreSQL DATABASE_URL, TEST_DATABASE_URL's
+# server or the local one, database ledger_bench created if missing (bench/databases.py); skipped,
+# saying why, when no server answers. BENCH_ARGS=--keep reuses the databases,
+# BENCH_ARGS="--databases sqlite" measures one.
 bench: install-dev
-	DATABASE_URL="$(DATABASE_URL)" $(BIN)/python bench/run_all.py $(BENCH_ARGS)
+	DATABASE_URL="$(DATABASE_URL)" BENCH_PG_URL="$(BENCH_PG_URL)" $(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV)

@@ -59,6 +59,9 @@ class Row:
     floor: str
     ok: bool | None
     note: str = ""
+    #: "database": measured on each database; "engine": the same whatever the database
+    #: (no database involved); "sqlite": SQLite only (bench/databases.py).
+    scope: str = "database"
 
 
 def print_rows(rows: list[Row], *, title: str = "") -> None:
@@ -182,9 +185,11 @@ class BenchDatabase:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def open_database(keep: bool) -> BenchDatabase:
-    """Return the bench database: ``DATABASE_URL`` when set, else a SQLite file."""
-    url = os.environ.get("DATABASE_URL", "")
+def open_database(keep: bool, url: str | None = None) -> BenchDatabase:
+    """Return the bench database: ``url`` (``""``: SQLite) when given, else ``DATABASE_URL``
+    when set, else a SQLite file."""
+    if url is None:
+        url = os.environ.get("DATABASE_URL", "")
     if url:
         folder = Path(tempfile.mkdtemp(prefix="ledger-bench-"))
         return BenchDatabase(url, folder, keep)
@@ -316,9 +321,10 @@ class Progress:
             print(f"  [{elapsed:6.1f}s] {self.title}: {stage} {done:,}/{total:,}", flush=True)
 
 
-def prepare(arguments) -> BenchDatabase:
-    """Open the bench database, building it unless ``--keep`` finds it ready."""
-    bench = open_database(arguments.keep)
+def prepare(arguments, url: str | None = None) -> BenchDatabase:
+    """Open the bench database (``url`` as for ``open_database``), building it unless
+    ``--keep`` finds it ready."""
+    bench = open_database(arguments.keep, url)
     where = bench.url if bench.dialect == "postgresql" else bench.folder / SQLITE_FILE
     if arguments.keep and ready(bench, arguments.events):
         print(f"reusing bench database {where}", flush=True)

@@ -123,7 +123,8 @@ def build_national(keep: bool, seed: int) -> BenchDatabase:
 
 def measure_scale(bench: BenchDatabase, name: str) -> Scale:
     """Measure one ledger: rank and its floor, the open ranking page, export and verify."""
-    from pages import _client_as, _server_time
+    from common import signed_in_client
+    from pages import _server_time
 
     scale = Scale(name)
     with app_context(bench):
@@ -164,7 +165,7 @@ def measure_scale(bench: BenchDatabase, name: str) -> Scale:
 
     app = bench.app()
     settle_worker()
-    supervisor = _client_as(app, "supervisor")
+    supervisor = signed_in_client(app, "supervisor")
     url = f"/admin/ranking/?period={code}"
     changed, status, changed_cpu = _server_time(supervisor, url, change=code)
     again, status_again, again_cpu = _server_time(supervisor, url)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -32,7 +33,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from common import ROOT, Row, add_arguments, app_context, prepare, print_rows, seconds
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from evaluation.accounts import operations as accounts
 from models import Indicator, Period, Unit, User, db
@@ -147,6 +148,50 @@ def _count(tally: Tally, kind: str, status: int, elapsed: float, answer) -> None
             tally.other_errors.append(f"{status} {str(answer)[:120]}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (0 when it is gone or unreadable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # Fields 14 and 15 of proc(5), counted from the one after the command's ")" as 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def worker_pids(server_pid: int) -> list[int]:
+    """The gunicorn master's worker processes."""
+    try:
+        text = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(pid) for pid in text.split()]
+
+
+def database_pids(bench) -> list[int]:
+    """PostgreSQL: the server processes serving the bench database (the app servers'
+    pooled connections); SQLite: none (its work is done inside the app servers)."""
+    if bench.dialect != "postgresql":
+        return []
+    with app_context(bench):
+        return list(
+            db.session.scalars(
+                text(
+                    "SELECT pid FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+        )
+
+
+def cpu_of(pids) -> dict[int, float]:
+    return {pid: cpu_seconds(pid) for pid in pids}
+
+
+def used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two readings (a process new since ``before`` counts from 0)."""
+    return sum(max(0.0, seconds - before.get(pid, 0.0)) for pid, seconds in after.items())
+
+
 def p95(times: list[float]) -> float:
     ordered = sorted(times)
     return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else 0.0
@@ -194,6 +239,10 @@ def measure(bench, *, workers: int = 4, requests: int = 20, limit: float = 90.0)
         )
         start_value, start_version = current_of(answer) if status == 409 else (None, None)
         tally = Tally()
+        # CPU the app servers and (PostgreSQL) the database processes use during the run:
+        # what a request costs whatever else the machine is doing.
+        app_before = cpu_of(worker_pids(server.pid))
+        database_before = cpu_of(database_pids(bench))
         deadline = time.perf_counter() + limit
         threads = [
             threading.Thread(
@@ -217,6 +266,8 @@ def measure(bench, *, workers: int = 4, requests: int = 20, limit: float = 90.0)
         for thread in threads:
             thread.join()
         wall = time.perf_counter() - started
+        app_cpu = used(app_before, cpu_of(worker_pids(server.pid)))
+        database_cpu = used(database_before, cpu_of(database_pids(bench)))
         status, answer, _ = probe.request(
             "PUT", counter_path, {"value": "0", "note": "", "version": None}
         )
@@ -230,12 +281,14 @@ def measure(bench, *, workers: int = 4, requests: int = 20, limit: float = 90.0)
     lost = tally.increments - version_growth
     value_ok = start_value is None or end_value == start_value + COUNTER_STEP * tally.increments
     puts = len(tally.put_times)
+    requests_made = puts + len(tally.get_times)
     worst = p95(tally.put_times)
     ok = lost == 0 and value_ok and tally.server_errors == 0 and worst < P95_TARGET
     note = (
         f"{puts:,} PUTs in {seconds(wall)} by {WRITERS} writers on {workers} gunicorn workers; "
         f"{tally.increments} increments of the shared cell, {tally.conflicts} conflicts (409) "
-        f"retried; p95 of own-cell PUTs {seconds(p95(tally.own_times))}"
+        f"retried; p95 of own-cell PUTs {seconds(p95(tally.own_times))}; "
+        f"CPU per request {cpu_per_request(app_cpu, database_cpu, requests_made, bench)}"
     )
     if tally.other_errors:
         note += f"; other answers: {tally.other_errors[:2]}"
@@ -259,7 +312,17 @@ def measure(bench, *, workers: int = 4, requests: int = 20, limit: float = 90.0)
     ]
 
 
-def _wait_for(port: int, token: str, timeout: float = 60) -> None:
+def cpu_per_request(app_cpu: float, database_cpu: float, requests: int, bench) -> str:
+    """The app servers' (and PostgreSQL's) CPU per request of the run, PUTs and GETs."""
+    if not requests:
+        return "—"
+    answer = f"app {app_cpu / requests * 1000:.1f} ms"
+    if bench.dialect == "postgresql":
+        answer += f" + database {database_cpu / requests * 1000:.1f} ms"
+    return answer
+
+
+def _wait_for(port: int, token: str, timeout: float = 180) -> None:
     until = time.perf_counter() + timeout
     while time.perf_counter() < until:
         try:
@@ -269,7 +332,7 @@ def _wait_for(port: int, token: str, timeout: float = 60) -> None:
         except OSError:
             pass
         time.sleep(0.3)
-    raise SystemExit("gunicorn did not answer within a minute")
+    raise SystemExit(f"gunicorn did not answer within {timeout:.0f} s")
 
 
 def main() -> None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 
 from flask import g, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import and_, case, select
 from sqlalchemy.orm import contains_eager
 
+from evaluation import scoring
 from evaluation.api import bp, spec, token_required
 from evaluation.api.periods import PATH_PARAMETERS, _level_arg, _period_or_404
 from evaluation.api.schemas import ScoreChange, Scores, ScoreSaved, ScoresQuery, answers
@@ -86,13 +87,35 @@ def period_scores(code: str):
         if indicator is None:
             raise NotFound(f"方案 {scheme.code} 中没有指标 {request.args['indicator']}")
         query = query.where(Score.indicator_id == indicator.id)
-    points = _points_table(period, level)
+    scores = db.session.scalars(query).all()
+    if request.args.get("unit") and request.args.get("indicator"):
+        # One cell: its points need its own value (a relative indicator: its column), not
+        # the whole period ranked.
+        points = {
+            (score.unit.code, score.indicator.code): _cell_points(period, score)
+            for score in scores
+        }
+    else:
+        points = _points_table(period, level)
     return jsonify(
         [
             _score_dict(score, points.get((score.unit.code, score.indicator.code)))
-            for score in db.session.scalars(query)
+            for score in scores
         ]
     )
+
+
+def _cell_points(period: Period, score: Score) -> str | None:
+    """The points of one stored value, as the period's ranking lists them: none for a unit
+    the ranking leaves out (inactive, or a village not typical) or a scheme it refuses."""
+    unit = score.unit
+    if not unit.active or (unit.level == "village" and unit.typical_batch is None):
+        return None
+    try:
+        points = ledger.score_points(period, unit, score.indicator)
+    except scoring.ScoringError:
+        return None
+    return None if points is None else format_amount(points)
 
 
 def _score_body() -> dict:
@@ -104,6 +127,31 @@ def _score_body() -> dict:
     here as on the entry page and in an import (docs/values-and-ranges.md).
     """
     return json.loads(request.get_data(as_text=True), parse_float=str)
+
+
+def _cell_or_404(code: str, unit_code: str, indicator_code: str):
+    """The period, unit and indicator (of the period's scheme for the unit's level) a PUT
+    names, read in one query; 404 naming the first one missing."""
+    scheme_id = case(
+        (Unit.level == "village", Period.village_scheme_id), else_=Period.town_scheme_id
+    )
+    row = db.session.execute(
+        select(Period, Unit, Indicator)
+        .select_from(Period)
+        .outerjoin(Unit, Unit.code == unit_code)
+        .outerjoin(
+            Indicator, and_(Indicator.scheme_id == scheme_id, Indicator.code == indicator_code)
+        )
+        .where(Period.code == code)
+    ).first()
+    if row is None:
+        raise NotFound(f"没有代码为 {code} 的考核周期")
+    period, unit, indicator = row
+    if unit is None:
+        raise NotFound(f"没有代码为 {unit_code} 的单位")
+    if indicator is None:
+        raise NotFound(f"本周期「{unit.name}」适用的方案中没有指标 {indicator_code}")
+    return period, unit, indicator
 
 
 @bp.put("/periods/<code>/scores/<unit_code>/<indicator_code>")
@@ -120,38 +168,18 @@ def _score_body() -> dict:
 )
 def put_score(code: str, unit_code: str, indicator_code: str):
     """录入或修改一个数值（乐观锁：version）"""
-    period = _period_or_404(code)
-    unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
-    if unit is None:
-        raise NotFound(f"没有代码为 {unit_code} 的单位")
-    scheme = period.scheme_for(unit.level)
-    indicator = None
-    if scheme is not None:
-        indicator = db.session.scalar(
-            select(Indicator).where(
-                Indicator.scheme_id == scheme.id, Indicator.code == indicator_code
-            )
-        )
-    if indicator is None:
-        raise NotFound(f"本周期「{unit.name}」适用的方案中没有指标 {indicator_code}")
+    period, unit, indicator = _cell_or_404(code, unit_code, indicator_code)
     body = _score_body()
-    note = body.get("note")
-    if note is None:  # no note given: keep the one stored
-        current = db.session.scalar(
-            select(Score.note).where(
-                Score.period_id == period.id,
-                Score.unit_id == unit.id,
-                Score.indicator_id == indicator.id,
-            )
-        )
-        note = current or ""
     version = body.get("version")
+    # The points are worked out before the write lock, which then guards the write alone.
+    points = ledger.value_points(period, unit, indicator, body["value"])
+    # No note given (None): the ledger keeps the stored one.
     score = ledger.set_score(
-        g.api_user, period, unit, indicator, body["value"], note=note, version=version
+        g.api_user, period, unit, indicator, body["value"], note=body.get("note"),
+        version=version,
     )
     # An identical value keeps its version: nothing was written, no event recorded.
     changed = score.version != version
-    points = ledger.score_points(period, unit, indicator)
     return jsonify(
         {
             **_score_dict(score, None if points is None else format_amount(points)),

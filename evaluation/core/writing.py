@@ -80,10 +80,20 @@ def require(actor, permission: str) -> None:
 
 
 @contextmanager
-def writing(actor, permission: str | None = None) -> Iterator:
+def writing(actor, permission: str | None = None, *, keep_loaded: bool = False) -> Iterator:
     """Run one serialized write transaction; commit at the end, roll back on error.
 
     Nested calls join the outer transaction, so a service may call another.
+
+    ``keep_loaded``: the commits that end the read transaction before the lock and the
+    write transaction after it leave loaded objects as they are instead of expiring them,
+    so a hot path (one value's PUT) does not read back every object it had already read.
+    The operation must then re-read under the lock all it depends on — it does so in one
+    query (``scores.operations.set_score``) — and the objects it wrote hold exactly what
+    was committed (docs/architecture.md#the-one-write-path). On PostgreSQL the read
+    transaction then simply goes on into the lock, without a COMMIT, a new connection
+    check-out and a BEGIN: at READ COMMITTED every statement after the lock sees all that
+    was committed before it.
     """
     if permission is not None:
         require(actor, permission)
@@ -93,19 +103,37 @@ def writing(actor, permission: str | None = None) -> Iterator:
         return
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("a write began with unsaved changes outside the service layer")
-    # End any read transaction so the lock is taken on fresh data.
-    session.commit()
-    session.info["writing"] = True
+    inner = session()
+    expire = inner.expire_on_commit
+    if keep_loaded:
+        inner.expire_on_commit = False
     try:
-        take_write_lock(session)
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        if not (keep_loaded and _reads_committed(session)):
+            # End any read transaction so the lock is taken on fresh data.
+            session.commit()
+        session.info["writing"] = True
+        try:
+            take_write_lock(session)
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.info.pop("writing", None)
+            session.info.pop("history_tail", None)
     finally:
-        session.info.pop("writing", None)
-        session.info.pop("history_tail", None)
+        inner.expire_on_commit = expire
+
+
+def _reads_committed(session) -> bool:
+    """Whether each statement of the session's transaction sees every commit made before
+    it (PostgreSQL at READ COMMITTED, its default), so a lock taken mid-transaction needs
+    no new transaction to read fresh data. SQLite's write lock needs a new transaction
+    (``BEGIN IMMEDIATE``)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    return session.connection().default_isolation_level == "READ COMMITTED"
 
 
 def in_write(session=None) -> bool:

@@ -115,6 +115,26 @@ def _tail(session) -> tuple[int, str]:
     return tail
 
 
+def last_event():
+    """The chain's last event as a one-row subquery (``seq``, ``hash``; no row when the
+    history is empty), for an operation that reads it under the write lock together with
+    its own rows (``scores.operations.set_score``); it then hands it to ``remember_tail``."""
+    return (
+        select(HistoryEvent.seq, HistoryEvent.hash)
+        .order_by(HistoryEvent.seq.desc())
+        .limit(1)
+        .subquery("last_event")
+    )
+
+
+def remember_tail(session, seq: int | None, hash_: str | None) -> None:
+    """Keep the last event read under the write lock (``last_event``), so that the next
+    ``append_many`` in this transaction chains onto it without reading it again."""
+    if not in_write(session):
+        raise RuntimeError("the chain's tail is only kept inside core.writing.writing")
+    session.info["history_tail"] = (seq, hash_) if seq is not None else (0, GENESIS)
+
+
 def now() -> datetime:
     """The clock events are stamped with (the one place tests freeze time)."""
     return datetime.now(UTC)

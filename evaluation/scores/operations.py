@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import and_, func, insert, select, true
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm.exc import ObjectDeletedError
 
@@ -35,6 +35,7 @@ from evaluation.core.writing import (
     InvalidInput,
     NotFound,
     StateError,
+    require,
     update_rows,
     writing,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "score_points",
     "set_score",
     "set_veto",
+    "value_points",
     "ValueWrite",
     "write_values",
 ]
@@ -107,24 +109,30 @@ def require_open(period: Period, cause: Cause | None = None) -> None:
     )
 
 
-def check_unit(period: Period, unit: Unit):
-    """Return the period's scheme for the unit's level, refusing units outside it."""
+def scheme_id_for(period: Period, level: str) -> int | None:
+    """The id of the period's scheme for a level (None: the period has none), read from the
+    period's own columns so that no scheme row is loaded."""
+    return period.village_scheme_id if level == "village" else period.town_scheme_id
+
+
+def check_unit(period: Period, unit: Unit) -> int:
+    """Return the id of the period's scheme for the unit's level, refusing units outside it."""
     if not unit.active:
         raise _invalid("unit", f"单位「{unit.name}」已停用，不能录入")
-    scheme = period.scheme_for(unit.level)
-    if scheme is None:
+    scheme_id = scheme_id_for(period, unit.level)
+    if scheme_id is None:
         raise _invalid(
             "unit", f"考核周期「{period.name}」没有村级指标方案，不能为「{unit.name}」录入"
         )
     if unit.level == "village" and unit.typical_batch is None:
         raise _invalid("unit", f"「{unit.name}」不是典型村：村级方案只考核典型村")
-    return scheme
+    return scheme_id
 
 
 def check_indicator(period: Period, unit: Unit, indicator: Indicator) -> None:
     """Refuse an indicator that is not in the period's scheme for the unit's level."""
-    scheme = check_unit(period, unit)
-    if indicator.scheme_id != scheme.id:
+    if indicator.scheme_id != check_unit(period, unit):
+        scheme = period.scheme_for(unit.level)
         raise _invalid(
             "indicator",
             f"指标 {indicator.code} 不属于本周期「{unit.name}」适用的方案 {scheme.code}",
@@ -224,7 +232,7 @@ def set_score(
     indicator: Indicator,
     value,
     *,
-    note: str = "",
+    note: str | None = "",
     version: int | None,
     cause: Cause | None = None,
     claim: int | None = None,
@@ -236,20 +244,37 @@ def set_score(
     the assessor's reason for an adjusted one: both go on the ``score.set`` event
     (docs/reporting.md#verdicts). ``cause`` (and its ``reason``) when due process changes
     it after submission (docs/publication.md).
+
+    ``note`` None keeps the stored note (an empty one for a new value). The value is read
+    and checked before the write lock is taken (it depends on the indicator alone, which a
+    published scheme freezes); under the lock one query re-reads the period, the unit and
+    the stored value, and the refusals come in the same order as ever: the period's state,
+    the cell, the value, the version. The objects stay loaded after the commit
+    (``writing(keep_loaded=True)``): the returned score holds what was written.
     """
-    note = (note or "").strip()
-    if problem := values.note_problem(note):
-        raise _invalid("note", problem)
-    with writing(actor, _permission(cause)) as session:
-        session.refresh(period)
+    if note is not None:
+        note = note.strip()
+        if problem := values.note_problem(note):
+            raise _invalid("note", problem)
+    permission = _permission(cause)
+    require(actor, permission)
+    try:
+        number, grade = check_value(indicator, value)
+        refused = None
+    except InvalidInput as error:
+        refused = error
+    with writing(actor, permission, keep_loaded=True) as session:
+        score = _reread(session, period, unit, indicator)
         require_open(period, cause)
         check_indicator(period, unit, indicator)
-        number, grade = check_value(indicator, value)
-        score = _stored_score(session, period, unit, indicator)
+        if refused is not None:
+            raise refused
         if (score is None) != (version is None) or (
             score is not None and score.version != version
         ):
             raise _conflict(score)
+        if note is None:
+            note = "" if score is None else score.note
         if score is not None:
             old = (score.value, score.note)
             if score.number == number and score.grade == grade and score.note == note:
@@ -271,6 +296,34 @@ def set_score(
         )
         history.append_many(actor, [event])
     return score
+
+
+def _reread(session, period: Period, unit: Unit, indicator: Indicator) -> Score | None:
+    """Under the write lock, in one query: refresh the period (its state) and the unit
+    (active, typical) in place, keep the history's last event for the event to come, and
+    return the cell's stored value (None: none stored)."""
+    last = history.last_event()
+    row = session.execute(
+        select(Period, Unit, Score, last.c.seq, last.c.hash)
+        .select_from(Period)
+        .join(Unit, Unit.id == unit.id)
+        .outerjoin(
+            Score,
+            and_(
+                Score.period_id == Period.id,
+                Score.unit_id == Unit.id,
+                Score.indicator_id == indicator.id,
+            ),
+        )
+        .outerjoin(last, true())
+        .where(Period.id == period.id)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("该考核周期或单位已被删除")
+    stored, seq, hash_ = row[2:]
+    history.remember_tail(session, seq, hash_)
+    return stored
 
 
 def score_set_event(
@@ -488,6 +541,40 @@ def score_points(period: Period, unit: Unit, indicator: Indicator) -> Decimal | 
     ).all()
     if unit.code not in {code for code, _, _ in rows}:
         return None
+    return _cell_points(indicator, unit.code, rows)
+
+
+def value_points(period: Period, unit: Unit, indicator: Indicator, value) -> Decimal | None:
+    """Return the points the engine would give ``value`` stored in this cell (None when
+    ``check_value`` refuses it).
+
+    The API's PUT asks before the write lock, so the lock is held for the write alone:
+    the other methods need nothing but the value; a relative indicator's column is read
+    as it stands, this unit's value replaced by ``value`` (the same answer as
+    ``score_points`` right after the write, unless another unit's value changes between).
+    """
+    try:
+        number, grade = check_value(indicator, value)
+    except InvalidInput:
+        return None
+    rows = [(unit.code, number, grade)]
+    if indicator.method == "relative":
+        rows += db.session.execute(
+            select(Unit.code, Score.number, Score.grade)
+            .join(Unit, Unit.id == Score.unit_id)
+            .where(
+                Score.period_id == period.id,
+                Score.indicator_id == indicator.id,
+                Score.unit_id != unit.id,
+                Score.unit_id.in_(select(Unit.id).where(*reading.in_level(unit.level))),
+            )
+        ).all()
+    return _cell_points(indicator, unit.code, rows)
+
+
+def _cell_points(indicator: Indicator, code: str, rows) -> Decimal:
+    """The points of unit ``code`` when ``rows`` (unit code, number, grade) are the
+    indicator's values: the engine run on a scheme of that one indicator."""
     only = reading.indicator_document(indicator)
     document = {
         "scheme": {
@@ -495,13 +582,13 @@ def score_points(period: Period, unit: Unit, indicator: Indicator) -> Decimal | 
             "grades": None,
             "dimensions": [{"code": "_", "indicators": [only]}],
         },
-        "units": [{"code": code} for code, _, _ in rows],
+        "units": [{"code": unit} for unit, _, _ in rows],
         "values": [
-            {"unit": code, "indicator": indicator.code, "value": g if g is not None else n}
-            for code, n, g in rows
+            {"unit": unit, "indicator": indicator.code, "value": g if g is not None else n}
+            for unit, n, g in rows
         ],
     }
-    return scoring.evaluate(document).result_for(unit.code).indicators[indicator.code]
+    return scoring.evaluate(document).result_for(code).indicators[indicator.code]
 
 
 # --- adjustments (加减分) and vetoes (一票否决) -------------------------------------------
