@@ -151,6 +151,11 @@ def data_values() -> list[str]:
                     if HAN.search(text):
                         found.add(text.strip())
                         found.update(p.strip() for p in re.split(r"[,，、;；\n]", text))
+    # The 容错纠错 situations are the department's own list (an admin edits it; until then
+    # the three 三个区分开来 situations stand in, kept in code): data like a unit's name.
+    from evaluation.tolerance import operations as tolerance
+
+    found.update(tolerance.situations())
     return sorted((t for t in found if t), key=len, reverse=True)
 
 

@@ -171,7 +171,7 @@ def test_a_reporter_objects_and_sees_the_adjusted_figures(world):
     )
     assert objection.status == "pending"
     assert objection.target_label == "U02 典型村培育创建成效"
-    assert publication.approval_blockers(period) == [
+    assert [str(block) for block in publication.approval_blockers(period)] == [
         f"公示期未结束（{days(0)} 至 {days(4)}）", "还有 1 件异议未答复",
     ]  # fmt: skip
     publication.answer_objection(

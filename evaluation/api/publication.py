@@ -244,7 +244,7 @@ def get_publication(code: str):
             if window.state == "open" and data["ranking"] is not None:
                 answer["ranking"] = data["ranking"]
     else:
-        answer["blockers"] = publication.approval_blockers(period)
+        answer["blockers"] = [str(block) for block in publication.approval_blockers(period)]
     return jsonify(answer)
 
 

@@ -306,10 +306,11 @@ class DueProcessPending(Conflict):
     """Approval refused while 公示 or its answers are pending (docs/publication.md#approval);
     ``details`` lists the blocks in words."""
 
-    def __init__(self, blocks: list[str]):
+    def __init__(self, blocks: list):
+        words = [str(block) for block in blocks]
         super().__init__(
-            "不能审定：" + "；".join(blocks) + "。如确需审定，请填写审定说明",
-            details={"blocks": list(blocks)},
+            "不能审定：" + "；".join(words) + "。如确需审定，请填写审定说明",
+            details={"blocks": words},
         )
         self.blocks = blocks
 
@@ -346,7 +347,7 @@ def approve(actor, period: Period, override_reason: str | None = None) -> Rankin
             )
         incomplete: dict = {}
         if blocks:
-            incomplete["overridden"] = list(blocks)
+            incomplete["overridden"] = [str(block) for block in blocks]
         if gaps:
             incomplete["incomplete"] = [
                 {"level": g.level, "unit": g.unit, "indicators": list(g.indicators)}

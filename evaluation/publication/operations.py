@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from evaluation.core.permissions import reporter_unit
@@ -405,8 +406,39 @@ def _adjust(actor, period, unit, item: Item, value, note: str, cause) -> str | N
 # --- reading ----------------------------------------------------------------------------
 
 
-def approval_blockers(period: Period) -> list[str]:
-    """What due process still keeps ``period`` from approval, in words (empty: nothing).
+#: What each kind of block says (docs/publication.md#approval): Chinese on the record, in
+#: the reader's language on a page (``Blocker.label``).
+_BLOCKER_TEXT = {
+    "window": "公示期未结束（%(start)s 至 %(end)s）",
+    "objections": "还有 %(n)s 件异议未答复",
+    "cases": "还有 %(n)s 件容错纠错申请未认定",
+}
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """One thing due process still waits for before approval, as data: its kind and
+    figures. ``str()`` is its Chinese wording, which the 409's message and the approval
+    event's ``overridden`` keep; ``label`` is the same words in the reader's language."""
+
+    kind: str
+    n: int = 0
+    start: str = ""
+    end: str = ""
+
+    def _values(self) -> dict:
+        return {"n": self.n, "start": self.start, "end": self.end}
+
+    def __str__(self) -> str:
+        return _BLOCKER_TEXT[self.kind] % self._values()
+
+    @property
+    def label(self) -> str:
+        return gettext(_BLOCKER_TEXT[self.kind], **self._values())
+
+
+def approval_blockers(period: Period) -> list[Blocker]:
+    """What due process still keeps ``period`` from approval (empty: nothing).
 
     The window of its current submission still open (or not begun), objections
     unanswered, 容错 cases not yet determined (docs/publication.md#approval).
@@ -414,14 +446,16 @@ def approval_blockers(period: Period) -> list[str]:
     blocks = []
     window = window_of(current_window(period))
     if window is not None and window.state != "closed":
-        blocks.append(f"公示期未结束（{window.row.starts_on} 至 {window.row.ends_on}）")
+        blocks.append(
+            Blocker("window", start=str(window.row.starts_on), end=str(window.row.ends_on))
+        )
     pending = db.session.scalar(
         select(func.count(Objection.id)).where(
             Objection.period_id == period.id, Objection.status == ObjectionStatus.PENDING
         )
     )
     if pending:
-        blocks.append(f"还有 {pending} 件异议未答复")
+        blocks.append(Blocker("objections", n=pending))
     cases = db.session.scalar(
         select(func.count(ToleranceCase.id)).where(
             ToleranceCase.period_id == period.id,
@@ -429,7 +463,7 @@ def approval_blockers(period: Period) -> list[str]:
         )
     )
     if cases:
-        blocks.append(f"还有 {cases} 件容错纠错申请未认定")
+        blocks.append(Blocker("cases", n=cases))
     return blocks
 
 
