@@ -143,6 +143,8 @@ _FIELD_CODES = {
     "reasons": REASONS,
     "orientation": ORIENTATIONS,
     "target_type": EvidenceTarget.labels(),
+    #: What a 民主测评 rates (models/surveys.py TARGET_KINDS).
+    "target_kind": {"cadre": _l("干部"), "leadership": _l("镇街领导班子")},
 }
 
 

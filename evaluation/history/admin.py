@@ -21,6 +21,7 @@ from evaluation.core.permissions import can
 from evaluation.core.writing import ServiceError
 from evaluation.history import chain as history
 from evaluation.history import checkpoints, exports
+from evaluation.i18n import local_time
 from evaluation.web import LARGEST_SEQ, int_arg
 from models import Period, db
 
@@ -116,6 +117,29 @@ FIELD_LABELS = {
     "ci": "CI",
     "cr": _l("一致性比率 CR"),
     "weight_judgements": _l("随方案复制的判断矩阵"),
+    # 民主测评 (docs/surveys.md) and 佐证材料 (docs/evidence.md) events.
+    "target_kind": _l("测评对象类型"),
+    "targets": _l("测评对象"),
+    "groups": _l("测评人群体"),
+    "options": _l("评价等次"),
+    "excellent_cap": _l("每张选票“优秀”上限"),
+    "opens_at": _l("投票开始"),
+    "closes_at": _l("投票截止"),
+    "count": _l("数量"),
+    "ballots": _l("选票数"),
+    "scores": _l("综合得分"),
+    "cadre_records": _l("记入干部台账"),
+    "indicator": _l("指标"),
+    "media_type": _l("文件类型"),
+    "size": _l("文件大小（字节）"),
+    "sha256": "SHA-256",
+    "target_type": _l("佐证对象"),
+    "target_id": _l("佐证对象编号"),
+}
+
+#: A field whose meaning depends on the entity: a survey's ``group`` is a rater group.
+ENTITY_FIELD_LABELS = {
+    "survey": {"group": _l("测评人群体")},
 }
 
 
@@ -135,6 +159,16 @@ def readable(value) -> str:
 _FIELD_ORDER = {name: index for index, name in enumerate(FIELD_LABELS)}
 
 
+def _shown(entity, key, value):
+    """A stored code by its label; a UTC time (``opens_at``…) in Beijing time."""
+    if key.endswith("_at") and isinstance(value, str):
+        try:
+            return local_time(value, "%Y-%m-%d %H:%M")
+        except ValueError:
+            return value
+    return labels.value_label(entity, key, value)
+
+
 def field_changes(event: dict) -> list[tuple[str, str | None, str | None]]:
     """Return ``(field, old, new)`` per changed field; old/new None when that side is absent.
 
@@ -149,16 +183,17 @@ def field_changes(event: dict) -> list[tuple[str, str | None, str | None]]:
         set(before) | set(after), key=lambda k: (_FIELD_ORDER.get(k, len(_FIELD_ORDER)), k)
     )
     rows = []
+    own = ENTITY_FIELD_LABELS.get(entity or "", {})
     for key in keys:
         if event["before"] is None and after.get(key) in ("", None):
             continue
         rows.append(
             (
-                FIELD_LABELS.get(key, key),
-                readable(labels.value_label(entity, key, before.get(key)))
+                own.get(key) or FIELD_LABELS.get(key, key),
+                readable(_shown(entity, key, before.get(key)))
                 if event["before"] is not None
                 else None,
-                readable(labels.value_label(entity, key, after.get(key)))
+                readable(_shown(entity, key, after.get(key)))
                 if event["after"] is not None
                 else None,
             )
