@@ -569,3 +569,14 @@ def test_survey_and_evidence_events_read_in_chinese():
         ("佐证对象", None, "干部纪实"),
         ("佐证对象编号", None, "7"),
     ]
+
+
+def test_a_vote_names_its_actor_as_the_anonymous_rater(app):
+    """A 民主测评 vote has no account behind it: the history page says 匿名测评人."""
+    from evaluation.history.exports import Names
+
+    names = Names(people={"admin": "系统管理员"}, units={}, indicators={})
+    with app.test_request_context():
+        assert names.person("anonymous-voter") == "匿名测评人"
+        assert names.person("admin") == "系统管理员"
+        assert names.person("nobody") == ""
