@@ -467,6 +467,10 @@ def test_the_pages_set_up_publish_and_close(app, client, auth):
         "option_label_incompetent": "不称职", "option_score_incompetent": "0",
         "excellent_cap": "1",
     }  # fmt: skip
+    blank = client.get("/admin/surveys/new").get_data(as_text=True)
+    # A cadre reads "name · unit position"; the lists say how to pick several with a mouse.
+    assert ">张建国 · 云路镇 镇党委书记</option>" in blank
+    assert "按住 Ctrl（Mac 上为 ⌘）点选可选多个" in blank
     bad = client.post("/admin/surveys/new", data=data)
     assert bad.status_code == 422 and "现为 90" in bad.get_data(as_text=True)
     made = client.post("/admin/surveys/new", data={**data, "group_weight_1": "40"})
