@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from evaluation.accounts import operations as accounts
 from evaluation.evidence import operations as evidence
-from models import Evidence, EvidenceLink, Score, db
+from models import Evidence, EvidenceLink, Score, User, db
 from tests import evidence_files as files
 from tests.conftest import SEED_ACTOR, user
 from tests.ledger_world import build_world, fill_towns, open_period
@@ -185,3 +185,19 @@ def test_a_sideways_phone_photo_gets_an_upright_thumbnail(app, client, auth, sto
     auth.login("assessor")
     with Image.open(io.BytesIO(client.get(f"/evidence/{sha}/thumb").data)) as thumb:
         assert thumb.size[1] > thumb.size[0]
+
+
+def test_the_list_names_the_uploader_as_people_know_them(app, stored):
+    """上传：<display name>, like 记录人 beside it — not the login name."""
+    from flask import render_template_string
+
+    with app.test_request_context():
+        shown = db.session.scalar(select(User.display_name).where(User.username == "assessor"))
+        assert shown and shown != "assessor"
+        links = evidence.evidence_for("score", stored["score_id"])
+        html = render_template_string(
+            '{% from "evidence/macros.html" import evidence_list %}{{ evidence_list(links) }}',
+            links=links,
+        )
+    assert html.count(f"上传：{shown} ·") == 3
+    assert "上传：assessor" not in html

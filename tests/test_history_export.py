@@ -524,3 +524,59 @@ def test_download_names_are_written_as_flask_writes_them(app, name):
     assert content_disposition(name) == flask_header
     disposition, options = parse_options_header(content_disposition(name, "x.csv"))
     assert disposition == "attachment" and options["filename"] == name
+
+
+def test_survey_and_evidence_events_read_in_chinese():
+    """The history page names a 民主测评's and a 佐证材料's fields in Chinese, its rater group
+    as 测评人群体 (not 研判组), what it rates by name and its times in Beijing time."""
+    from evaluation.history.admin import field_changes
+
+    created = {
+        "entity": "survey",
+        "before": None,
+        "after": {
+            "title": "2026年度民主测评",
+            "target_kind": "leadership",
+            "opens_at": "2026-12-01T19:00:27.460290Z",
+            "closes_at": "2026-12-15T20:00:00.000000Z",
+            "excellent_cap": 2,
+        },
+    }
+    assert field_changes(created) == [
+        ("标题", None, "2026年度民主测评"),
+        ("测评对象类型", None, "镇街领导班子"),
+        ("每张选票“优秀”上限", None, "2"),
+        ("投票开始", None, "2026-12-02 03:00"),
+        ("投票截止", None, "2026-12-16 04:00"),
+    ]
+    codes = {"entity": "survey", "before": None, "after": {"group": "班子成员", "count": 5}}
+    assert field_changes(codes) == [("测评人群体", None, "班子成员"), ("数量", None, "5")]
+    added = {
+        "entity": "evidence",
+        "before": None,
+        "after": {
+            "name": "照片.jpg",
+            "media_type": "image/jpeg",
+            "size": 10240,
+            "target_type": "cadre_record",
+            "target_id": 7,
+        },
+    }
+    assert field_changes(added) == [
+        ("名称", None, "照片.jpg"),
+        ("文件类型", None, "image/jpeg"),
+        ("文件大小（字节）", None, "10240"),
+        ("佐证对象", None, "干部纪实"),
+        ("佐证对象编号", None, "7"),
+    ]
+
+
+def test_a_vote_names_its_actor_as_the_anonymous_rater(app):
+    """A 民主测评 vote has no account behind it: the history page says 匿名测评人."""
+    from evaluation.history.exports import Names
+
+    names = Names(people={"admin": "系统管理员"}, units={}, indicators={})
+    with app.test_request_context():
+        assert names.person("anonymous-voter") == "匿名测评人"
+        assert names.person("admin") == "系统管理员"
+        assert names.person("nobody") == ""

@@ -3,6 +3,7 @@ ballot under a race, throttling, the tally, the cadre ledger record."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from datetime import timedelta
@@ -466,6 +467,10 @@ def test_the_pages_set_up_publish_and_close(app, client, auth):
         "option_label_incompetent": "不称职", "option_score_incompetent": "0",
         "excellent_cap": "1",
     }  # fmt: skip
+    blank = client.get("/admin/surveys/new").get_data(as_text=True)
+    # A cadre reads "name · unit position"; the lists say how to pick several with a mouse.
+    assert ">张建国 · 云路镇 镇党委书记</option>" in blank
+    assert "按住 Ctrl（Mac 上为 ⌘）点选可选多个" in blank
     bad = client.post("/admin/surveys/new", data=data)
     assert bad.status_code == 422 and "现为 90" in bad.get_data(as_text=True)
     made = client.post("/admin/surveys/new", data={**data, "group_weight_1": "40"})
@@ -488,6 +493,18 @@ def test_the_pages_set_up_publish_and_close(app, client, auth):
     assert client.post(f"/admin/surveys/{survey.id}/close").status_code == 302
     page = client.get(detail).get_data(as_text=True)
     assert "已结束" in page and 'id="tally-table"' in page and "tally-data" in page
+    # The grades read "优秀 100 分"; the chart's axis is named in the page's language and
+    # the tally table keeps its cells on one line (it scrolls sideways on a phone).
+    assert "优秀 100 分、称职 80 分" in page
+    chart = json.loads(page.split('id="tally-data">')[1].split("</script>")[0])
+    assert chart["axisName"] == "票数"
+    assert 'class="table table-sm table-bordered text-nowrap" id="tally-table"' in page
+    with client.session_transaction() as browser_session:
+        browser_session["lang"] = "en"
+    page = client.get(detail).get_data(as_text=True)
+    assert "100 pts" in page and " 分" not in page.split('id="survey-turnout"')[0]
+    chart = json.loads(page.split('id="tally-data">')[1].split("</script>")[0])
+    assert chart["axisName"] == "Votes"
     auth.logout()
     auth.login("supervisor")
     assert client.post(f"/admin/surveys/{survey.id}/publish").status_code == 403

@@ -213,6 +213,24 @@ FIELD_LABELS = {
     "ci": "CI",
     "cr": _l("一致性比率 CR"),
     "weight_judgements": _l("随方案复制的判断矩阵"),
+    # 民主测评 (docs/surveys.md) and 佐证材料 (docs/evidence.md) events.
+    "target_kind": _l("测评对象类型"),
+    "indicator": _l("指标"),
+    "targets": _l("测评对象"),
+    "groups": _l("测评人群体"),
+    "options": _l("评价等次"),
+    "excellent_cap": _l("每张选票“优秀”上限"),
+    "opens_at": _l("投票开始"),
+    "closes_at": _l("投票截止"),
+    "count": _l("数量"),
+    "ballots": _l("选票数"),
+    "scores": _l("综合得分"),
+    "cadre_records": _l("记入干部台账"),
+    "media_type": _l("文件类型"),
+    "size": _l("文件大小（字节）"),
+    "sha256": "SHA-256",
+    "target_type": _l("佐证对象"),
+    "target_id": _l("佐证对象编号"),
     "quotas": _l("名额"),
     "sources": _l("来源周期及权重"),
     "quota_grade": _l("名额调整后"),
@@ -259,6 +277,8 @@ ENTITY_FIELD_LABELS = {
     "period": {"code": _l("周期代码"), "name": _l("周期名称")},
     "api_token": {"name": _l("令牌名称")},
     "user": {"unit": _l("所在镇街")},
+    #: a survey's ``group`` is a rater group, not an analysis group
+    "survey": {"group": _l("测评人群体")},
 }
 
 
@@ -327,6 +347,8 @@ _FIELD_CODES = {
     "orientation": ORIENTATIONS,
     "target_type": EvidenceTarget.labels(),
     "typical_batch": TYPICAL_BATCHES,
+    #: What a 民主测评 rates (models/surveys.py TARGET_KINDS).
+    "target_kind": {"cadre": _l("干部"), "leadership": _l("镇街领导班子")},
 }
 
 

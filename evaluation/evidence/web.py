@@ -23,6 +23,7 @@ from evaluation.evidence.sniff import JPEG, KIND_NAMES, PDF, PNG
 from evaluation.evidence.store import chunks, current_store, human_size
 from evaluation.security import Refused
 from models import CadreRecord, Evidence, EvidenceLink, ProjectUpdate, ReviewRecord, Score, db
+from models.users import display_names
 
 bp = Blueprint("evidence", __name__, template_folder="templates")
 
@@ -40,6 +41,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["filesize"] = human_size
     app.jinja_env.globals["evidence_kind"] = lambda media_type: KIND_NAMES.get(
         media_type, media_type
+    )
+    # Who uploaded, by the name people know them by (the list shows 上传：督导组 蔡丽华).
+    app.jinja_env.globals["evidence_people"] = lambda links: display_names(
+        [link.linked_by for link in links]
     )
 
 

@@ -21,6 +21,7 @@ from evaluation.core.permissions import can
 from evaluation.core.writing import ServiceError
 from evaluation.history import chain as history
 from evaluation.history import checkpoints, exports
+from evaluation.i18n import local_time
 from evaluation.web import LARGEST_SEQ, int_arg
 from models import Period, db
 
@@ -39,6 +40,16 @@ def readable(value) -> str:
 
 
 _FIELD_ORDER = {name: index for index, name in enumerate(labels.FIELD_LABELS)}
+
+
+def _shown(entity, key, value):
+    """A stored code by its label; a UTC time (``opens_at``…) in Beijing time."""
+    if key.endswith("_at") and isinstance(value, str):
+        try:
+            return local_time(value, "%Y-%m-%d %H:%M")
+        except ValueError:
+            return value
+    return labels.value_label(entity, key, value)
 
 
 def field_changes(event: dict) -> list[tuple[str, str | None, str | None]]:
@@ -62,10 +73,10 @@ def field_changes(event: dict) -> list[tuple[str, str | None, str | None]]:
         rows.append(
             (
                 labels.field_label(entity, key),
-                readable(labels.value_label(entity, key, before.get(key)))
+                readable(_shown(entity, key, before.get(key)))
                 if event["before"] is not None
                 else None,
-                readable(labels.value_label(entity, key, after.get(key)))
+                readable(_shown(entity, key, after.get(key)))
                 if event["after"] is not None
                 else None,
             )

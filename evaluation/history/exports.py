@@ -25,7 +25,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from json.encoder import encode_basestring
 
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from sqlalchemy import and_, or_, select
 
 from evaluation.core import labels
@@ -328,12 +328,18 @@ class Names:
         )
 
     def person(self, username: str | None) -> str:
+        if username == ANONYMOUS_VOTER:
+            return gettext("匿名测评人")
         return self.people.get(username or "", "")
 
     def of_key(self, entity: str | None, key: str) -> tuple[str, str]:
         """Return the unit name and indicator name of an event's key ("" when none)."""
         unit, indicator = key_codes(entity, key)
         return self.units.get(unit, ""), self.indicators.get(indicator, "")
+
+
+#: The actor of every 民主测评 vote: no account, nobody in particular (docs/surveys.md).
+ANONYMOUS_VOTER = "anonymous-voter"
 
 
 #: Column headers of the CSV and XLSX exports (docs/rules.md#history-chain, "Exports"):

@@ -28,8 +28,9 @@
     textStyle: { fontFamily: FONT },
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
     legend: { top: 0 },
-    grid: { left: 8, right: 24, top: 32, bottom: 8, containLabel: true },
-    xAxis: { type: "value", name: "票数", minInterval: 1 },
+    grid: { left: 8, right: 24, top: 32, bottom: 28, containLabel: true },
+    // The axis name under the middle of the axis: at its end it was cut off by the edge.
+    xAxis: { type: "value", name: data.axisName, nameLocation: "middle", nameGap: 26, minInterval: 1 },
     yAxis: { type: "category", inverse: true, data: names, axisLabel: { interval: 0 } },
     series: data.options.map(function (option) {
       return {

@@ -102,3 +102,22 @@ def test_dashboard_on_a_phone(phone, phone_server, tmp_path, user, table):
     assert_cards(phone, table)
     assert_no_violations(phone)
     screenshot(phone, tmp_path, f"phone-dashboard-{user}")
+
+
+@pytest.mark.parametrize(
+    ("user", "path"),
+    [
+        ("auditor", "/admin/history/"),
+        ("supervisor", "/admin/surveys/"),
+        ("supervisor", "/admin/surveys/1"),
+        ("admin", "/admin/surveys/2"),
+        ("admin", "/admin/ranking/?period=2026Q1"),
+    ],
+)
+def test_history_surveys_and_an_approved_ranking_on_a_phone(phone, phone_server, user, path):
+    """The history page with its checkpoint panel, the 民主测评 pages (the tally scrolls inside
+    its own box) and an approved period's ranking with its signed checkpoint: nothing makes
+    the page itself scroll sideways."""
+    open_as(phone, phone_server, user, path)
+    assert phone.url.endswith(path)
+    assert_no_sideways_scroll(phone)
