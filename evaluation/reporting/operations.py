@@ -157,7 +157,7 @@ def _stale(claim: Claim | None) -> Conflict:
 
 def _state_refused(claim: Claim, action: str) -> Conflict:
     step = CLAIM_WORKFLOW[action]
-    allowed = "、".join(ClaimStatus(s).label for s in sorted(step.sources))
+    allowed = "、".join(str(ClaimStatus(s).label) for s in sorted(step.sources))
     return Conflict(
         f"这条自评当前为「{claim.status_name}」，只有{allowed}的自评才能{step.label}",
         details=current(claim),
