@@ -61,8 +61,9 @@ def build(app, towns: int) -> str:
         unit_ids = records.create_rows(admin, Unit, rows)
         period = records.create(
             admin, Period,
-            {"code": "P2026Q3", "name": "2026年第三季度（省）", "start_date": reporting.local_today()
-             - timedelta(days=60), "end_date": reporting.local_today() + timedelta(days=30),
+            {"code": "P2026Q3", "name": "2026年第三季度（省）",
+             "start_date": reporting.local_today() - timedelta(days=60),
+             "end_date": reporting.local_today() + timedelta(days=30),
              "town_scheme": scheme, "report_due": reporting.local_today() - timedelta(days=1)},
         )  # fmt: skip
         periods.open_period(admin, period)

@@ -98,8 +98,8 @@ def verdict(page, code: str, decision: str, *, value: str = "", reason: str = ""
     if value:
         page.fill(f"#adjust-value-{YUNLU}-{code}", value)
     if reason:
-        page.fill(f"#{decision}-reason-{YUNLU}-{code}", reason)
-    page.click(f"{row} .verdict-{decision} button")
+        page.fill(f"#reason-{YUNLU}-{code}", reason)
+    page.click(f"{row} button.verdict-{decision}")
     page.wait_for_load_state("networkidle")
 
 
