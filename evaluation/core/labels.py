@@ -13,7 +13,13 @@ from flask_babel import lazy_gettext as _l
 from models.cadres import ORIENTATIONS
 from models.reviews import PRIORITIES, REASONS
 from models.schemes import DIRECTIONS, METHODS, TIE_METHODS
-from models.states import PeriodStatus, ProjectStatus, ReviewCaseStatus, SchemeStatus
+from models.states import (
+    ClaimStatus,
+    PeriodStatus,
+    ProjectStatus,
+    ReviewCaseStatus,
+    SchemeStatus,
+)
 from models.units import LEVELS
 from models.users import ROLES
 
@@ -54,6 +60,10 @@ ACTION_LABELS = {
     "review_case.update": _l("更新研判任务"),
     "evidence.add": _l("上传佐证材料"),
     "evidence.unlink": _l("撤下佐证材料"),
+    "claim.save": _l("保存自评"),
+    "claim.submit": _l("报送自评"),
+    "claim.verdict": _l("认定自评"),
+    "reporting.reopen": _l("重新开放报送"),
 }
 VERBS = {"create": _l("新增"), "update": _l("修改"), "delete": _l("删除")}
 
@@ -80,6 +90,7 @@ ENTITY_LABELS = {
     "setting": _l("系统设置"),
     "annual_period": _l("年度综合考评"),
     "evidence": _l("佐证材料"),
+    "claim": _l("镇街自评"),
 }
 
 #: A filter by action label also finds these actions: entering scores includes clearing
@@ -92,6 +103,7 @@ _STATES = {
     "review_case": ReviewCaseStatus,
     "scheme": SchemeStatus,
     "key_project": ProjectStatus,
+    "claim": ClaimStatus,
 }
 
 
