@@ -328,3 +328,45 @@ def test_town_leaders_are_the_exact_positions_on_every_page(cadres, client, auth
     assert "历次考核排名" in client.get(
         f"/admin/cadre-ledger/{cadre_id(cadres, '吴镇长')}"
     ).get_data(as_text=True)
+
+
+def test_a_records_evidence_shows_and_the_record_keepers_may_add_more(cadres, client, auth):
+    """佐证材料 on a cadre record (docs/evidence.md#the-partial): listed with its photo
+    facts; the upload form for those who keep records (admin, supervisor), not the auditor."""
+    import io
+
+    from evaluation.evidence import operations as evidence
+    from models import CadreRecord
+    from tests import evidence_files
+    from tests.conftest import user
+
+    with cadres.app_context():
+        record = db.session.scalar(
+            select(CadreRecord).where(CadreRecord.title == "驻村走访困难群众")
+        )
+        record_id = record.id
+        evidence.add_evidence(
+            user("supervisor"), evidence_files.jpeg(), filename="走访照片.jpg",
+            target_type="cadre_record", target_id=record_id,
+        )  # fmt: skip
+    page = f"/admin/cadre-ledger/{cadre_id(cadres, '陈书记')}"
+    auth.login("auditor")
+    html = client.get(page).get_data(as_text=True)
+    grassroots = section(html, "grassroots")
+    assert "走访照片.jpg" in grassroots and "拍摄时间 2026-09-18 10:20" in grassroots
+    assert "位置 23.55010, 116.37280" in grassroots
+    assert "evidence/attach" not in html
+    auth.logout()
+    auth.login("supervisor")
+    html = client.get(page).get_data(as_text=True)
+    assert 'name="target_type" value="cadre_record"' in section(html, "grassroots")
+    answer = client.post(
+        "/evidence/attach",
+        data={
+            "target_type": "cadre_record", "target_id": str(record_id), "next": page,
+            "file": (io.BytesIO(evidence_files.pdf()), "谈话记录.pdf"),
+        },
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert answer.status_code == 303
+    assert "谈话记录.pdf" in section(client.get(page).get_data(as_text=True), "grassroots")

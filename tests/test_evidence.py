@@ -272,3 +272,20 @@ def test_a_hostile_name_is_cleaned_before_it_is_kept(world):
         target_id=1,
     )
     assert found.original_name == "项目清单.pdf"
+
+
+def test_a_periods_links_come_in_one_reading(world):
+    period = world.period()
+    for target, data in ((1, files.pdf()), (2, files.png()), (2, files.jpeg())):
+        evidence.add_evidence(
+            user("assessor"), data, filename="f", target_type="score", target_id=target,
+            period_id=period.id,
+        )  # fmt: skip
+    evidence.add_evidence(
+        user("assessor"), files.pdf("other"), filename="f", target_type="score", target_id=3
+    )
+    found = evidence.evidence_for_period("score", period.id)
+    assert {key: [lk.evidence.media_type for lk in links] for key, links in found.items()} == {
+        1: ["application/pdf"],
+        2: ["image/png", "image/jpeg"],
+    }

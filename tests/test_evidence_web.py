@@ -170,3 +170,18 @@ def test_the_unlink_door_needs_a_reason(app, client, auth, stored):
     client.post("/evidence/unlink", data={"link_id": link_id, "reason": "重复", "next": "/admin/"})
     with app.app_context():
         assert len(evidence.evidence_for("score", stored["score_id"])) == 2
+
+
+def test_a_sideways_phone_photo_gets_an_upright_thumbnail(app, client, auth, stored):
+    out = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to show
+    Image.new("RGB", (400, 200), (10, 20, 30)).save(out, "JPEG", exif=exif)
+    with app.app_context():
+        sha = evidence.add_evidence(
+            user("assessor"), out.getvalue(), filename="竖拍.jpg", target_type="score",
+            target_id=stored["score_id"],
+        ).sha256  # fmt: skip
+    auth.login("assessor")
+    with Image.open(io.BytesIO(client.get(f"/evidence/{sha}/thumb").data)) as thumb:
+        assert thumb.size[1] > thumb.size[0]

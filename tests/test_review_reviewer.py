@@ -176,3 +176,46 @@ def test_others_cannot_settle_a_groups_cases(world, client, auth, who):
     assert response.status_code == 403
     with world.app_context():
         assert _status("2026Q2", "西岭村") == "open" and events() == before
+
+
+def test_a_visits_photos_are_for_its_group_only(world, client, auth):
+    """佐证材料 of a review record (docs/evidence.md): the group's reviewer attaches and
+    sees them on the village page; another group's reviewer may neither attach nor
+    download."""
+    import io
+
+    from tests import evidence_files
+
+    with world.app_context():
+        village = unit("西岭村")  # first group's
+        record = reviews.record_review(
+            user("reviewer"), village, date=date(2026, 6, 3), visitors="甲",
+            findings="道路硬化", conclusion="好",
+        )  # fmt: skip
+        record_id, village_id = record.id, village.id
+    page = f"/admin/review/village/{village_id}"
+    photo = evidence_files.jpeg()
+
+    def attach():
+        return client.post(
+            "/evidence/attach",
+            data={
+                "target_type": "review_record", "target_id": str(record_id), "next": page,
+                "file": (io.BytesIO(photo), "走访照片.jpg"),
+            },
+            content_type="multipart/form-data",
+        )  # fmt: skip
+
+    auth.login("reviewer2")
+    assert attach().status_code == 403
+    auth.logout()
+    auth.login("reviewer")
+    assert 'name="target_type" value="review_record"' in client.get(page).get_data(as_text=True)
+    assert attach().status_code == 303
+    html = client.get(page).get_data(as_text=True)
+    assert "走访照片.jpg" in html and "拍摄时间 2026-09-18 10:20" in html
+    sha = re.search(r'data-sha256="([0-9a-f]{64})"', html).group(1)
+    assert client.get(f"/evidence/{sha}").status_code == 200
+    auth.logout()
+    auth.login("reviewer2")
+    assert client.get(f"/evidence/{sha}").status_code == 403

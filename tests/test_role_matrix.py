@@ -101,6 +101,11 @@ PAGES: dict[str, tuple] = {
     # the boards
     "/admin/cadre-ledger/":               (200, 403, 200, 200, 200, 403, LOGIN),
     "/admin/projects-board/":             (200, 200, 200, 200, 403, 403, LOGIN),
+    # 佐证材料 of a score: whoever reads the entry page (docs/evidence.md#who-sees-a-file);
+    # a reporter sees its own town's claims' files only
+    "/evidence/{pdf}":                    (200, 200, 200, 200, 403, 403, LOGIN),
+    "/evidence/{pdf}?inline=1":           (200, 200, 200, 200, 403, 403, LOGIN),
+    "/evidence/{photo}/thumb":            (200, 200, 200, 200, 403, 403, LOGIN),
 }
 
 #: API reads with each role's token (anonymous: no Authorization header).
@@ -135,6 +140,11 @@ PUT_CLAIM_EXPECTED = (403, 403, 403, 403, 403, 200, 401)
 POST_BATCH = "/admin/reports/batch"
 #:                                   admin assessor supervisor auditor reviewer reporter anonymous
 POST_BATCH_EXPECTED = (303, 303, 303, 303, 403, 403, LOGIN)
+
+#: The API's evidence file (not JSON when it answers 200); the file supports a score.
+EVIDENCE_API = "/api/v1/evidence/{pdf}"
+#:                                   admin assessor supervisor auditor reviewer reporter anonymous
+EVIDENCE_API_EXPECTED = (200, 200, 200, 200, 403, 403, 401)
 # fmt: on
 
 
@@ -155,6 +165,19 @@ def ledger(app):
             "xintao": world.unit("新桃村").id,  # first group
             "ruilian": world.unit("瑞联村").id,  # second group
         }
+        from evaluation.evidence import operations as evidence
+        from models import Score
+        from tests import evidence_files
+
+        score = db.session.scalars(select(Score).order_by(Score.id)).first()
+        for key, data, name in (
+            ("pdf", evidence_files.pdf(), "验收报告.pdf"),
+            ("photo", evidence_files.jpeg(), "现场.jpg"),
+        ):
+            ids[key] = evidence.add_evidence(
+                world.user("assessor"), data, filename=name, target_type="score",
+                target_id=score.id, period_id=period.id,
+            ).sha256  # fmt: skip
         tokens = {
             u.role: accounts.create_token(SETUP, u, f"{u.role}-token")
             for u in db.session.scalars(select(User))
@@ -294,3 +317,11 @@ def test_starting_a_batch_of_reports_answers_each_role_as_the_table_says(
         thread = app.extensions.get("report_batches", {}).get(job)
         if thread is not None:
             thread.join(120)
+
+
+@pytest.mark.parametrize("role", COLUMNS)
+def test_the_api_evidence_file_answers_each_role_as_the_table_says(app, ledger, role):
+    ids, tokens = ledger
+    headers = {"Authorization": f"Bearer {tokens[role]}"} if role != "anonymous" else {}
+    response = app.test_client().get(EVIDENCE_API.format(**ids), headers=headers)
+    assert response.status_code == EVIDENCE_API_EXPECTED[COLUMNS.index(role)]

@@ -20,6 +20,7 @@ from evaluation.admin.access import AccessMixin
 from evaluation.core.permissions import can
 from evaluation.core.states import PeriodStatus
 from evaluation.core.writing import ServiceError
+from evaluation.evidence import operations as evidence
 from evaluation.grades import any_values, shown_grade
 from evaluation.i18n import local_time
 from evaluation.projects.board import project_rows, shanghai_today
@@ -248,6 +249,9 @@ class CadreLedgerView(AccessMixin, BaseView):
             "can_view_projects": can(current_user, "project.view"),
             "can_view_ranking": can(current_user, "ranking.view"),
             "can_view_reports": can(current_user, "report.view"),
+            # 佐证材料 of each record (docs/evidence.md#the-partial)
+            "record_files": evidence.evidence_for_many("cadre_record", [r.id for r in records]),
+            "can_attach": can(current_user, "cadre_record.write"),
         }
 
     @expose("/<int:cadre_id>")

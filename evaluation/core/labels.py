@@ -15,6 +15,7 @@ from models.reviews import PRIORITIES, REASONS
 from models.schemes import DIRECTIONS, METHODS, TIE_METHODS
 from models.states import (
     ClaimStatus,
+    EvidenceTarget,
     PeriodStatus,
     ProjectStatus,
     ReviewCaseStatus,
@@ -139,6 +140,7 @@ _FIELD_CODES = {
     "priority": PRIORITIES,
     "reasons": REASONS,
     "orientation": ORIENTATIONS,
+    "target_type": EvidenceTarget.labels(),
 }
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "add_evidence",
     "evidence_for",
     "evidence_for_many",
+    "evidence_for_period",
     "find",
     "link_evidence",
     "may_see",
@@ -143,6 +144,28 @@ def evidence_for_many(
             query = query.where(EvidenceLink.unlinked_at.is_(None))
         for link in db.session.scalars(query):
             found.setdefault(link.target_id, []).append(link)
+    return found
+
+
+def evidence_for_period(
+    target_type: str, period_id: int, *, include_unlinked: bool = False
+) -> dict[int, list[EvidenceLink]]:
+    """Every link of one target type in a period, in one query (a province's claims):
+    ``{target_id: [link…]}``. Only links written with their ``period_id``."""
+    query = (
+        select(EvidenceLink)
+        .options(joinedload(EvidenceLink.evidence))
+        .where(
+            EvidenceLink.target_type == EvidenceTarget(target_type).value,
+            EvidenceLink.period_id == period_id,
+        )
+        .order_by(EvidenceLink.id)
+    )
+    if not include_unlinked:
+        query = query.where(EvidenceLink.unlinked_at.is_(None))
+    found: dict[int, list[EvidenceLink]] = {}
+    for link in db.session.scalars(query):
+        found.setdefault(link.target_id, []).append(link)
     return found
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import io
 
 from flask import Blueprint, Flask, Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
-from PIL import Image
+from PIL import Image, ImageOps
 
 from evaluation.auth import safe_next
 from evaluation.core.downloads import content_disposition
@@ -21,7 +22,7 @@ from evaluation.evidence import operations
 from evaluation.evidence.sniff import JPEG, KIND_NAMES, PDF, PNG
 from evaluation.evidence.store import chunks, current_store, human_size
 from evaluation.security import Refused
-from models import CadreRecord, Evidence, ProjectUpdate, ReviewRecord, Score, db
+from models import CadreRecord, Evidence, EvidenceLink, ProjectUpdate, ReviewRecord, Score, db
 
 bp = Blueprint("evidence", __name__, template_folder="templates")
 
@@ -82,7 +83,7 @@ def file_response(found: Evidence, *, inline: bool = False) -> Response:
 
 def _signed_in():
     if not current_user.is_authenticated:
-        flash("请先登录。", "warning")
+        flash(_("请先登录。"), "warning")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     return None
 
@@ -110,7 +111,8 @@ def thumbnail(sha256: str):
         if image.format == "JPEG":
             image.draft("RGB", (THUMB_SIDE, THUMB_SIDE))
         image.thumbnail((THUMB_SIDE, THUMB_SIDE))
-        small = image.convert("RGB")
+        # A phone stores a portrait photo sideways with an Orientation tag: turn it.
+        small = ImageOps.exif_transpose(image).convert("RGB")
     out = io.BytesIO()
     small.save(out, "JPEG", quality=80)
     response = Response(out.getvalue(), mimetype="image/jpeg")
@@ -165,6 +167,10 @@ def attach():
     if facts is None:
         abort(404)
     unit_id, period_id, indicator = facts
+    # Whoever attaches must see the target too (a reviewer: only their group's villages).
+    probe = EvidenceLink(target_type=kind, target_id=int(target), unit_id=unit_id)
+    if not operations.may_see_link(current_user, probe):
+        abort(403)
     try:
         found = operations.add_evidence(
             current_user,
@@ -182,7 +188,7 @@ def attach():
             flash(error.message, "danger")
             return _back(url_for("admin.index"))
         raise Refused(error.status, error.message) from None
-    flash(f"已上传佐证材料：{found.original_name}", "success")
+    flash(_("已上传佐证材料：%(name)s", name=found.original_name), "success")
     return _back(url_for("admin.index"))
 
 
@@ -201,5 +207,5 @@ def unlink():
             abort(error.status)
         flash(error.message, "danger")
         return _back(url_for("admin.index"))
-    flash("已撤下佐证材料（文件仍保留，可在变更历史中查到）", "success")
+    flash(_("已撤下佐证材料（文件仍保留，可在变更历史中查到）"), "success")
     return _back(url_for("admin.index"))

@@ -22,6 +22,7 @@ from evaluation.core.periods import default_period
 from evaluation.core.permissions import can
 from evaluation.core.states import PeriodStatus, ReviewCaseStatus
 from evaluation.core.writing import ServiceError
+from evaluation.evidence import operations as evidence
 from evaluation.i18n import SHANGHAI
 from evaluation.periods import operations as period_service
 from evaluation.ranking import reading
@@ -208,8 +209,15 @@ class ReviewBoardView(AccessMixin, BaseView):
             abort(404)
         return unit
 
-    def _render_village(self, unit: Unit, period: Period | None, *, review_form=None,
-                        close_form=None, status: int = 200):
+    def _render_village(
+        self,
+        unit: Unit,
+        period: Period | None,
+        *,
+        review_form=None,
+        close_form=None,
+        status: int = 200,
+    ):
         if not reviews.may_see_village(current_user, unit):
             abort(403)
         flags, flag_error = period_flags(period)
@@ -251,6 +259,8 @@ class ReviewBoardView(AccessMixin, BaseView):
             close_reason=reviews.close_reason(case) if case is not None else None,
             cases=cases,
             records=records,
+            # 佐证材料 of each visit (docs/evidence.md#the-partial)
+            record_files=evidence.evidence_for_many("review_record", [r.id for r in records]),
             may_review=reviews.may_review(current_user, unit),
             review_form=review_form,
             close_form=close_form or CloseCaseForm(),
