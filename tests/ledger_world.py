@@ -10,7 +10,7 @@ Three towns, four villages (three typical, in two analysis groups), two periods
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from evaluation.core.writing import SystemActor
@@ -190,8 +190,9 @@ def build_world() -> World:
 
     if db.session.scalar(db.select(User.id).where(User.username == "reporter")) is None:
         accounts.create_user(
-            SETUP, "reporter", "reporter", PASSWORD, display_name="测试镇街填报员", unit=towns[1]
-        )
+            SETUP, "reporter", "reporter", PASSWORD, display_name="测试镇街填报员", unit=towns[1],
+            created_at=datetime(2026, 1, 1),  # a fixed time: two worlds store the same events
+        )  # fmt: skip
     return World(town_scheme.id, village_scheme.id, q2.id, q3.id)
 
 

@@ -124,7 +124,8 @@ PAGES: dict[str, tuple] = {
     # and the admin's to hand out; no checkpoint exists yet in this ledger, hence 404
     "/admin/history/public-key.pem":      (200, 403, 403, 200, 403, 403, LOGIN),
     "/admin/history/checkpoint.json":     (404, 403, 403, 404, 403, 403, LOGIN),
-    # 佐证材料 of a score: whoever reads the entry page (docs/evidence.md#who-sees-a-file)
+    # 佐证材料 of a score: whoever reads the entry page (docs/evidence.md#who-sees-a-file);
+    # a reporter sees its own town's claims' files only
     "/evidence/{pdf}":                    (200, 200, 200, 200, 403, 403, LOGIN),
     "/evidence/{pdf}?inline=1":           (200, 200, 200, 200, 403, 403, LOGIN),
     "/evidence/{photo}/thumb":            (200, 200, 200, 200, 403, 403, LOGIN),
@@ -191,7 +192,7 @@ API_WRITES: dict[tuple[str, str], tuple] = {
 POST_CHECKPOINT = "/admin/history/checkpoint"
 #:                                   admin assessor supervisor auditor reviewer reporter anonymous
 POST_CHECKPOINT_EXPECTED = (303, 403, 403, 303, 403, 403, LOGIN)
-#: The API's evidence file (not JSON when it answers 200).
+#: The API's evidence file (not JSON when it answers 200); the file supports a score.
 EVIDENCE_API = "/api/v1/evidence/{pdf}"
 #:                                   admin assessor supervisor auditor reviewer reporter anonymous
 EVIDENCE_API_EXPECTED = (200, 200, 200, 200, 403, 403, 401)

@@ -13,6 +13,7 @@ from functools import wraps
 
 from flask import Blueprint, Flask, g, jsonify, request
 from spectree import SecurityScheme, SecuritySchemeData, SpecTree
+from werkzeug.routing import BaseConverter
 
 from evaluation.accounts import operations as accounts
 from evaluation.api.schemas import PROBLEMS, OpenApiDocument, answers
@@ -75,8 +76,16 @@ spec = SpecTree(
 )
 
 
+class IndicatorCode(BaseConverter):
+    """An indicator code in a claim's path: any segment but ``submit``, which names the
+    town's submission (``POST …/claims/<unit>/submit``), so that path is no indicator's."""
+
+    regex = r"(?!submit(?:/|$))[^/]+"
+
+
 def init_app(app: Flask) -> None:
     """Register the API; it authenticates by token, so CSRF does not apply."""
+    app.url_map.converters["indicator"] = IndicatorCode
     csrf.exempt(bp)
     app.register_blueprint(bp)
 
@@ -131,7 +140,18 @@ def token_required(permission: str = "api.read"):
 @spec.validate(resp=answers(OpenApiDocument, "OpenAPI 3.1 文档"), security=[], tags=["文档"])
 def openapi():
     """本文档（无需令牌）"""
-    return jsonify(spec.spec)
+    return jsonify(_with_string_paths(spec.spec))
+
+
+def _with_string_paths(document: dict) -> dict:
+    """Say ``string`` for a path parameter of the ledger's own converters (``indicator``),
+    which spectree leaves without a schema."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") == "path" and parameter.get("schema") is None:
+                    parameter["schema"] = {"type": "string"}
+    return document
 
 
 # The endpoints register themselves on ``bp`` when imported.

@@ -114,7 +114,7 @@ def period_claims(code: str):
     )
 
 
-@bp.put("/periods/<code>/claims/<unit_code>/<indicator_code>")
+@bp.put("/periods/<code>/claims/<unit_code>/<indicator:indicator_code>")
 @token_required("claim.write")
 @spec.validate(
     json=ClaimChange,
@@ -178,7 +178,7 @@ _upload_documented = spec.validate(
 )(_upload)
 
 
-@bp.post("/periods/<code>/claims/<unit_code>/<indicator_code>/evidence")
+@bp.post("/periods/<code>/claims/<unit_code>/<indicator:indicator_code>/evidence")
 @token_required("claim.write")
 @wraps(_upload_documented)
 def post_claim_evidence(code: str, unit_code: str, indicator_code: str):
@@ -208,7 +208,7 @@ def submit_claims(code: str, unit_code: str):
     return _submit(code, unit_code)
 
 
-@bp.post("/periods/<code>/claims/<unit_code>/<indicator_code>/verdict")
+@bp.post("/periods/<code>/claims/<unit_code>/<indicator:indicator_code>/verdict")
 @token_required("claim.verify")
 @spec.validate(
     json=ClaimVerdict,
@@ -230,7 +230,6 @@ def claim_verdict(code: str, unit_code: str, indicator_code: str):
         body["decision"],
         value=body.get("value"),
         reason=body.get("reason") or "",
-        version=body.get("version"),
     )
     row = pages._rows(period, [unit.id], [indicator])[unit.id][0]
     return jsonify(_claim_dict(unit, row, reporter=False))

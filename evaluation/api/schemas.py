@@ -136,9 +136,6 @@ class ClaimVerdict(BaseModel):
     reason: Annotated[StrictStr, Field(pattern=STORABLE_TEXT, max_length=500)] = Field(
         "", description="理由（adjust、return 必填）"
     )
-    version: Annotated[StrictInt, Field(ge=1, le=INT64_MAX)] | None = Field(
-        None, description="可选：读到的自评版本，过期答 409"
-    )
 
 
 # --- answers -------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from models.cadres import ORIENTATIONS
 from models.reviews import PRIORITIES, REASONS
 from models.schemes import DIRECTIONS, METHODS, TIE_METHODS
 from models.states import (
+    ClaimStatus,
     EvidenceTarget,
     ObjectionStatus,
     PeriodStatus,
@@ -85,6 +86,10 @@ ACTION_LABELS = {
     "survey.codes": _l("生成测评码"),
     "survey.report": _l("修改述职内容"),
     "survey.vote": _l("民主测评投票"),
+    "claim.save": _l("保存自评"),
+    "claim.submit": _l("报送自评"),
+    "claim.verdict": _l("认定自评"),
+    "reporting.reopen": _l("重新开放报送"),
 }
 VERBS = {"create": _l("新增"), "update": _l("修改"), "delete": _l("删除")}
 
@@ -115,6 +120,7 @@ ENTITY_LABELS = {
     "tolerance_case": _l("容错纠错"),
     "evidence": _l("佐证材料"),
     "survey": _l("民主测评"),
+    "claim": _l("镇街自评"),
 }
 
 #: Chinese names of the fields, one word per concept wherever the field is shown: a
@@ -307,6 +313,7 @@ _STATES = {
     "survey": SurveyStatus,
     "objection": ObjectionStatus,
     "tolerance_case": ToleranceStatus,
+    "claim": ClaimStatus,
 }
 
 

@@ -98,8 +98,8 @@ def verdict(page, code: str, decision: str, *, value: str = "", reason: str = ""
     if value:
         page.fill(f"#adjust-value-{YUNLU}-{code}", value)
     if reason:
-        page.fill(f"#{decision}-reason-{YUNLU}-{code}", reason)
-    page.click(f"{row} .verdict-{decision} button")
+        page.fill(f"#reason-{YUNLU}-{code}", reason)
+    page.click(f"{row} button.verdict-{decision}")
     page.wait_for_load_state("networkidle")
 
 
@@ -113,6 +113,9 @@ def test_a_town_reports_and_the_assessor_verifies(browser, phone, page, server, 
     # 1. The reporter, on a phone: every indicator, a refused submit, a photo and a PDF.
     login(phone, server, "reporter")
     assert "距报送截止还有 3 天" in phone.inner_text("#own-days-left")
+    for wall in ("/admin/ranking/", "/admin/entry/", "/admin/verification/", "/admin/period/"):
+        assert phone.goto(f"{url}{wall}").status == 403, wall
+    phone.goto(f"{url}/admin/")
     phone.click("text=填写和报送本镇街自评")
     phone.wait_for_url("**/admin/reporting/**")
     assert "须附佐证材料：项目清单、验收报告" in phone.inner_text("#claim-E01")
