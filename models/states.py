@@ -84,18 +84,18 @@ class ProjectStatus(State):
 class ObjectionStatus(State):
     """异议的状态 (docs/publication.md#objections): lodged during 公示, answered by an assessor."""
 
-    PENDING = "pending", "待答复"
-    MAINTAINED = "maintained", "维持原结果"
-    ADJUSTED = "adjusted", "已调整"
+    PENDING = "pending", _l("待答复")
+    MAINTAINED = "maintained", _l("维持原结果")
+    ADJUSTED = "adjusted", _l("已调整")
 
 
 class ToleranceStatus(State):
     """容错纠错申请的状态 (docs/publication.md#tolerance): applied → verifying → decided."""
 
-    APPLIED = "applied", "已申请"
-    VERIFYING = "verifying", "核实中"
-    UPHELD = "upheld", "认定容错"
-    REJECTED = "rejected", "不予认定"
+    APPLIED = "applied", _l("已申请")
+    VERIFYING = "verifying", _l("核实中")
+    UPHELD = "upheld", _l("认定容错")
+    REJECTED = "rejected", _l("不予认定")
 
 
 class EvidenceTarget(State):
