@@ -114,7 +114,9 @@ def create(seeder, period_code: str) -> None:
         )
     )
     scored = set(db.session.scalars(db.select(Score.unit_id).where(Score.period_id == period.id)))
-    reporting_towns = [(i, t) for i, t in enumerate(towns) if t.id not in scored][:3]
+    # Three towns without scores, the first of them still drafting: its values stay empty
+    # for entering them by hand, as the browser journeys do (docs/reporting.md#demo).
+    reporting_towns = [(i, t) for i, t in enumerate(towns) if t.id not in scored][:3][::-1]
     photo = sample_photo("2026:09:20 09:41:07", 23.5672, 116.3914)
     for step, (index, town) in enumerate(reporting_towns):
         reporter = seeder.actor(reporter_username(index))

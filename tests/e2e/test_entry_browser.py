@@ -19,7 +19,7 @@ def seed(app) -> None:
     for role in ROLES:
         if role in UNIT_ROLES:  # a reporter needs its town: tests.ledger_world makes it
             continue
-        accounts.create_user(SEED_ACTOR, role, role, PASSWORD, display_name=ROLES[role])
+        accounts.create_user(SEED_ACTOR, role, role, PASSWORD, display_name=str(ROLES[role]))
     build_world()
     periods.open_period(SEED_ACTOR, db.session.scalar(db.select(Period)))
 

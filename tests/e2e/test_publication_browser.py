@@ -28,7 +28,7 @@ def seed(app) -> None:
     """The small ledger: 2026Q3 filled and submitted, 云路镇 with a 3-point penalty."""
     for role in ROLES:
         if role != "reporter":
-            accounts.create_user(SEED_ACTOR, role, role, PASSWORD, display_name=ROLES[role])
+            accounts.create_user(SEED_ACTOR, role, role, PASSWORD, display_name=str(ROLES[role]))
     world = build_world()
     period = open_period(world)
     fill_towns(world, period)

@@ -29,7 +29,7 @@ WIDTH = 390
 def seed(app) -> None:
     for role in ROLES:
         if role not in UNIT_ROLES:
-            accounts.create_user(SEED_ACTOR, role, role, PASSWORD, display_name=ROLES[role])
+            accounts.create_user(SEED_ACTOR, role, role, PASSWORD, display_name=str(ROLES[role]))
     world = build_world()
     period = db.session.scalar(db.select(Period).where(Period.code == "2026Q3"))
     periods.open_period(SEED_ACTOR, period)
