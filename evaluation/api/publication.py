@@ -17,7 +17,6 @@ from evaluation.api import bp, spec, token_required
 from evaluation.api.periods import _period_or_404
 from evaluation.api.schemas import (
     ERROR_TEXTS,
-    INT64_MAX,
     STORABLE_TEXT,
     DocumentedResponse,
     Error,
@@ -28,10 +27,12 @@ from evaluation.periods import operations as periods
 from evaluation.publication import operations as publication
 from evaluation.publication import sheet
 from evaluation.tolerance import operations as tolerance
+from evaluation.web import LARGEST_ARG
 from models import Objection, ToleranceCase, Unit, db
 
 Text = Annotated[StrictStr, Field(pattern=STORABLE_TEXT, max_length=4000)]
-Id = Annotated[StrictInt, Field(ge=1, le=INT64_MAX)]
+#: Row ids are 32-bit integers in every database (a larger one was a 500 on PostgreSQL).
+Id = Annotated[StrictInt, Field(ge=1, le=LARGEST_ARG)]
 
 PATH = {
     "code": "考核周期代码，如 2026Q3",
@@ -330,7 +331,7 @@ def list_objections(code: str):
 )
 def answer(objection_id: int):
     """答复异议：maintain（维持，附理由）或 adjust（调整为新数值，附理由）"""
-    objection = db.session.get(Objection, objection_id) if objection_id <= INT64_MAX else None
+    objection = db.session.get(Objection, objection_id) if objection_id <= LARGEST_ARG else None
     if objection is None:
         raise NotFound(f"没有第 {objection_id} 号异议")
     body = request.context.json
@@ -383,7 +384,7 @@ def list_cases(code: str):
 
 
 def _case_or_404(case_id: int) -> ToleranceCase:
-    case = db.session.get(ToleranceCase, case_id) if case_id <= INT64_MAX else None
+    case = db.session.get(ToleranceCase, case_id) if case_id <= LARGEST_ARG else None
     if case is None:
         raise NotFound(f"没有第 {case_id} 号容错纠错申请")
     return case
