@@ -94,7 +94,8 @@ def build_live_app(tmp_path, *, seed=None):
             for role in ROLES:
                 if role in UNIT_ROLES:  # a reporter needs its town: tests.ledger_world makes it
                     continue
-                accounts.create_user(SEED_ACTOR, role, role, PASSWORD, display_name=str(ROLES[role]))
+                name = str(ROLES[role])
+                accounts.create_user(SEED_ACTOR, role, role, PASSWORD, display_name=name)
         else:
             seed(app)
         db.session.remove()
