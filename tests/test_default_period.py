@@ -51,6 +51,7 @@ def test_each_purpose_opens_on_its_period(app):
             "settled": "2026Q2",
             "entry": "2026Q3",  # the one being filled in
             "whatif": "2026Q1",  # approved only: the submitted 2026Q2 may still move
+            "reporting": "2026Q3",  # the open period the towns report in
         }
         assert [p.code for p in periods_in_order("whatif")] == ["2026Q1"]
         assert [p.code for p in periods_in_order("entry")] == [
