@@ -5,43 +5,15 @@ from __future__ import annotations
 
 import io
 import zipfile
-from fractions import Fraction
 
 from PIL import ExifTags, Image
-from PIL.TiffImagePlugin import IFDRational
+
+from evaluation.reporting.demo import _dms, sample_pdf
 
 
 def pdf(text: str = "yanshou baogao") -> bytes:
-    """A tiny valid one-page PDF."""
-    body = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(body) + body + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, obj in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + obj + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1))
-    out.write(b"startxref\n%d\n%%%%EOF\n" % xref)
-    return out.getvalue()
-
-
-def _dms(x: float):
-    d = int(x)
-    m = int((x - d) * 60)
-    s = ((x - d) * 60 - m) * 60
-    return (IFDRational(d, 1), IFDRational(m, 1), IFDRational(Fraction(s).limit_denominator(10000)))
+    """A tiny valid one-page PDF (the demo's own maker of sample evidence)."""
+    return sample_pdf(text)
 
 
 def jpeg(
